@@ -1,0 +1,244 @@
+//! Warnings: rules that can never match, destructive rules that nothing
+//! protects admins from, and `let` names never used. They run on the
+//! conditions that checked clean, so a broken rule gives its error only.
+
+use super::LetInfo;
+use crate::ast::{Action, CmpOp, Expr, ExprKind, Lit, Policy, Rule, Stmt, Unit};
+use crate::diagnostic::{Code, Diag};
+use crate::source::{Span, Spanned};
+use std::collections::HashMap;
+
+/// `let` names and their conditions, for looking through names.
+type Lets<'p> = HashMap<&'p str, &'p Expr>;
+
+/// Deep enough for any real policy; it also ends a cycle that an erroneous
+/// `let a = a` would otherwise make.
+const MAX_DEPTH: usize = 64;
+
+pub(super) fn lint(policy: &Policy, lets: &HashMap<&str, LetInfo>, rules_ok: &[usize]) -> Vec<Diag> {
+    let mut defs: Lets<'_> = HashMap::new();
+    for stmt in &policy.statements {
+        if let Stmt::Let(l) = stmt {
+            defs.entry(l.name.node.as_str()).or_insert(&l.expr);
+        }
+    }
+    let mut out: Vec<Diag> = unused(policy, lets);
+    let rules: Vec<(usize, &Rule)> = policy
+        .statements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Stmt::Rule(r) => Some((i, r)),
+            _ => None,
+        })
+        .collect();
+    let ok = |i: usize| rules_ok.contains(&i);
+    for (n, (i, rule)) in rules.iter().enumerate() {
+        if !ok(*i) {
+            continue;
+        }
+        let earlier = rules
+            .iter()
+            .take(n)
+            .find(|(j, e)| ok(*j) && implies(&rule.cond, &e.cond, &defs, 0));
+        if let Some((_, winner)) = earlier {
+            out.push(unreachable(rule, winner));
+        }
+    }
+    out.extend(unprotected(&rules, &defs, ok));
+    out
+}
+
+fn unused(policy: &Policy, lets: &HashMap<&str, LetInfo>) -> Vec<Diag> {
+    policy
+        .statements
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Let(l) => Some(&l.name),
+            _ => None,
+        })
+        .filter(|name| {
+            lets.get(name.node.as_str())
+                .is_some_and(|info| !info.used && info.span == name.span)
+        })
+        .map(|name| {
+            Diag::warning(Code::UnusedLet, name.span, format!("`{}` is never used", name.node))
+                .label("defined but not used by any rule")
+                .help("use it in a rule's condition, or remove it")
+        })
+        .collect()
+}
+
+/// How a rule is pointed at: its name, or its condition when it has none.
+fn rule_span(rule: &Rule) -> Span {
+    rule.name.as_ref().map_or(rule.cond.span, |n| n.span)
+}
+
+fn rule_title(rule: &Rule, what: &str) -> String {
+    match &rule.name {
+        Some(name) => format!("{what} `{}`", name.node),
+        None => format!("this {what}"),
+    }
+}
+
+fn unreachable(rule: &Rule, winner: &Rule) -> Diag {
+    Diag::warning(
+        Code::UnreachableRule,
+        rule_span(rule),
+        format!("{} can never match", rule_title(rule, "rule")),
+    )
+    .label("whenever this condition is true, an earlier one is too")
+    .related(rule_span(winner), "this rule wins first")
+    .help("the first matching rule decides: move this rule above the wider one, narrow that one, or remove this one")
+}
+
+/// One warning for every destructive rule that admins reach: at the first
+/// one, with the others labelled, since one missing `keep` is the cause.
+fn unprotected(rules: &[(usize, &Rule)], defs: &Lets<'_>, ok: impl Fn(usize) -> bool) -> Option<Diag> {
+    let is_admin = reference("is_admin");
+    let not_admin = Expr {
+        kind: ExprKind::Not(Box::new(reference("is_admin"))),
+        span: Span::default(),
+    };
+    let mut kept = false;
+    let mut exposed: Vec<&Rule> = Vec::new();
+    for (i, rule) in rules {
+        match Action::parse(&rule.action.node) {
+            // A keep rule with errors might have been meant to protect them:
+            // do not add a warning to its error.
+            Some(Action::Keep) => kept |= !ok(*i) || implies(&is_admin, &rule.cond, defs, 0),
+            Some(a) if a.is_destructive() && !kept && ok(*i) && !implies(&rule.cond, &not_admin, defs, 0) => {
+                exposed.push(rule)
+            }
+            _ => {}
+        }
+    }
+    let (first, rest) = exposed.split_first()?;
+    let mut diag = Diag::warning(
+        Code::UnprotectedAdmins,
+        rule_span(first),
+        format!("{} can {} admins", rule_title(first, "rule"), first.action.node),
+    )
+    .label("no earlier `keep` rule protects admins")
+    .help("add `admins: is_admin -> keep` above it, or add `and not is_admin` to its condition");
+    for other in rest {
+        diag = diag.related(rule_span(other), "this rule too");
+    }
+    Some(diag)
+}
+
+fn reference(name: &str) -> Expr {
+    Expr {
+        kind: ExprKind::Ref(Spanned::new(name.to_string(), Span::default())),
+        span: Span::default(),
+    }
+}
+
+/// Without parentheses, and a `let` name replaced by its condition.
+fn norm<'a>(e: &'a Expr, defs: &Lets<'a>, depth: usize) -> &'a Expr {
+    match &e.kind {
+        ExprKind::Paren(inner) if depth < MAX_DEPTH => norm(inner, defs, depth + 1),
+        ExprKind::Ref(name) if depth < MAX_DEPTH => match defs.get(name.node.as_str()) {
+            Some(def) => norm(def, defs, depth + 1),
+            None => e,
+        },
+        _ => e,
+    }
+}
+
+/// Whether `l` being true always makes `e` true. It is conservative
+/// (false when unsure) and sound under three-valued logic: each rule below
+/// keeps `l` at or below `e` in the order false < unknown < true.
+pub(super) fn implies<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let (l, e) = (norm(l, defs, depth), norm(e, defs, depth));
+    let d = depth + 1;
+    if l == e {
+        return true;
+    }
+    if let ExprKind::Or(ops) = &e.kind {
+        if ops.iter().any(|o| implies(l, o, defs, d)) {
+            return true;
+        }
+    }
+    if let ExprKind::And(ops) = &l.kind {
+        if ops.iter().any(|o| implies(o, e, defs, d)) {
+            return true;
+        }
+    }
+    if let ExprKind::Or(ops) = &l.kind {
+        if ops.iter().all(|o| implies(o, e, defs, d)) {
+            return true;
+        }
+    }
+    if let ExprKind::And(ops) = &e.kind {
+        if ops.iter().all(|o| implies(l, o, defs, d)) {
+            return true;
+        }
+    }
+    match (&l.kind, &e.kind) {
+        (ExprKind::Not(a), ExprKind::Not(b)) => implies(b, a, defs, d),
+        (
+            ExprKind::Cmp {
+                field: f1,
+                op: o1,
+                value: v1,
+            },
+            ExprKind::Cmp {
+                field: f2,
+                op: o2,
+                value: v2,
+            },
+        ) => f1 == f2 && stricter(o1.node, &v1.node, o2.node, &v2.node),
+        (ExprKind::In { field: f1, list: l1 }, ExprKind::In { field: f2, list: l2 }) => {
+            f1 == f2
+                && l1
+                    .node
+                    .iter()
+                    .all(|a| l2.node.iter().any(|b| same_item(&a.node, &b.node)))
+        }
+        _ => false,
+    }
+}
+
+/// `FIELD o1 v1` implies `FIELD o2 v2` by threshold (`> 24mo` implies `> 12mo`).
+fn stricter(o1: CmpOp, v1: &Lit, o2: CmpOp, v2: &Lit) -> bool {
+    let (Some((fam1, k1)), Some((fam2, k2))) = (key(v1), key(v2)) else {
+        return false;
+    };
+    if fam1 != fam2 {
+        return false;
+    }
+    use CmpOp::{Ge, Gt, Le, Lt};
+    match (o1, o2) {
+        (Gt | Ge, Gt | Ge) => k1 > k2 || (k1 == k2 && !(o1 == Ge && o2 == Gt)),
+        (Lt | Le, Lt | Le) => k1 < k2 || (k1 == k2 && !(o1 == Le && o2 == Lt)),
+        _ => false,
+    }
+}
+
+/// A literal on one comparable scale. Hours and months are separate scales:
+/// a calendar month has no fixed number of hours.
+fn key(lit: &Lit) -> Option<(u8, f64)> {
+    match lit {
+        Lit::Number(n) => Some((0, *n)),
+        Lit::Duration(d) => Some(match d.unit {
+            Unit::Hour => (1, f64::from(d.count)),
+            Unit::Day => (1, f64::from(d.count) * 24.0),
+            Unit::Week => (1, f64::from(d.count) * 168.0),
+            Unit::Month => (2, f64::from(d.count)),
+            Unit::Year => (2, f64::from(d.count) * 12.0),
+        }),
+        Lit::Time(t) => Some((3, t.at.timestamp() as f64)),
+        _ => None,
+    }
+}
+
+fn same_item(a: &Lit, b: &Lit) -> bool {
+    match (a, b) {
+        (Lit::Str(x) | Lit::Word(x), Lit::Str(y) | Lit::Word(y)) => x.to_lowercase() == y.to_lowercase(),
+        _ => a == b,
+    }
+}

@@ -1,0 +1,58 @@
+//! `dormant fmt [--check] POLICY...`
+
+use super::{read_source, Output};
+use crate::cli::FmtArgs;
+use crate::{fmt, parse, Exit};
+use std::path::Path;
+
+pub fn run(args: &FmtArgs, out: &Output) -> Exit {
+    let mut failed = false;
+    let mut would_change = false;
+    for path in &args.policies {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(message) => {
+                out.error(&message);
+                failed = true;
+                continue;
+            }
+        };
+        let parsed = match parse::parse(&source) {
+            Ok(p) => p,
+            Err(diag) => {
+                // Never rewrite a file that does not parse: the layout of a
+                // broken file is the author's to fix.
+                out.diagnostics(&source, &[diag]);
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = fmt::format(&source.text, &parsed);
+        if formatted == *source.text {
+            continue;
+        }
+        if args.check {
+            println!("{}", path.display());
+            would_change = true;
+        } else if let Err(e) = write_atomically(path, &formatted) {
+            out.error(&format!("cannot write `{}`: {e}", path.display()));
+            failed = true;
+        } else {
+            eprintln!("formatted {}", path.display());
+        }
+    }
+    if failed || would_change {
+        Exit::Errors
+    } else {
+        Exit::Ok
+    }
+}
+
+/// Writes beside the file and renames over it, so that a crash never leaves
+/// a half-written policy.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".fmt-tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,30 @@
+//! dormant: find dormant user accounts and clean them up under a policy.
+//!
+//! The pipeline, one module per stage: `parse` → `check` → (`eval` → `plan`).
+#![forbid(unsafe_code)]
+
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod cmd;
+pub mod diagnostic;
+pub mod fields;
+pub mod fmt;
+pub mod parse;
+pub mod source;
+pub mod suggest;
+
+/// The process exit status (SPEC section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Errors = 1,
+    Usage = 2,
+    OverLimit = 3,
+}
+
+impl std::process::Termination for Exit {
+    fn report(self) -> std::process::ExitCode {
+        std::process::ExitCode::from(self as u8)
+    }
+}
