@@ -60,6 +60,8 @@ struct LetInfo {
     index: usize,
     span: Span,
     used: bool,
+    /// Its condition has errors: rules that use it are not linted.
+    broken: bool,
 }
 
 struct Checker<'p> {
@@ -74,6 +76,8 @@ struct Checker<'p> {
     exempts: HashMap<String, Span>,
     /// Statement indexes of rules whose condition checked clean (lint reads only those).
     rules_ok: Vec<usize>,
+    /// The condition being checked uses a `let` whose own condition has errors.
+    tainted: bool,
 }
 
 impl<'p> Checker<'p> {
@@ -85,6 +89,7 @@ impl<'p> Checker<'p> {
                     index,
                     span: l.name.span,
                     used: false,
+                    broken: false,
                 });
             }
         }
@@ -97,6 +102,7 @@ impl<'p> Checker<'p> {
             limits: HashMap::new(),
             exempts: HashMap::new(),
             rules_ok: Vec::new(),
+            tainted: false,
         }
     }
 
@@ -124,7 +130,7 @@ impl<'p> Checker<'p> {
                     format!("`{}` is a field of the user record", name.node),
                 )
                 .label("this name is taken by a field")
-                .help(format!("give the condition another name, such as `is_{}`", name.node)),
+                .help("give the condition a name that no field has, such as `staff` or `contractor`"),
             );
         } else if let Some(first) = self.lets.get(name.node.as_str()).filter(|info| info.index != index) {
             let first = first.span;
@@ -139,7 +145,13 @@ impl<'p> Checker<'p> {
                 .help("rename one of them, or merge the two conditions with `or`"),
             );
         }
+        let before = self.error_count();
+        self.tainted = false;
         self.condition(&l.expr);
+        let broken = self.tainted || self.error_count() > before;
+        if let Some(info) = self.lets.get_mut(name.node.as_str()).filter(|info| info.index == index) {
+            info.broken = broken;
+        }
     }
 
     fn rule(&mut self, index: usize, r: &'p Rule) {
@@ -147,8 +159,9 @@ impl<'p> Checker<'p> {
             self.rule_name(name);
         }
         let before = self.error_count();
+        self.tainted = false;
         self.condition(&r.cond);
-        if self.error_count() == before {
+        if self.error_count() == before && !self.tainted {
             self.rules_ok.push(index);
         }
         let action = self.action(&r.action, false);

@@ -67,8 +67,10 @@ impl<'p> Checker<'p> {
     fn resolve(&mut self, name: &Spanned<String>) -> Option<Type> {
         let current = self.current;
         if let Some(info) = self.lets.get_mut(name.node.as_str()) {
+            // Used, if wrongly: an "unused" warning would only repeat the error.
+            info.used = true;
             if info.index < current {
-                info.used = true;
+                self.tainted |= info.broken;
                 return Some(Type::Bool);
             }
             let defined = info.span;
@@ -89,6 +91,14 @@ impl<'p> Checker<'p> {
             return Some(field.ty());
         }
         let help = self.unknown_name_help(&name.node);
+        // The misspelt name most likely meant a `let`: it is used, in intent.
+        if let Some(info) = help
+            .strip_prefix("did you mean `")
+            .and_then(|h| h.strip_suffix("`?"))
+            .and_then(|n| self.lets.get_mut(n))
+        {
+            info.used = true;
+        }
         self.report(
             Diag::error(Code::UnknownField, name.span, format!("unknown field `{}`", name.node))
                 .label("not a field or a `let` name")
@@ -156,7 +166,7 @@ fn compare(field: &Spanned<String>, ty: Type, op: &Spanned<CmpOp>, value: &Spann
         }
         (Type::Time, Lit::Time(_)) | (Type::Number, Lit::Number(_)) => true,
         (Type::Time | Type::Duration, Lit::Duration(_)) => true,
-        (Type::Set, _) if equality => {
+        (Type::Set, _) => {
             return Err(Diag::error(
                 Code::TypeMismatch,
                 op.span,
@@ -257,7 +267,7 @@ fn mismatch(field: &Spanned<String>, ty: Type, value: &Spanned<Lit>) -> Diag {
     let mut help = type_help(&field.node, ty);
     if let Lit::Word(w) = lit {
         if Field::lookup(w).is_some() {
-            help = format!("`{w}` is read as a word here: a field can only be compared with a value. {help}");
+            help = format!("`{w}` is read as a word here, since a field can only be compared with a value; {help}");
         }
     } else if let (
         Type::Text | Type::Status | Type::Set,
@@ -318,6 +328,15 @@ pub(super) fn lit_type(lit: &Lit) -> &'static str {
         Lit::Time(_) => "a date",
         Lit::Duration(_) => "a duration",
         Lit::Bad(_) => "not a valid value",
+    }
+}
+
+/// A literal as a list item: text that is not a plain word is quoted.
+fn set_item(lit: &Lit) -> String {
+    let text = lit_text(lit);
+    match lit {
+        Lit::Word(_) => text,
+        _ => format!("\"{text}\""),
     }
 }
 

@@ -17,6 +17,7 @@ const NAMES: &[(Rule, &str)] = &[
     (Rule::arrow, "`->`"),
     (Rule::action, "an action: keep, notify, deactivate or delete"),
     (Rule::kw_after, "`after notice DURATION`"),
+    (Rule::notice, "`after notice DURATION`"),
     (Rule::kw_notice, "`notice`"),
     (Rule::colon, "`:`"),
     (Rule::equals, "`=`"),
@@ -26,6 +27,7 @@ const NAMES: &[(Rule, &str)] = &[
     (Rule::percent, "`%`"),
     (Rule::kw_until, "`until DATE`"),
     (Rule::lbracket, "a list such as [admins, publishers]"),
+    (Rule::list, "a list such as [admins, publishers]"),
     (Rule::comma, "`,`"),
     (Rule::rbracket, "`]`"),
     (Rule::rparen, "`)`"),
@@ -40,8 +42,24 @@ const VALUE: &[Rule] = &[
     Rule::bool_lit,
     Rule::word,
 ];
-const CONDITION: &[Rule] = &[Rule::op_not, Rule::lparen, Rule::field];
-const STATEMENT: &[Rule] = &[Rule::kw_let, Rule::kw_limit, Rule::kw_exempt, Rule::rule_label];
+const CONDITION: &[Rule] = &[
+    Rule::op_not,
+    Rule::lparen,
+    Rule::field,
+    Rule::expr,
+    Rule::group,
+    Rule::predicate,
+];
+const STATEMENT: &[Rule] = &[
+    Rule::kw_let,
+    Rule::kw_limit,
+    Rule::kw_exempt,
+    Rule::rule_label,
+    Rule::let_stmt,
+    Rule::limit_stmt,
+    Rule::exempt_stmt,
+    Rule::rule_stmt,
+];
 
 pub(super) fn syntax_error(text: &str, err: Error<Rule>) -> Diag {
     let pos = match err.location {
@@ -106,7 +124,11 @@ fn token_at(text: &str, pos: usize) -> (String, Span) {
         first.len_utf8()
     };
     let token = rest.get(..len).unwrap_or("");
-    (format!("`{}`", token.escape_debug()), Span::new(pos, pos + len))
+    let shown: String = token
+        .chars()
+        .map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c })
+        .collect();
+    (format!("`{shown}`"), Span::new(pos, pos + len))
 }
 
 /// A fix for the mistakes people make most.
@@ -118,15 +140,19 @@ fn hint(found: &str, positives: &[Rule]) -> Option<String> {
         "||" => "write `or` instead of `||`",
         "!" => "write `not CONDITION`, or `!=` to compare",
         "'" => "strings take double quotes: \"text\"",
+        ":" => "rule names cannot be keywords (let, limit, exempt, until, and, or, not, in, matches, after, notice, true, false)",
+        "->" if CONDITION.iter().any(|r| has(*r)) => "a rule needs a condition before `->`",
         _ if has(Rule::equals) => "a named condition reads `let NAME = CONDITION`",
-        _ if has(Rule::lbracket) => "`in` takes a list in brackets: `group in [admins, publishers]`",
+        _ if has(Rule::lbracket) || has(Rule::list) => "`in` takes a list in brackets: `group in [admins, publishers]`",
         _ if has(Rule::action) => "a rule ends with `-> ACTION`, where ACTION is keep, notify, deactivate or delete",
+        _ if has(Rule::kw_notice) => "a notice period reads `after notice 30d`",
+        _ if has(Rule::number) || has(Rule::limit_amount) => "a limit reads `limit ACTION N` or `limit ACTION P%`",
+        _ if has(Rule::kw_until) => "an exemption reads `exempt \"WHO\" [until DATE] \"REASON\"`",
+        _ if has(Rule::string) && positives.len() == 1 => "`matches` takes a quoted pattern: `email matches \"*@example.org\"`",
         "" if has(Rule::arrow) => "every rule ends with `-> ACTION`",
+        _ if found.contains('@') => "put text that contains spaces or symbols in double quotes: \"ana@example.org\"",
         _ if has(Rule::arrow) && found.starts_with(|c: char| c.is_alphabetic()) => {
             "join conditions with `and` or `or`, or end the rule with `-> ACTION`"
-        }
-        _ if found.contains('@') || found.starts_with(|c: char| !c.is_alphanumeric() && !c.is_whitespace()) => {
-            "put text that contains spaces or symbols in double quotes: \"ana@example.org\""
         }
         _ => return None,
     };
