@@ -1,6 +1,8 @@
 //! Property tests: no input makes parse, check or fmt panic, and whatever
 //! parses formats to text that parses back to the same policy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "tests fail loudly")]
+
 use chrono::{TimeZone, Utc};
 use dormant::check::{check, Options};
 use dormant::parse::parse;
@@ -104,25 +106,23 @@ fn edit() -> impl Strategy<Value = Edit> {
 fn apply(text: &str, edit: &Edit) -> String {
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len().max(1);
-    let s: String;
     match *edit {
         Edit::Delete(at, len) => {
             let at = at % n;
             let end = (at + len).min(chars.len());
-            s = chars[..at.min(chars.len())].iter().chain(&chars[end..]).collect();
+            chars[..at.min(chars.len())].iter().chain(&chars[end..]).collect()
         }
         Edit::Insert(at, token) => {
             let at = (at % n).min(chars.len());
-            s = chars[..at].iter().collect::<String>() + token + &chars[at..].iter().collect::<String>();
+            chars[..at].iter().collect::<String>() + token + &chars[at..].iter().collect::<String>()
         }
         Edit::Duplicate(at, len) => {
             let at = (at % n).min(chars.len());
             let end = (at + len).min(chars.len());
             let piece: String = chars[at..end].iter().collect();
-            s = chars[..end].iter().collect::<String>() + &piece + &chars[end..].iter().collect::<String>();
+            chars[..end].iter().collect::<String>() + &piece + &chars[end..].iter().collect::<String>()
         }
     }
-    s
 }
 
 proptest! {

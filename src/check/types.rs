@@ -176,7 +176,7 @@ fn compare(field: &Spanned<String>, ty: Type, op: &Spanned<CmpOp>, value: &Spann
             .help(format!(
                 "test membership with `in`: `{} in [{}]`",
                 field.node,
-                lit_text(lit)
+                set_item(lit)
             )));
         }
         _ => false,
