@@ -3,7 +3,13 @@
 //! nothing at all. Each snapshot is the diagnostic exactly as a person sees
 //! it (without colour), so the underlined text and line:column are checked.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use chrono::{TimeZone, Utc};
 use dormant::check::{self, Options};

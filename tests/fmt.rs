@@ -2,7 +2,13 @@
 //! (ignoring spans), formatting it again changes nothing, and every comment
 //! survives.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use dormant::parse::{parse, Parsed};
 use dormant::source::Source;

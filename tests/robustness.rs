@@ -1,7 +1,13 @@
 //! Property tests: no input makes parse, check or fmt panic, and whatever
 //! parses formats to text that parses back to the same policy.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use chrono::{TimeZone, Utc};
 use dormant::check::{check, Options};

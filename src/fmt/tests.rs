@@ -66,3 +66,15 @@ fn literals_print_back_as_written() {
     limit notify 5%
     "#);
 }
+
+#[test]
+fn regressions_found_by_fuzzing() {
+    let inputs = [
+        // A comment right after the action, with a blank after it.
+        "adadmin -> keep\nold: inactive > 12\0\0\0\0mo -> delete after notice 30mins: is_admin -> keep\nold: i       or permismo -> de#le ",
+    ];
+    for input in inputs {
+        let once = fmt(input);
+        assert_eq!(fmt(&once), once, "{input:?}");
+    }
+}

@@ -28,8 +28,10 @@ pub fn scan(text: &str) -> Result<Vec<Comment>, Diag> {
                     .and_then(|rest| rest.find('\n'))
                     .map_or(text.len(), |n| i + n);
                 let before = text.get(line_start..i).unwrap_or("");
+                // Trailing blanks are not part of the comment.
+                let body = text.get(i..end).map_or(1, |c| c.trim_end().len());
                 comments.push(Comment {
-                    span: Span::new(i, end.max(i)),
+                    span: Span::new(i, i + body),
                     own_line: before.trim().is_empty(),
                 });
                 while chars.peek().is_some_and(|&(j, _)| j < end) {
