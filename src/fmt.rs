@@ -24,9 +24,8 @@ pub fn format(text: &str, parsed: &Parsed) -> String {
                 out.push('\n');
             }
             Item::Stmt(stmt, comments) => {
-                // A comment inside a condition keeps its operand's line.
-                let wrap = comments.iter().any(|c| c.span.start < stmt.span().end);
-                for line in attach(statement_lines(stmt, width, wrap), comments, text) {
+                let first_comment = comments.iter().map(|c| c.span.start).min();
+                for line in attach(statement_lines(stmt, width, first_comment), comments, text) {
                     out.push_str(&line);
                     out.push('\n');
                 }
@@ -137,16 +136,17 @@ struct Line {
     from: usize,
 }
 
-fn statement_lines(stmt: &Stmt, label_width: usize, wrap: bool) -> Vec<Line> {
+/// `first_comment`: where the statement's first comment starts, if it has one.
+fn statement_lines(stmt: &Stmt, label_width: usize, first_comment: Option<usize>) -> Vec<Line> {
     match stmt {
         Stmt::Let(l) => condition_lines(
             format!("let {} = ", l.name.node),
             &l.expr,
             String::new(),
             l.span.start,
-            wrap,
+            first_comment,
         ),
-        Stmt::Rule(r) => rule_lines(r, label_width, wrap),
+        Stmt::Rule(r) => rule_lines(r, label_width, first_comment),
         Stmt::Limit(l) => vec![Line {
             text: limit_text(l),
             from: l.span.start,
@@ -158,7 +158,7 @@ fn statement_lines(stmt: &Stmt, label_width: usize, wrap: bool) -> Vec<Line> {
     }
 }
 
-fn rule_lines(r: &Rule, label_width: usize, wrap: bool) -> Vec<Line> {
+fn rule_lines(r: &Rule, label_width: usize, first_comment: Option<usize>) -> Vec<Line> {
     let header = match (&r.name, label_width) {
         (Some(name), w) => format!("{:<w$} ", format!("{}:", name.node)),
         (None, 0) => String::new(),
@@ -168,19 +168,23 @@ fn rule_lines(r: &Rule, label_width: usize, wrap: bool) -> Vec<Line> {
     if let Some(notice) = &r.notice {
         tail.push_str(&format!(" after notice {}", lit(&notice.node)));
     }
-    condition_lines(header, &r.cond, tail, r.span.start, wrap)
+    condition_lines(header, &r.cond, tail, r.span.start, first_comment)
 }
 
 /// `header` + condition + `tail`, on one line when it fits and otherwise one
-/// top-level operand per line (also when `wrap` asks for it), operands aligned after the header and the
+/// top-level operand per line, operands aligned after the header and the
 /// operator hanging to their left (as in `let staff = a\n         or b`).
-fn condition_lines(header: String, cond: &Expr, tail: String, from: usize, wrap: bool) -> Vec<Line> {
+/// A comment before the last operand also wraps the condition, so that the
+/// comment stays on its operand's line.
+fn condition_lines(header: String, cond: &Expr, tail: String, from: usize, first_comment: Option<usize>) -> Vec<Line> {
     let one_line = format!("{header}{}{tail}", expr(cond));
     let (op, operands) = match &cond.kind {
         ExprKind::Or(ops) => ("or", ops),
         ExprKind::And(ops) => ("and", ops),
         _ => return vec![Line { text: one_line, from }],
     };
+    let last_start = operands.last().map_or(from, |o| o.span.start);
+    let wrap = first_comment.is_some_and(|c| c < last_start);
     if !wrap && one_line.chars().count() <= WIDTH {
         return vec![Line { text: one_line, from }];
     }

@@ -71,6 +71,8 @@ fn literals_print_back_as_written() {
 fn regressions_found_by_fuzzing() {
     let inputs = [
         // A comment right after the action, with a blank after it.
+        // A comment between `->` and the action, on a wrapped condition.
+        "sle: status ==0invited and eiojnd > 90; ->#delete\ndete\n",
         "adadmin -> keep\nold: inactive > 12\0\0\0\0mo -> delete after notice 30mins: is_admin -> keep\nold: i       or permismo -> de#le ",
     ];
     for input in inputs {
