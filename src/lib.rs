@@ -8,11 +8,17 @@ pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod diagnostic;
+pub mod eval;
 pub mod fields;
 pub mod fmt;
+pub mod journal;
 pub mod parse;
+pub mod program;
 pub mod source;
 pub mod suggest;
+pub mod time;
+pub mod user;
+pub mod value;
 
 /// The process exit status (SPEC section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

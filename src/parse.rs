@@ -363,7 +363,7 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
 
 fn parse_duration(text: &str) -> Option<Duration> {
     let digits = text.find(|c: char| !c.is_ascii_digit())?;
-    let (count, unit) = text.split_at(digits);
+    let (count, unit) = text.split_at_checked(digits)?;
     Some(Duration {
         count: count.parse().ok()?,
         unit: Unit::parse(unit)?,

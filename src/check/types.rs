@@ -355,11 +355,11 @@ const UNITS_HELP: &str = "a duration is a whole number and a unit: h (hours), d 
 
 /// Explains a literal that starts like a number but is not one of the forms.
 pub(super) fn bad_literal(text: &str, span: Span) -> Diag {
-    let digits = text
-        .trim_start_matches('-')
+    let unsigned = text.trim_start_matches('-');
+    let digits = unsigned
         .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, rest) = text.trim_start_matches('-').split_at(digits);
+        .unwrap_or(unsigned.len());
+    let (number, rest) = unsigned.split_at_checked(digits).unwrap_or((unsigned, ""));
     let looks_like_date =
         text.len() >= 8 && text.chars().take(4).all(|c| c.is_ascii_digit()) && text.get(4..5) == Some("-");
     let (message, label, help) = if looks_like_date {

@@ -1,0 +1,332 @@
+//! Stage 3: decide what happens to one user. A pure function of the
+//! compiled policy (which carries as-of), the user and the notices already
+//! sent: it never reads the clock, the disk or the network.
+
+use crate::ast::{Action, CmpOp};
+use crate::fields::Field;
+use crate::journal::Notices;
+use crate::program::{Cond, Leaf, Operand, Program, Test};
+use crate::time::{self, Time};
+use crate::user::{Attr, Known, User};
+use crate::value::{eq_folded, glob_match, Truth};
+use serde::Serialize;
+
+mod explain;
+
+pub use explain::{explain, CondTrace, Explanation, RuleTrace};
+
+/// What a plan does with a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanAction {
+    Keep,
+    Review,
+    Notify,
+    Wait,
+    Deactivate,
+    Delete,
+}
+
+impl PlanAction {
+    pub const ALL: [PlanAction; 6] = [
+        PlanAction::Keep,
+        PlanAction::Review,
+        PlanAction::Notify,
+        PlanAction::Wait,
+        PlanAction::Deactivate,
+        PlanAction::Delete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanAction::Keep => "keep",
+            PlanAction::Review => "review",
+            PlanAction::Notify => "notify",
+            PlanAction::Wait => "wait",
+            PlanAction::Deactivate => "deactivate",
+            PlanAction::Delete => "delete",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PlanAction> {
+        PlanAction::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// The rule action this plan action carries out, if any (for limits).
+    pub fn limited_as(self) -> Option<Action> {
+        match self {
+            PlanAction::Notify => Some(Action::Notify),
+            PlanAction::Deactivate => Some(Action::Deactivate),
+            PlanAction::Delete => Some(Action::Delete),
+            _ => None,
+        }
+    }
+
+    fn from_rule(action: Action) -> PlanAction {
+        match action {
+            Action::Keep => PlanAction::Keep,
+            Action::Notify => PlanAction::Notify,
+            Action::Deactivate => PlanAction::Deactivate,
+            Action::Delete => PlanAction::Delete,
+        }
+    }
+}
+
+/// Who decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decider {
+    /// The rule at this index of `Program::rules`.
+    Rule(usize),
+    /// The exemption at this index of `Program::exempts`.
+    Exempt(usize),
+    /// No rule matched.
+    Nobody,
+}
+
+/// The decision for one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub action: PlanAction,
+    pub decider: Decider,
+    /// `notify` under `after notice`: when the rule's action becomes due if
+    /// notified now. `wait`: when the notice period ends.
+    pub due: Option<Time>,
+    /// The notice this decision counts from, for `wait` and an acted-on notice.
+    pub notified: Option<Time>,
+}
+
+/// Decides for one user: exemptions first, then the first rule that is not
+/// false; an unknown one means `review`.
+pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
+    if let Some(i) = p
+        .exempts
+        .iter()
+        .position(|e| e.ends.is_none_or(|end| p.as_of < end) && u.is_named(&e.who))
+    {
+        return Decision {
+            action: PlanAction::Keep,
+            decider: Decider::Exempt(i),
+            due: None,
+            notified: None,
+        };
+    }
+    for (i, rule) in p.rules.iter().enumerate() {
+        let decision = |action| Decision {
+            action,
+            decider: Decider::Rule(i),
+            due: None,
+            notified: None,
+        };
+        match eval(p, &rule.cond, u) {
+            Truth::False => continue,
+            Truth::Unknown => return decision(PlanAction::Review),
+            Truth::True => {
+                let action = PlanAction::from_rule(rule.action);
+                return match rule.notice {
+                    None => decision(action),
+                    Some(period) => after_notice(p, u, notices, &rule.name, action, period, decision(action)),
+                };
+            }
+        }
+    }
+    Decision {
+        action: PlanAction::Keep,
+        decider: Decider::Nobody,
+        due: None,
+        notified: None,
+    }
+}
+
+/// `ACTION after notice D`: act only on a notice under this rule, sent after
+/// the last login, at least D before as-of.
+fn after_notice(
+    p: &Program,
+    u: &User,
+    notices: &Notices,
+    rule: &str,
+    action: PlanAction,
+    period: crate::ast::Duration,
+    base: Decision,
+) -> Decision {
+    let sent = notices.latest(&u.id, rule).filter(|at| match u.last_login {
+        Known::Value(login) => *at > login,
+        Known::Never => true,
+        // Whether they logged in after the notice cannot be told: the notice
+        // does not count, and they are notified again rather than acted on.
+        Known::Unknown => false,
+    });
+    match sent {
+        None => Decision {
+            action: PlanAction::Notify,
+            due: time::plus(p.as_of, period),
+            ..base
+        },
+        Some(at) => {
+            let due = time::plus(at, period);
+            let ready = due.is_some_and(|d| d <= p.as_of);
+            Decision {
+                action: if ready { action } else { PlanAction::Wait },
+                due,
+                notified: Some(at),
+                ..base
+            }
+        }
+    }
+}
+
+/// A condition's value for one user.
+pub fn eval(p: &Program, cond: &Cond, u: &User) -> Truth {
+    match cond {
+        Cond::Leaf(i) => p.leaves.get(*i).map_or(Truth::Unknown, |l| leaf(l, u)),
+        Cond::Not(c) => eval(p, c, u).not(),
+        Cond::Let(_, c) => eval(p, c, u),
+        Cond::And(cs) => {
+            let mut acc = Truth::True;
+            for c in cs {
+                acc = acc.and(eval(p, c, u));
+                if acc == Truth::False {
+                    break;
+                }
+            }
+            acc
+        }
+        Cond::Or(cs) => {
+            let mut acc = Truth::False;
+            for c in cs {
+                acc = acc.or(eval(p, c, u));
+                if acc == Truth::True {
+                    break;
+                }
+            }
+            acc
+        }
+    }
+}
+
+/// A field's value, as far as a comparison is concerned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val<'u> {
+    Text(&'u str),
+    Texts(&'u [String]),
+    Number(f64),
+    Bool(bool),
+    Time(Time),
+    Attr(&'u Attr),
+    Never,
+    Unknown,
+}
+
+fn text(v: &Option<String>) -> Val<'_> {
+    v.as_deref().map_or(Val::Unknown, Val::Text)
+}
+
+fn texts(v: &Option<Vec<String>>) -> Val<'_> {
+    v.as_deref().map_or(Val::Unknown, Val::Texts)
+}
+
+fn known_time(k: Known<Time>) -> Val<'static> {
+    match k {
+        Known::Value(t) => Val::Time(t),
+        Known::Never => Val::Never,
+        Known::Unknown => Val::Unknown,
+    }
+}
+
+fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Val<'static>) -> Val<'static> {
+    v.map_or(Val::Unknown, f)
+}
+
+pub(crate) fn value<'u>(field: &Field, u: &'u User) -> Val<'u> {
+    match field {
+        Field::Id => Val::Text(&u.id),
+        Field::Username => text(&u.username),
+        Field::Email => text(&u.email),
+        Field::Name => text(&u.name),
+        Field::Source => text(&u.source),
+        Field::Status => opt(u.status, |s| Val::Text(s.as_str())),
+        Field::Joined => opt(u.joined, Val::Time),
+        Field::LastLogin => known_time(u.last_login),
+        Field::LastActivity => known_time(u.last_activity),
+        Field::Group => texts(&u.group),
+        Field::Role => texts(&u.role),
+        Field::Permission => texts(&u.permission),
+        Field::IsAdmin => opt(u.is_admin, Val::Bool),
+        Field::IsService => opt(u.is_service, Val::Bool),
+        Field::NeverLoggedIn => opt(u.never_logged_in(), Val::Bool),
+        Field::HasActivity => opt(u.has_activity(), Val::Bool),
+        Field::Inactive => opt(u.inactive_since(), Val::Time),
+        Field::Activity(name) => opt(u.activity(name), Val::Number),
+        Field::Attr(name) => u.attr(name).map_or(Val::Unknown, Val::Attr),
+    }
+}
+
+/// One comparison. Comparing something unknown, or a *never* time, is unknown.
+pub fn leaf(l: &Leaf, u: &User) -> Truth {
+    let v = value(&l.field, u);
+    let v = match v {
+        Val::Attr(a) => match attr_as(a, &l.test) {
+            Some(v) => v,
+            None => return Truth::Unknown,
+        },
+        Val::Never | Val::Unknown => return Truth::Unknown,
+        v => v,
+    };
+    match (&l.test, v) {
+        (Test::IsTrue, Val::Bool(b)) => b.into(),
+        (Test::Age { op, cutoff, .. }, Val::Time(t)) => time::compare(&t, *op, cutoff).into(),
+        (Test::Cmp(op, operand), v) => cmp(v, *op, operand),
+        (Test::In(items), Val::Texts(values)) => {
+            values.iter().any(|v| items.iter().any(|i| is(Val::Text(v), i))).into()
+        }
+        (Test::In(items), v) => items.iter().any(|i| is(v, i)).into(),
+        (Test::Matches(glob), Val::Text(s)) => glob_match(s, glob).into(),
+        (Test::Matches(glob), Val::Texts(values)) => values.iter().any(|s| glob_match(s, glob)).into(),
+        _ => Truth::Unknown,
+    }
+}
+
+fn is(v: Val<'_>, item: &Operand) -> bool {
+    cmp(v, CmpOp::Eq, item) == Truth::True
+}
+
+fn cmp(v: Val<'_>, op: CmpOp, operand: &Operand) -> Truth {
+    match (v, operand) {
+        (Val::Text(s), Operand::Text(lit)) => match op {
+            CmpOp::Eq => eq_folded(s, lit).into(),
+            CmpOp::Ne => (!eq_folded(s, lit)).into(),
+            _ => Truth::Unknown,
+        },
+        (Val::Number(n), Operand::Number(lit)) => time::compare(&n, op, lit).into(),
+        (Val::Bool(b), Operand::Bool(lit)) => time::compare(&b, op, lit).into(),
+        (Val::Time(t), Operand::Time(lit)) => time::compare(&t, op, lit).into(),
+        _ => Truth::Unknown,
+    }
+}
+
+/// An attribute read as the kind of value its comparison needs; `None` when
+/// it cannot be (text that is not a number, say): unknown, not false.
+fn attr_as<'u>(a: &'u Attr, test: &Test) -> Option<Val<'u>> {
+    let want = match test {
+        Test::IsTrue => Some(&Operand::Bool(true)),
+        Test::Age { .. } => Some(&Operand::Time(Time::UNIX_EPOCH)),
+        Test::Cmp(_, o) => Some(o),
+        Test::In(items) => items.first(),
+        Test::Matches(_) => None,
+    };
+    Some(match (a, want) {
+        (Attr::Text(s), Some(Operand::Number(_))) => Val::Number(s.trim().parse().ok()?),
+        (Attr::Text(s), Some(Operand::Bool(_))) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Val::Bool(true),
+            "false" | "no" | "0" => Val::Bool(false),
+            _ => return None,
+        },
+        (Attr::Text(s), Some(Operand::Time(_))) => Val::Time(time::parse_time(s)?),
+        (Attr::Text(s), _) => Val::Text(s),
+        (Attr::Number(n), _) => Val::Number(*n),
+        (Attr::Bool(b), _) => Val::Bool(*b),
+        (Attr::Time(t), _) => Val::Time(*t),
+    })
+}
+
+#[cfg(test)]
+mod tests;

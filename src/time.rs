@@ -1,0 +1,127 @@
+//! Time arithmetic of the language: calendar months and years, and the
+//! cut-off instant that an age comparison is made against.
+
+use crate::ast::{CmpOp, Duration, Unit};
+use chrono::{DateTime, Months, TimeDelta, Utc};
+
+pub type Time = DateTime<Utc>;
+
+/// `t` minus a duration, with months and years as calendar units
+/// (2026-03-31 minus 1mo is 2026-02-28). `None` only out of chrono's range.
+pub fn minus(t: Time, d: Duration) -> Option<Time> {
+    let n = i64::from(d.count);
+    match d.unit {
+        Unit::Hour => t.checked_sub_signed(TimeDelta::try_hours(n)?),
+        Unit::Day => t.checked_sub_signed(TimeDelta::try_days(n)?),
+        Unit::Week => t.checked_sub_signed(TimeDelta::try_weeks(n)?),
+        Unit::Month => t.checked_sub_months(Months::new(d.count)),
+        Unit::Year => t.checked_sub_months(Months::new(d.count.checked_mul(12)?)),
+    }
+}
+
+/// `t` plus a duration, calendar-wise like `minus`.
+pub fn plus(t: Time, d: Duration) -> Option<Time> {
+    let n = i64::from(d.count);
+    match d.unit {
+        Unit::Hour => t.checked_add_signed(TimeDelta::try_hours(n)?),
+        Unit::Day => t.checked_add_signed(TimeDelta::try_days(n)?),
+        Unit::Week => t.checked_add_signed(TimeDelta::try_weeks(n)?),
+        Unit::Month => t.checked_add_months(Months::new(d.count)),
+        Unit::Year => t.checked_add_months(Months::new(d.count.checked_mul(12)?)),
+    }
+}
+
+/// An age comparison (`joined > 90d`) as a comparison of the time itself
+/// with `as_of - 90d`: older than the duration means earlier than the cut-off.
+/// Returns the operator to apply to the time, and the cut-off.
+pub fn age_test(op: CmpOp, d: Duration, as_of: Time) -> Option<(CmpOp, Time)> {
+    let cutoff = minus(as_of, d)?;
+    let flipped = match op {
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        // The checker rejects `==`/`!=` on durations.
+        CmpOp::Eq | CmpOp::Ne => return None,
+    };
+    Some((flipped, cutoff))
+}
+
+/// `a op b` for anything ordered.
+pub fn compare<T: PartialOrd>(a: &T, op: CmpOp, b: &T) -> bool {
+    match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Lt => a < b,
+        CmpOp::Le => a <= b,
+        CmpOp::Gt => a > b,
+        CmpOp::Ge => a >= b,
+    }
+}
+
+/// RFC 3339, or `YYYY-MM-DD` as 00:00 UTC: how times are read everywhere.
+pub fn parse_time(text: &str) -> Option<Time> {
+    let text = text.trim();
+    if text.len() == 10 {
+        return crate::parse::parse_date(text);
+    }
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// How times are written in plans: RFC 3339 in UTC, to the second.
+pub fn format_time(t: Time) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Time {
+        parse_time(s).unwrap()
+    }
+
+    fn dur(count: u32, unit: Unit) -> Duration {
+        Duration { count, unit }
+    }
+
+    #[test]
+    fn calendar_months_clamp_to_the_end_of_the_month() {
+        assert_eq!(minus(t("2026-03-31"), dur(1, Unit::Month)), Some(t("2026-02-28")));
+        assert_eq!(minus(t("2024-03-31"), dur(1, Unit::Month)), Some(t("2024-02-29")));
+        assert_eq!(minus(t("2024-02-29"), dur(1, Unit::Year)), Some(t("2023-02-28")));
+        assert_eq!(minus(t("2026-11-23"), dur(12, Unit::Month)), Some(t("2025-11-23")));
+        assert_eq!(minus(t("2026-11-23"), dur(2, Unit::Week)), Some(t("2026-11-09")));
+        assert_eq!(
+            minus(t("2026-11-23"), dur(36, Unit::Hour)),
+            Some(t("2026-11-21T12:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn age_boundaries_are_strict_for_greater_than() {
+        let as_of = t("2026-11-23");
+        let (op, cutoff) = age_test(CmpOp::Gt, dur(90, Unit::Day), as_of).unwrap();
+        let exactly = t("2026-08-25"); // as-of minus 90 days
+        assert_eq!(cutoff, exactly);
+        assert!(
+            !compare(&exactly, op, &cutoff),
+            "exactly 90 days is not more than 90 days"
+        );
+        assert!(compare(&t("2026-08-24T23:59:59Z"), op, &cutoff));
+        let (op, cutoff) = age_test(CmpOp::Ge, dur(90, Unit::Day), as_of).unwrap();
+        assert!(compare(&exactly, op, &cutoff), ">= includes the boundary");
+        let (op, cutoff) = age_test(CmpOp::Lt, dur(90, Unit::Day), as_of).unwrap();
+        assert!(!compare(&exactly, op, &cutoff));
+        let (op, cutoff) = age_test(CmpOp::Le, dur(90, Unit::Day), as_of).unwrap();
+        assert!(compare(&exactly, op, &cutoff));
+    }
+
+    #[test]
+    fn reads_dates_and_rfc3339() {
+        assert_eq!(format_time(t("2024-01-31")), "2024-01-31T00:00:00Z");
+        assert_eq!(format_time(t("2024-01-31T10:00:00+02:00")), "2024-01-31T08:00:00Z");
+        assert_eq!(parse_time("2024-02-30"), None);
+        assert_eq!(parse_time("yesterday"), None);
+    }
+}

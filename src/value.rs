@@ -1,0 +1,152 @@
+//! Three-valued logic and the comparisons it is built from: case-insensitive
+//! text and `*`/`?` globs.
+
+use serde::Serialize;
+
+/// The value of a condition: true, false, or unknown (the data to decide was
+/// missing). Unknown is never silently turned into false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+impl Truth {
+    /// `and`: false wins over unknown.
+    pub fn and(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::False, _) | (_, Truth::False) => Truth::False,
+            (Truth::True, Truth::True) => Truth::True,
+            _ => Truth::Unknown,
+        }
+    }
+
+    /// `or`: true wins over unknown.
+    pub fn or(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::True, _) | (_, Truth::True) => Truth::True,
+            (Truth::False, Truth::False) => Truth::False,
+            _ => Truth::Unknown,
+        }
+    }
+
+    /// `not unknown` is unknown.
+    #[allow(clippy::should_implement_trait, reason = "reads as the policy's `not`")]
+    pub fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+
+    /// A known boolean, or unknown when there is none.
+    pub fn known(value: Option<bool>) -> Truth {
+        match value {
+            Some(true) => Truth::True,
+            Some(false) => Truth::False,
+            None => Truth::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Truth::True => "true",
+            Truth::False => "false",
+            Truth::Unknown => "unknown",
+        }
+    }
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// Case-insensitive equality of a value and an already lower-cased literal.
+pub fn eq_folded(value: &str, folded: &str) -> bool {
+    if value.is_ascii() {
+        value.eq_ignore_ascii_case(folded)
+    } else {
+        value.to_lowercase() == folded
+    }
+}
+
+/// Whole-text glob match, ignoring case: `*` is any run of characters, `?`
+/// one character. `pattern` is already lower-cased.
+pub fn glob_match(text: &str, pattern: &[char]) -> bool {
+    let text: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    // Greedy matching with one backtrack point: linear for patterns without
+    // nested stars, and never exponential.
+    let (mut t, mut p) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == '?' || Some(&c) == text.get(t) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Truth::{False as F, True as T, Unknown as U};
+
+    #[test]
+    fn truth_tables() {
+        let all = [T, F, U];
+        let and = [[T, F, U], [F, F, F], [U, F, U]];
+        let or = [[T, T, T], [T, F, U], [T, U, U]];
+        for (i, a) in all.iter().enumerate() {
+            for (j, b) in all.iter().enumerate() {
+                assert_eq!(a.and(*b), and[i][j], "{a:?} and {b:?}");
+                assert_eq!(a.or(*b), or[i][j], "{a:?} or {b:?}");
+            }
+        }
+        assert_eq!((T.not(), F.not(), U.not()), (F, T, U));
+    }
+
+    #[test]
+    fn globs_match_whole_text_ignoring_case() {
+        let g = |p: &str| p.to_lowercase().chars().collect::<Vec<_>>();
+        assert!(glob_match("Ana@Vendor.Example", &g("*@vendor.example")));
+        assert!(!glob_match("ana@vendor.example.org", &g("*@vendor.example")));
+        assert!(glob_match("ext-42-bob", &g("ext-??-*")));
+        assert!(!glob_match("ext-4-bob", &g("ext-??-*")));
+        assert!(glob_match("", &g("*")));
+        assert!(!glob_match("a", &g("")));
+        assert!(glob_match("abcabcabd", &g("*abd")));
+        assert!(glob_match("ÉLÈVE", &g("élève")));
+        assert!(glob_match("a*b", &g("a*b")));
+    }
+
+    #[test]
+    fn folded_equality() {
+        assert!(eq_folded("Admins", "admins"));
+        assert!(eq_folded("ÉQUIPE", "équipe"));
+        assert!(!eq_folded("admin", "admins"));
+    }
+}
