@@ -19,6 +19,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
     pub error_format: ErrorFormat,
 
+    /// The config file (connectors, journal). Default: dormant.toml, if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,6 +41,135 @@ pub enum Command {
         dormant fmt policies/*.policy\n  \
         dormant fmt --check policies/*.policy   # in CI: list files that would change, exit 1")]
     Fmt(FmtArgs),
+
+    /// Decide for every user and write the plan; exit 3 when a limit is exceeded.
+    #[command(after_help = "Examples:\n  \
+        dormant plan policies/example.policy --users examples/users.csv --as-of 2026-11-23\n  \
+        dormant plan policies/example.policy --users users.json --format json --output plan.json\n  \
+        dormant plan policies/example.policy --users users.csv --format markdown   # for a pull request")]
+    Plan(PlanArgs),
+
+    /// Explain the decision for one user: every condition, its value and what it saw.
+    #[command(after_help = "Examples:\n  \
+        dormant explain policies/example.policy --users examples/users.csv ana@example.org --as-of 2026-11-23\n  \
+        dormant explain policies/example.policy --users examples/users.csv u0007 --format json")]
+    Explain(ExplainArgs),
+
+    /// Run the test cases in POLICY's NAME.tests.toml; exit 1 on any failure.
+    #[command(after_help = "Examples:\n  \
+        dormant test policies/*.policy\n\n\
+        A case in NAME.tests.toml:\n  \
+        [[case]]\n  \
+        name = \"admins are kept\"\n  \
+        expect = \"keep\"\n  \
+        rule = \"staff\"                # optional\n  \
+        as_of = \"2026-11-23\"          # optional; also settable at the top of the file\n  \
+        user = { id = \"u1\", is_admin = true, last_login = \"never\" }")]
+    Test(TestArgs),
+
+    /// Compare two policies over the same users: who changes, from what to what.
+    #[command(after_help = "Examples:\n  \
+        dormant diff old.policy new.policy --users examples/users.csv --as-of 2026-11-23\n  \
+        git show main:policies/portal.policy > /tmp/old.policy && \\\n    \
+        dormant diff /tmp/old.policy policies/portal.policy --users users.csv --format json")]
+    Diff(DiffArgs),
+
+    /// Users whose decision will change within N days, with the day and the new action.
+    #[command(after_help = "Examples:\n  \
+        dormant forecast policies/example.policy --users examples/users.csv --days 30 --as-of 2026-11-23")]
+    Forecast(ForecastArgs),
+}
+
+/// Where users come from.
+#[derive(Debug, Args)]
+pub struct UsersArg {
+    /// A users file: CSV, a JSON array (also the output of `fetch`) or JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+}
+
+/// The instant of evaluation.
+#[derive(Debug, Args)]
+pub struct AsOfArg {
+    /// Evaluate as of this instant (default: now). A date (midnight UTC) or an RFC 3339 time.
+    #[arg(long, value_name = "T", value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The policy file.
+    pub policy: PathBuf,
+    #[command(flatten)]
+    pub users: UsersArg,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::render::Format::Table)]
+    pub format: crate::render::Format,
+    /// Write the plan to this file (written whole or not at all) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The policy file.
+    pub policy: PathBuf,
+    /// The user: an id, a username or an email.
+    pub user: String,
+    #[command(flatten)]
+    pub users: UsersArg,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+/// `--format` of commands that print text for people or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files; each runs the cases of NAME.tests.toml beside it.
+    #[arg(required = true, value_name = "POLICY")]
+    pub policies: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The policy as it is.
+    pub old: PathBuf,
+    /// The policy as proposed.
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub users: UsersArg,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// The policy file.
+    pub policy: PathBuf,
+    #[command(flatten)]
+    pub users: UsersArg,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+    /// How many days ahead to look.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,7 @@ pub enum Code {
     UnusedLet,
     ExpiredExemption,
     DuplicateExemption,
+    Config,
 }
 
 impl Code {
@@ -70,6 +71,7 @@ impl Code {
             Code::UnusedLet => "dormant::unused_let",
             Code::ExpiredExemption => "dormant::expired_exemption",
             Code::DuplicateExemption => "dormant::duplicate_exemption",
+            Code::Config => "dormant::config",
         }
     }
 }

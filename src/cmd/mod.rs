@@ -1,38 +1,70 @@
 //! One function per subcommand: read the inputs, run the pure stages,
 //! print, and return the exit status.
 
-use crate::cli::{Cli, Command};
+use crate::ast::Policy;
+use crate::check::{self as checker, Options};
+use crate::cli::{AsOfArg, Cli, Command};
+use crate::config::{Config, ConfigError};
+use crate::connector::file::{self, UsersFile};
 use crate::diagnostic::{self, Diag, ErrorFormat};
+use crate::journal::Notices;
+use crate::program::Program;
 use crate::source::Source;
+use crate::time::Time;
 use crate::Exit;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod check;
+mod diff;
 mod fmt;
+mod plan;
+mod test;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Exit {
-    let out = Output::new(cli.error_format);
-    match cli.command {
-        Command::Check(args) => check::run(&args, &out),
-        Command::Fmt(args) => fmt::run(&args, &out),
-    }
+    let out = Output::new(cli.error_format, cli.config);
+    let result = match cli.command {
+        Command::Check(args) => Ok(check::run(&args, &out)),
+        Command::Fmt(args) => Ok(fmt::run(&args, &out)),
+        Command::Plan(args) => plan::plan(&args, &out),
+        Command::Explain(args) => plan::explain(&args, &out),
+        Command::Test(args) => test::run(&args, &out),
+        Command::Diff(args) => diff::diff(&args, &out),
+        Command::Forecast(args) => diff::forecast(&args, &out),
+    };
+    result.unwrap_or_else(|exit| exit)
 }
 
-/// Where and how diagnostics and errors are printed.
+/// Where and how diagnostics and errors are printed, and the options every
+/// command shares.
 pub struct Output {
     pub format: ErrorFormat,
     /// Colour only on a terminal, and never when NO_COLOR is set.
     pub color: bool,
+    /// `--config`
+    pub config: Option<PathBuf>,
 }
 
 impl Output {
-    pub fn new(format: ErrorFormat) -> Self {
+    pub fn new(format: ErrorFormat, config: Option<PathBuf>) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Output {
             format,
             color: !no_color && std::io::stderr().is_terminal(),
+            config,
+        }
+    }
+
+    /// Prints diagnostics outside `check` (which gathers its JSON itself):
+    /// as JSON lines on stderr in the JSON format.
+    pub fn report(&self, source: &Source, diags: &[Diag]) {
+        if self.format == ErrorFormat::Json {
+            for d in diagnostic::to_json(source, diags) {
+                eprintln!("{}", serde_json::to_string(&d).unwrap_or_default());
+            }
+        } else {
+            self.diagnostics(source, diags);
         }
     }
 
@@ -57,9 +89,105 @@ impl Output {
     }
 }
 
+/// Reads a text file, with an error message that names it.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
 /// Reads a file as a `Source`, with an error message that names it.
 pub fn read_source(path: &Path) -> Result<Source, String> {
     std::fs::read_to_string(path)
         .map(|text| Source::new(path.display().to_string(), text))
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
+/// `--as-of`, defaulting to now: the only place the clock is read.
+pub fn as_of(arg: &AsOfArg) -> Time {
+    arg.as_of.unwrap_or_else(|| {
+        let now = chrono::Utc::now();
+        now - chrono::TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+    })
+}
+
+/// A policy, parsed and checked. Errors are printed and end the command;
+/// warnings are printed and the command goes on.
+pub fn load_policy(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy), Exit> {
+    let source = read_source(path).map_err(|m| {
+        out.error(&m);
+        Exit::Errors
+    })?;
+    let policy = match crate::parse::parse(&source) {
+        Ok(parsed) => parsed.policy,
+        Err(d) => {
+            out.report(&source, &[d]);
+            return Err(Exit::Errors);
+        }
+    };
+    let report = checker::check(&policy, &Options { as_of });
+    out.report(&source, &report.diagnostics);
+    if report.has_errors() {
+        return Err(Exit::Errors);
+    }
+    Ok((source, policy))
+}
+
+/// A checked policy, compiled for one instant.
+pub fn compile(source: &Source, policy: &Policy, as_of: Time, out: &Output) -> Result<Program, Exit> {
+    Program::compile(policy, source, as_of).map_err(|e| {
+        out.error(&format!(
+            "{}: internal error: the checked policy did not compile at byte {}",
+            source.path, e.0.start
+        ));
+        Exit::Errors
+    })
+}
+
+pub fn load_users(path: &Path, out: &Output) -> Result<UsersFile, Exit> {
+    file::load(path).map_err(|e| {
+        out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
+        Exit::Errors
+    })
+}
+
+/// The notices of the journal named in the config, if there is one.
+pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
+    let config = match Config::load(out.config.as_deref()) {
+        Ok(c) => c,
+        Err(ConfigError::Read(m)) => {
+            out.error(&m);
+            return Err(Exit::Errors);
+        }
+        Err(ConfigError::Invalid(bad)) => {
+            let (source, diag) = *bad;
+            out.report(&source, &[diag]);
+            return Err(Exit::Errors);
+        }
+    };
+    match config {
+        Some(c) if c.journal.exists() => Notices::read(&c.journal).map_err(|m| {
+            out.error(&m);
+            Exit::Errors
+        }),
+        _ => Ok(Notices::new()),
+    }
+}
+
+/// Writes a whole output: to a file through a temporary beside it and a
+/// rename, so that a reader never sees half of it; or to stdout.
+pub fn write_output(path: Option<&Path>, bytes: &[u8], out: &Output) -> Result<(), Exit> {
+    let result = match path {
+        Some(p) => {
+            let mut tmp = p.as_os_str().to_owned();
+            tmp.push(".tmp");
+            std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, p))
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), bytes),
+    };
+    result.map_err(|e| {
+        out.error(&format!(
+            "cannot write {}: {e}",
+            path.map_or("to stdout".to_string(), |p| format!("`{}`", p.display()))
+        ));
+        Exit::Errors
+    })
 }

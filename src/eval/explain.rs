@@ -163,7 +163,14 @@ fn d_truth(d: &Decision) -> Truth {
 }
 
 fn short(c: &CondTrace) -> String {
-    let values: Vec<String> = c.values.iter().map(|s| format!("{} {}", s.field, s.value)).collect();
+    let values: Vec<String> = c
+        .values
+        .iter()
+        .map(|s| match s.note.as_deref().and_then(|n| n.split(';').next()) {
+            Some(age) => format!("{} {}, {age}", s.field, s.value),
+            None => format!("{} {}", s.field, s.value),
+        })
+        .collect();
     if values.is_empty() {
         c.condition.clone()
     } else {

@@ -1,0 +1,210 @@
+//! `dormant diff` (two policies, the same users) and `dormant forecast`
+//! (one policy, the days ahead).
+
+use super::{as_of, compile, load_notices, load_policy, load_users, write_output, Output};
+use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
+use crate::connector::file::sha256_hex;
+use crate::eval::PlanAction;
+use crate::plan::{self, Entry, PolicyRef, UserRef};
+use crate::time::{format_time, Time};
+use crate::Exit;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// An action and the rule that gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Outcome {
+    action: PlanAction,
+    rule: Option<String>,
+}
+
+impl Outcome {
+    fn of(e: &Entry<'_>) -> Self {
+        Outcome {
+            action: e.action,
+            rule: e.rule.clone(),
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{} ({})",
+            self.action.as_str(),
+            self.rule.as_deref().unwrap_or("no rule")
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct Change<'u> {
+    from: Outcome,
+    to: Outcome,
+    count: usize,
+    users: Vec<Changed<'u>>,
+}
+
+#[derive(Serialize)]
+struct Changed<'u> {
+    user: UserRef<'u>,
+    old: Entry<'u>,
+    new: Entry<'u>,
+}
+
+#[derive(Serialize)]
+struct DiffReport<'u> {
+    #[serde(serialize_with = "crate::plan::ser_time")]
+    as_of: Time,
+    old: PolicyRef,
+    new: PolicyRef,
+    users: String,
+    count: usize,
+    changed: usize,
+    changes: Vec<Change<'u>>,
+}
+
+pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
+    let as_of = as_of(&args.as_of);
+    let (old_src, old_policy) = load_policy(&args.old, out, as_of)?;
+    let (new_src, new_policy) = load_policy(&args.new, out, as_of)?;
+    let old = compile(&old_src, &old_policy, as_of, out)?;
+    let new = compile(&new_src, &new_policy, as_of, out)?;
+    let notices = load_notices(out)?;
+    let users = load_users(&args.users.users, out)?;
+    let mut changes: Vec<Change<'_>> = Vec::new();
+    for u in &users.users {
+        let (a, b) = (plan::entry(&old, u, &notices), plan::entry(&new, u, &notices));
+        let (from, to) = (Outcome::of(&a), Outcome::of(&b));
+        if from == to {
+            continue;
+        }
+        let changed = Changed {
+            user: UserRef::of(u),
+            old: a,
+            new: b,
+        };
+        match changes.iter_mut().find(|c| c.from == from && c.to == to) {
+            Some(c) => {
+                c.count += 1;
+                c.users.push(changed);
+            }
+            None => changes.push(Change {
+                from,
+                to,
+                count: 1,
+                users: vec![changed],
+            }),
+        }
+    }
+    changes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.from.text().cmp(&b.from.text())));
+    let report = DiffReport {
+        as_of,
+        old: PolicyRef {
+            path: old_src.path.clone(),
+            sha256: sha256_hex(old_src.text.as_bytes()),
+        },
+        new: PolicyRef {
+            path: new_src.path.clone(),
+            sha256: sha256_hex(new_src.text.as_bytes()),
+        },
+        users: users.source.clone(),
+        count: users.users.len(),
+        changed: changes.iter().map(|c| c.count).sum(),
+        changes,
+    };
+    let text = match args.format {
+        TextOrJson::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        TextOrJson::Text => diff_text(&report),
+    };
+    write_output(None, text.as_bytes(), out)?;
+    Ok(Exit::Ok)
+}
+
+fn diff_text(r: &DiffReport<'_>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Diff as of {}", format_time(r.as_of));
+    let _ = writeln!(s, "  old     {}", r.old.path);
+    let _ = writeln!(s, "  new     {}", r.new.path);
+    let _ = writeln!(s, "  users   {} ({} users)", r.users, r.count);
+    if r.changes.is_empty() {
+        let _ = writeln!(s, "\nNo decision changes.");
+        return s;
+    }
+    let _ = writeln!(s, "\n{} of {} users change:", r.changed, r.count);
+    for c in &r.changes {
+        let _ = writeln!(s, "\n{} -> {}: {}", c.from.text(), c.to.text(), c.count);
+        for u in &c.users {
+            let _ = writeln!(s, "  {}  {}", u.user.display(), u.new.reason);
+        }
+    }
+    s
+}
+
+#[derive(Serialize)]
+struct Forecast<'u> {
+    user: UserRef<'u>,
+    /// The first day the decision is different.
+    date: String,
+    from: Outcome,
+    to: Outcome,
+    reason: String,
+}
+
+pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
+    let as_of = as_of(&args.as_of);
+    let (source, policy) = load_policy(&args.policy, out, as_of)?;
+    let notices = load_notices(out)?;
+    let users = load_users(&args.users.users, out)?;
+    let mut programs = Vec::new();
+    for day in 0..=args.days {
+        let at = as_of + chrono::TimeDelta::days(i64::from(day));
+        programs.push((at, compile(&source, &policy, at, out)?));
+    }
+    let Some(((_, today), ahead)) = programs.split_first() else {
+        return Ok(Exit::Ok);
+    };
+    let mut found: Vec<Forecast<'_>> = Vec::new();
+    for u in &users.users {
+        let now = plan::entry(today, u, &notices);
+        let from = Outcome::of(&now);
+        let change = ahead.iter().find_map(|(at, p)| {
+            let later = plan::entry(p, u, &notices);
+            (Outcome::of(&later) != from).then_some((at, later))
+        });
+        if let Some((at, later)) = change {
+            found.push(Forecast {
+                user: UserRef::of(u),
+                date: at.format("%Y-%m-%d").to_string(),
+                from: from.clone(),
+                to: Outcome::of(&later),
+                reason: later.reason,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.user.id.cmp(b.user.id)));
+    let text = match args.format {
+        TextOrJson::Json => serde_json::to_string_pretty(&found).unwrap_or_default() + "\n",
+        TextOrJson::Text => {
+            let mut s = format!(
+                "Forecast from {} for {} days: {} of {} users change\n",
+                format_time(as_of),
+                args.days,
+                found.len(),
+                users.users.len()
+            );
+            for f in &found {
+                let _ = writeln!(
+                    s,
+                    "\n{}  {}\n  {} -> {}\n  {}",
+                    f.date,
+                    f.user.display(),
+                    f.from.text(),
+                    f.to.text(),
+                    f.reason
+                );
+            }
+            s
+        }
+    };
+    write_output(None, text.as_bytes(), out)?;
+    Ok(Exit::Ok)
+}

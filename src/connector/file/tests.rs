@@ -1,0 +1,103 @@
+use super::*;
+use crate::time::parse_time;
+use crate::user::{Known, Status};
+
+fn ok(name: &str, text: &str) -> Vec<User> {
+    parse(name, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(name: &str, text: &str) -> String {
+    parse(name, text.as_bytes())
+        .map(|u| format!("{u:?}"))
+        .unwrap_err()
+        .to_string()
+}
+
+const CSV: &str = "id,username,email,status,joined,last_login,group,is_admin,activity.posts,attr.dept\n\
+                   u1,ana,ana@example.org,active,2024-01-31,2026-01-02T10:00:00Z,admins;readers,true,3,sales\n\
+                   u2,bob,,invited,2025-06-01,,,,,\n";
+
+#[test]
+fn csv_keeps_never_and_unknown_apart() {
+    let users = ok("u.csv", CSV);
+    assert_eq!(users.len(), 2);
+    let (ana, bob) = (&users[0], &users[1]);
+    assert_eq!(
+        ana.last_login,
+        Known::Value(parse_time("2026-01-02T10:00:00Z").unwrap())
+    );
+    assert_eq!(
+        ana.group.as_deref(),
+        Some(&["admins".to_string(), "readers".to_string()][..])
+    );
+    assert_eq!(ana.is_admin, Some(true));
+    assert_eq!(ana.activity("posts"), Some(3.0));
+    assert_eq!(bob.status, Some(Status::Invited));
+    // An empty cell: never for last_login, the empty set for a set, unknown otherwise.
+    assert_eq!(bob.last_login, Known::Never);
+    assert_eq!(bob.group.as_deref(), Some(&[][..]));
+    assert_eq!(bob.email, None);
+    assert_eq!(bob.is_admin, None);
+    assert_eq!(bob.activity("posts"), None);
+    // A column that is absent: unknown.
+    assert_eq!(bob.last_activity, Known::Unknown);
+    assert_eq!(bob.role, None);
+}
+
+#[test]
+fn json_array_and_json_lines_read_the_same() {
+    let array = r#"[
+      {"id": "u1", "username": "ana", "last_login": null, "group": ["admins"], "is_admin": false,
+       "activity.posts": 0, "attr.level": 3},
+      {"id": 2, "joined": "2024-01-31", "group": null}
+    ]"#;
+    let lines = "{\"id\": \"u1\", \"username\": \"ana\", \"last_login\": null, \"group\": [\"admins\"], \"is_admin\": false, \"activity.posts\": 0, \"attr.level\": 3}\n\
+                 {\"id\": 2, \"joined\": \"2024-01-31\", \"group\": null}\n";
+    let a = ok("u.json", array);
+    assert_eq!(a, ok("u.jsonl", lines));
+    assert_eq!(a[0].last_login, Known::Never);
+    assert_eq!(a[1].last_login, Known::Unknown);
+    assert_eq!(a[1].id, "2");
+    assert_eq!(a[1].group, None);
+    assert_eq!(a[0].attr("level"), Some(&crate::user::Attr::Number(3.0)));
+}
+
+#[test]
+fn csv_errors_name_the_line_the_column_and_the_value() {
+    let text = "id,joined,status\nu1,2024-13-01,active\nu2,2024-01-01,gone\n";
+    assert_eq!(
+        err("u.csv", text),
+        "u.csv:2: column `joined`: `2024-13-01` is not a time (RFC 3339, such as 2024-01-31T08:00:00Z, or YYYY-MM-DD)\n\
+         u.csv:3: column `status`: `gone` is not a status (active, invited, disabled or pending_delete)"
+    );
+}
+
+#[test]
+fn bad_columns_are_errors_with_suggestions() {
+    assert_eq!(
+        err("u.csv", "id,last_logon\nu1,2024-01-01\n"),
+        "u.csv:1: column 2: unknown column `last_logon`: did you mean `last_login`?"
+    );
+    assert!(err("u.csv", "username\nana\n").contains("there is no `id` column"));
+    assert!(err("u.csv", "id,inactive\nu1,3\n").contains("derived"));
+}
+
+#[test]
+fn json_errors_name_the_line_and_the_key() {
+    let text = "[\n {\"id\": \"u1\"},\n {\"id\": \"u2\", \"joined\": \"soon\"}\n]";
+    assert_eq!(
+        err("u.json", text),
+        "u.json:3: user 2, key `joined`: `soon` is not a time (RFC 3339, such as 2024-01-31T08:00:00Z, or YYYY-MM-DD) (column 31)"
+    );
+    assert!(err("u.json", "[{\"username\": \"x\"}]").contains("user 1 has no `id`"));
+    assert!(err("u.json", "[{\"id\": \"u1\"}").contains("u.json:1: "));
+    assert!(err("u.jsonl", "{\"id\": \"u1\"}\nnot json\n").starts_with("u.jsonl:2: "));
+}
+
+#[test]
+fn duplicate_ids_are_errors() {
+    assert_eq!(
+        err("u.csv", "id\nu1\nu2\nu1\n"),
+        "u.csv: user 3: id `u1` appears again (first as user 1)"
+    );
+}

@@ -1,0 +1,233 @@
+//! Stage 4: a plan. Every user's decision with its explanation, the counts
+//! by action and by rule, and the limits. Decisions stream through a sink
+//! (see `render`), so a plan of a million users is never held in memory.
+
+use crate::ast::Action;
+use crate::eval::{self, Decider, Decision, Explanation, PlanAction};
+use crate::journal::Notices;
+use crate::program::Program;
+use crate::time::Time;
+use crate::user::User;
+use serde::Serialize;
+
+/// What a plan says about its inputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    #[serde(serialize_with = "crate::plan::ser_time")]
+    pub as_of: Time,
+    pub policy: PolicyRef,
+    pub users: UsersRef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UsersRef {
+    /// `file:PATH` or `connector:NAME`
+    pub source: String,
+    pub count: usize,
+    pub sha256: String,
+}
+
+pub fn ser_time<S: serde::Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::time::format_time(*t))
+}
+
+/// The rule that decided, as plans name it: a rule's name, `line N`,
+/// `exempt`, or none.
+pub fn rule_label(p: &Program, d: &Decision) -> Option<String> {
+    match d.decider {
+        Decider::Rule(i) => p.rules.get(i).map(|r| r.name.clone()),
+        Decider::Exempt(_) => Some("exempt".to_string()),
+        Decider::Nobody => None,
+    }
+}
+
+/// Counts by action and by rule, as decisions go by.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub count: usize,
+    by_action: [usize; 6],
+    /// (rule label, action) → users, in the order first seen.
+    by_rule: Vec<(Option<String>, PlanAction, usize)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, rule: Option<&str>, action: PlanAction) {
+        self.count += 1;
+        if let Some(n) = self.by_action.get_mut(action as usize) {
+            *n += 1;
+        }
+        match self
+            .by_rule
+            .iter_mut()
+            .find(|(r, a, _)| r.as_deref() == rule && *a == action)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => self.by_rule.push((rule.map(str::to_string), action, 1)),
+        }
+    }
+
+    pub fn of(&self, action: PlanAction) -> usize {
+        self.by_action.get(action as usize).copied().unwrap_or(0)
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            keep: self.of(PlanAction::Keep),
+            review: self.of(PlanAction::Review),
+            notify: self.of(PlanAction::Notify),
+            wait: self.of(PlanAction::Wait),
+            deactivate: self.of(PlanAction::Deactivate),
+            delete: self.of(PlanAction::Delete),
+        }
+    }
+
+    /// Counts by rule, in the policy's order: rules, then exemptions, then
+    /// users no rule matched.
+    pub fn by_rule(&self, p: &Program) -> Vec<RuleCount> {
+        let order = |r: &Option<String>| match r.as_deref() {
+            None => usize::MAX,
+            Some("exempt") => usize::MAX - 1,
+            Some(name) => p.rules.iter().position(|x| x.name == name).unwrap_or(usize::MAX - 2),
+        };
+        let mut rows: Vec<RuleCount> = self
+            .by_rule
+            .iter()
+            .map(|(r, a, n)| RuleCount {
+                rule: r.clone(),
+                action: *a,
+                users: *n,
+            })
+            .collect();
+        rows.sort_by_key(|r| (order(&r.rule), r.action));
+        rows
+    }
+
+    /// Every limit of the policy with its count.
+    pub fn limits(&self, p: &Program) -> Vec<LimitStatus> {
+        p.limits
+            .iter()
+            .map(|l| {
+                let count = PlanAction::ALL
+                    .into_iter()
+                    .filter(|a| a.limited_as() == Some(l.action))
+                    .map(|a| self.of(a))
+                    .sum();
+                LimitStatus {
+                    action: l.action,
+                    limit: l.describe(),
+                    count,
+                    exceeded: l.exceeded(count, self.count),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The counts of each plan action (the SPEC's `summary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub keep: usize,
+    pub review: usize,
+    pub notify: usize,
+    pub wait: usize,
+    pub deactivate: usize,
+    pub delete: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleCount {
+    pub rule: Option<String>,
+    pub action: PlanAction,
+    pub users: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitStatus {
+    #[serde(serialize_with = "ser_action")]
+    pub action: Action,
+    pub limit: String,
+    pub count: usize,
+    pub exceeded: bool,
+}
+
+fn ser_action<S: serde::Serializer>(a: &Action, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.as_str())
+}
+
+/// One user's entry in a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry<'u> {
+    pub user: UserRef<'u>,
+    pub action: PlanAction,
+    pub rule: Option<String>,
+    pub reason: String,
+    /// When the rule's action becomes due (`notify` under `after notice`, `wait`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_time")]
+    pub due: Option<Time>,
+    /// The notice the decision counts from.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_time")]
+    pub notified: Option<Time>,
+    pub because: Vec<eval::CondTrace>,
+    pub passed: Vec<eval::RuleTrace>,
+}
+
+fn ser_opt_time<S: serde::Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => ser_time(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Who a decision is about: enough to find the account.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UserRef<'u> {
+    pub id: &'u str,
+    pub username: Option<&'u str>,
+    pub email: Option<&'u str>,
+}
+
+impl<'u> UserRef<'u> {
+    pub fn of(u: &'u User) -> Self {
+        UserRef {
+            id: &u.id,
+            username: u.username.as_deref(),
+            email: u.email.as_deref(),
+        }
+    }
+
+    /// `ana <ana@example.org> (u1)`, for people.
+    pub fn display(&self) -> String {
+        let name = self.username.unwrap_or(self.id);
+        match (self.email, self.username) {
+            (Some(e), _) => format!("{name} <{e}> ({})", self.id),
+            (None, Some(_)) => format!("{name} ({})", self.id),
+            (None, None) => self.id.to_string(),
+        }
+    }
+}
+
+/// Decides and explains one user.
+pub fn entry<'u>(p: &Program, u: &'u User, notices: &Notices) -> Entry<'u> {
+    let d = eval::decide(p, u, notices);
+    let Explanation {
+        reason,
+        because,
+        passed,
+    } = eval::explain(p, u, &d);
+    Entry {
+        user: UserRef::of(u),
+        action: d.action,
+        rule: rule_label(p, &d),
+        reason,
+        due: d.due,
+        notified: d.notified,
+        because,
+        passed,
+    }
+}

@@ -1,0 +1,283 @@
+//! Plans for people and machines: JSON (the SPEC's keys, one decision per
+//! line), CSV for spreadsheets, a terminal table and Markdown for pull
+//! requests. JSON and CSV stream; the table and Markdown keep only the users
+//! who are not kept.
+
+use crate::eval::PlanAction;
+use crate::plan::{Entry, Header, LimitStatus, RuleCount, Summary, Tally};
+use crate::program::Program;
+use std::io::{self, Write};
+
+/// `--format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A summary by action and by rule, then one line per user not kept.
+    Table,
+    /// The full plan with explanations, for review tools and `apply`.
+    Json,
+    /// One row per user, for a spreadsheet.
+    Csv,
+    /// Summary and changes, for pasting into a pull request.
+    Markdown,
+}
+
+/// A user who is not kept, as the table and Markdown list them.
+struct Row {
+    user: String,
+    action: PlanAction,
+    rule: String,
+    reason: String,
+}
+
+/// Writes a plan as its decisions arrive.
+pub struct Renderer<W: Write> {
+    format: Format,
+    out: W,
+    rows: Vec<Row>,
+    first: bool,
+}
+
+impl<W: Write> Renderer<W> {
+    pub fn new(format: Format, out: W) -> Self {
+        Renderer {
+            format,
+            out,
+            rows: Vec::new(),
+            first: true,
+        }
+    }
+
+    /// Starts the plan. `header.users.count` and `sha256` are not read here:
+    /// they are written by `finish`.
+    pub fn begin(&mut self, header: &Header) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                write!(self.out, "{{\"as_of\":")?;
+                serde_json::to_writer(&mut self.out, &crate::time::format_time(header.as_of))?;
+                write!(self.out, ",\"policy\":")?;
+                serde_json::to_writer(&mut self.out, &header.policy)?;
+                write!(self.out, ",\"decisions\":[")?;
+            }
+            Format::Csv => csv_row(
+                &mut self.out,
+                &["id", "username", "email", "action", "rule", "reason", "due"],
+            )?,
+            Format::Table | Format::Markdown => {}
+        }
+        Ok(())
+    }
+
+    pub fn entry(&mut self, e: &Entry<'_>) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut self.out, e)?;
+            }
+            Format::Csv => {
+                let due = e.due.map(crate::time::format_time).unwrap_or_default();
+                csv_row(
+                    &mut self.out,
+                    &[
+                        e.user.id,
+                        e.user.username.unwrap_or(""),
+                        e.user.email.unwrap_or(""),
+                        e.action.as_str(),
+                        e.rule.as_deref().unwrap_or(""),
+                        &e.reason,
+                        &due,
+                    ],
+                )?;
+            }
+            Format::Table | Format::Markdown => {
+                if e.action != PlanAction::Keep {
+                    self.rows.push(Row {
+                        user: e.user.display(),
+                        action: e.action,
+                        rule: e.rule.clone().unwrap_or_else(|| "-".to_string()),
+                        reason: e.reason.clone(),
+                    });
+                }
+            }
+        }
+        self.first = false;
+        Ok(())
+    }
+
+    /// Ends the plan with its counts and limits, and returns the writer.
+    pub fn finish(mut self, header: &Header, tally: &Tally, p: &Program) -> io::Result<W> {
+        let summary = tally.summary();
+        let by_rule = tally.by_rule(p);
+        let limits = tally.limits(p);
+        match self.format {
+            Format::Json => {
+                write!(self.out, "{}],\"users\":", if self.first { "" } else { "\n" })?;
+                serde_json::to_writer(&mut self.out, &header.users)?;
+                write!(self.out, ",\"summary\":")?;
+                serde_json::to_writer(&mut self.out, &summary)?;
+                write!(self.out, ",\"by_rule\":")?;
+                serde_json::to_writer(&mut self.out, &by_rule)?;
+                write!(self.out, ",\"limits\":")?;
+                serde_json::to_writer(&mut self.out, &limits)?;
+                writeln!(self.out, "}}")?;
+            }
+            Format::Csv => {}
+            Format::Table => table(&mut self.out, header, &summary, &by_rule, &limits, &self.rows)?,
+            Format::Markdown => markdown(&mut self.out, header, &summary, &by_rule, &limits, &self.rows)?,
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// One CSV record, quoted as spreadsheets expect.
+fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields)?;
+    let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+    out.write_all(&bytes)
+}
+
+fn summary_rows(s: &Summary) -> [(&'static str, usize); 6] {
+    [
+        ("keep", s.keep),
+        ("review", s.review),
+        ("notify", s.notify),
+        ("wait", s.wait),
+        ("deactivate", s.deactivate),
+        ("delete", s.delete),
+    ]
+}
+
+fn rule_name(r: &RuleCount) -> &str {
+    r.rule.as_deref().unwrap_or("(no rule)")
+}
+
+fn table(
+    out: &mut impl Write,
+    h: &Header,
+    s: &Summary,
+    by_rule: &[RuleCount],
+    limits: &[LimitStatus],
+    rows: &[Row],
+) -> io::Result<()> {
+    writeln!(out, "Plan as of {}", crate::time::format_time(h.as_of))?;
+    writeln!(out, "  policy  {}", h.policy.path)?;
+    writeln!(out, "  users   {} ({} users)", h.users.source, h.users.count)?;
+    writeln!(out)?;
+    writeln!(out, "{:<12}{:>8}", "action", "users")?;
+    for (name, n) in summary_rows(s) {
+        writeln!(out, "{name:<12}{n:>8}")?;
+    }
+    writeln!(out)?;
+    let w = by_rule
+        .iter()
+        .map(|r| rule_name(r).chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4)
+        + 2;
+    writeln!(out, "{:<w$}{:<12}{:>8}", "rule", "action", "users")?;
+    for r in by_rule {
+        writeln!(out, "{:<w$}{:<12}{:>8}", rule_name(r), r.action.as_str(), r.users)?;
+    }
+    for l in limits {
+        let state = if l.exceeded { "EXCEEDED" } else { "ok" };
+        writeln!(
+            out,
+            "\nlimit {} {}: {} planned, {state}",
+            l.action.as_str(),
+            l.limit,
+            l.count
+        )?;
+    }
+    if rows.is_empty() {
+        return writeln!(out, "\nEvery user is kept.");
+    }
+    let uw = rows.iter().map(|r| r.user.chars().count()).max().unwrap_or(4).max(4) + 2;
+    let rw = rows.iter().map(|r| r.rule.chars().count()).max().unwrap_or(4).max(4) + 2;
+    writeln!(out)?;
+    writeln!(out, "{:<uw$}{:<12}{:<rw$}reason", "user", "action", "rule")?;
+    for r in rows {
+        writeln!(
+            out,
+            "{:<uw$}{:<12}{:<rw$}{}",
+            r.user,
+            r.action.as_str(),
+            r.rule,
+            r.reason
+        )?;
+    }
+    Ok(())
+}
+
+/// Markdown table cell: pipes and newlines would break the table.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(
+    out: &mut impl Write,
+    h: &Header,
+    s: &Summary,
+    by_rule: &[RuleCount],
+    limits: &[LimitStatus],
+    rows: &[Row],
+) -> io::Result<()> {
+    writeln!(out, "### dormant plan as of {}", crate::time::format_time(h.as_of))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Policy `{}` (sha256 `{}`) over `{}`: {} users.",
+        h.policy.path,
+        short_hash(&h.policy.sha256),
+        h.users.source,
+        h.users.count
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| action | users |\n|---|---:|")?;
+    for (name, n) in summary_rows(s) {
+        writeln!(out, "| {name} | {n} |")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "| rule | action | users |\n|---|---|---:|")?;
+    for r in by_rule {
+        writeln!(out, "| {} | {} | {} |", cell(rule_name(r)), r.action.as_str(), r.users)?;
+    }
+    if !limits.is_empty() {
+        writeln!(out)?;
+        for l in limits {
+            let state = if l.exceeded { "**exceeded**" } else { "ok" };
+            writeln!(
+                out,
+                "- limit {} {}: {} planned, {state}",
+                l.action.as_str(),
+                l.limit,
+                l.count
+            )?;
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "<details><summary>{} users not kept</summary>\n\n| user | action | rule | reason |\n|---|---|---|---|",
+        rows.len()
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&r.user),
+            r.action.as_str(),
+            cell(&r.rule),
+            cell(&r.reason)
+        )?;
+    }
+    writeln!(out, "\n</details>")
+}
+
+fn short_hash(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
+}
