@@ -9,48 +9,10 @@
     reason = "tests fail loudly"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// One run of the binary, built up like just's `Test`.
-struct Run {
-    args: Vec<String>,
-    dir: PathBuf,
-}
-
-struct Done {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn new(args: &[&str]) -> Self {
-        Run {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-        }
-    }
-
-    fn in_dir(mut self, dir: &Path) -> Self {
-        self.dir = dir.to_path_buf();
-        self
-    }
-
-    fn run(self) -> Done {
-        let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-            .args(&self.args)
-            .current_dir(&self.dir)
-            .env_remove("NO_COLOR")
-            .output()
-            .expect("the binary runs");
-        Done {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-}
+use common::Run;
+use std::path::Path;
 
 fn example_policies() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"))

@@ -125,6 +125,9 @@ pub fn explanation_text(e: &Entry<'_>, as_of: crate::time::Time) -> String {
     if !e.because.is_empty() {
         let title = match e.rule.as_deref() {
             Some("exempt") => "Exempted:".to_string(),
+            Some(rule) if e.action == crate::eval::PlanAction::Review => {
+                format!("Why `{rule}` cannot be decided (data is missing):")
+            }
             Some(rule) => format!("Why `{rule}` decided:"),
             None => String::new(),
         };

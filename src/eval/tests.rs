@@ -1,1 +1,294 @@
+use super::*;
+use crate::check::{check, Options};
+use crate::parse::parse;
+use crate::source::Source;
+use crate::time::parse_time;
+use crate::user::Status;
 
+fn t(s: &str) -> Time {
+    parse_time(s).unwrap()
+}
+
+fn program(text: &str, as_of: &str) -> Program {
+    let source = Source::new("t.policy", text);
+    let parsed = parse(&source).unwrap();
+    let report = check(&parsed.policy, &Options { as_of: t(as_of) });
+    assert!(!report.has_errors(), "{:?}", report.diagnostics);
+    Program::compile(&parsed.policy, &source, t(as_of)).unwrap()
+}
+
+fn user() -> User {
+    User {
+        id: "u1".into(),
+        username: Some("ana".into()),
+        email: Some("Ana@Example.org".into()),
+        status: Some(Status::Active),
+        joined: Some(t("2020-01-01")),
+        last_login: Known::Never,
+        last_activity: Known::Never,
+        group: Some(vec![]),
+        is_admin: Some(false),
+        is_service: Some(false),
+        ..User::default()
+    }
+}
+
+/// (action, rule) for one user.
+fn run(p: &Program, u: &User) -> (PlanAction, Option<String>) {
+    let d = decide(p, u, &Notices::new());
+    (d.action, crate::plan::rule_label(p, &d))
+}
+
+fn of(action: PlanAction, rule: &str) -> (PlanAction, Option<String>) {
+    (action, (rule != "none").then(|| rule.to_string()))
+}
+
+#[test]
+fn joined_exactly_90_days_ago_is_not_more_than_90_days() {
+    let p = program("r: joined > 90d -> delete\ns: joined >= 90d -> notify", "2026-11-23");
+    let mut u = user();
+    u.joined = Some(t("2026-08-25")); // as-of minus 90 days
+    assert_eq!(run(&p, &u), of(PlanAction::Notify, "s"));
+    u.joined = Some(t("2026-08-24T23:59:59Z"));
+    assert_eq!(run(&p, &u), of(PlanAction::Delete, "r"));
+    u.joined = Some(t("2026-08-25T00:00:01Z"));
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "none"));
+}
+
+#[test]
+fn calendar_months_at_the_end_of_march() {
+    // As of 2026-03-31, one month back is 2026-02-28.
+    let p = program("r: inactive > 1mo -> delete", "2026-03-31");
+    let mut u = user();
+    u.last_login = Known::Value(t("2026-02-28"));
+    assert_eq!(run(&p, &u).0, PlanAction::Keep);
+    u.last_login = Known::Value(t("2026-02-27T23:59:59Z"));
+    assert_eq!(run(&p, &u).0, PlanAction::Delete);
+}
+
+#[test]
+fn leap_days() {
+    // As of 2025-02-28, a year back is 2024-02-28 (2024-02-29 is younger).
+    let p = program("r: joined > 1y -> delete", "2025-02-28");
+    let mut u = user();
+    u.joined = Some(t("2024-02-29"));
+    assert_eq!(run(&p, &u).0, PlanAction::Keep);
+    u.joined = Some(t("2024-02-27"));
+    assert_eq!(run(&p, &u).0, PlanAction::Delete);
+    // As of 2024-03-29, a month back is 2024-02-29.
+    let p = program("r: joined >= 1mo -> delete", "2024-03-29");
+    u.joined = Some(t("2024-02-29"));
+    assert_eq!(run(&p, &u).0, PlanAction::Delete);
+}
+
+#[test]
+fn never_and_unknown_are_different() {
+    let p = program(
+        "r: last_login < 2026-01-01 -> delete\ns: never_logged_in -> notify",
+        "2026-11-23",
+    );
+    let mut u = user();
+    // A comparison on a *never* time is unknown: review, not a later rule.
+    u.last_login = Known::Never;
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "r"));
+    u.last_login = Known::Unknown;
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "r"));
+    let p = program("s: never_logged_in -> notify", "2026-11-23");
+    u.last_login = Known::Never;
+    assert_eq!(run(&p, &u), of(PlanAction::Notify, "s"));
+    u.last_login = Known::Unknown;
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "s"));
+}
+
+#[test]
+fn inactive_counts_from_joined_when_never_logged_in() {
+    let p = program("r: inactive > 12mo -> delete", "2026-11-23");
+    let mut u = user();
+    u.last_login = Known::Never;
+    assert_eq!(run(&p, &u).0, PlanAction::Delete);
+    u.joined = None;
+    assert_eq!(run(&p, &u).0, PlanAction::Review);
+}
+
+#[test]
+fn an_unknown_protection_stops_later_rules() {
+    let p = program("admins: is_admin -> keep\nold: joined > 1y -> delete", "2026-11-23");
+    let mut u = user();
+    u.is_admin = None;
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "admins"));
+    // `or`: true wins over unknown; `and`: false wins over unknown.
+    let p = program(
+        "a: is_admin or is_service -> keep\nb: is_admin and is_service -> delete",
+        "2026-11-23",
+    );
+    u.is_service = Some(true);
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "a"));
+    u.is_service = Some(false);
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "a"));
+    let p = program("b: is_admin and is_service -> delete", "2026-11-23");
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "none"));
+}
+
+#[test]
+fn not_unknown_is_unknown() {
+    let p = program("r: not is_admin -> delete", "2026-11-23");
+    let mut u = user();
+    u.is_admin = None;
+    assert_eq!(run(&p, &u).0, PlanAction::Review);
+}
+
+#[test]
+fn text_in_and_globs_ignore_case() {
+    let p = program(
+        "a: group in [Admins] -> keep\nb: email matches \"*@example.ORG\" -> notify\nc: status == ACTIVE -> delete",
+        "2026-11-23",
+    );
+    let mut u = user();
+    u.group = Some(vec!["ADMINS".into()]);
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "a"));
+    u.group = Some(vec![]);
+    assert_eq!(run(&p, &u), of(PlanAction::Notify, "b"));
+    u.email = Some("x@other.org".into());
+    assert_eq!(run(&p, &u), of(PlanAction::Delete, "c"));
+    u.group = None;
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "a"));
+}
+
+#[test]
+fn exemptions_come_first_and_expire_after_their_day() {
+    let text = "exempt \"ANA\" until 2026-11-23 \"leave\"\nr: joined > 1y -> delete";
+    let u = user();
+    assert_eq!(
+        run(&program(text, "2026-11-23T23:59:59Z"), &u),
+        of(PlanAction::Keep, "exempt")
+    );
+    assert_eq!(run(&program(text, "2026-11-24"), &u), of(PlanAction::Delete, "r"));
+}
+
+#[test]
+fn after_notice() {
+    let p = program("r: joined > 1y -> delete after notice 30d", "2026-11-23");
+    let mut u = user();
+    u.last_login = Known::Value(t("2025-01-01"));
+    let mut notices = Notices::new();
+    let d = decide(&p, &u, &notices);
+    assert_eq!((d.action, d.due), (PlanAction::Notify, Some(t("2026-12-23"))));
+    notices.add("u1", "r", t("2026-11-01"));
+    let d = decide(&p, &u, &notices);
+    assert_eq!(
+        (d.action, d.due, d.notified),
+        (PlanAction::Wait, Some(t("2026-12-01")), Some(t("2026-11-01")))
+    );
+    notices.add("u1", "r", t("2026-10-24"));
+    assert_eq!(
+        decide(&p, &u, &notices).action,
+        PlanAction::Wait,
+        "the latest notice counts"
+    );
+    let mut old = Notices::new();
+    old.add("u1", "r", t("2026-10-24"));
+    assert_eq!(
+        decide(&p, &u, &old).action,
+        PlanAction::Delete,
+        "exactly 30 days is enough"
+    );
+    // A notice under another rule does not count; nor one before the last login.
+    let mut other = Notices::new();
+    other.add("u1", "s", t("2026-01-01"));
+    assert_eq!(decide(&p, &u, &other).action, PlanAction::Notify);
+    u.last_login = Known::Value(t("2026-10-25"));
+    let p = program("r: joined > 1y -> delete after notice 30d", "2026-11-23");
+    assert_eq!(decide(&p, &u, &old).action, PlanAction::Notify);
+    // An unknown last login: the notice cannot be shown to be after it.
+    u.last_login = Known::Unknown;
+    assert_eq!(decide(&p, &u, &old).action, PlanAction::Notify);
+}
+
+#[test]
+fn attributes_are_read_as_their_comparison_needs() {
+    let p = program(
+        "a: attr.level > 2 -> delete\nb: attr.hold -> keep\nc: attr.end < 2026-01-01 -> notify",
+        "2026-11-23",
+    );
+    let mut u = user();
+    u.attr = vec![("level".into(), Attr::Text("3".into()))];
+    assert_eq!(run(&p, &u), of(PlanAction::Delete, "a"));
+    u.attr = vec![("level".into(), Attr::Text("high".into()))];
+    assert_eq!(
+        run(&p, &u),
+        of(PlanAction::Review, "a"),
+        "text that is not a number is unknown, not false"
+    );
+    u.attr = vec![
+        ("level".into(), Attr::Number(1.0)),
+        ("hold".into(), Attr::Text("yes".into())),
+    ];
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "b"));
+    u.attr = vec![
+        ("level".into(), Attr::Number(1.0)),
+        ("hold".into(), Attr::Bool(false)),
+        ("end".into(), Attr::Text("2025-06-30".into())),
+    ];
+    assert_eq!(run(&p, &u), of(PlanAction::Notify, "c"));
+}
+
+#[test]
+fn let_names_and_bool_comparisons() {
+    let p = program(
+        "let staff = is_admin or group in [admins]\nr: staff == false and joined > 1y -> delete",
+        "2026-11-23",
+    );
+    let mut u = user();
+    assert_eq!(run(&p, &u).0, PlanAction::Delete);
+    u.group = Some(vec!["admins".into()]);
+    assert_eq!(run(&p, &u).0, PlanAction::Keep);
+}
+
+#[test]
+fn explanations_say_which_conditions_decided() {
+    let p = program(
+        "let staff = is_admin or group in [admins]\nstaff_rule: staff -> keep\nold: never_logged_in and joined > 90d and not group in [vip] -> delete",
+        "2026-11-23",
+    );
+    let u = user();
+    let d = decide(&p, &u, &Notices::new());
+    let e = explain(&p, &u, &d);
+    let conds: Vec<(&str, Truth)> = e.because.iter().map(|c| (c.condition.as_str(), c.result)).collect();
+    assert_eq!(
+        conds,
+        [
+            ("never_logged_in", Truth::True),
+            ("joined > 90d", Truth::True),
+            ("not group in [vip]", Truth::True)
+        ]
+    );
+    assert_eq!(
+        e.because[1].values[0].note.as_deref(),
+        Some("2518 days before as-of; > 90d means before 2026-08-25T00:00:00Z")
+    );
+    assert_eq!(e.passed.len(), 1);
+    assert_eq!(e.passed[0].rule, "staff_rule");
+    let failed: Vec<(&str, Option<&str>)> = e.passed[0]
+        .because
+        .iter()
+        .map(|c| (c.condition.as_str(), c.via.as_deref()))
+        .collect();
+    assert_eq!(
+        failed,
+        [("is_admin", Some("staff")), ("group in [admins]", Some("staff"))]
+    );
+    assert!(e.reason.starts_with("old: never_logged_in (last_login never); joined > 90d (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"), "{}", e.reason);
+}
+
+#[test]
+fn review_explains_the_unknown_fields() {
+    let p = program("r: never_logged_in and joined > 90d -> delete", "2026-11-23");
+    let mut u = user();
+    u.last_login = Known::Unknown;
+    let d = decide(&p, &u, &Notices::new());
+    let e = explain(&p, &u, &d);
+    assert_eq!(
+        e.reason,
+        "cannot tell whether r applies: never_logged_in (last_login unknown)"
+    );
+}
