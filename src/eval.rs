@@ -13,7 +13,7 @@ use serde::Serialize;
 
 mod explain;
 
-pub use explain::{explain, CondTrace, Explanation, RuleTrace};
+pub use explain::{explain, reason, Age, CondTrace, Explanation, FieldRef, RuleTrace, Seen, Shown};
 
 /// What a plan does with a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -120,13 +120,16 @@ impl Field {
 
     /// The name a policy uses for this field.
     pub fn name(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Field::Activity(n) => format!("activity.{n}"),
-            Field::Attr(n) => format!("attr.{n}"),
-            other => FIELDS
-                .iter()
-                .find(|(_, f)| f == other)
-                .map_or_else(String::new, |(n, _)| (*n).to_string()),
+            Field::Activity(n) => write!(f, "activity.{n}"),
+            Field::Attr(n) => write!(f, "attr.{n}"),
+            other => f.write_str(FIELDS.iter().find(|(_, x)| x == other).map_or("", |(n, _)| n)),
         }
     }
 }

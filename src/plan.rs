@@ -39,10 +39,10 @@ pub fn ser_time<S: serde::Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error>
 
 /// The rule that decided, as plans name it: a rule's name, `line N`,
 /// `exempt`, or none.
-pub fn rule_label(p: &Program, d: &Decision) -> Option<String> {
+pub fn rule_label<'p>(p: &'p Program, d: &Decision) -> Option<&'p str> {
     match d.decider {
-        Decider::Rule(i) => p.rules.get(i).map(|r| r.name.clone()),
-        Decider::Exempt(_) => Some("exempt".to_string()),
+        Decider::Rule(i) => p.rules.get(i).map(|r| r.name.as_str()),
+        Decider::Exempt(_) => Some("exempt"),
         Decider::Nobody => None,
     }
 }
@@ -162,19 +162,27 @@ fn ser_action<S: serde::Serializer>(a: &Action, s: S) -> Result<S::Ok, S::Error>
 
 /// One user's entry in a plan.
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry<'u> {
-    pub user: UserRef<'u>,
+pub struct Entry<'a> {
+    pub user: UserRef<'a>,
     pub action: PlanAction,
-    pub rule: Option<String>,
-    pub reason: String,
+    pub rule: Option<&'a str>,
     /// When the rule's action becomes due (`notify` under `after notice`, `wait`).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_time")]
     pub due: Option<Time>,
     /// The notice the decision counts from.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_time")]
     pub notified: Option<Time>,
-    pub because: Vec<eval::CondTrace>,
-    pub passed: Vec<eval::RuleTrace>,
+    pub because: Vec<eval::CondTrace<'a>>,
+    pub passed: Vec<eval::RuleTrace<'a>>,
+    #[serde(skip)]
+    pub decision: Decision,
+}
+
+impl Entry<'_> {
+    /// One line for tables and spreadsheets.
+    pub fn reason(&self, p: &Program) -> String {
+        eval::reason(p, &self.decision, &self.because)
+    }
 }
 
 fn ser_opt_time<S: serde::Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
@@ -213,21 +221,17 @@ impl<'u> UserRef<'u> {
 }
 
 /// Decides and explains one user.
-pub fn entry<'u>(p: &Program, u: &'u User, notices: &Notices) -> Entry<'u> {
+pub fn entry<'a>(p: &'a Program, u: &'a User, notices: &Notices) -> Entry<'a> {
     let d = eval::decide(p, u, notices);
-    let Explanation {
-        reason,
-        because,
-        passed,
-    } = eval::explain(p, u, &d);
+    let Explanation { because, passed } = eval::explain(p, u, &d);
     Entry {
         user: UserRef::of(u),
         action: d.action,
         rule: rule_label(p, &d),
-        reason,
         due: d.due,
         notified: d.notified,
         because,
         passed,
+        decision: d,
     }
 }

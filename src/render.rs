@@ -67,7 +67,7 @@ impl<W: Write> Renderer<W> {
         Ok(())
     }
 
-    pub fn entry(&mut self, e: &Entry<'_>) -> io::Result<()> {
+    pub fn entry(&mut self, e: &Entry<'_>, p: &Program) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
@@ -82,8 +82,8 @@ impl<W: Write> Renderer<W> {
                         e.user.username.unwrap_or(""),
                         e.user.email.unwrap_or(""),
                         e.action.as_str(),
-                        e.rule.as_deref().unwrap_or(""),
-                        &e.reason,
+                        e.rule.unwrap_or(""),
+                        &e.reason(p),
                         &due,
                     ],
                 )?;
@@ -93,8 +93,8 @@ impl<W: Write> Renderer<W> {
                     self.rows.push(Row {
                         user: e.user.display(),
                         action: e.action,
-                        rule: e.rule.clone().unwrap_or_else(|| "-".to_string()),
-                        reason: e.reason.clone(),
+                        rule: e.rule.unwrap_or("-").to_string(),
+                        reason: e.reason(p),
                     });
                 }
             }

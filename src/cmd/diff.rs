@@ -22,7 +22,7 @@ impl Outcome {
     fn of(e: &Entry<'_>) -> Self {
         Outcome {
             action: e.action,
-            rule: e.rule.clone(),
+            rule: e.rule.map(str::to_string),
         }
     }
 
@@ -46,6 +46,8 @@ struct Change<'u> {
 #[derive(Serialize)]
 struct Changed<'u> {
     user: UserRef<'u>,
+    /// The new decision's reason.
+    reason: String,
     old: Entry<'u>,
     new: Entry<'u>,
 }
@@ -79,6 +81,7 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
         }
         let changed = Changed {
             user: UserRef::of(u),
+            reason: b.reason(&new),
             old: a,
             new: b,
         };
@@ -133,7 +136,7 @@ fn diff_text(r: &DiffReport<'_>) -> String {
     for c in &r.changes {
         let _ = writeln!(s, "\n{} -> {}: {}", c.from.text(), c.to.text(), c.count);
         for u in &c.users {
-            let _ = writeln!(s, "  {}  {}", u.user.display(), u.new.reason);
+            let _ = writeln!(s, "  {}  {}", u.user.display(), u.reason);
         }
     }
     s
@@ -168,15 +171,15 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
         let from = Outcome::of(&now);
         let change = ahead.iter().find_map(|(at, p)| {
             let later = plan::entry(p, u, &notices);
-            (Outcome::of(&later) != from).then_some((at, later))
+            (Outcome::of(&later) != from).then_some((at, later, p))
         });
-        if let Some((at, later)) = change {
+        if let Some((at, later, p)) = change {
             found.push(Forecast {
                 user: UserRef::of(u),
                 date: at.format("%Y-%m-%d").to_string(),
                 from: from.clone(),
                 to: Outcome::of(&later),
-                reason: later.reason,
+                reason: later.reason(p),
             });
         }
     }

@@ -33,8 +33,8 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         r.begin(&header)?;
         for u in &users.users {
             let e = plan::entry(&program, u, &notices);
-            tally.add(e.rule.as_deref(), e.action);
-            r.entry(&e)?;
+            tally.add(e.rule, e.action);
+            r.entry(&e, &program)?;
         }
         r.finish(&header, &tally, &program)
     })();
@@ -94,18 +94,28 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let e = plan::entry(&program, user, &notices);
     let text = match args.format {
         TextOrJson::Json => {
-            let mut s = serde_json::to_string_pretty(&e).unwrap_or_default();
+            #[derive(serde::Serialize)]
+            struct Explained<'a> {
+                reason: String,
+                #[serde(flatten)]
+                entry: &'a Entry<'a>,
+            }
+            let explained = Explained {
+                reason: e.reason(&program),
+                entry: &e,
+            };
+            let mut s = serde_json::to_string_pretty(&explained).unwrap_or_default();
             s.push('\n');
             s
         }
-        TextOrJson::Text => explanation_text(&e, as_of),
+        TextOrJson::Text => explanation_text(&e, &program),
     };
     write_output(None, text.as_bytes(), out)?;
     Ok(Exit::Ok)
 }
 
 /// The explanation for a person who never wrote a policy.
-pub fn explanation_text(e: &Entry<'_>, as_of: crate::time::Time) -> String {
+pub fn explanation_text(e: &Entry<'_>, p: &crate::program::Program) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", e.user.display());
     let _ = writeln!(s, "  decision  {}", e.action.as_str());
@@ -114,16 +124,16 @@ pub fn explanation_text(e: &Entry<'_>, as_of: crate::time::Time) -> String {
         "  rule      {}",
         e.rule.as_deref().unwrap_or("none (no rule matched)")
     );
-    let _ = writeln!(s, "  as of     {}", crate::time::format_time(as_of));
+    let _ = writeln!(s, "  as of     {}", crate::time::format_time(p.as_of));
     if let Some(due) = e.due {
         let _ = writeln!(s, "  due       {}", crate::time::format_time(due));
     }
     if let Some(at) = e.notified {
         let _ = writeln!(s, "  notified  {}", crate::time::format_time(at));
     }
-    let _ = writeln!(s, "  reason    {}", e.reason);
+    let _ = writeln!(s, "  reason    {}", e.reason(p));
     if !e.because.is_empty() {
-        let title = match e.rule.as_deref() {
+        let title = match e.rule {
             Some("exempt") => "Exempted:".to_string(),
             Some(rule) if e.action == crate::eval::PlanAction::Review => {
                 format!("Why `{rule}` cannot be decided (data is missing):")
@@ -135,7 +145,12 @@ pub fn explanation_text(e: &Entry<'_>, as_of: crate::time::Time) -> String {
         conditions(&mut s, &e.because, "  ");
     }
     if !e.passed.is_empty() {
-        let _ = writeln!(s, "\nEarlier rules, and why they did not decide:");
+        let title = if e.rule.is_some() {
+            "Earlier rules, and why they did not decide:"
+        } else {
+            "Every rule, and why it did not match:"
+        };
+        let _ = writeln!(s, "\n{title}");
         for r in &e.passed {
             rule_text(&mut s, r);
         }
@@ -148,16 +163,19 @@ fn rule_text(s: &mut String, r: &RuleTrace) {
     conditions(s, &r.because, "    ");
 }
 
-fn conditions(s: &mut String, traces: &[CondTrace], indent: &str) {
+fn conditions(s: &mut String, traces: &[CondTrace<'_>], indent: &str) {
     for c in traces {
-        let via = c.via.as_deref().map(|v| format!(" (in `{v}`)")).unwrap_or_default();
+        let via = c.via.map(|v| format!(" (in `{v}`)")).unwrap_or_default();
         let _ = writeln!(s, "{indent}{}{via}: {}", c.condition, c.result.as_str());
-        for v in &c.values {
-            match &v.note {
-                Some(note) => {
-                    let _ = writeln!(s, "{indent}    {} {}, {note}", v.field, v.value);
+        let last = c.values.len().saturating_sub(1);
+        for (i, v) in c.values.iter().enumerate() {
+            // The age belongs to the time shown last (`joined` when `inactive`
+            // counts from it).
+            match &c.age {
+                Some(age) if i == last => {
+                    let _ = writeln!(s, "{indent}    {} {}, {}", v.field, v.value, age.note());
                 }
-                None => {
+                _ => {
                     let _ = writeln!(s, "{indent}    {} {}", v.field, v.value);
                 }
             }

@@ -97,7 +97,7 @@ fn notices(case: &Case) -> Notices {
 fn run_case(program: &Program, case: &Case) -> (bool, Decider) {
     let d = crate::eval::decide(program, &case.user, &notices(case));
     let rule = plan::rule_label(program, &d);
-    let rule_ok = case.rule.as_ref().is_none_or(|want| *want == rule);
+    let rule_ok = case.rule.as_ref().is_none_or(|want| want.as_deref() == rule);
     (d.action == case.expect && rule_ok, d.decider)
 }
 
@@ -111,7 +111,7 @@ fn report_failure(program: &Program, case: &Case) {
     let got = format!("{} by {}", e.action.as_str(), e.rule.as_deref().unwrap_or("no rule"));
     println!("  FAIL  {}", case.name);
     println!("        expected {want}, got {got}");
-    for line in super::plan::explanation_text(&e, case.as_of).lines() {
+    for line in super::plan::explanation_text(&e, program).lines() {
         println!("        {line}");
     }
 }

@@ -1,91 +1,128 @@
 //! Why a decision was made, as data: the conditions of the deciding rule
 //! with the values they saw, and for every earlier rule the conditions that
-//! kept it from matching. Computed apart from `decide`, which stays lean.
+//! kept it from matching. Computed apart from `decide`, which stays lean,
+//! and borrowed from the program and the user, so that explaining a
+//! million users does not copy a million sets of strings.
 
 use super::{leaf, value, Decider, Decision, PlanAction, Val};
+use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Leaf, Program, Test};
 use crate::time::{self, Time};
 use crate::user::{Attr, User};
 use crate::value::Truth;
-use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
 /// The explanation of one decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Explanation {
-    /// One line for tables and spreadsheets.
-    pub reason: String,
+pub struct Explanation<'a> {
     /// The deciding rule's conditions that made it true (or unknown).
-    pub because: Vec<CondTrace>,
+    pub because: Vec<CondTrace<'a>>,
     /// Every earlier rule, and the conditions that made it false.
-    pub passed: Vec<RuleTrace>,
+    pub passed: Vec<RuleTrace<'a>>,
 }
 
 /// A rule that was tried and did not decide.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleTrace {
-    pub rule: String,
+pub struct RuleTrace<'a> {
+    pub rule: &'a str,
     pub result: Truth,
-    pub because: Vec<CondTrace>,
+    pub because: Vec<CondTrace<'a>>,
 }
 
 /// One condition, its value, and the values it saw.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CondTrace {
-    pub condition: String,
+pub struct CondTrace<'a> {
+    pub condition: Cow<'a, str>,
     /// The `let` name this condition belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub via: Option<String>,
+    pub via: Option<&'a str>,
     pub result: Truth,
-    pub values: Vec<Seen>,
+    /// Field → value, as a JSON object.
+    #[serde(serialize_with = "values_map")]
+    pub values: Vec<Seen<'a>>,
+    /// For an age comparison: how old the value is and the boundary.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub age: Option<Age>,
 }
 
-/// A field's value as the condition saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Seen {
-    pub field: String,
-    pub value: String,
-    /// For ages: how old the value is, and the boundary it was compared with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+/// A field's value as a condition saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen<'a> {
+    pub field: FieldRef<'a>,
+    pub value: Shown<'a>,
 }
 
-/// Explains a decision that `decide` made for this user.
-pub fn explain(p: &Program, u: &User, decision: &Decision) -> Explanation {
-    match decision.decider {
-        Decider::Exempt(i) => exempt(p, u, i),
-        Decider::Nobody => Explanation {
-            reason: "no rule matched".to_string(),
-            because: Vec::new(),
-            passed: passed(p, u, p.rules.len()),
-        },
-        Decider::Rule(i) => {
-            let Some(rule) = p.rules.get(i) else {
-                return Explanation {
-                    reason: String::new(),
-                    because: Vec::new(),
-                    passed: Vec::new(),
-                };
-            };
-            let (_, because) = why(p, &rule.cond, u, None);
-            let reason = reason(p, decision, &rule.name, rule.action.as_str(), &because);
-            Explanation {
-                reason,
-                because,
-                passed: passed(p, u, i),
-            }
+/// A field of the record, or one of the user's own activity counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldRef<'a> {
+    Field(&'a Field),
+    Activity(&'a str),
+}
+
+impl fmt::Display for FieldRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldRef::Field(field) => field.fmt(f),
+            FieldRef::Activity(name) => write!(f, "activity.{name}"),
         }
     }
 }
 
-fn passed(p: &Program, u: &User, upto: usize) -> Vec<RuleTrace> {
+/// A value, borrowed from the user where it can be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shown<'a> {
+    Text(&'a str),
+    Texts(&'a [String]),
+    Number(f64),
+    Bool(bool),
+    Time(Time),
+    Never,
+    Unknown,
+}
+
+/// An age comparison's detail: `joined` was `age_days` days before as-of,
+/// and `> 90d` means before `boundary`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Age {
+    pub age_days: i64,
+    #[serde(serialize_with = "crate::plan::ser_time")]
+    pub boundary: Time,
+    #[serde(skip)]
+    pub op: CmpOp,
+    #[serde(skip)]
+    pub duration: Duration,
+}
+
+/// Explains a decision that `decide` made for this user.
+pub fn explain<'a>(p: &'a Program, u: &'a User, decision: &Decision) -> Explanation<'a> {
+    match decision.decider {
+        Decider::Exempt(i) => Explanation {
+            because: exempt(p, u, i).into_iter().collect(),
+            passed: Vec::new(),
+        },
+        Decider::Nobody => Explanation {
+            because: Vec::new(),
+            passed: passed(p, u, p.rules.len()),
+        },
+        Decider::Rule(i) => Explanation {
+            because: p.rules.get(i).map(|r| why(p, &r.cond, u, None).1).unwrap_or_default(),
+            passed: passed(p, u, i),
+        },
+    }
+}
+
+fn passed<'a>(p: &'a Program, u: &'a User, upto: usize) -> Vec<RuleTrace<'a>> {
     p.rules
         .iter()
         .take(upto)
         .map(|r| {
             let (result, because) = why(p, &r.cond, u, None);
             RuleTrace {
-                rule: r.name.clone(),
+                rule: &r.name,
                 result,
                 because,
             }
@@ -93,126 +130,137 @@ fn passed(p: &Program, u: &User, upto: usize) -> Vec<RuleTrace> {
         .collect()
 }
 
-fn exempt(p: &Program, u: &User, i: usize) -> Explanation {
-    let Some(e) = p.exempts.get(i) else {
-        return Explanation {
-            reason: String::new(),
-            because: Vec::new(),
-            passed: Vec::new(),
-        };
-    };
-    let matched = [
-        ("id", Some(&u.id)),
-        ("username", u.username.as_ref()),
-        ("email", u.email.as_ref()),
-    ]
-    .into_iter()
-    .find(|(_, v)| v.is_some_and(|v| v.eq_ignore_ascii_case(&e.who) || v.to_lowercase() == e.who.to_lowercase()))
-    .map(|(f, v)| Seen {
-        field: f.to_string(),
-        value: v.cloned().unwrap_or_default(),
-        note: None,
+fn exempt<'a>(p: &'a Program, u: &'a User, i: usize) -> Option<CondTrace<'a>> {
+    let e = p.exempts.get(i)?;
+    let fields: [(&'static Field, Option<&'a String>); 3] = [
+        (&Field::Id, Some(&u.id)),
+        (&Field::Username, u.username.as_ref()),
+        (&Field::Email, u.email.as_ref()),
+    ];
+    let matched = fields.into_iter().find_map(|(f, v)| {
+        let v = v?;
+        (v.to_lowercase() == e.who.to_lowercase()).then_some(Seen {
+            field: FieldRef::Field(f),
+            value: Shown::Text(v),
+        })
     });
     let until = e
         .until
         .map(|t| format!(" until {}", t.format("%Y-%m-%d")))
         .unwrap_or_default();
-    Explanation {
-        reason: format!("exempt{until}: {}", e.reason),
-        because: vec![CondTrace {
-            condition: format!("exempt \"{}\"{until}", e.who),
-            via: None,
-            result: Truth::True,
-            values: matched.into_iter().collect(),
-        }],
-        passed: Vec::new(),
-    }
+    Some(CondTrace {
+        condition: Cow::Owned(format!("exempt \"{}\"{until}: {}", e.who, e.reason)),
+        via: None,
+        result: Truth::True,
+        values: matched.into_iter().collect(),
+        age: None,
+    })
 }
 
-/// The short reason: the deciding conditions and what they saw, then what
-/// `after notice` made of it.
-fn reason(p: &Program, d: &Decision, rule: &str, action: &str, because: &[CondTrace]) -> String {
-    let conds: Vec<String> = because.iter().filter(|c| c.result == d_truth(d)).map(short).collect();
+/// One line for tables and spreadsheets: the deciding conditions and what
+/// they saw, then what `after notice` made of it.
+pub fn reason(p: &Program, d: &Decision, because: &[CondTrace<'_>]) -> String {
+    let want = if d.action == PlanAction::Review {
+        Truth::Unknown
+    } else {
+        Truth::True
+    };
+    let conds: Vec<String> = because.iter().filter(|c| c.result == want).map(short).collect();
     let day = |t: Option<Time>| t.map_or_else(|| "?".to_string(), |t| t.format("%Y-%m-%d").to_string());
+    let rule = match d.decider {
+        Decider::Exempt(_) => return conds.join("; "),
+        Decider::Nobody => return "no rule matched".to_string(),
+        Decider::Rule(i) => p.rules.get(i),
+    };
+    let (name, action) = rule.map_or(("?", "?"), |r| (r.name.as_str(), r.action.as_str()));
     match d.action {
-        PlanAction::Review => format!("cannot tell whether {rule} applies: {}", conds.join("; ")),
-        PlanAction::Notify if d.due.is_some() => format!(
-            "{rule}: {}; no notice yet, so notify now: {action} from {}",
-            conds.join("; "),
-            day(d.due)
-        ),
+        PlanAction::Review => format!("cannot tell whether {name} applies: {}", conds.join("; ")),
+        PlanAction::Notify if d.due.is_some() => {
+            format!(
+                "{name}: {}; no notice yet, so notify now: {action} from {}",
+                conds.join("; "),
+                day(d.due)
+            )
+        }
         PlanAction::Wait => format!(
-            "{rule}: {}; notified {}, {action} from {}",
+            "{name}: {}; notified {}, {action} from {}",
             conds.join("; "),
             day(d.notified),
             day(d.due)
         ),
-        _ => {
-            let _ = p;
-            format!("{rule}: {}", conds.join("; "))
+        _ => format!("{name}: {}", conds.join("; ")),
+    }
+}
+
+fn short(c: &CondTrace<'_>) -> String {
+    let mut s = c.condition.to_string();
+    if !c.values.is_empty() {
+        let values: Vec<String> = c.values.iter().map(|v| format!("{} {}", v.field, v.value)).collect();
+        let _ = write!(s, " ({}", values.join(", "));
+        if let Some(age) = &c.age {
+            let _ = write!(s, ", {}", age.days_text());
+        }
+        s.push(')');
+    }
+    s
+}
+
+impl Age {
+    /// "417 days before as-of"
+    pub fn days_text(&self) -> String {
+        if self.age_days >= 0 {
+            format!("{} days before as-of", self.age_days)
+        } else {
+            format!("{} days after as-of", -self.age_days)
         }
     }
-}
 
-fn d_truth(d: &Decision) -> Truth {
-    if d.action == PlanAction::Review {
-        Truth::Unknown
-    } else {
-        Truth::True
-    }
-}
-
-fn short(c: &CondTrace) -> String {
-    let values: Vec<String> = c
-        .values
-        .iter()
-        .map(|s| match s.note.as_deref().and_then(|n| n.split(';').next()) {
-            Some(age) => format!("{} {}, {age}", s.field, s.value),
-            None => format!("{} {}", s.field, s.value),
-        })
-        .collect();
-    if values.is_empty() {
-        c.condition.clone()
-    } else {
-        format!("{} ({})", c.condition, values.join(", "))
+    /// "417 days before as-of; > 12mo means before 2025-11-23T00:00:00Z"
+    pub fn note(&self) -> String {
+        let side = match self.op {
+            CmpOp::Gt => "before",
+            CmpOp::Ge => "on or before",
+            CmpOp::Lt => "after",
+            CmpOp::Le => "on or after",
+            CmpOp::Eq | CmpOp::Ne => "at",
+        };
+        format!(
+            "{}; {} {} means {side} {}",
+            self.days_text(),
+            self.op.as_str(),
+            self.duration,
+            time::format_time(self.boundary)
+        )
     }
 }
 
 /// A condition's value and the traces that explain it: for `and`, the false
 /// operands when false, all when true; for `or`, the true operands when
 /// true, all when false; the unknown ones when unknown.
-fn why(p: &Program, cond: &Cond, u: &User, via: Option<&str>) -> (Truth, Vec<CondTrace>) {
+fn why<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, via: Option<&'a str>) -> (Truth, Vec<CondTrace<'a>>) {
     match cond {
         Cond::Leaf(i) => match p.leaves.get(*i) {
             Some(l) => {
                 let t = leaf(l, u);
-                (t, vec![trace(p, l.text.clone(), via, t, &[l], u)])
+                (t, vec![trace(p, Cow::Borrowed(&l.text), via, t, &[l], u)])
             }
             None => (Truth::Unknown, Vec::new()),
         },
         Cond::Let(name, c) => why(p, c, u, Some(name)),
         Cond::Not(c) => {
-            let (t, _) = why(p, c, u, via);
-            let t = t.not();
+            let t = super::eval(p, c, u).not();
             let mut leaves = Vec::new();
             collect_leaves(p, c, &mut leaves);
-            (
-                t,
-                vec![trace(p, format!("not {}", text(p, c, true)), via, t, &leaves, u)],
-            )
+            let text = Cow::Owned(format!("not {}", text(p, c, true)));
+            (t, vec![trace(p, text, via, t, &leaves, u)])
         }
         Cond::And(cs) | Cond::Or(cs) => {
             let is_and = matches!(cond, Cond::And(_));
-            let parts: Vec<(Truth, Vec<CondTrace>)> = cs.iter().map(|c| why(p, c, u, via)).collect();
+            let parts: Vec<(Truth, Vec<CondTrace<'a>>)> = cs.iter().map(|c| why(p, c, u, via)).collect();
+            let start = if is_and { Truth::True } else { Truth::False };
             let t = parts
                 .iter()
-                .fold(if is_and { Truth::True } else { Truth::False }, |acc, (t, _)| {
-                    if is_and {
-                        acc.and(*t)
-                    } else {
-                        acc.or(*t)
-                    }
-                });
+                .fold(start, |acc, (t, _)| if is_and { acc.and(*t) } else { acc.or(*t) });
             let keep = |pt: Truth| match t {
                 Truth::Unknown => pt == Truth::Unknown,
                 _ if (t == Truth::True) == is_and => true,
@@ -250,72 +298,92 @@ fn text(p: &Program, c: &Cond, nested: bool) -> String {
     }
 }
 
-fn trace(p: &Program, condition: String, via: Option<&str>, result: Truth, leaves: &[&Leaf], u: &User) -> CondTrace {
-    let mut values: Vec<Seen> = Vec::new();
+fn trace<'a>(
+    p: &'a Program,
+    condition: Cow<'a, str>,
+    via: Option<&'a str>,
+    result: Truth,
+    leaves: &[&'a Leaf],
+    u: &'a User,
+) -> CondTrace<'a> {
+    let mut values: Vec<Seen<'a>> = Vec::with_capacity(leaves.len());
+    let mut age = None;
     for l in leaves {
-        for s in seen(p, l, u) {
-            if !values.iter().any(|v| v.field == s.field) {
-                values.push(s);
-            }
+        seen(l, u, &mut values);
+        if let Test::Age {
+            written_op,
+            duration,
+            cutoff,
+            ..
+        } = &l.test
+        {
+            let since = match l.field {
+                Field::Inactive => u.inactive_since(),
+                _ => value(&l.field, u).time(),
+            };
+            age = age.or(since.map(|t| Age {
+                age_days: (p.as_of - t).num_days(),
+                boundary: *cutoff,
+                op: *written_op,
+                duration: *duration,
+            }));
         }
     }
     CondTrace {
         condition,
-        via: via.map(str::to_string),
+        via,
         result,
         values,
+        age,
     }
 }
 
-/// The values behind a leaf. Derived fields show what they derive from.
-fn seen(p: &Program, l: &Leaf, u: &User) -> Vec<Seen> {
-    let plain = |f: &Field| Seen {
-        field: f.name(),
-        value: render(value(f, u)),
-        note: None,
+static LAST_LOGIN: Field = Field::LastLogin;
+static LAST_ACTIVITY: Field = Field::LastActivity;
+static JOINED: Field = Field::Joined;
+
+/// The values behind a leaf; derived fields show what they derive from.
+fn seen<'a>(l: &'a Leaf, u: &'a User, out: &mut Vec<Seen<'a>>) {
+    let mut push = |field: &'a Field| {
+        if !out.iter().any(|s| s.field == FieldRef::Field(field)) {
+            out.push(Seen {
+                field: FieldRef::Field(field),
+                value: shown(value(field, u)),
+            });
+        }
     };
-    let mut out = match &l.field {
-        Field::NeverLoggedIn => vec![plain(&Field::LastLogin)],
+    match &l.field {
+        Field::NeverLoggedIn => push(&LAST_LOGIN),
         Field::Inactive => {
-            let mut v = vec![plain(&Field::LastLogin)];
+            push(&LAST_LOGIN);
             if u.never_logged_in() == Some(true) {
-                v.push(plain(&Field::Joined));
+                push(&JOINED);
             }
-            v
         }
         Field::HasActivity => {
-            let mut v = vec![plain(&Field::LastActivity)];
-            v.extend(
-                u.activity
-                    .iter()
-                    .map(|(n, x)| plain(&Field::Activity(n.clone())).with_value(fmt_number(*x))),
-            );
-            v
+            push(&LAST_ACTIVITY);
+            out.extend(u.activity.iter().map(|(name, n)| Seen {
+                field: FieldRef::Activity(name),
+                value: Shown::Number(*n),
+            }));
         }
-        f => vec![plain(f)],
-    };
-    if let Test::Age {
-        written_op,
-        duration,
-        cutoff,
-        ..
-    } = &l.test
-    {
-        let since = match l.field {
-            Field::Inactive => u.inactive_since(),
-            _ => value(&l.field, u).time(),
-        };
-        if let (Some(t), Some(last)) = (since, out.last_mut()) {
-            last.note = Some(age_note(p.as_of, t, *written_op, duration, *cutoff));
-        }
+        f => push(f),
     }
-    out
 }
 
-impl Seen {
-    fn with_value(mut self, value: String) -> Seen {
-        self.value = value;
-        self
+fn shown(v: Val<'_>) -> Shown<'_> {
+    match v {
+        Val::Text(s) => Shown::Text(s),
+        Val::Texts(v) => Shown::Texts(v),
+        Val::Number(n) => Shown::Number(n),
+        Val::Bool(b) => Shown::Bool(b),
+        Val::Time(t) => Shown::Time(t),
+        Val::Attr(Attr::Text(s)) => Shown::Text(s),
+        Val::Attr(Attr::Number(n)) => Shown::Number(*n),
+        Val::Attr(Attr::Bool(b)) => Shown::Bool(*b),
+        Val::Attr(Attr::Time(t)) => Shown::Time(*t),
+        Val::Never => Shown::Never,
+        Val::Unknown => Shown::Unknown,
     }
 }
 
@@ -330,41 +398,53 @@ impl Val<'_> {
     }
 }
 
-/// "417 days before as-of; > 12mo means before 2025-11-23T00:00:00Z"
-fn age_note(as_of: Time, t: Time, op: crate::ast::CmpOp, d: &crate::ast::Duration, cutoff: Time) -> String {
-    use crate::ast::CmpOp::{Ge, Gt, Le, Lt};
-    let days = (as_of - t).num_days();
-    let age = if days >= 0 {
-        format!("{days} days before as-of")
-    } else {
-        format!("{} days after as-of", -days)
-    };
-    let side = match op {
-        Gt => "before",
-        Ge => "on or before",
-        Lt => "after",
-        Le => "on or after",
-        _ => "at",
-    };
-    format!("{age}; {} {d} means {side} {}", op.as_str(), time::format_time(cutoff))
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shown::Text(s) => f.write_str(s),
+            Shown::Texts(v) => write!(f, "[{}]", v.join(", ")),
+            Shown::Number(n) => write!(f, "{n}"),
+            Shown::Bool(b) => write!(f, "{b}"),
+            Shown::Time(t) => f.write_str(&time::format_time(*t)),
+            Shown::Never => f.write_str("never"),
+            Shown::Unknown => f.write_str("unknown"),
+        }
+    }
 }
 
-fn fmt_number(n: f64) -> String {
-    n.to_string()
+impl Serialize for Shown<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Text(t) => s.serialize_str(t),
+            Shown::Texts(v) => {
+                let mut seq = s.serialize_seq(Some(v.len()))?;
+                for item in v.iter() {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Shown::Number(n) => s.serialize_f64(*n),
+            Shown::Bool(b) => s.serialize_bool(*b),
+            Shown::Time(t) => s.serialize_str(&time::format_time(*t)),
+            Shown::Never => s.serialize_str("never"),
+            Shown::Unknown => s.serialize_str("unknown"),
+        }
+    }
 }
 
-fn render(v: Val<'_>) -> String {
-    match v {
-        Val::Text(s) => s.to_string(),
-        Val::Texts(v) => format!("[{}]", v.join(", ")),
-        Val::Number(n) => fmt_number(n),
-        Val::Bool(b) => b.to_string(),
-        Val::Time(t) => time::format_time(t),
-        Val::Attr(Attr::Text(s)) => s.clone(),
-        Val::Attr(Attr::Number(n)) => fmt_number(*n),
-        Val::Attr(Attr::Bool(b)) => b.to_string(),
-        Val::Attr(Attr::Time(t)) => time::format_time(*t),
-        Val::Never => "never".to_string(),
-        Val::Unknown => "unknown".to_string(),
+fn values_map<S: Serializer>(values: &[Seen<'_>], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(values.len()))?;
+    for v in values {
+        map.serialize_entry(&FieldName(v.field), &v.value)?;
+    }
+    map.end()
+}
+
+/// A field's policy name, written without building a string.
+struct FieldName<'a>(FieldRef<'a>);
+
+impl Serialize for FieldName<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
     }
 }

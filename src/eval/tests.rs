@@ -36,7 +36,7 @@ fn user() -> User {
 /// (action, rule) for one user.
 fn run(p: &Program, u: &User) -> (PlanAction, Option<String>) {
     let d = decide(p, u, &Notices::new());
-    (d.action, crate::plan::rule_label(p, &d))
+    (d.action, crate::plan::rule_label(p, &d).map(str::to_string))
 }
 
 fn of(action: PlanAction, rule: &str) -> (PlanAction, Option<String>) {
@@ -253,7 +253,7 @@ fn explanations_say_which_conditions_decided() {
     let u = user();
     let d = decide(&p, &u, &Notices::new());
     let e = explain(&p, &u, &d);
-    let conds: Vec<(&str, Truth)> = e.because.iter().map(|c| (c.condition.as_str(), c.result)).collect();
+    let conds: Vec<(&str, Truth)> = e.because.iter().map(|c| (c.condition.as_ref(), c.result)).collect();
     assert_eq!(
         conds,
         [
@@ -263,7 +263,7 @@ fn explanations_say_which_conditions_decided() {
         ]
     );
     assert_eq!(
-        e.because[1].values[0].note.as_deref(),
+        e.because[1].age.map(|a| a.note()).as_deref(),
         Some("2518 days before as-of; > 90d means before 2026-08-25T00:00:00Z")
     );
     assert_eq!(e.passed.len(), 1);
@@ -271,13 +271,17 @@ fn explanations_say_which_conditions_decided() {
     let failed: Vec<(&str, Option<&str>)> = e.passed[0]
         .because
         .iter()
-        .map(|c| (c.condition.as_str(), c.via.as_deref()))
+        .map(|c| (c.condition.as_ref(), c.via))
         .collect();
     assert_eq!(
         failed,
         [("is_admin", Some("staff")), ("group in [admins]", Some("staff"))]
     );
-    assert!(e.reason.starts_with("old: never_logged_in (last_login never); joined > 90d (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"), "{}", e.reason);
+    let reason = reason(&p, &d, &e.because);
+    assert!(
+        reason.starts_with("old: never_logged_in (last_login never); joined > 90d (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -288,7 +292,7 @@ fn review_explains_the_unknown_fields() {
     let d = decide(&p, &u, &Notices::new());
     let e = explain(&p, &u, &d);
     assert_eq!(
-        e.reason,
+        reason(&p, &d, &e.because),
         "cannot tell whether r applies: never_logged_in (last_login unknown)"
     );
 }
