@@ -122,7 +122,7 @@ pub fn explanation_text(e: &Entry<'_>, p: &crate::program::Program) -> String {
     let _ = writeln!(
         s,
         "  rule      {}",
-        e.rule.as_deref().unwrap_or("none (no rule matched)")
+        e.rule.unwrap_or("none (no rule matched)")
     );
     let _ = writeln!(s, "  as of     {}", crate::time::format_time(p.as_of));
     if let Some(due) = e.due {

@@ -108,7 +108,7 @@ fn report_failure(program: &Program, case: &Case) {
         Some(None) => format!("{} by no rule", case.expect.as_str()),
         None => case.expect.as_str().to_string(),
     };
-    let got = format!("{} by {}", e.action.as_str(), e.rule.as_deref().unwrap_or("no rule"));
+    let got = format!("{} by {}", e.action.as_str(), e.rule.unwrap_or("no rule"));
     println!("  FAIL  {}", case.name);
     println!("        expected {want}, got {got}");
     for line in super::plan::explanation_text(&e, program).lines() {
