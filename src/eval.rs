@@ -207,7 +207,7 @@ pub fn eval(p: &Program, cond: &Cond, u: &User) -> Truth {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Val<'u> {
     Text(&'u str),
-    Texts(&'u [String]),
+    Texts(&'u [crate::user::Text]),
     Number(f64),
     Bool(bool),
     Time(Time),
@@ -216,11 +216,11 @@ pub(crate) enum Val<'u> {
     Unknown,
 }
 
-fn text(v: &Option<String>) -> Val<'_> {
+fn text(v: &Option<crate::user::Text>) -> Val<'_> {
     v.as_deref().map_or(Val::Unknown, Val::Text)
 }
 
-fn texts(v: &Option<Vec<String>>) -> Val<'_> {
+fn texts(v: &Option<crate::user::Set>) -> Val<'_> {
     v.as_deref().map_or(Val::Unknown, Val::Texts)
 }
 

@@ -34,7 +34,7 @@ pub struct UsersRef {
 }
 
 pub fn ser_time<S: serde::Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::time::format_time(*t))
+    s.serialize_str(crate::time::Rfc3339::new(*t).as_str())
 }
 
 /// The rule that decided, as plans name it: a rule's name, `line N`,

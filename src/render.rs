@@ -103,8 +103,13 @@ impl<W: Write> Renderer<W> {
         Ok(())
     }
 
+    /// The writer, for a plan abandoned half way.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// Ends the plan with its counts and limits, and returns the writer.
-    pub fn finish(mut self, header: &Header, tally: &Tally, p: &Program) -> io::Result<W> {
+    pub fn finish(&mut self, header: &Header, tally: &Tally, p: &Program) -> io::Result<()> {
         let summary = tally.summary();
         let by_rule = tally.by_rule(p);
         let limits = tally.limits(p);
@@ -124,8 +129,7 @@ impl<W: Write> Renderer<W> {
             Format::Table => table(&mut self.out, header, &summary, &by_rule, &limits, &self.rows)?,
             Format::Markdown => markdown(&mut self.out, header, &summary, &by_rule, &limits, &self.rows)?,
         }
-        self.out.flush()?;
-        Ok(self.out)
+        self.out.flush()
     }
 }
 

@@ -92,7 +92,7 @@ fn case(raw: RawCase, index: usize, as_of: Option<Time>) -> Result<Case, String>
             .ok_or("no `as_of`: give one in the case or at the top of the file, so the case means the same tomorrow")?,
     };
     let mut user = User {
-        id: format!("case-{}", index + 1),
+        id: compact_str::format_compact!("case-{}", index + 1),
         ..User::default()
     };
     for (key, value) in &raw.user {

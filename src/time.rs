@@ -70,7 +70,53 @@ pub fn parse_time(text: &str) -> Option<Time> {
 
 /// How times are written in plans: RFC 3339 in UTC, to the second.
 pub fn format_time(t: Time) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    Rfc3339::new(t).as_str().to_string()
+}
+
+/// A time in plan form (`2026-11-23T08:15:00Z`), on the stack for the
+/// four-digit years of real data: plans write millions of these, and
+/// chrono's general formatter allocates each time.
+pub enum Rfc3339 {
+    Fast([u8; 20]),
+    Other(String),
+}
+
+impl Rfc3339 {
+    pub fn new(t: Time) -> Self {
+        use chrono::{Datelike, Timelike};
+        let Ok(year) = u32::try_from(t.year()) else {
+            return Rfc3339::Other(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        };
+        if year > 9999 {
+            return Rfc3339::Other(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        let mut buf = *b"0000-00-00T00:00:00Z";
+        put(&mut buf, 0, year, 4);
+        put(&mut buf, 5, t.month(), 2);
+        put(&mut buf, 8, t.day(), 2);
+        put(&mut buf, 11, t.hour(), 2);
+        put(&mut buf, 14, t.minute(), 2);
+        put(&mut buf, 17, t.second(), 2);
+        Rfc3339::Fast(buf)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII digits and separators are ever written.
+            Rfc3339::Fast(buf) => std::str::from_utf8(buf).unwrap_or(""),
+            Rfc3339::Other(s) => s,
+        }
+    }
+}
+
+/// Writes `n` as `width` decimal digits at `at`.
+fn put(buf: &mut [u8; 20], at: usize, mut n: u32, width: usize) {
+    for i in (0..width).rev() {
+        if let Some(b) = buf.get_mut(at + i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +161,16 @@ mod tests {
         assert!(!compare(&exactly, op, &cutoff));
         let (op, cutoff) = age_test(CmpOp::Le, dur(90, Unit::Day), as_of).unwrap();
         assert!(compare(&exactly, op, &cutoff));
+    }
+
+    #[test]
+    fn plan_times_match_chrono() {
+        for text in ["2024-01-31T08:05:09Z", "0999-12-31T23:59:59Z", "2026-11-23T00:00:00Z"] {
+            let at = t(text);
+            assert_eq!(format_time(at), at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        let far = minus(t("0001-01-01"), Duration { count: 5, unit: Unit::Year }).unwrap();
+        assert_eq!(format_time(far), far.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
 
     #[test]

@@ -4,6 +4,14 @@
 use crate::time::Time;
 use serde::Serialize;
 
+/// Text of the record. Short values (ids, group names, most emails) are
+/// kept inline rather than behind a pointer each: a plan reads millions
+/// of them, and evaluation speed is the speed of reaching them.
+pub type Text = compact_str::CompactString;
+
+/// A set field's values (groups, roles, permissions), inline up to four.
+pub type Set = smallvec::SmallVec<[Text; 4]>;
+
 /// A value that may be known, known not to exist (*never*), or not known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Known<T> {
@@ -66,24 +74,24 @@ pub enum Attr {
 /// One user. `None` means *unknown* (the source did not say).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct User {
-    pub id: String,
-    pub username: Option<String>,
-    pub email: Option<String>,
-    pub name: Option<String>,
+    pub id: Text,
+    pub username: Option<Text>,
+    pub email: Option<Text>,
+    pub name: Option<Text>,
     pub status: Option<Status>,
     pub joined: Option<Time>,
     pub last_login: Known<Time>,
     pub last_activity: Known<Time>,
-    pub group: Option<Vec<String>>,
-    pub role: Option<Vec<String>>,
-    pub permission: Option<Vec<String>>,
+    pub group: Option<Set>,
+    pub role: Option<Set>,
+    pub permission: Option<Set>,
     pub is_admin: Option<bool>,
     pub is_service: Option<bool>,
-    pub source: Option<String>,
+    pub source: Option<Text>,
     /// `activity.NAME` counters the source reported.
-    pub activity: Vec<(String, f64)>,
+    pub activity: smallvec::SmallVec<[(Text, f64); 2]>,
     /// `attr.NAME` attributes the source reported.
-    pub attr: Vec<(String, Attr)>,
+    pub attr: Vec<(Text, Attr)>,
 }
 
 impl User {

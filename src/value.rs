@@ -72,28 +72,37 @@ impl From<bool> for Truth {
 
 /// Case-insensitive equality of a value and an already lower-cased literal.
 pub fn eq_folded(value: &str, folded: &str) -> bool {
-    if value.is_ascii() {
-        value.eq_ignore_ascii_case(folded)
-    } else {
-        value.to_lowercase() == folded
+    if value.len() == folded.len() && value.eq_ignore_ascii_case(folded) {
+        return true;
     }
+    // ASCII lower-casing keeps the length, so an ASCII value of another
+    // length cannot match; only other text needs the full lower-casing.
+    !value.is_ascii() && value.to_lowercase() == folded
 }
 
 /// Whole-text glob match, ignoring case: `*` is any run of characters, `?`
 /// one character. `pattern` is already lower-cased.
 pub fn glob_match(text: &str, pattern: &[char]) -> bool {
+    if text.is_ascii() && pattern.iter().all(char::is_ascii) {
+        // The common case, without lower-casing into a new buffer.
+        return wildcard(text.as_bytes(), pattern, |b, c| c == '?' || char::from(b.to_ascii_lowercase()) == c);
+    }
     let text: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-    // Greedy matching with one backtrack point: linear for patterns without
-    // nested stars, and never exponential.
+    wildcard(&text, pattern, |t, c| c == '?' || t == c)
+}
+
+/// Greedy wildcard matching with one backtrack point: linear for one `*`,
+/// and never exponential.
+fn wildcard<T: Copy>(text: &[T], pattern: &[char], matches: impl Fn(T, char) -> bool) -> bool {
     let (mut t, mut p) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
+    while let Some(&tc) = text.get(t) {
         match pattern.get(p) {
             Some('*') => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == '?' || Some(&c) == text.get(t) => {
+            Some(&c) if matches(tc, c) => {
                 p += 1;
                 t += 1;
             }

@@ -1,6 +1,10 @@
 //! `dormant plan` and `dormant explain`.
 
 use super::{as_of, compile, load_notices, load_policy, load_users, write_output, Output};
+use crate::connector::file;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
 use crate::eval::{CondTrace, RuleTrace};
@@ -14,35 +18,65 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let (source, policy) = load_policy(&args.policy, out, as_of)?;
     let program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users.users, out)?;
-    let header = Header {
+    let mut header = Header {
         as_of,
         policy: PolicyRef {
             path: source.path.clone(),
             sha256: sha256_hex(source.text.as_bytes()),
         },
         users: UsersRef {
-            source: users.source.clone(),
-            count: users.users.len(),
-            sha256: users.sha256.clone(),
+            source: format!("file:{}", args.users.users.display()),
+            count: 0,
+            sha256: String::new(),
         },
     };
-    let mut tally = Tally::default();
-    let mut r = Renderer::new(args.format, Vec::new());
-    let written = (|| {
-        r.begin(&header)?;
-        for u in &users.users {
-            let e = plan::entry(&program, u, &notices);
-            tally.add(e.rule, e.action);
-            r.entry(&e, &program)?;
-        }
-        r.finish(&header, &tally, &program)
-    })();
-    let bytes = written.map_err(|e| {
-        out.error(&format!("cannot write the plan: {e}"));
+    let sink = Sink::open(args.output.as_deref()).map_err(|e| {
+        out.error(&e);
         Exit::Errors
     })?;
-    write_output(args.output.as_deref(), &bytes, out)?;
+    // Users are read on another thread while this one decides and writes.
+    let (batches, reader) = file::spawn(&args.users.users);
+    let mut tally = Tally::default();
+    let mut r = Renderer::new(args.format, sink);
+    let mut written = r.begin(&header);
+    for batch in batches.iter() {
+        for u in &batch {
+            let e = plan::entry(&program, u, &notices);
+            tally.add(e.rule, e.action);
+            written = written.and_then(|()| r.entry(&e, &program));
+        }
+        if written.is_err() {
+            break;
+        }
+    }
+    drop(batches);
+    let finished = match reader.join() {
+        Ok(Ok(f)) => f,
+        Ok(Err(e)) => {
+            r.into_inner().discard();
+            out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
+            return Err(Exit::Errors);
+        }
+        Err(_) => {
+            r.into_inner().discard();
+            out.error("internal error: the users file reader stopped unexpectedly");
+            return Err(Exit::Errors);
+        }
+    };
+    header.users.count = finished.count;
+    header.users.sha256 = finished.sha256;
+    let done = written.and_then(|()| r.finish(&header, &tally, &program));
+    let committed = match done {
+        Ok(()) => r.into_inner().commit(),
+        Err(e) => {
+            r.into_inner().discard();
+            Err(e)
+        }
+    };
+    if let Err(e) = committed {
+        out.error(&format!("cannot write the plan: {e}"));
+        return Err(Exit::Errors);
+    }
     let over: Vec<String> = tally
         .limits(&program)
         .into_iter()
@@ -52,11 +86,79 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     if over.is_empty() {
         Ok(Exit::Ok)
     } else {
-        eprintln!(
-            "error: the plan is over its limits: {}; apply will refuse these actions",
-            over.join(", ")
-        );
+        eprintln!("error: the plan is over its limits: {}; apply will refuse these actions", over.join(", "));
         Ok(Exit::OverLimit)
+    }
+}
+
+/// Where a plan goes: a temporary file renamed over `--output` once the plan
+/// is whole, or memory printed at the end, so that nobody ever reads half a
+/// plan, or a plan of a users file that turned out to have errors.
+enum Sink {
+    File {
+        tmp: PathBuf,
+        path: PathBuf,
+        w: BufWriter<File>,
+    },
+    Memory(Vec<u8>),
+}
+
+impl Sink {
+    fn open(path: Option<&Path>) -> Result<Sink, String> {
+        let Some(path) = path else { return Ok(Sink::Memory(Vec::new())) };
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".partial");
+        let tmp = PathBuf::from(tmp);
+        let file = File::create(&tmp).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
+        Ok(Sink::File {
+            tmp,
+            path: path.to_path_buf(),
+            w: BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+
+    /// Puts the finished plan in place.
+    fn commit(self) -> std::io::Result<()> {
+        match self {
+            Sink::File { tmp, path, w } => {
+                // A plan can be made again, so it is not synced to disk
+                // (the journal is).
+                drop(w.into_inner().map_err(|e| e.into_error())?);
+                std::fs::rename(&tmp, &path)
+            }
+            Sink::Memory(bytes) => std::io::stdout().lock().write_all(&bytes),
+        }
+    }
+
+    /// Throws a plan away.
+    fn discard(self) {
+        if let Sink::File { tmp, w, .. } = self {
+            drop(w);
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File { w, .. } => w.write(buf),
+            Sink::Memory(v) => v.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::File { w, .. } => w.write_all(buf),
+            Sink::Memory(v) => v.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File { w, .. } => w.flush(),
+            Sink::Memory(_) => Ok(()),
+        }
     }
 }
 

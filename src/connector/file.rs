@@ -10,7 +10,10 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::thread::JoinHandle;
 
 /// Every problem found in a users file. Nothing is planned from a file with
 /// problems, so they are all collected (up to a bound) rather than the first.
@@ -57,51 +60,102 @@ pub struct UsersFile {
     pub sha256: String,
 }
 
-/// Reads a users file, in the format its name or first character says.
+/// What reading a whole file established, once it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub count: usize,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// Users are handed on in batches of this many.
+const BATCH: usize = 4096;
+/// The JSON reader's buffer grows by this much at a time.
+const CHUNK: usize = 4 << 20;
+
+/// Reads a users file whole (for commands that look users up).
 pub fn load(path: &Path) -> Result<UsersFile, UsersFileError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| UsersFileError {
-        file: name.clone(),
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(&name, &e))?;
+    let mut users = Vec::new();
+    let finished = read(&name, file, &mut |batch| users.extend(batch))?;
+    Ok(UsersFile {
+        users,
+        source: format!("file:{name}"),
+        sha256: finished.sha256,
+    })
+}
+
+/// Reads a users file on a thread of its own, handing batches of users over
+/// a bounded channel, so that reading and planning overlap and a million
+/// users are never all in memory. The handle's result says whether the
+/// file was good: a plan made from it counts only if it was.
+pub fn spawn(path: &Path) -> (Receiver<Vec<User>>, JoinHandle<Result<Finished, UsersFileError>>) {
+    let (tx, rx) = sync_channel(4);
+    let path = path.to_path_buf();
+    let handle = std::thread::spawn(move || {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(&path).map_err(|e| cannot_read(&name, &e))?;
+        // A closed channel means the planner stopped: read on, quietly, so
+        // that the result still says whether the file was good.
+        read(&name, file, &mut |batch| {
+            let _ = tx.send(batch);
+        })
+    });
+    (rx, handle)
+}
+
+fn cannot_read(name: &str, e: &std::io::Error) -> UsersFileError {
+    UsersFileError {
+        file: name.to_string(),
         problems: vec![Problem {
             line: None,
             message: format!("cannot read the users file: {e}"),
         }],
-    })?;
-    let users = parse(&name, &bytes)?;
-    Ok(UsersFile {
-        users,
-        source: format!("file:{name}"),
-        sha256: sha256_hex(&bytes),
-    })
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses users from the bytes of a file named `name`.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<User>, UsersFileError> {
-    let mut problems = Problems::default();
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let users = match (first, ext.as_str()) {
-        (_, "csv") => csv(bytes, &mut problems),
-        (Some(b'['), _) => json_array(bytes, &mut problems),
-        (Some(b'{'), _) => json_lines(bytes, &mut problems),
-        (None, _) => Vec::new(),
-        _ => csv(bytes, &mut problems),
-    };
-    let users = if problems.list.is_empty() {
-        unique_ids(users, &mut problems)
-    } else {
-        users
-    };
+    let mut users = Vec::new();
+    read(name, bytes, &mut |batch| users.extend(batch))?;
+    Ok(users)
+}
+
+/// Reads users from `input` (the file named `name`), in the format its name
+/// or first character says, handing them to `sink` in batches. Every
+/// problem is collected; any problem makes the result an error.
+pub fn read(name: &str, input: impl Read, sink: &mut dyn FnMut(Vec<User>)) -> Result<Finished, UsersFileError> {
+    let mut input = BufReader::with_capacity(1 << 16, Hashing::new(input));
+    let mut out = Out::new(sink);
+    let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let result = first_byte(&mut input).and_then(|first| match (first, ext.as_str()) {
+        (_, "csv") => csv(&mut input, &mut out),
+        (Some(b'['), _) => json_array(&mut input, &mut out),
+        (Some(b'{'), _) => json_lines(&mut input, &mut out),
+        (None, _) => Ok(()),
+        _ => csv(&mut input, &mut out),
+    });
+    if let Err(e) = result {
+        out.problems.add(None, format!("cannot read the users file: {e}"));
+    }
+    // The hash is of the whole file, whatever the reader stopped at.
+    let _ = std::io::copy(&mut input, &mut std::io::sink());
+    out.flush();
+    let Out { problems, count, .. } = out;
     if problems.list.is_empty() {
-        return Ok(users);
+        return Ok(Finished {
+            count,
+            sha256: hex(&input.into_inner().hasher.finalize()),
+        });
     }
     let mut list = problems.list;
     if problems.more > 0 {
@@ -114,6 +168,99 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<User>, UsersFileError> {
         file: name.to_string(),
         problems: list,
     })
+}
+
+/// The first byte that is not white space, without consuming it.
+fn first_byte(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => return Ok(buf.get(i).copied()),
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
+}
+
+/// Where users go: batches to the sink, ids checked for repeats, problems
+/// collected.
+struct Out<'s> {
+    sink: &'s mut dyn FnMut(Vec<User>),
+    batch: Vec<User>,
+    count: usize,
+    /// A 128-bit hash of each id and the user it was first seen as: exact
+    /// in practice, and a fraction of the memory of the ids themselves.
+    ids: HashMap<u128, usize>,
+    problems: Problems,
+}
+
+impl<'s> Out<'s> {
+    fn new(sink: &'s mut dyn FnMut(Vec<User>)) -> Self {
+        Out {
+            sink,
+            batch: Vec::with_capacity(BATCH),
+            count: 0,
+            ids: HashMap::new(),
+            problems: Problems::default(),
+        }
+    }
+
+    fn push(&mut self, u: User, line: Option<usize>) {
+        self.count += 1;
+        // Two rows for one account would give it two decisions.
+        if let Some(first) = self.ids.insert(id_hash(&u.id), self.count) {
+            self.problems.add(line, format!("user {}: id `{}` appears again (first as user {first})", self.count, u.id));
+        }
+        self.batch.push(u);
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            (self.sink)(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)));
+        }
+    }
+}
+
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 #[derive(Default)]
@@ -132,121 +279,262 @@ impl Problems {
     }
 }
 
-/// Two rows for one account would give it two decisions.
-fn unique_ids(users: Vec<User>, problems: &mut Problems) -> Vec<User> {
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(users.len());
-    for (row, u) in users.iter().enumerate() {
-        if let Some(first) = seen.insert(u.id.as_str(), row + 1) {
-            problems.add(
-                None,
-                format!("user {}: id `{}` appears again (first as user {first})", row + 1, u.id),
-            );
-        }
-    }
-    users
-}
-
-fn csv(bytes: &[u8], problems: &mut Problems) -> Vec<User> {
-    let mut reader = ::csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
+    let mut reader = ::csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            problems.add(Some(1), format!("cannot read the header row: {e}"));
-            return Vec::new();
+            out.problems.add(Some(1), format!("cannot read the header row: {e}"));
+            return Ok(());
         }
     };
     let mut columns: Vec<Field> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         match record::column(h) {
-            Ok(f) if columns.contains(&f) => problems.add(Some(1), format!("column {}: `{h}` appears twice", i + 1)),
+            Ok(f) if columns.contains(&f) => out.problems.add(Some(1), format!("column {}: `{h}` appears twice", i + 1)),
             Ok(f) => columns.push(f),
-            Err(e) => problems.add(Some(1), format!("column {}: {e}", i + 1)),
+            Err(e) => out.problems.add(Some(1), format!("column {}: {e}", i + 1)),
         }
     }
     if !columns.contains(&Field::Id) {
-        problems.add(
-            Some(1),
-            "there is no `id` column: every user needs the id the platform knows them by".into(),
-        );
+        out.problems.add(Some(1), "there is no `id` column: every user needs the id the platform knows them by".into());
     }
-    if !problems.list.is_empty() {
-        return Vec::new();
+    if !out.problems.list.is_empty() {
+        return Ok(());
     }
-    let mut users = Vec::new();
-    for row in reader.records() {
-        let row = match row {
-            Ok(r) => r,
+    let mut row = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize);
-                problems.add(line, format!("cannot read the row: {e}"));
+                out.problems.add(line, format!("cannot read the row: {e}"));
+                if !matches!(e.kind(), ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }) {
+                    return Ok(());
+                }
                 continue;
             }
-        };
+        }
         let line = row.position().map(|p| p.line() as usize);
         let mut u = User::default();
         for (field, cell) in columns.iter().zip(row.iter()) {
             if let Err(e) = record::set(&mut u, field, Cell::Text(cell)) {
-                problems.add(line, format!("column `{}`: {e}", field.name()));
+                out.problems.add(line, format!("column `{field}`: {e}"));
             }
         }
-        users.push(u);
+        out.push(u, line);
     }
-    users
 }
 
-fn json_array(bytes: &[u8], problems: &mut Problems) -> Vec<User> {
-    let mut users = Vec::new();
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = de::Deserializer::deserialize_seq(&mut de, ArrayVisitor { users: &mut users }).and_then(|()| de.end());
-    if let Err(e) = result {
-        problems.add(Some(e.line()), json_message(&e));
+/// A JSON array of user objects, read a chunk at a time: each object is
+/// found by scanning for its closing brace, then parsed on its own, so a bad
+/// object is reported and the next one read.
+fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
+    let mut s = Scanner::new(input);
+    s.skip_ws()?;
+    if s.peek()? != Some(b'[') {
+        out.problems.add(Some(s.line), "expected `[`: a JSON users file is an array of objects".into());
+        return Ok(());
     }
-    users
+    s.pos += 1;
+    let mut expect_comma = false;
+    loop {
+        s.skip_ws()?;
+        match s.peek()? {
+            Some(b']') => {
+                s.pos += 1;
+                s.skip_ws()?;
+                if s.peek()?.is_some() {
+                    out.problems.add(Some(s.line), "unexpected text after the closing `]`".into());
+                }
+                return Ok(());
+            }
+            Some(b',') if expect_comma => {
+                s.pos += 1;
+                expect_comma = false;
+            }
+            Some(b'{') if !expect_comma => {
+                let line = s.line;
+                let Some(end) = s.object_end()? else {
+                    out.problems.add(Some(line), "the file ends inside a user object".into());
+                    return Ok(());
+                };
+                let row = out.count + 1;
+                let text = s.buf.get(s.pos..end).unwrap_or(&[]);
+                let parsed = UserSeed { row }.deserialize(&mut serde_json::Deserializer::from_slice(text));
+                // Where the object starts on its line, for columns on that line.
+                let indent = s.buf.get(..s.pos).and_then(|b| b.iter().rposition(|&c| c == b'\n')).map(|nl| s.pos - nl - 1);
+                s.advance_to(end);
+                match parsed {
+                    Ok(u) => out.push(u, Some(line)),
+                    Err(e) => {
+                        let shift = if e.line() == 1 { indent.unwrap_or(0) } else { 0 };
+                        let message = json_message_at(&e, e.column() + shift);
+                        out.problems.add(Some(line + e.line().saturating_sub(1)), message);
+                        // Keep the numbering of the users that follow.
+                        out.count += 1;
+                    }
+                }
+                expect_comma = true;
+            }
+            None => {
+                out.problems.add(Some(s.line), "the file ends before the closing `]`".into());
+                return Ok(());
+            }
+            Some(other) => {
+                let what = if expect_comma { "`,` or `]`" } else { "a user object `{`" };
+                out.problems.add(Some(s.line), format!("expected {what}, found `{}`", char::from(other)));
+                return Ok(());
+            }
+        }
+    }
 }
 
-fn json_lines(bytes: &[u8], problems: &mut Problems) -> Vec<User> {
-    let mut users = Vec::new();
-    for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+/// A growing window on the input, with the line number of `pos`.
+struct Scanner<'r, R> {
+    input: &'r mut R,
+    buf: Vec<u8>,
+    pos: usize,
+    line: usize,
+    eof: bool,
+}
+
+impl<'r, R: Read> Scanner<'r, R> {
+    fn new(input: &'r mut R) -> Self {
+        Scanner {
+            input,
+            buf: Vec::new(),
+            pos: 0,
+            line: 1,
+            eof: false,
+        }
+    }
+
+    /// Reads more input; false at the end of the file.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let n = read_full(self.input, self.buf.get_mut(old..).unwrap_or(&mut []))?;
+        self.buf.truncate(old + n);
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        if self.pos >= self.buf.len() && !self.fill()? {
+            return Ok(None);
+        }
+        Ok(self.buf.get(self.pos).copied())
+    }
+
+    fn skip_ws(&mut self) -> std::io::Result<()> {
+        while let Some(b) = self.peek()? {
+            if !b.is_ascii_whitespace() {
+                break;
+            }
+            self.line += usize::from(b == b'\n');
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// The end (exclusive) of the object starting at `pos`, reading more
+    /// input as needed; `None` if the file ends first.
+    fn object_end(&mut self) -> std::io::Result<Option<usize>> {
+        loop {
+            let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+            for (i, &b) in self.buf.iter().enumerate().skip(self.pos) {
+                if in_str {
+                    match b {
+                        _ if esc => esc = false,
+                        b'\\' => esc = true,
+                        b'"' => in_str = false,
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Ok(Some(i + 1));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Incomplete: read more and scan the object again from its start.
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn advance_to(&mut self, end: usize) {
+        let newlines = self.buf.get(self.pos..end).map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
+        self.line += newlines;
+        self.pos = end;
+    }
+}
+
+/// Reads until `buf` is full or the input ends.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(buf.get_mut(n..).unwrap_or(&mut [])) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn json_lines(input: &mut impl BufRead, out: &mut Out<'_>) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        n += 1;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let seed = UserSeed { row: n + 1 };
+        let mut de = serde_json::Deserializer::from_slice(&line);
+        let seed = UserSeed { row: out.count + 1 };
         match seed.deserialize(&mut de).and_then(|u| de.end().map(|()| u)) {
-            Ok(u) => users.push(u),
-            Err(e) => problems.add(Some(n + 1), json_message(&e)),
+            Ok(u) => out.push(u, Some(n)),
+            Err(e) => {
+                out.problems.add(Some(n), json_message(&e));
+                out.count += 1;
+            }
         }
     }
-    users
 }
 
 /// serde_json's message without its trailing " at line L column C" (the
 /// line is reported separately), keeping the column.
 fn json_message(e: &serde_json::Error) -> String {
+    json_message_at(e, e.column())
+}
+
+fn json_message_at(e: &serde_json::Error, column: usize) -> String {
     let text = e.to_string();
     let base = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
-    format!("{base} (column {})", e.column())
-}
-
-struct ArrayVisitor<'a> {
-    users: &'a mut Vec<User>,
-}
-
-impl<'de> Visitor<'de> for ArrayVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of user objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(u) = seq.next_element_seed(UserSeed {
-            row: self.users.len() + 1,
-        })? {
-            self.users.push(u);
-        }
-        Ok(())
-    }
+    format!("{base} (column {column})")
 }
 
 /// One user object; `row` is its position, for messages.

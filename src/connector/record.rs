@@ -4,7 +4,7 @@
 
 use crate::fields::{Field, FIELDS, PREFIXES};
 use crate::time::{self, Time};
-use crate::user::{Attr, Known, Status, User};
+use crate::user::{Attr, Known, Set, Status, Text, User};
 
 /// Resolves a column name; the error says what is wrong and how to fix it.
 pub fn column(name: &str) -> Result<Field, String> {
@@ -55,13 +55,13 @@ pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), String> {
         Field::Activity(name) => {
             if let Some(n) = number(cell)? {
                 u.activity.retain(|(k, _)| k != name);
-                u.activity.push((name.clone(), n));
+                u.activity.push((name.as_str().into(), n));
             }
         }
         Field::Attr(name) => {
             if let Some(a) = attr(cell) {
                 u.attr.retain(|(k, _)| k != name);
-                u.attr.push((name.clone(), a));
+                u.attr.push((name.as_str().into(), a));
             }
         }
         Field::NeverLoggedIn | Field::Inactive | Field::HasActivity => {
@@ -81,7 +81,7 @@ pub fn push_set_item(u: &mut User, field: &Field, item: &str) -> Result<(), Stri
     };
     let item = item.trim();
     if !item.is_empty() {
-        set.get_or_insert_with(Vec::new).push(item.to_string());
+        set.get_or_insert_with(Set::new).push(item.into());
     }
     Ok(())
 }
@@ -105,19 +105,19 @@ fn show(cell: Cell<'_>) -> String {
     }
 }
 
-fn id(cell: Cell<'_>) -> Result<String, String> {
+fn id(cell: Cell<'_>) -> Result<Text, String> {
     match cell {
-        Cell::Text(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-        Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(format!("{}", n as i64)),
+        Cell::Text(s) if !s.trim().is_empty() => Ok(s.trim().into()),
+        Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(compact_str::format_compact!("{}", n as i64)),
         other => Err(format!("{} is not an id: every user needs a non-empty id", show(other))),
     }
 }
 
-fn text(cell: Cell<'_>) -> Option<String> {
+fn text(cell: Cell<'_>) -> Option<Text> {
     match cell {
-        Cell::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Cell::Number(n) => Some(n.to_string()),
-        Cell::Bool(b) => Some(b.to_string()),
+        Cell::Text(s) if !s.trim().is_empty() => Some(s.trim().into()),
+        Cell::Number(n) => Some(compact_str::format_compact!("{n}")),
+        Cell::Bool(b) => Some(if b { "true" } else { "false" }.into()),
         _ => None,
     }
 }
@@ -174,14 +174,14 @@ fn event(cell: Cell<'_>) -> Result<Known<Time>, String> {
 }
 
 /// A CSV set cell: values separated by `;`; empty is the empty set.
-fn set_cell(cell: Cell<'_>) -> Result<Option<Vec<String>>, String> {
+fn set_cell(cell: Cell<'_>) -> Result<Option<Set>, String> {
     match cell {
         Cell::Null => Ok(None),
         Cell::Text(s) => Ok(Some(
             s.split(';')
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
-                .map(str::to_string)
+                .map(Text::from)
                 .collect(),
         )),
         other => Err(format!("{} is not a list: separate values with `;`", show(other))),

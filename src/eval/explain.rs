@@ -76,7 +76,7 @@ impl fmt::Display for FieldRef<'_> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shown<'a> {
     Text(&'a str),
-    Texts(&'a [String]),
+    Texts(&'a [crate::user::Text]),
     Number(f64),
     Bool(bool),
     Time(Time),
@@ -132,7 +132,7 @@ fn passed<'a>(p: &'a Program, u: &'a User, upto: usize) -> Vec<RuleTrace<'a>> {
 
 fn exempt<'a>(p: &'a Program, u: &'a User, i: usize) -> Option<CondTrace<'a>> {
     let e = p.exempts.get(i)?;
-    let fields: [(&'static Field, Option<&'a String>); 3] = [
+    let fields: [(&'static Field, Option<&'a crate::user::Text>); 3] = [
         (&Field::Id, Some(&u.id)),
         (&Field::Username, u.username.as_ref()),
         (&Field::Email, u.email.as_ref()),
@@ -405,7 +405,7 @@ impl fmt::Display for Shown<'_> {
             Shown::Texts(v) => write!(f, "[{}]", v.join(", ")),
             Shown::Number(n) => write!(f, "{n}"),
             Shown::Bool(b) => write!(f, "{b}"),
-            Shown::Time(t) => f.write_str(&time::format_time(*t)),
+            Shown::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
             Shown::Never => f.write_str("never"),
             Shown::Unknown => f.write_str("unknown"),
         }
@@ -419,13 +419,13 @@ impl Serialize for Shown<'_> {
             Shown::Texts(v) => {
                 let mut seq = s.serialize_seq(Some(v.len()))?;
                 for item in v.iter() {
-                    seq.serialize_element(item)?;
+                    seq.serialize_element(item.as_str())?;
                 }
                 seq.end()
             }
             Shown::Number(n) => s.serialize_f64(*n),
             Shown::Bool(b) => s.serialize_bool(*b),
-            Shown::Time(t) => s.serialize_str(&time::format_time(*t)),
+            Shown::Time(t) => s.serialize_str(time::Rfc3339::new(*t).as_str()),
             Shown::Never => s.serialize_str("never"),
             Shown::Unknown => s.serialize_str("unknown"),
         }

@@ -28,7 +28,7 @@ fn csv_keeps_never_and_unknown_apart() {
     );
     assert_eq!(
         ana.group.as_deref(),
-        Some(&["admins".to_string(), "readers".to_string()][..])
+        Some(&["admins".into(), "readers".into()][..])
     );
     assert_eq!(ana.is_admin, Some(true));
     assert_eq!(ana.activity("posts"), Some(3.0));
@@ -98,6 +98,39 @@ fn json_errors_name_the_line_and_the_key() {
 fn duplicate_ids_are_errors() {
     assert_eq!(
         err("u.csv", "id\nu1\nu2\nu1\n"),
-        "u.csv: user 3: id `u1` appears again (first as user 1)"
+        "u.csv:4: user 3: id `u1` appears again (first as user 1)"
     );
+}
+
+#[test]
+fn every_bad_json_object_is_reported_and_counting_goes_on() {
+    let text = "[\n{\"id\": \"a\", \"joined\": \"x\"},\n{\"id\": \"b\"},\n{\"id\": \"c\", \"is_admin\": \"maybe\"}\n]\n";
+    let e = err("u.json", text);
+    assert!(e.starts_with("u.json:2: user 1, key `joined`"), "{e}");
+    assert!(e.contains("\nu.json:4: user 3, key `is_admin`: `maybe` is not true or false"), "{e}");
+}
+
+#[test]
+fn a_truncated_json_file_is_an_error() {
+    assert_eq!(err("u.json", "[{\"id\": \"a\"},\n{\"id\": \"b\""), "u.json:2: the file ends inside a user object");
+    assert_eq!(err("u.json", "[{\"id\": \"a\"}"), "u.json:1: the file ends before the closing `]`");
+    assert_eq!(err("u.json", "[{\"id\": \"a\"}] x"), "u.json:1: unexpected text after the closing `]`");
+}
+
+#[test]
+fn objects_larger_than_a_read_chunk_are_read_whole() {
+    let long = "x".repeat(super::CHUNK + 10);
+    let text = format!("[{{\"id\": \"a\", \"name\": \"{long}\"}}, {{\"id\": \"b\"}}]");
+    let users = ok("u.json", &text);
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0].name.as_deref().map(str::len), Some(long.len()));
+}
+
+#[test]
+fn the_hash_is_of_the_whole_file() {
+    let text = b"[{\"id\": \"a\"}]\n\n";
+    let mut users = Vec::new();
+    let finished = read("u.json", &text[..], &mut |b| users.extend(b)).unwrap();
+    assert_eq!(finished.sha256, sha256_hex(text));
+    assert_eq!(finished.count, 1);
 }
