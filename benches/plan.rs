@@ -4,7 +4,12 @@
 //!
 //! cargo bench --bench plan -- USERS.json [POLICY]
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark fails loudly"
+)]
 
 use dormant::check::{check, Options};
 use dormant::connector::file;
@@ -20,7 +25,10 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let users_path = args.first().map(String::as_str).unwrap_or("bench/data/users-1m.json");
-    let policy_path = args.get(1).map(String::as_str).unwrap_or("../shared/bench/bench.policy");
+    let policy_path = args
+        .get(1)
+        .map(String::as_str)
+        .unwrap_or("../shared/bench/bench.policy");
     let as_of = dormant::time::parse_time("2026-11-23T00:00:00Z").unwrap();
 
     let text = std::fs::read_to_string(policy_path).expect("the benchmark policy");
@@ -31,7 +39,9 @@ fn main() {
     let notices = Notices::new();
 
     let t = Instant::now();
-    let users = file::load(std::path::Path::new(users_path)).unwrap_or_else(|e| panic!("{e}")).users;
+    let users = file::load(std::path::Path::new(users_path))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .users;
     let read = t.elapsed();
     let n = users.len() as f64;
     if std::env::var_os("BENCH_READ_ONLY").is_some() {
@@ -48,10 +58,20 @@ fn main() {
             })
             .fold(f64::INFINITY, f64::min)
     };
-    let decide = best(&|| users.iter().filter(|u| dormant::eval::decide(&program, u, &notices).action as u8 > 0).count());
+    let decide = best(&|| {
+        users
+            .iter()
+            .filter(|u| dormant::eval::decide(&program, u, &notices).action as u8 > 0)
+            .count()
+    });
     if std::env::var_os("BENCH_DECIDE_ONLY").is_some() {
         for _ in 0..20 {
-            black_box(users.iter().filter(|u| dormant::eval::decide(&program, u, &notices).action as u8 > 0).count());
+            black_box(
+                users
+                    .iter()
+                    .filter(|u| dormant::eval::decide(&program, u, &notices).action as u8 > 0)
+                    .count(),
+            );
         }
         println!("decide {decide:.1} ns/user");
         return;

@@ -169,7 +169,14 @@ mod tests {
             let at = t(text);
             assert_eq!(format_time(at), at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         }
-        let far = minus(t("0001-01-01"), Duration { count: 5, unit: Unit::Year }).unwrap();
+        let far = minus(
+            t("0001-01-01"),
+            Duration {
+                count: 5,
+                unit: Unit::Year,
+            },
+        )
+        .unwrap();
         assert_eq!(format_time(far), far.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
 

@@ -85,7 +85,9 @@ pub fn eq_folded(value: &str, folded: &str) -> bool {
 pub fn glob_match(text: &str, pattern: &[char]) -> bool {
     if text.is_ascii() && pattern.iter().all(char::is_ascii) {
         // The common case, without lower-casing into a new buffer.
-        return wildcard(text.as_bytes(), pattern, |b, c| c == '?' || char::from(b.to_ascii_lowercase()) == c);
+        return wildcard(text.as_bytes(), pattern, |b, c| {
+            c == '?' || char::from(b.to_ascii_lowercase()) == c
+        });
     }
     let text: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
     wildcard(&text, pattern, |t, c| c == '?' || t == c)

@@ -327,3 +327,63 @@ fn a_policy_without_tests_fails_test() {
     assert_eq!(done.code, 1);
     assert!(done.stderr.contains("every_form.tests.toml"), "{}", done.stderr);
 }
+
+#[test]
+fn a_bad_users_file_leaves_no_plan_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.json");
+    std::fs::write(&users, "[{\"id\": \"u1\"},\n{\"id\": \"u2\", \"joined\": \"later\"}]").unwrap();
+    let out = dir.path().join("plan.json");
+    let done = Run::new(&[
+        "plan",
+        POLICY,
+        "--users",
+        users.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .run();
+    assert_eq!(done.code, 1);
+    assert!(
+        done.stderr.contains("users.json:2: user 2, key `joined`"),
+        "{}",
+        done.stderr
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("users.json")],
+        "no plan and no partial plan"
+    );
+}
+
+#[test]
+fn diff_and_forecast_stop_on_errors() {
+    let bad = "tests/corpus/check/err/unknown_action.policy";
+    assert_eq!(
+        Run::new(&["diff", POLICY, bad, "--users", USERS, "--as-of", AS_OF])
+            .run()
+            .code,
+        1
+    );
+    assert_eq!(
+        Run::new(&["diff", POLICY, POLICY, "--users", "missing.csv", "--as-of", AS_OF])
+            .run()
+            .code,
+        1
+    );
+    assert_eq!(
+        Run::new(&["forecast", bad, "--users", USERS, "--days", "5"]).run().code,
+        1
+    );
+    let same = Run::new(&["diff", POLICY, POLICY, "--users", USERS, "--as-of", AS_OF]).run();
+    assert_eq!(same.code, 0);
+    assert!(same.stdout.ends_with("No decision changes.\n"), "{}", same.stdout);
+}

@@ -1,17 +1,17 @@
 //! `dormant plan` and `dormant explain`.
 
 use super::{as_of, compile, load_notices, load_policy, load_users, write_output, Output};
-use crate::connector::file;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
+use crate::connector::file;
 use crate::connector::file::sha256_hex;
 use crate::eval::{CondTrace, RuleTrace};
 use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
 use crate::render::Renderer;
 use crate::Exit;
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
@@ -86,7 +86,10 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     if over.is_empty() {
         Ok(Exit::Ok)
     } else {
-        eprintln!("error: the plan is over its limits: {}; apply will refuse these actions", over.join(", "));
+        eprintln!(
+            "error: the plan is over its limits: {}; apply will refuse these actions",
+            over.join(", ")
+        );
         Ok(Exit::OverLimit)
     }
 }
@@ -105,7 +108,9 @@ enum Sink {
 
 impl Sink {
     fn open(path: Option<&Path>) -> Result<Sink, String> {
-        let Some(path) = path else { return Ok(Sink::Memory(Vec::new())) };
+        let Some(path) = path else {
+            return Ok(Sink::Memory(Vec::new()));
+        };
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".partial");
         let tmp = PathBuf::from(tmp);
@@ -221,11 +226,7 @@ pub fn explanation_text(e: &Entry<'_>, p: &crate::program::Program) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", e.user.display());
     let _ = writeln!(s, "  decision  {}", e.action.as_str());
-    let _ = writeln!(
-        s,
-        "  rule      {}",
-        e.rule.unwrap_or("none (no rule matched)")
-    );
+    let _ = writeln!(s, "  rule      {}", e.rule.unwrap_or("none (no rule matched)"));
     let _ = writeln!(s, "  as of     {}", crate::time::format_time(p.as_of));
     if let Some(due) = e.due {
         let _ = writeln!(s, "  due       {}", crate::time::format_time(due));

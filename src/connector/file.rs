@@ -136,7 +136,11 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<User>, UsersFileError> {
 pub fn read(name: &str, input: impl Read, sink: &mut dyn FnMut(Vec<User>)) -> Result<Finished, UsersFileError> {
     let mut input = BufReader::with_capacity(1 << 16, Hashing::new(input));
     let mut out = Out::new(sink);
-    let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let result = first_byte(&mut input).and_then(|first| match (first, ext.as_str()) {
         (_, "csv") => csv(&mut input, &mut out),
         (Some(b'['), _) => json_array(&mut input, &mut out),
@@ -220,6 +224,7 @@ struct Out<'s> {
     /// in practice, and a fraction of the memory of the ids themselves.
     ids: HashMap<u128, usize>,
     problems: Problems,
+    keys: Keys,
 }
 
 impl<'s> Out<'s> {
@@ -230,6 +235,7 @@ impl<'s> Out<'s> {
             count: 0,
             ids: HashMap::new(),
             problems: Problems::default(),
+            keys: Keys::default(),
         }
     }
 
@@ -237,7 +243,13 @@ impl<'s> Out<'s> {
         self.count += 1;
         // Two rows for one account would give it two decisions.
         if let Some(first) = self.ids.insert(id_hash(&u.id), self.count) {
-            self.problems.add(line, format!("user {}: id `{}` appears again (first as user {first})", self.count, u.id));
+            self.problems.add(
+                line,
+                format!(
+                    "user {}: id `{}` appears again (first as user {first})",
+                    self.count, u.id
+                ),
+            );
         }
         self.batch.push(u);
         if self.batch.len() >= BATCH {
@@ -291,13 +303,18 @@ fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
     let mut columns: Vec<Field> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         match record::column(h) {
-            Ok(f) if columns.contains(&f) => out.problems.add(Some(1), format!("column {}: `{h}` appears twice", i + 1)),
+            Ok(f) if columns.contains(&f) => out
+                .problems
+                .add(Some(1), format!("column {}: `{h}` appears twice", i + 1)),
             Ok(f) => columns.push(f),
             Err(e) => out.problems.add(Some(1), format!("column {}: {e}", i + 1)),
         }
     }
     if !columns.contains(&Field::Id) {
-        out.problems.add(Some(1), "there is no `id` column: every user needs the id the platform knows them by".into());
+        out.problems.add(
+            Some(1),
+            "there is no `id` column: every user needs the id the platform knows them by".into(),
+        );
     }
     if !out.problems.list.is_empty() {
         return Ok(());
@@ -310,7 +327,10 @@ fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize);
                 out.problems.add(line, format!("cannot read the row: {e}"));
-                if !matches!(e.kind(), ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }) {
+                if !matches!(
+                    e.kind(),
+                    ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }
+                ) {
                     return Ok(());
                 }
                 continue;
@@ -334,7 +354,10 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
     let mut s = Scanner::new(input);
     s.skip_ws()?;
     if s.peek()? != Some(b'[') {
-        out.problems.add(Some(s.line), "expected `[`: a JSON users file is an array of objects".into());
+        out.problems.add(
+            Some(s.line),
+            "expected `[`: a JSON users file is an array of objects".into(),
+        );
         return Ok(());
     }
     s.pos += 1;
@@ -346,7 +369,8 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
                 s.pos += 1;
                 s.skip_ws()?;
                 if s.peek()?.is_some() {
-                    out.problems.add(Some(s.line), "unexpected text after the closing `]`".into());
+                    out.problems
+                        .add(Some(s.line), "unexpected text after the closing `]`".into());
                 }
                 return Ok(());
             }
@@ -357,14 +381,23 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
             Some(b'{') if !expect_comma => {
                 let line = s.line;
                 let Some(end) = s.object_end()? else {
-                    out.problems.add(Some(line), "the file ends inside a user object".into());
+                    out.problems
+                        .add(Some(line), "the file ends inside a user object".into());
                     return Ok(());
                 };
                 let row = out.count + 1;
                 let text = s.buf.get(s.pos..end).unwrap_or(&[]);
-                let parsed = UserSeed { row }.deserialize(&mut serde_json::Deserializer::from_slice(text));
+                let seed = UserSeed {
+                    row,
+                    keys: &mut out.keys,
+                };
+                let parsed = seed.deserialize(&mut serde_json::Deserializer::from_slice(text));
                 // Where the object starts on its line, for columns on that line.
-                let indent = s.buf.get(..s.pos).and_then(|b| b.iter().rposition(|&c| c == b'\n')).map(|nl| s.pos - nl - 1);
+                let indent = s
+                    .buf
+                    .get(..s.pos)
+                    .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+                    .map(|nl| s.pos - nl - 1);
                 s.advance_to(end);
                 match parsed {
                     Ok(u) => out.push(u, Some(line)),
@@ -379,12 +412,18 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
                 expect_comma = true;
             }
             None => {
-                out.problems.add(Some(s.line), "the file ends before the closing `]`".into());
+                out.problems
+                    .add(Some(s.line), "the file ends before the closing `]`".into());
                 return Ok(());
             }
             Some(other) => {
-                let what = if expect_comma { "`,` or `]`" } else { "a user object `{`" };
-                out.problems.add(Some(s.line), format!("expected {what}, found `{}`", char::from(other)));
+                let what = if expect_comma {
+                    "`,` or `]`"
+                } else {
+                    "a user object `{`"
+                };
+                out.problems
+                    .add(Some(s.line), format!("expected {what}, found `{}`", char::from(other)));
                 return Ok(());
             }
         }
@@ -395,6 +434,9 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
 struct Scanner<'r, R> {
     input: &'r mut R,
     buf: Vec<u8>,
+    /// Where reads land before joining `buf`; kept, so that no chunk is
+    /// zeroed twice.
+    chunk: Vec<u8>,
     pos: usize,
     line: usize,
     eof: bool,
@@ -405,6 +447,7 @@ impl<'r, R: Read> Scanner<'r, R> {
         Scanner {
             input,
             buf: Vec::new(),
+            chunk: vec![0; CHUNK],
             pos: 0,
             line: 1,
             eof: false,
@@ -420,10 +463,8 @@ impl<'r, R: Read> Scanner<'r, R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
-        let n = read_full(self.input, self.buf.get_mut(old..).unwrap_or(&mut []))?;
-        self.buf.truncate(old + n);
+        let n = read_full(self.input, &mut self.chunk)?;
+        self.buf.extend_from_slice(self.chunk.get(..n).unwrap_or(&[]));
         self.eof = n == 0;
         Ok(n > 0)
     }
@@ -450,28 +491,8 @@ impl<'r, R: Read> Scanner<'r, R> {
     /// input as needed; `None` if the file ends first.
     fn object_end(&mut self) -> std::io::Result<Option<usize>> {
         loop {
-            let (mut depth, mut in_str, mut esc) = (0usize, false, false);
-            for (i, &b) in self.buf.iter().enumerate().skip(self.pos) {
-                if in_str {
-                    match b {
-                        _ if esc => esc = false,
-                        b'\\' => esc = true,
-                        b'"' => in_str = false,
-                        _ => {}
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return Ok(Some(i + 1));
-                        }
-                    }
-                    _ => {}
-                }
+            if let Some(end) = object_end(self.buf.get(self.pos..).unwrap_or(&[])) {
+                return Ok(Some(self.pos + end));
             }
             // Incomplete: read more and scan the object again from its start.
             if !self.fill()? {
@@ -481,10 +502,47 @@ impl<'r, R: Read> Scanner<'r, R> {
     }
 
     fn advance_to(&mut self, end: usize) {
-        let newlines = self.buf.get(self.pos..end).map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
+        let newlines = self
+            .buf
+            .get(self.pos..end)
+            .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
         self.line += newlines;
         self.pos = end;
     }
+}
+
+/// The length of the JSON object or array at the start of `bytes`, if it
+/// is complete. Strings are skipped with `memchr`, since most of a users
+/// file is inside strings.
+fn object_end(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // Find the closing quote, stepping over escaped characters.
+                let mut j = i + 1;
+                loop {
+                    let k = j + memchr::memchr2(b'"', b'\\', bytes.get(j..)?)?;
+                    if bytes.get(k) == Some(&b'"') {
+                        i = k;
+                        break;
+                    }
+                    j = k + 2;
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Reads until `buf` is full or the input ends.
@@ -514,7 +572,10 @@ fn json_lines(input: &mut impl BufRead, out: &mut Out<'_>) -> std::io::Result<()
             continue;
         }
         let mut de = serde_json::Deserializer::from_slice(&line);
-        let seed = UserSeed { row: out.count + 1 };
+        let seed = UserSeed {
+            row: out.count + 1,
+            keys: &mut out.keys,
+        };
         match seed.deserialize(&mut de).and_then(|u| de.end().map(|()| u)) {
             Ok(u) => out.push(u, Some(n)),
             Err(e) => {
@@ -538,11 +599,34 @@ fn json_message_at(e: &serde_json::Error, column: usize) -> String {
 }
 
 /// One user object; `row` is its position, for messages.
-struct UserSeed {
+struct UserSeed<'k> {
     row: usize,
+    keys: &'k mut Keys,
 }
 
-impl<'de> DeserializeSeed<'de> for UserSeed {
+/// The keys of the last object, in order, resolved to fields: the objects
+/// of one file almost always repeat their keys in the same order, so each
+/// key is then resolved by one comparison instead of a search.
+#[derive(Default)]
+struct Keys {
+    seen: Vec<(Box<str>, Field)>,
+}
+
+impl Keys {
+    fn resolve(&mut self, at: usize, key: &str) -> Result<&Field, String> {
+        if self.seen.get(at).is_none_or(|(k, _)| &**k != key) {
+            let field = record::column(key)?;
+            self.seen.truncate(at);
+            self.seen.push((key.into(), field));
+        }
+        self.seen
+            .get(at)
+            .map(|(_, f)| f)
+            .ok_or_else(|| "internal error: key cache".to_string())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for UserSeed<'_> {
     type Value = User;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<User, D::Error> {
@@ -550,7 +634,7 @@ impl<'de> DeserializeSeed<'de> for UserSeed {
     }
 }
 
-impl<'de> Visitor<'de> for UserSeed {
+impl<'de> Visitor<'de> for UserSeed<'_> {
     type Value = User;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -560,20 +644,22 @@ impl<'de> Visitor<'de> for UserSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<User, A::Error> {
         let mut u = User::default();
         let mut has_id = false;
+        let mut at = 0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let field = record::column(&key).map_err(|e| de::Error::custom(format!("user {}: {e}", self.row)))?;
-            has_id |= field == Field::Id;
+            let field = self
+                .keys
+                .resolve(at, &key)
+                .map_err(|e| de::Error::custom(format!("user {}: {e}", self.row)))?;
+            at += 1;
+            has_id |= *field == Field::Id;
             let fail = |e: String| de::Error::custom(format!("user {}, key `{key}`: {e}", self.row));
             match field {
-                Field::Group | Field::Role | Field::Permission => map
-                    .next_value_seed(SetSeed {
-                        user: &mut u,
-                        field: &field,
-                    })?
-                    .map_err(fail)?,
+                Field::Group | Field::Role | Field::Permission => {
+                    map.next_value_seed(SetSeed { user: &mut u, field })?.map_err(fail)?
+                }
                 _ => {
                     let cell: CellValue<'de> = map.next_value()?;
-                    record::set(&mut u, &field, cell.as_cell()).map_err(fail)?;
+                    record::set(&mut u, field, cell.as_cell()).map_err(fail)?;
                 }
             }
         }

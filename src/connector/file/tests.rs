@@ -26,10 +26,7 @@ fn csv_keeps_never_and_unknown_apart() {
         ana.last_login,
         Known::Value(parse_time("2026-01-02T10:00:00Z").unwrap())
     );
-    assert_eq!(
-        ana.group.as_deref(),
-        Some(&["admins".into(), "readers".into()][..])
-    );
+    assert_eq!(ana.group.as_deref(), Some(&["admins".into(), "readers".into()][..]));
     assert_eq!(ana.is_admin, Some(true));
     assert_eq!(ana.activity("posts"), Some(3.0));
     assert_eq!(bob.status, Some(Status::Invited));
@@ -104,17 +101,30 @@ fn duplicate_ids_are_errors() {
 
 #[test]
 fn every_bad_json_object_is_reported_and_counting_goes_on() {
-    let text = "[\n{\"id\": \"a\", \"joined\": \"x\"},\n{\"id\": \"b\"},\n{\"id\": \"c\", \"is_admin\": \"maybe\"}\n]\n";
+    let text =
+        "[\n{\"id\": \"a\", \"joined\": \"x\"},\n{\"id\": \"b\"},\n{\"id\": \"c\", \"is_admin\": \"maybe\"}\n]\n";
     let e = err("u.json", text);
     assert!(e.starts_with("u.json:2: user 1, key `joined`"), "{e}");
-    assert!(e.contains("\nu.json:4: user 3, key `is_admin`: `maybe` is not true or false"), "{e}");
+    assert!(
+        e.contains("\nu.json:4: user 3, key `is_admin`: `maybe` is not true or false"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_truncated_json_file_is_an_error() {
-    assert_eq!(err("u.json", "[{\"id\": \"a\"},\n{\"id\": \"b\""), "u.json:2: the file ends inside a user object");
-    assert_eq!(err("u.json", "[{\"id\": \"a\"}"), "u.json:1: the file ends before the closing `]`");
-    assert_eq!(err("u.json", "[{\"id\": \"a\"}] x"), "u.json:1: unexpected text after the closing `]`");
+    assert_eq!(
+        err("u.json", "[{\"id\": \"a\"},\n{\"id\": \"b\""),
+        "u.json:2: the file ends inside a user object"
+    );
+    assert_eq!(
+        err("u.json", "[{\"id\": \"a\"}"),
+        "u.json:1: the file ends before the closing `]`"
+    );
+    assert_eq!(
+        err("u.json", "[{\"id\": \"a\"}] x"),
+        "u.json:1: unexpected text after the closing `]`"
+    );
 }
 
 #[test]
