@@ -65,7 +65,24 @@ pub fn parse_time(text: &str) -> Option<Time> {
     if text.len() == 10 {
         return crate::parse::parse_date(text);
     }
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    // Users files hold millions of `YYYY-MM-DDTHH:MM:SSZ`: read that form
+    // directly, and leave fractions and offsets to chrono.
+    utc_seconds(text.as_bytes()).or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc)))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` exactly, or `None`.
+fn utc_seconds(b: &[u8]) -> Option<Time> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T' | b't', h0, h1, b':', i0, i1, b':', s0, s1, b'Z' | b'z'] = *b
+    else {
+        return None;
+    };
+    let num = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let year = i32::try_from(num(&[y0, y1, y2, y3])?).ok()?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, num(&[m0, m1])?, num(&[d0, d1])?)?;
+    let time = date.and_hms_opt(num(&[h0, h1])?, num(&[i0, i1])?, num(&[s0, s1])?)?;
+    Some(time.and_utc())
 }
 
 /// How times are written in plans: RFC 3339 in UTC, to the second.
@@ -185,6 +202,10 @@ mod tests {
         assert_eq!(format_time(t("2024-01-31")), "2024-01-31T00:00:00Z");
         assert_eq!(format_time(t("2024-01-31T10:00:00+02:00")), "2024-01-31T08:00:00Z");
         assert_eq!(parse_time("2024-02-30"), None);
+        assert_eq!(parse_time("2024-02-30T00:00:00Z"), None);
+        assert_eq!(parse_time("2024-01-31T24:00:00Z"), None);
+        assert_eq!(parse_time("2024-01-31T10:00:00.5Z").map(format_time).as_deref(), Some("2024-01-31T10:00:00Z"));
+        assert_eq!(parse_time("2024-01-31t10:00:00z"), Some(t("2024-01-31T10:00:00Z")));
         assert_eq!(parse_time("yesterday"), None);
     }
 }

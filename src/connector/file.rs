@@ -264,15 +264,15 @@ impl<'s> Out<'s> {
     }
 }
 
+/// Two independent 64-bit FNV-1a style hashes of an id, as one 128-bit
+/// value: a false repeat would need both to collide.
 fn id_hash(id: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let half = |salt: u8| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        salt.hash(&mut h);
-        id.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+    let (mut a, mut b) = (0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142u64);
+    for &byte in id.as_bytes() {
+        a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        b = (b ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    }
+    (u128::from(a) << 64) | u128::from(b)
 }
 
 #[derive(Default)]
