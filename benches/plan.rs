@@ -37,6 +37,18 @@ fn main() {
     assert!(!check(&parsed.policy, &Options { as_of }).has_errors());
     let program = Program::compile(&parsed.policy, &source, as_of).unwrap();
     let notices = Notices::new();
+    let header = plan::Header {
+        as_of,
+        policy: plan::PolicyRef {
+            path: policy_path.to_string(),
+            sha256: String::new(),
+        },
+        users: plan::UsersRef {
+            source: String::new(),
+            count: 0,
+            sha256: String::new(),
+        },
+    };
 
     let t = Instant::now();
     let users = file::load(std::path::Path::new(users_path))
@@ -87,11 +99,12 @@ fn main() {
     });
     let write = best(&|| {
         let mut r = Renderer::new(Format::Json, std::io::sink());
+        r.begin(&header, &program).unwrap();
         let mut tally = Tally::default();
         for u in &users {
             let e = plan::entry(&program, u, &notices);
             tally.add(e.rule, e.action);
-            r.entry(&e, &program).unwrap();
+            r.entry(&e).unwrap();
         }
         tally.count
     });

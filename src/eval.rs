@@ -13,7 +13,9 @@ use serde::Serialize;
 
 mod explain;
 
-pub use explain::{explain, reason, Age, CondTrace, Explanation, FieldRef, RuleTrace, Seen, Shown};
+pub use explain::{
+    ages, explain, explain_exempt_text, reason, values, Age, CondText, Explanation, FieldRef, Item, Passed, Seen, Shown,
+};
 
 /// What a plan does with a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -4,11 +4,14 @@
 
 use crate::ast::Action;
 use crate::eval::{self, Decider, Decision, Explanation, PlanAction};
+use crate::fields::Field;
 use crate::journal::Notices;
 use crate::program::Program;
 use crate::time::Time;
 use crate::user::User;
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde::Serialize;
+use serde::Serializer;
 
 /// What a plan says about its inputs.
 #[derive(Debug, Clone, Serialize)]
@@ -160,35 +163,209 @@ fn ser_action<S: serde::Serializer>(a: &Action, s: S) -> Result<S::Ok, S::Error>
     s.serialize_str(a.as_str())
 }
 
-/// One user's entry in a plan.
-#[derive(Debug, Clone, Serialize)]
+/// One user's entry in a plan: the decision and its explanation.
+#[derive(Debug, Clone)]
 pub struct Entry<'a> {
+    pub program: &'a Program,
+    pub record: &'a User,
     pub user: UserRef<'a>,
     pub action: PlanAction,
     pub rule: Option<&'a str>,
-    /// When the rule's action becomes due (`notify` under `after notice`, `wait`).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_time")]
-    pub due: Option<Time>,
-    /// The notice the decision counts from.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_time")]
-    pub notified: Option<Time>,
-    pub because: Vec<eval::CondTrace<'a>>,
-    pub passed: Vec<eval::RuleTrace<'a>>,
-    #[serde(skip)]
     pub decision: Decision,
+    pub explanation: Explanation<'a>,
 }
 
 impl Entry<'_> {
     /// One line for tables and spreadsheets.
-    pub fn reason(&self, p: &Program) -> String {
-        eval::reason(p, &self.decision, &self.because)
+    pub fn reason(&self) -> String {
+        eval::reason(self.program, self.record, &self.decision, &self.explanation)
     }
 }
 
-fn ser_opt_time<S: serde::Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => ser_time(t, s),
-        None => s.serialize_none(),
+/// The plan's JSON for one decision (see the README's "dormant plan"):
+/// the conditions, then every value they saw once, then the ages.
+impl Serialize for Entry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (p, u, e) = (self.program, self.record, &self.explanation);
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("user", &self.user)?;
+        map.serialize_entry("action", &self.action)?;
+        map.serialize_entry("rule", &self.rule)?;
+        if let Some(due) = self.decision.due {
+            map.serialize_entry("due", crate::time::Rfc3339::new(due).as_str())?;
+        }
+        if let Some(at) = self.decision.notified {
+            map.serialize_entry("notified", crate::time::Rfc3339::new(at).as_str())?;
+        }
+        let mut seen = Vec::new();
+        match e.exempt {
+            Some(x) => {
+                map.serialize_entry("because", &[ExemptItem(x)])?;
+                exempt_values(x, u, &mut seen);
+            }
+            None => map.serialize_entry("because", &Because(p, &e.because))?,
+        }
+        map.serialize_entry("passed", &PassedList(p, &e.passed))?;
+        let mut ages = Vec::new();
+        for item in e.because.iter().chain(e.passed.iter().flat_map(|r| &r.items)) {
+            eval::values(p, item.cond, u, &mut seen);
+            eval::ages(p, item.cond, u, &mut ages);
+        }
+        map.serialize_entry("values", &Values(&seen))?;
+        if !ages.is_empty() {
+            map.serialize_entry("age_days", &AgeDays(&ages))?;
+        }
+        map.end()
+    }
+}
+
+struct Because<'a>(&'a Program, &'a [eval::Item<'a>]);
+
+impl Serialize for Because<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for item in self.1 {
+            seq.serialize_element(&BecauseItem(self.0, item))?;
+        }
+        seq.end()
+    }
+}
+
+struct BecauseItem<'a>(&'a Program, &'a eval::Item<'a>);
+
+impl Serialize for BecauseItem<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("condition", &Collect(eval::CondText(self.0, self.1.cond)))?;
+        if let Some(via) = self.1.via {
+            map.serialize_entry("via", via)?;
+        }
+        map.serialize_entry("result", &self.1.result)?;
+        map.end()
+    }
+}
+
+struct ExemptItem<'a>(&'a crate::program::Exempt);
+
+impl Serialize for ExemptItem<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("condition", &eval::explain_exempt_text(self.0))?;
+        map.serialize_entry("result", &crate::value::Truth::True)?;
+        map.end()
+    }
+}
+
+/// The id, username or email an exemption named.
+fn exempt_values<'a>(x: &crate::program::Exempt, u: &'a User, out: &mut Vec<eval::Seen<'a>>) {
+    static ID: Field = Field::Id;
+    static USERNAME: Field = Field::Username;
+    static EMAIL: Field = Field::Email;
+    let fields: [(&'static Field, Option<&'a str>); 3] = [
+        (&ID, Some(&u.id)),
+        (&USERNAME, u.username.as_deref()),
+        (&EMAIL, u.email.as_deref()),
+    ];
+    if let Some((f, Some(v))) = fields
+        .into_iter()
+        .find(|(_, v)| v.is_some_and(|v| v.to_lowercase() == x.who.to_lowercase()))
+    {
+        out.push(eval::Seen {
+            field: eval::FieldRef::Field(f),
+            value: eval::Shown::Text(v),
+        });
+    }
+}
+
+struct PassedList<'a>(&'a Program, &'a [eval::Passed<'a>]);
+
+impl Serialize for PassedList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for r in self.1 {
+            seq.serialize_element(&PassedRule(self.0, r))?;
+        }
+        seq.end()
+    }
+}
+
+struct PassedRule<'a>(&'a Program, &'a eval::Passed<'a>);
+
+impl Serialize for PassedRule<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("rule", self.1.rule)?;
+        map.serialize_entry("because", &Conditions(self.0, &self.1.items))?;
+        map.end()
+    }
+}
+
+/// The conditions of a rule that did not match: all false, so only named.
+struct Conditions<'a>(&'a Program, &'a [eval::Item<'a>]);
+
+impl Serialize for Conditions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for item in self.1 {
+            seq.serialize_element(&Collect(eval::CondText(self.0, item.cond)))?;
+        }
+        seq.end()
+    }
+}
+
+/// Field → value, as one JSON object.
+struct Values<'a>(&'a [eval::Seen<'a>]);
+
+impl Serialize for Values<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for v in self.0 {
+            map.serialize_entry(&Collect(v.field), &v.value)?;
+        }
+        map.end()
+    }
+}
+
+/// Field → days before as-of, for the age comparisons shown.
+struct AgeDays<'a>(&'a [eval::Age<'a>]);
+
+impl Serialize for AgeDays<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for a in self.0 {
+            map.serialize_entry(&Collect(a.field), &a.age_days)?;
+        }
+        map.end()
+    }
+}
+
+/// Anything `Display`, serialized as a string without building one.
+struct Collect<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Collect<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl Serialize for eval::Shown<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use eval::Shown;
+        match self {
+            Shown::Text(t) => s.serialize_str(t),
+            Shown::Texts(v) => {
+                let mut seq = s.serialize_seq(Some(v.len()))?;
+                for item in v.iter() {
+                    seq.serialize_element(item.as_str())?;
+                }
+                seq.end()
+            }
+            Shown::Number(n) => s.serialize_f64(*n),
+            Shown::Bool(b) => s.serialize_bool(*b),
+            Shown::Time(t) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
+            Shown::Never => s.serialize_str("never"),
+            Shown::Unknown => s.serialize_str("unknown"),
+        }
     }
 }
 
@@ -223,15 +400,13 @@ impl<'u> UserRef<'u> {
 /// Decides and explains one user.
 pub fn entry<'a>(p: &'a Program, u: &'a User, notices: &Notices) -> Entry<'a> {
     let d = eval::decide(p, u, notices);
-    let Explanation { because, passed } = eval::explain(p, u, &d);
     Entry {
+        program: p,
+        record: u,
         user: UserRef::of(u),
         action: d.action,
         rule: rule_label(p, &d),
-        due: d.due,
-        notified: d.notified,
-        because,
-        passed,
+        explanation: eval::explain(p, u, &d),
         decision: d,
     }
 }

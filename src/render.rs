@@ -49,13 +49,27 @@ impl<W: Write> Renderer<W> {
 
     /// Starts the plan. `header.users.count` and `sha256` are not read here:
     /// they are written by `finish`.
-    pub fn begin(&mut self, header: &Header) -> io::Result<()> {
+    pub fn begin(&mut self, header: &Header, p: &Program) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 write!(self.out, "{{\"as_of\":")?;
                 serde_json::to_writer(&mut self.out, &crate::time::format_time(header.as_of))?;
                 write!(self.out, ",\"policy\":")?;
                 serde_json::to_writer(&mut self.out, &header.policy)?;
+                // Each age comparison's boundary is the same for every user:
+                // it is given once here, and decisions give ages in days.
+                let boundaries: serde_json::Map<String, serde_json::Value> = p
+                    .leaves
+                    .iter()
+                    .filter_map(|l| match l.test {
+                        crate::program::Test::Age { cutoff, .. } => {
+                            Some((l.text.clone(), crate::time::format_time(cutoff).into()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                write!(self.out, ",\"boundaries\":")?;
+                serde_json::to_writer(&mut self.out, &boundaries)?;
                 write!(self.out, ",\"decisions\":[")?;
             }
             Format::Csv => csv_row(
@@ -67,14 +81,14 @@ impl<W: Write> Renderer<W> {
         Ok(())
     }
 
-    pub fn entry(&mut self, e: &Entry<'_>, p: &Program) -> io::Result<()> {
+    pub fn entry(&mut self, e: &Entry<'_>) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut self.out, e)?;
             }
             Format::Csv => {
-                let due = e.due.map(crate::time::format_time).unwrap_or_default();
+                let due = e.decision.due.map(crate::time::format_time).unwrap_or_default();
                 csv_row(
                     &mut self.out,
                     &[
@@ -83,7 +97,7 @@ impl<W: Write> Renderer<W> {
                         e.user.email.unwrap_or(""),
                         e.action.as_str(),
                         e.rule.unwrap_or(""),
-                        &e.reason(p),
+                        &e.reason(),
                         &due,
                     ],
                 )?;
@@ -94,7 +108,7 @@ impl<W: Write> Renderer<W> {
                         user: e.user.display(),
                         action: e.action,
                         rule: e.rule.unwrap_or("-").to_string(),
-                        reason: e.reason(p),
+                        reason: e.reason(),
                     });
                 }
             }

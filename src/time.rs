@@ -77,7 +77,9 @@ fn utc_seconds(b: &[u8]) -> Option<Time> {
         return None;
     };
     let num = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+        digits
+            .iter()
+            .try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
     };
     let year = i32::try_from(num(&[y0, y1, y2, y3])?).ok()?;
     let date = chrono::NaiveDate::from_ymd_opt(year, num(&[m0, m1])?, num(&[d0, d1])?)?;
@@ -204,7 +206,10 @@ mod tests {
         assert_eq!(parse_time("2024-02-30"), None);
         assert_eq!(parse_time("2024-02-30T00:00:00Z"), None);
         assert_eq!(parse_time("2024-01-31T24:00:00Z"), None);
-        assert_eq!(parse_time("2024-01-31T10:00:00.5Z").map(format_time).as_deref(), Some("2024-01-31T10:00:00Z"));
+        assert_eq!(
+            parse_time("2024-01-31T10:00:00.5Z").map(format_time).as_deref(),
+            Some("2024-01-31T10:00:00Z")
+        );
         assert_eq!(parse_time("2024-01-31t10:00:00z"), Some(t("2024-01-31T10:00:00Z")));
         assert_eq!(parse_time("yesterday"), None);
     }

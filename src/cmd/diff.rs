@@ -81,7 +81,7 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
         }
         let changed = Changed {
             user: UserRef::of(u),
-            reason: b.reason(&new),
+            reason: b.reason(),
             old: a,
             new: b,
         };
@@ -171,15 +171,15 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
         let from = Outcome::of(&now);
         let change = ahead.iter().find_map(|(at, p)| {
             let later = plan::entry(p, u, &notices);
-            (Outcome::of(&later) != from).then_some((at, later, p))
+            (Outcome::of(&later) != from).then_some((at, later))
         });
-        if let Some((at, later, p)) = change {
+        if let Some((at, later)) = change {
             found.push(Forecast {
                 user: UserRef::of(u),
                 date: at.format("%Y-%m-%d").to_string(),
                 from: from.clone(),
                 to: Outcome::of(&later),
-                reason: later.reason(p),
+                reason: later.reason(),
             });
         }
     }

@@ -4,7 +4,7 @@ use super::{as_of, compile, load_notices, load_policy, load_users, write_output,
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
 use crate::connector::file;
 use crate::connector::file::sha256_hex;
-use crate::eval::{CondTrace, RuleTrace};
+use crate::eval::{self, Item};
 use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
 use crate::render::Renderer;
 use crate::Exit;
@@ -38,12 +38,12 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let (batches, reader) = file::spawn(&args.users.users);
     let mut tally = Tally::default();
     let mut r = Renderer::new(args.format, sink);
-    let mut written = r.begin(&header);
+    let mut written = r.begin(&header, &program);
     for batch in batches.iter() {
         for u in &batch {
             let e = plan::entry(&program, u, &notices);
             tally.add(e.rule, e.action);
-            written = written.and_then(|()| r.entry(&e, &program));
+            written = written.and_then(|()| r.entry(&e));
         }
         if written.is_err() {
             break;
@@ -208,80 +208,83 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
                 entry: &'a Entry<'a>,
             }
             let explained = Explained {
-                reason: e.reason(&program),
+                reason: e.reason(),
                 entry: &e,
             };
             let mut s = serde_json::to_string_pretty(&explained).unwrap_or_default();
             s.push('\n');
             s
         }
-        TextOrJson::Text => explanation_text(&e, &program),
+        TextOrJson::Text => explanation_text(&e),
     };
     write_output(None, text.as_bytes(), out)?;
     Ok(Exit::Ok)
 }
 
 /// The explanation for a person who never wrote a policy.
-pub fn explanation_text(e: &Entry<'_>, p: &crate::program::Program) -> String {
+pub fn explanation_text(e: &Entry<'_>) -> String {
+    let (p, d, x) = (e.program, &e.decision, &e.explanation);
     let mut s = String::new();
     let _ = writeln!(s, "{}", e.user.display());
     let _ = writeln!(s, "  decision  {}", e.action.as_str());
     let _ = writeln!(s, "  rule      {}", e.rule.unwrap_or("none (no rule matched)"));
     let _ = writeln!(s, "  as of     {}", crate::time::format_time(p.as_of));
-    if let Some(due) = e.due {
+    if let Some(due) = d.due {
         let _ = writeln!(s, "  due       {}", crate::time::format_time(due));
     }
-    if let Some(at) = e.notified {
+    if let Some(at) = d.notified {
         let _ = writeln!(s, "  notified  {}", crate::time::format_time(at));
     }
-    let _ = writeln!(s, "  reason    {}", e.reason(p));
-    if !e.because.is_empty() {
-        let title = match e.rule {
-            Some("exempt") => "Exempted:".to_string(),
-            Some(rule) if e.action == crate::eval::PlanAction::Review => {
-                format!("Why `{rule}` cannot be decided (data is missing):")
-            }
-            Some(rule) => format!("Why `{rule}` decided:"),
-            None => String::new(),
-        };
-        let _ = writeln!(s, "\n{title}");
-        conditions(&mut s, &e.because, "  ");
+    let _ = writeln!(s, "  reason    {}", e.reason());
+    if let Some(ex) = x.exempt {
+        let _ = writeln!(s, "\nExempted:\n  {}", eval::explain_exempt_text(ex));
     }
-    if !e.passed.is_empty() {
+    if !x.because.is_empty() {
+        let rule = e.rule.unwrap_or("?");
+        if e.action == crate::eval::PlanAction::Review {
+            let _ = writeln!(s, "\nWhy `{rule}` cannot be decided (data is missing):");
+        } else {
+            let _ = writeln!(s, "\nWhy `{rule}` decided:");
+        }
+        for item in &x.because {
+            item_text(&mut s, e, item, "  ");
+        }
+    }
+    if !x.passed.is_empty() {
         let title = if e.rule.is_some() {
             "Earlier rules, and why they did not decide:"
         } else {
             "Every rule, and why it did not match:"
         };
         let _ = writeln!(s, "\n{title}");
-        for r in &e.passed {
-            rule_text(&mut s, r);
+        for r in &x.passed {
+            let _ = writeln!(s, "  {}: {}", r.rule, r.result.as_str());
+            for item in &r.items {
+                item_text(&mut s, e, item, "    ");
+            }
         }
     }
     s
 }
 
-fn rule_text(s: &mut String, r: &RuleTrace) {
-    let _ = writeln!(s, "  {}: {}", r.rule, r.result.as_str());
-    conditions(s, &r.because, "    ");
-}
-
-fn conditions(s: &mut String, traces: &[CondTrace<'_>], indent: &str) {
-    for c in traces {
-        let via = c.via.map(|v| format!(" (in `{v}`)")).unwrap_or_default();
-        let _ = writeln!(s, "{indent}{}{via}: {}", c.condition, c.result.as_str());
-        let last = c.values.len().saturating_sub(1);
-        for (i, v) in c.values.iter().enumerate() {
-            // The age belongs to the time shown last (`joined` when `inactive`
-            // counts from it).
-            match &c.age {
-                Some(age) if i == last => {
-                    let _ = writeln!(s, "{indent}    {} {}, {}", v.field, v.value, age.note());
-                }
-                _ => {
-                    let _ = writeln!(s, "{indent}    {} {}", v.field, v.value);
-                }
-            }
-        }
+/// A condition, its value, and what it saw, one value a line.
+fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
+    let (p, u) = (e.program, e.record);
+    let via = item.via.map(|v| format!(" (in `{v}`)")).unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "{indent}{}{via}: {}",
+        eval::CondText(p, item.cond),
+        item.result.as_str()
+    );
+    let mut seen = Vec::new();
+    eval::values(p, item.cond, u, &mut seen);
+    for v in &seen {
+        let _ = writeln!(s, "{indent}    {} {}", v.field, v.value);
+    }
+    let mut ages = Vec::new();
+    eval::ages(p, item.cond, u, &mut ages);
+    for a in &ages {
+        let _ = writeln!(s, "{indent}    {} age: {}", a.field, a.note());
     }
 }

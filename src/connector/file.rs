@@ -270,7 +270,9 @@ fn id_hash(id: &str) -> u128 {
     let (mut a, mut b) = (0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142u64);
     for &byte in id.as_bytes() {
         a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        b = (b ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        b = (b ^ u64::from(byte))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
     }
     (u128::from(a) << 64) | u128::from(b)
 }

@@ -247,41 +247,62 @@ fn let_names_and_bool_comparisons() {
 #[test]
 fn explanations_say_which_conditions_decided() {
     let p = program(
-        "let staff = is_admin or group in [admins]\nstaff_rule: staff -> keep\nold: never_logged_in and joined > 90d and not group in [vip] -> delete",
+        "let staff = is_admin or group in [admins]\nstaff_rule: staff -> keep\nold: never_logged_in and joined > 90d and not group in [vip] and (is_admin or joined > 1d) -> delete",
         "2026-11-23",
     );
     let u = user();
     let d = decide(&p, &u, &Notices::new());
     let e = explain(&p, &u, &d);
-    let conds: Vec<(&str, Truth)> = e.because.iter().map(|c| (c.condition.as_ref(), c.result)).collect();
+    let text = |i: &Item<'_>| CondText(&p, i.cond).to_string();
+    let conds: Vec<(String, Truth)> = e.because.iter().map(|i| (text(i), i.result)).collect();
     assert_eq!(
         conds,
         [
-            ("never_logged_in", Truth::True),
-            ("joined > 90d", Truth::True),
-            ("not group in [vip]", Truth::True)
+            ("never_logged_in".to_string(), Truth::True),
+            ("joined > 90d".to_string(), Truth::True),
+            ("not group in [vip]".to_string(), Truth::True),
+            // Inside a true `or`, only the true operands.
+            ("joined > 1d".to_string(), Truth::True),
         ]
     );
+    let mut age = Vec::new();
+    ages(&p, e.because[1].cond, &u, &mut age);
     assert_eq!(
-        e.because[1].age.map(|a| a.note()).as_deref(),
-        Some("2518 days before as-of; > 90d means before 2026-08-25T00:00:00Z")
+        age[0].note(),
+        "2518 days before as-of; > 90d means before 2026-08-25T00:00:00Z"
     );
+    // A rule that did not match names its false `let`, which is not opened.
     assert_eq!(e.passed.len(), 1);
     assert_eq!(e.passed[0].rule, "staff_rule");
-    let failed: Vec<(&str, Option<&str>)> = e.passed[0]
-        .because
-        .iter()
-        .map(|c| (c.condition.as_ref(), c.via))
-        .collect();
-    assert_eq!(
-        failed,
-        [("is_admin", Some("staff")), ("group in [admins]", Some("staff"))]
-    );
-    let reason = reason(&p, &d, &e.because);
+    let failed: Vec<String> = e.passed[0].items.iter().map(text).collect();
+    assert_eq!(failed, ["staff"]);
+    let mut seen = Vec::new();
+    values(&p, e.passed[0].items[0].cond, &u, &mut seen);
+    let fields: Vec<String> = seen.iter().map(|s| s.field.to_string()).collect();
+    assert_eq!(fields, ["is_admin", "group"]);
+    let reason = reason(&p, &u, &d, &e);
     assert!(
         reason.starts_with("old: never_logged_in (last_login never); joined > 90d (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"),
         "{reason}"
     );
+}
+
+#[test]
+fn a_deciding_let_is_opened_to_show_which_part_decided() {
+    let p = program(
+        "let staff = is_admin or group in [admins]\nstaff_rule: staff -> keep",
+        "2026-11-23",
+    );
+    let mut u = user();
+    u.group = Some(smallvec::smallvec!["admins".into()]);
+    let d = decide(&p, &u, &Notices::new());
+    let e = explain(&p, &u, &d);
+    let items: Vec<(String, Option<&str>)> = e
+        .because
+        .iter()
+        .map(|i| (CondText(&p, i.cond).to_string(), i.via))
+        .collect();
+    assert_eq!(items, [("group in [admins]".to_string(), Some("staff"))]);
 }
 
 #[test]
@@ -292,7 +313,7 @@ fn review_explains_the_unknown_fields() {
     let d = decide(&p, &u, &Notices::new());
     let e = explain(&p, &u, &d);
     assert_eq!(
-        reason(&p, &d, &e.because),
+        reason(&p, &u, &d, &e),
         "cannot tell whether r applies: never_logged_in (last_login unknown)"
     );
 }
