@@ -35,6 +35,7 @@ pub struct Renderer<W: Write> {
     out: W,
     rows: Vec<Row>,
     first: bool,
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> Renderer<W> {
@@ -44,6 +45,7 @@ impl<W: Write> Renderer<W> {
             out,
             rows: Vec::new(),
             first: true,
+            scratch: Vec::with_capacity(4096),
         }
     }
 
@@ -84,8 +86,12 @@ impl<W: Write> Renderer<W> {
     pub fn entry(&mut self, e: &Entry<'_>) -> io::Result<()> {
         match self.format {
             Format::Json => {
-                self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.out, e)?;
+                // Serialized into memory first: serde writes many small
+                // pieces, and a plain buffer takes them fastest.
+                self.scratch.clear();
+                self.scratch.extend_from_slice(if self.first { b"\n" } else { b",\n" });
+                serde_json::to_writer(&mut self.scratch, e)?;
+                self.out.write_all(&self.scratch)?;
             }
             Format::Csv => {
                 let due = e.decision.due.map(crate::time::format_time).unwrap_or_default();
