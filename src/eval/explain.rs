@@ -3,7 +3,7 @@
 //! Items point into the program; the values they saw are read from the user
 //! when shown, so explaining a million users copies nothing.
 
-use super::{eval, value, Decider, Decision, PlanAction, Val};
+use super::{leaf, value, Decider, Decision, PlanAction, Val};
 use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Exempt, Leaf, Program, Test};
@@ -45,16 +45,19 @@ pub struct Item<'p> {
 
 /// Explains a decision that `decide` made for this user.
 pub fn explain<'p>(p: &'p Program, u: &User, d: &Decision) -> Explanation<'p> {
+    // Every comparison once: the explanation asks for most of them, some
+    // several times over.
+    let t = Truths(p.leaves.iter().map(|l| leaf(l, u)).collect());
     let passed = |upto: usize| {
         p.rules
             .iter()
             .take(upto)
             .map(|r| {
                 let mut items = Vec::new();
-                why(p, &r.cond, u, None, false, &mut items);
+                why(&t, &r.cond, None, false, &mut items);
                 Passed {
                     rule: &r.name,
-                    result: eval(p, &r.cond, u),
+                    result: t.eval(&r.cond),
                     items,
                 }
             })
@@ -74,7 +77,7 @@ pub fn explain<'p>(p: &'p Program, u: &User, d: &Decision) -> Explanation<'p> {
         Decider::Rule(i) => {
             let mut because = Vec::new();
             if let Some(r) = p.rules.get(i) {
-                why(p, &r.cond, u, None, true, &mut because);
+                why(&t, &r.cond, None, true, &mut because);
             }
             Explanation {
                 because,
@@ -85,29 +88,44 @@ pub fn explain<'p>(p: &'p Program, u: &User, d: &Decision) -> Explanation<'p> {
     }
 }
 
+/// The value of every comparison of the program for one user.
+struct Truths(smallvec::SmallVec<[Truth; 32]>);
+
+impl Truths {
+    /// `eval`, reading comparisons from the table.
+    fn eval(&self, cond: &Cond) -> Truth {
+        match cond {
+            Cond::Leaf(i) => self.0.get(*i).copied().unwrap_or(Truth::Unknown),
+            Cond::Not(c) => self.eval(c).not(),
+            Cond::Let(_, c) => self.eval(c),
+            Cond::And(cs) => cs.iter().fold(Truth::True, |acc, c| acc.and(self.eval(c))),
+            Cond::Or(cs) => cs.iter().fold(Truth::False, |acc, c| acc.or(self.eval(c))),
+        }
+    }
+}
+
 /// The conditions that explain `cond`'s value: for `and`, the false
 /// operands when false, all when true; for `or`, the true operands when
-/// true, all when false; the unknown ones when unknown. Children are
-/// evaluated first, so nothing is built for operands that are not shown.
-fn why<'p>(p: &'p Program, cond: &'p Cond, u: &User, via: Option<&'p str>, open_lets: bool, out: &mut Vec<Item<'p>>) {
+/// true, all when false; the unknown ones when unknown.
+fn why<'p>(t: &Truths, cond: &'p Cond, via: Option<&'p str>, open_lets: bool, out: &mut Vec<Item<'p>>) {
     match cond {
-        Cond::Let(name, c) if open_lets => why(p, c, u, Some(name), open_lets, out),
+        Cond::Let(name, c) if open_lets => why(t, c, Some(name), open_lets, out),
         Cond::Leaf(_) | Cond::Not(_) | Cond::Let(..) => out.push(Item {
             cond,
             via,
-            result: eval(p, cond, u),
+            result: t.eval(cond),
         }),
         Cond::And(cs) | Cond::Or(cs) => {
-            let t = eval(p, cond, u);
+            let whole = t.eval(cond);
             let is_and = matches!(cond, Cond::And(_));
             for c in cs {
-                let show = match t {
-                    Truth::Unknown => eval(p, c, u) == Truth::Unknown,
-                    _ if (t == Truth::True) == is_and => true,
-                    _ => eval(p, c, u) == t,
+                let show = match whole {
+                    Truth::Unknown => t.eval(c) == Truth::Unknown,
+                    _ if (whole == Truth::True) == is_and => true,
+                    _ => t.eval(c) == whole,
                 };
                 if show {
-                    why(p, c, u, via, open_lets, out);
+                    why(t, c, via, open_lets, out);
                 }
             }
         }
