@@ -56,7 +56,9 @@ fn main() {
     let mut streamed = 0;
     file::read(users_path, input, &mut |batch| streamed += batch.len()).unwrap_or_else(|e| panic!("{e}"));
     let read = t.elapsed();
-    let users = file::load(std::path::Path::new(users_path)).unwrap_or_else(|e| panic!("{e}")).users;
+    let users = file::load(std::path::Path::new(users_path))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .users;
     assert_eq!(streamed, users.len());
     let n = users.len() as f64;
     if std::env::var_os("BENCH_READ_ONLY").is_some() {

@@ -236,7 +236,7 @@ struct BecauseItem<'a>(&'a Program, &'a eval::Item<'a>);
 impl Serialize for BecauseItem<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("condition", &Collect(eval::CondText(self.0, self.1.cond)))?;
+        map.serialize_entry("condition", &CondJson(self.0, self.1.cond))?;
         if let Some(via) = self.1.via {
             map.serialize_entry("via", via)?;
         }
@@ -307,7 +307,7 @@ impl Serialize for Conditions<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.1.len()))?;
         for item in self.1 {
-            seq.serialize_element(&Collect(eval::CondText(self.0, item.cond)))?;
+            seq.serialize_element(&CondJson(self.0, item.cond))?;
         }
         seq.end()
     }
@@ -320,7 +320,7 @@ impl Serialize for Values<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for v in self.0 {
-            map.serialize_entry(&Collect(v.field), &v.value)?;
+            map.serialize_entry(&FieldName(v.field), &v.value)?;
         }
         map.end()
     }
@@ -333,18 +333,40 @@ impl Serialize for AgeDays<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for a in self.0 {
-            map.serialize_entry(&Collect(a.field), &a.age_days)?;
+            map.serialize_entry(&FieldName(eval::FieldRef::Field(a.field)), &a.age_days)?;
         }
         map.end()
     }
 }
 
-/// Anything `Display`, serialized as a string without building one.
-struct Collect<T>(T);
+/// A condition's text: a comparison's was escaped when the policy was
+/// compiled; others (`not ...`, `let` names) are written as they go.
+struct CondJson<'a>(&'a Program, &'a crate::program::Cond);
 
-impl<T: std::fmt::Display> Serialize for Collect<T> {
+impl Serialize for CondJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        match self.1 {
+            crate::program::Cond::Leaf(i) => match self.0.leaves.get(*i) {
+                Some(l) => l.json.serialize(s),
+                None => s.serialize_str(""),
+            },
+            other => s.collect_str(&eval::CondText(self.0, other)),
+        }
+    }
+}
+
+/// A field's name; those of the record are static strings.
+struct FieldName<'a>(eval::FieldRef<'a>);
+
+impl Serialize for FieldName<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            eval::FieldRef::Field(f) => match crate::fields::FIELDS.iter().find(|(_, x)| x == f) {
+                Some((name, _)) => s.serialize_str(name),
+                None => s.collect_str(f),
+            },
+            other => s.collect_str(&other),
+        }
     }
 }
 

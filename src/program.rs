@@ -81,6 +81,9 @@ pub enum Cond {
 pub struct Leaf {
     /// The condition in canonical form, for explanations.
     pub text: String,
+    /// `text` as a JSON string, escaped once here rather than in every
+    /// decision of a plan.
+    pub json: Box<serde_json::value::RawValue>,
     pub field: Field,
     pub test: Test,
 }
@@ -271,8 +274,14 @@ impl Compiler<'_> {
         // A bool field alone is a condition whatever its type says; attr.*
         // may hold anything.
         debug_assert!(!matches!(test, Test::IsTrue) || matches!(field.ty(), Type::Bool | Type::Any));
+        let text = crate::fmt::expr(e);
+        let json = serde_json::value::to_raw_value(&text).unwrap_or_else(|_| {
+            // Serializing a string cannot fail; keep a valid value regardless.
+            serde_json::value::RawValue::from_string("\"\"".to_string()).unwrap_or_default()
+        });
         self.leaves.push(Leaf {
-            text: crate::fmt::expr(e),
+            text,
+            json,
             field,
             test,
         });
