@@ -12,7 +12,8 @@ use std::path::Path;
 /// The latest notice sent to each user under each rule.
 #[derive(Debug, Clone, Default)]
 pub struct Notices {
-    latest: HashMap<(String, String), Time>,
+    /// user id → rule → when.
+    latest: HashMap<String, HashMap<String, Time>>,
 }
 
 impl Notices {
@@ -22,17 +23,19 @@ impl Notices {
 
     /// Records a notice (keeping the latest per user and rule).
     pub fn add(&mut self, user: &str, rule: &str, at: Time) {
-        let slot = self.latest.entry((user.to_string(), rule.to_string())).or_insert(at);
+        let slot = self
+            .latest
+            .entry(user.to_string())
+            .or_default()
+            .entry(rule.to_string())
+            .or_insert(at);
         if at > *slot {
             *slot = at;
         }
     }
 
     pub fn latest(&self, user: &str, rule: &str) -> Option<Time> {
-        // Tuple keys of owned strings cannot be borrowed as (&str, &str); the
-        // lookup allocates, which is fine off the hot path: only rules with
-        // `after notice` ask.
-        self.latest.get(&(user.to_string(), rule.to_string())).copied()
+        self.latest.get(user)?.get(rule).copied()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -228,22 +228,22 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Vec<Seen<'a>>) {
             out.push(Seen { field, value });
         }
     };
-    let plain = |f: &'a Field| (FieldRef::Field(f), shown(value(f, u)));
+    let mut field = |f: &'a Field| push(FieldRef::Field(f), shown(value(f, u)));
     match &l.field {
-        Field::NeverLoggedIn => push(plain(&LAST_LOGIN).0, plain(&LAST_LOGIN).1),
+        Field::NeverLoggedIn => field(&LAST_LOGIN),
         Field::Inactive => {
-            push(plain(&LAST_LOGIN).0, plain(&LAST_LOGIN).1);
+            field(&LAST_LOGIN);
             if u.never_logged_in() == Some(true) {
-                push(plain(&JOINED).0, plain(&JOINED).1);
+                field(&JOINED);
             }
         }
         Field::HasActivity => {
-            push(plain(&LAST_ACTIVITY).0, plain(&LAST_ACTIVITY).1);
+            field(&LAST_ACTIVITY);
             for (name, n) in &u.activity {
                 push(FieldRef::Activity(name), Shown::Number(*n));
             }
         }
-        f => push(plain(f).0, plain(f).1),
+        f => field(f),
     }
 }
 
