@@ -240,18 +240,46 @@ impl<'s> Out<'s> {
     }
 
     fn push(&mut self, u: User, line: Option<usize>) {
+        self.batch.push(u);
+        self.accept(line);
+    }
+
+    /// Parses one JSON object into the next slot of the batch.
+    fn parse_json(
+        &mut self,
+        de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+        whole: bool,
+    ) -> Result<(), serde_json::Error> {
+        self.batch.push(User::default());
+        let Some(user) = self.batch.last_mut() else {
+            return Ok(());
+        };
+        let seed = UserSeed {
+            row: self.count + 1,
+            keys: &mut self.keys,
+            user,
+        };
+        let parsed = seed
+            .deserialize(&mut *de)
+            .and_then(|()| if whole { de.end() } else { Ok(()) });
+        if parsed.is_err() {
+            self.batch.pop();
+        }
+        parsed
+    }
+
+    /// Counts the user last added to the batch, and checks its id.
+    fn accept(&mut self, line: Option<usize>) {
         self.count += 1;
+        let Some(u) = self.batch.last() else { return };
         // Two rows for one account would give it two decisions.
         if let Some(first) = self.ids.insert(id_hash(&u.id), self.count) {
-            self.problems.add(
-                line,
-                format!(
-                    "user {}: id `{}` appears again (first as user {first})",
-                    self.count, u.id
-                ),
+            let message = format!(
+                "user {}: id `{}` appears again (first as user {first})",
+                self.count, u.id
             );
+            self.problems.add(line, message);
         }
-        self.batch.push(u);
         if self.batch.len() >= BATCH {
             self.flush();
         }
@@ -387,13 +415,8 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
                         .add(Some(line), "the file ends inside a user object".into());
                     return Ok(());
                 };
-                let row = out.count + 1;
                 let text = s.buf.get(s.pos..end).unwrap_or(&[]);
-                let seed = UserSeed {
-                    row,
-                    keys: &mut out.keys,
-                };
-                let parsed = seed.deserialize(&mut serde_json::Deserializer::from_slice(text));
+                let parsed = out.parse_json(&mut serde_json::Deserializer::from_slice(text), false);
                 // Where the object starts on its line, for columns on that line.
                 let indent = s
                     .buf
@@ -402,7 +425,7 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
                     .map(|nl| s.pos - nl - 1);
                 s.advance_to(end);
                 match parsed {
-                    Ok(u) => out.push(u, Some(line)),
+                    Ok(()) => out.accept(Some(line)),
                     Err(e) => {
                         let shift = if e.line() == 1 { indent.unwrap_or(0) } else { 0 };
                         let message = json_message_at(&e, e.column() + shift);
@@ -573,13 +596,8 @@ fn json_lines(input: &mut impl BufRead, out: &mut Out<'_>) -> std::io::Result<()
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let mut de = serde_json::Deserializer::from_slice(&line);
-        let seed = UserSeed {
-            row: out.count + 1,
-            keys: &mut out.keys,
-        };
-        match seed.deserialize(&mut de).and_then(|u| de.end().map(|()| u)) {
-            Ok(u) => out.push(u, Some(n)),
+        match out.parse_json(&mut serde_json::Deserializer::from_slice(&line), true) {
+            Ok(()) => out.accept(Some(n)),
             Err(e) => {
                 out.problems.add(Some(n), json_message(&e));
                 out.count += 1;
@@ -604,6 +622,9 @@ fn json_message_at(e: &serde_json::Error, column: usize) -> String {
 struct UserSeed<'k> {
     row: usize,
     keys: &'k mut Keys,
+    /// Filled in place: a record is large, and moving it through the
+    /// deserializer's frames costs more than parsing some of its fields.
+    user: &'k mut User,
 }
 
 /// The keys of the last object, in order, resolved to fields: the objects
@@ -629,22 +650,22 @@ impl Keys {
 }
 
 impl<'de> DeserializeSeed<'de> for UserSeed<'_> {
-    type Value = User;
+    type Value = ();
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<User, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for UserSeed<'_> {
-    type Value = User;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "user {} as an object of fields", self.row)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<User, A::Error> {
-        let mut u = User::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let u = self.user;
         let mut has_id = false;
         let mut at = 0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -657,11 +678,11 @@ impl<'de> Visitor<'de> for UserSeed<'_> {
             let fail = |e: String| de::Error::custom(format!("user {}, key `{key}`: {e}", self.row));
             match field {
                 Field::Group | Field::Role | Field::Permission => {
-                    map.next_value_seed(SetSeed { user: &mut u, field })?.map_err(fail)?
+                    map.next_value_seed(SetSeed { user: &mut *u, field })?.map_err(fail)?
                 }
                 _ => {
                     let cell: CellValue<'de> = map.next_value()?;
-                    record::set(&mut u, field, cell.as_cell()).map_err(fail)?;
+                    record::set(u, field, cell.as_cell()).map_err(fail)?;
                 }
             }
         }
@@ -671,7 +692,7 @@ impl<'de> Visitor<'de> for UserSeed<'_> {
                 self.row
             )));
         }
-        Ok(u)
+        Ok(())
     }
 }
 
