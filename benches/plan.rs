@@ -106,10 +106,11 @@ fn main() {
         let mut r = Renderer::new(Format::Json, std::io::sink());
         r.begin(&header, &program).unwrap();
         let mut tally = Tally::default();
+        let mut shapes = plan::Shapes::default();
         for u in &users {
-            let e = plan::entry(&program, u, &notices);
-            tally.add(e.rule, e.action);
-            r.entry(&e).unwrap();
+            let d = dormant::eval::decide(&program, u, &notices);
+            tally.add(plan::rule_label(&program, &d), d.action);
+            r.json_entry(|buf| shapes.write(buf, &program, u, &d)).unwrap();
         }
         tally.count
     });

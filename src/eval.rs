@@ -14,7 +14,8 @@ use serde::Serialize;
 mod explain;
 
 pub use explain::{
-    ages, explain, explain_exempt_text, reason, values, Age, CondText, Explanation, FieldRef, Item, Passed, Seen, Shown,
+    ages, explain, explain_exempt_text, explain_with, reason, values, Age, CondText, Explanation, FieldRef, Item,
+    Passed, Seen, Shown, Truths,
 };
 
 /// What a plan does with a user.

@@ -421,7 +421,11 @@ impl<'u> UserRef<'u> {
 
 /// Decides and explains one user.
 pub fn entry<'a>(p: &'a Program, u: &'a User, notices: &Notices) -> Entry<'a> {
-    let d = eval::decide(p, u, notices);
+    explained(p, u, eval::decide(p, u, notices))
+}
+
+/// Explains a decision made for one user.
+pub fn explained<'a>(p: &'a Program, u: &'a User, d: Decision) -> Entry<'a> {
     Entry {
         program: p,
         record: u,
@@ -430,5 +434,130 @@ pub fn entry<'a>(p: &'a Program, u: &'a User, notices: &Notices) -> Entry<'a> {
         rule: rule_label(p, &d),
         explanation: eval::explain(p, u, &d),
         decision: d,
+    }
+}
+
+/// The JSON of decisions, made faster by what repeats: users decided by the
+/// same rule with the same comparisons true, false and unknown get the same
+/// conditions listed, so the `because` and `passed` of each such shape are
+/// written once and copied; only the user's own values are written each
+/// time. The bytes are those of `Entry`'s `Serialize` (a test holds them
+/// to it).
+#[derive(Default)]
+pub struct Shapes<'p> {
+    map: std::collections::HashMap<(Decider, eval::Truths), Shape<'p>>,
+}
+
+struct Shape<'p> {
+    /// `"because":[...],"passed":[...]`
+    json: Vec<u8>,
+    /// The conditions listed, in order: their values are the user's own.
+    conds: Vec<&'p crate::program::Cond>,
+}
+
+/// Policies with many unknowns could make many shapes; past this many, the
+/// rest are written without being kept.
+const MAX_SHAPES: usize = 4096;
+
+impl<'p> Shapes<'p> {
+    /// Appends one decision's JSON to `out`.
+    pub fn write(&mut self, out: &mut Vec<u8>, p: &'p Program, u: &User, d: &Decision) -> serde_json::Result<()> {
+        if matches!(d.decider, Decider::Exempt(_)) {
+            return serde_json::to_writer(out, &explained(p, u, *d));
+        }
+        let key = (d.decider, eval::Truths::of(p, u));
+        let fresh;
+        let shape = match self.map.get(&key) {
+            Some(shape) => shape,
+            None => {
+                let e = eval::explain_with(p, &key.1, d);
+                let mut json = b"\"because\":".to_vec();
+                serde_json::to_writer(&mut json, &Because(p, &e.because))?;
+                json.extend_from_slice(b",\"passed\":");
+                serde_json::to_writer(&mut json, &PassedList(p, &e.passed))?;
+                let conds = e
+                    .because
+                    .iter()
+                    .chain(e.passed.iter().flat_map(|r| &r.items))
+                    .map(|i| i.cond)
+                    .collect();
+                fresh = Shape { json, conds };
+                if self.map.len() < MAX_SHAPES {
+                    self.map.entry(key).or_insert(fresh)
+                } else {
+                    &fresh
+                }
+            }
+        };
+        out.extend_from_slice(b"{\"user\":");
+        serde_json::to_writer(&mut *out, &UserRef::of(u))?;
+        out.extend_from_slice(b",\"action\":");
+        serde_json::to_writer(&mut *out, &d.action)?;
+        out.extend_from_slice(b",\"rule\":");
+        serde_json::to_writer(&mut *out, &rule_label(p, d))?;
+        if let Some(due) = d.due {
+            out.extend_from_slice(b",\"due\":");
+            serde_json::to_writer(&mut *out, crate::time::Rfc3339::new(due).as_str())?;
+        }
+        if let Some(at) = d.notified {
+            out.extend_from_slice(b",\"notified\":");
+            serde_json::to_writer(&mut *out, crate::time::Rfc3339::new(at).as_str())?;
+        }
+        out.push(b',');
+        out.extend_from_slice(&shape.json);
+        let (mut seen, mut ages) = (Vec::new(), Vec::new());
+        for cond in &shape.conds {
+            eval::values(p, cond, u, &mut seen);
+            eval::ages(p, cond, u, &mut ages);
+        }
+        out.extend_from_slice(b",\"values\":");
+        serde_json::to_writer(&mut *out, &Values(&seen))?;
+        if !ages.is_empty() {
+            out.extend_from_slice(b",\"age_days\":");
+            serde_json::to_writer(&mut *out, &AgeDays(&ages))?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{check, Options};
+    use crate::source::Source;
+
+    /// The fast JSON writer and `Entry`'s `Serialize` write the same bytes,
+    /// for every example policy over the example users, at several dates.
+    #[test]
+    fn shapes_write_what_entries_serialize() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let users = crate::connector::file::load(&root.join("examples/users.csv"))
+            .unwrap()
+            .users;
+        let mut notices = Notices::new();
+        notices.add("u007", "dormant", crate::time::parse_time("2026-10-01").unwrap());
+        for entry in std::fs::read_dir(root.join("policies")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "policy") {
+                continue;
+            }
+            let source = Source::new(path.display().to_string(), std::fs::read_to_string(&path).unwrap());
+            let policy = crate::parse::parse(&source).unwrap().policy;
+            for day in ["2026-11-23", "2027-07-01", "2028-02-29"] {
+                let as_of = crate::time::parse_time(day).unwrap();
+                assert!(!check(&policy, &Options { as_of }).has_errors());
+                let p = Program::compile(&policy, &source, as_of).unwrap();
+                let mut shapes = Shapes::default();
+                // Twice over, so that the second pass copies cached shapes.
+                for u in users.iter().chain(users.iter()) {
+                    let d = eval::decide(&p, u, &notices);
+                    let mut fast = Vec::new();
+                    shapes.write(&mut fast, &p, u, &d).unwrap();
+                    let slow = serde_json::to_vec(&explained(&p, u, d)).unwrap();
+                    assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(slow).unwrap());
+                }
+            }
+        }
     }
 }

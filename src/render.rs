@@ -123,6 +123,20 @@ impl<W: Write> Renderer<W> {
         Ok(())
     }
 
+    /// A decision already serialized as JSON by `f` (the JSON format only):
+    /// see `plan::Shapes`.
+    pub fn json_entry(&mut self, f: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>) -> io::Result<()> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(if self.first { b"\n" } else { b",\n" });
+        f(&mut self.scratch)?;
+        self.first = false;
+        self.out.write_all(&self.scratch)
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// The writer, for a plan abandoned half way.
     pub fn into_inner(self) -> W {
         self.out

@@ -6,7 +6,7 @@ use crate::connector::file;
 use crate::connector::file::sha256_hex;
 use crate::eval::{self, Item};
 use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
-use crate::render::Renderer;
+use crate::render::{Format, Renderer};
 use crate::Exit;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -39,11 +39,15 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let mut tally = Tally::default();
     let mut r = Renderer::new(args.format, sink);
     let mut written = r.begin(&header, &program);
+    let mut shapes = plan::Shapes::default();
     for batch in batches.iter() {
         for u in &batch {
-            let e = plan::entry(&program, u, &notices);
-            tally.add(e.rule, e.action);
-            written = written.and_then(|()| r.entry(&e));
+            let d = crate::eval::decide(&program, u, &notices);
+            tally.add(plan::rule_label(&program, &d), d.action);
+            written = written.and_then(|()| match r.format() {
+                Format::Json => r.json_entry(|buf| shapes.write(buf, &program, u, &d)),
+                _ => r.entry(&plan::explained(&program, u, d)),
+            });
         }
         if written.is_err() {
             break;

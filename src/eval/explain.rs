@@ -45,16 +45,20 @@ pub struct Item<'p> {
 
 /// Explains a decision that `decide` made for this user.
 pub fn explain<'p>(p: &'p Program, u: &User, d: &Decision) -> Explanation<'p> {
-    // Every comparison once: the explanation asks for most of them, some
-    // several times over.
-    let t = Truths(p.leaves.iter().map(|l| leaf(l, u)).collect());
+    explain_with(p, &Truths::of(p, u), d)
+}
+
+/// Explains a decision from the values of the program's comparisons for
+/// the user: the explanation depends on nothing else (the values it saw are
+/// read from the user when shown).
+pub fn explain_with<'p>(p: &'p Program, t: &Truths, d: &Decision) -> Explanation<'p> {
     let passed = |upto: usize| {
         p.rules
             .iter()
             .take(upto)
             .map(|r| {
                 let mut items = Vec::new();
-                why(&t, &r.cond, None, false, &mut items);
+                why(t, &r.cond, None, false, &mut items);
                 Passed {
                     rule: &r.name,
                     result: t.eval(&r.cond),
@@ -77,7 +81,7 @@ pub fn explain<'p>(p: &'p Program, u: &User, d: &Decision) -> Explanation<'p> {
         Decider::Rule(i) => {
             let mut because = Vec::new();
             if let Some(r) = p.rules.get(i) {
-                why(&t, &r.cond, None, true, &mut because);
+                why(t, &r.cond, None, true, &mut because);
             }
             Explanation {
                 because,
@@ -89,9 +93,16 @@ pub fn explain<'p>(p: &'p Program, u: &User, d: &Decision) -> Explanation<'p> {
 }
 
 /// The value of every comparison of the program for one user.
-struct Truths(smallvec::SmallVec<[Truth; 32]>);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Truths(pub smallvec::SmallVec<[Truth; 32]>);
 
 impl Truths {
+    /// Every comparison once: an explanation asks for most of them, some
+    /// several times over.
+    pub fn of(p: &Program, u: &User) -> Truths {
+        Truths(p.leaves.iter().map(|l| leaf(l, u)).collect())
+    }
+
     /// `eval`, reading comparisons from the table.
     fn eval(&self, cond: &Cond) -> Truth {
         match cond {
