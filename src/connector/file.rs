@@ -245,22 +245,25 @@ impl<'s> Out<'s> {
     }
 
     /// Parses one JSON object into the next slot of the batch.
-    fn parse_json(
-        &mut self,
-        de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
-        whole: bool,
-    ) -> Result<(), serde_json::Error> {
+    fn parse_json(&mut self, text: &[u8], whole: bool) -> Result<(), serde_json::Error> {
         self.batch.push(User::default());
         let Some(user) = self.batch.last_mut() else {
             return Ok(());
         };
+        if super::fastjson::object(text, user, &mut self.keys).is_some() {
+            return Ok(());
+        }
+        // Off the fast path: start the record over and let serde read it,
+        // and word any error.
+        *user = User::default();
+        let mut de = serde_json::Deserializer::from_slice(text);
         let seed = UserSeed {
             row: self.count + 1,
             keys: &mut self.keys,
             user,
         };
         let parsed = seed
-            .deserialize(&mut *de)
+            .deserialize(&mut de)
             .and_then(|()| if whole { de.end() } else { Ok(()) });
         if parsed.is_err() {
             self.batch.pop();
@@ -416,7 +419,7 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
                     return Ok(());
                 };
                 let text = s.buf.get(s.pos..end).unwrap_or(&[]);
-                let parsed = out.parse_json(&mut serde_json::Deserializer::from_slice(text), false);
+                let parsed = out.parse_json(text, false);
                 // Where the object starts on its line, for columns on that line.
                 let indent = s
                     .buf
@@ -596,7 +599,7 @@ fn json_lines(input: &mut impl BufRead, out: &mut Out<'_>) -> std::io::Result<()
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match out.parse_json(&mut serde_json::Deserializer::from_slice(&line), true) {
+        match out.parse_json(&line, true) {
             Ok(()) => out.accept(Some(n)),
             Err(e) => {
                 out.problems.add(Some(n), json_message(&e));
@@ -631,12 +634,12 @@ struct UserSeed<'k> {
 /// of one file almost always repeat their keys in the same order, so each
 /// key is then resolved by one comparison instead of a search.
 #[derive(Default)]
-struct Keys {
+pub(super) struct Keys {
     seen: Vec<(Box<str>, Field)>,
 }
 
 impl Keys {
-    fn resolve(&mut self, at: usize, key: &str) -> Result<&Field, String> {
+    pub(super) fn resolve(&mut self, at: usize, key: &str) -> Result<&Field, String> {
         if self.seen.get(at).is_none_or(|(k, _)| &**k != key) {
             let field = record::column(key)?;
             self.seen.truncate(at);
@@ -805,6 +808,20 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
     fn visit_none<E>(self) -> Result<Self::Value, E> {
         Ok(record::set(self.user, self.field, Cell::Null))
     }
+}
+
+/// The serde path alone, for tests of the fast path.
+#[cfg(test)]
+pub(super) fn serde_user(text: &[u8]) -> Option<User> {
+    let mut user = User::default();
+    let mut keys = Keys::default();
+    let seed = UserSeed {
+        row: 1,
+        keys: &mut keys,
+        user: &mut user,
+    };
+    let mut de = serde_json::Deserializer::from_slice(text);
+    seed.deserialize(&mut de).and_then(|()| de.end()).ok().map(|()| user)
 }
 
 #[cfg(test)]
