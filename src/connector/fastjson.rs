@@ -14,7 +14,14 @@ use crate::user::User;
 /// "not on the fast path": `u` is then in an unknown state and the caller
 /// starts over.
 pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<()> {
-    let mut r = Reader { b: text, i: 0 };
+    // Checked once here; strings are then cut out of it at ASCII quotes,
+    // which are always character boundaries.
+    let text = std::str::from_utf8(text).ok()?;
+    let mut r = Reader {
+        s: text,
+        b: text.as_bytes(),
+        i: 0,
+    };
     r.ws();
     r.expect(b'{')?;
     r.ws();
@@ -46,6 +53,7 @@ pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<()> {
 }
 
 struct Reader<'a> {
+    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -71,20 +79,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string without escapes or control characters.
+    /// A string without escapes or control characters. A plain loop: the
+    /// strings of a users file are short, shorter than a `memchr` call is
+    /// worth.
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
-        let rest = self.b.get(self.i..)?;
-        let end = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest.get(end) != Some(&b'"') {
-            return None;
+        let start = self.i;
+        loop {
+            match self.next()? {
+                b'"' => return self.s.get(start..self.i - 1),
+                b'\\' => return None,
+                c if c < 0x20 => return None,
+                _ => {}
+            }
         }
-        let body = rest.get(..end)?;
-        if body.iter().any(|&c| c < 0x20) {
-            return None;
-        }
-        self.i += end + 1;
-        std::str::from_utf8(body).ok()
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {

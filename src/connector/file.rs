@@ -540,8 +540,7 @@ impl<'r, R: Read> Scanner<'r, R> {
 }
 
 /// The length of the JSON object or array at the start of `bytes`, if it
-/// is complete. Strings are skipped with `memchr`, since most of a users
-/// file is inside strings.
+/// is complete.
 fn object_end(bytes: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0;
@@ -549,14 +548,13 @@ fn object_end(bytes: &[u8]) -> Option<usize> {
         match b {
             b'"' => {
                 // Find the closing quote, stepping over escaped characters.
-                let mut j = i + 1;
+                i += 1;
                 loop {
-                    let k = j + memchr::memchr2(b'"', b'\\', bytes.get(j..)?)?;
-                    if bytes.get(k) == Some(&b'"') {
-                        i = k;
-                        break;
+                    match *bytes.get(i)? {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
                     }
-                    j = k + 2;
                 }
             }
             b'{' | b'[' => depth += 1,
