@@ -10,19 +10,13 @@ use super::record::{self, Cell};
 use crate::fields::Field;
 use crate::user::User;
 
-/// Reads one object into `u`, resolving keys through `keys`. `None` means
-/// "not on the fast path": `u` is then in an unknown state and the caller
-/// starts over.
-pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<()> {
-    // Checked once here; strings are then cut out of it at ASCII quotes,
-    // which are always character boundaries.
-    let text = std::str::from_utf8(text).ok()?;
-    let mut r = Reader {
-        s: text,
-        b: text.as_bytes(),
-        i: 0,
-    };
-    r.ws();
+/// Reads the object at the start of `text` into `u`, resolving keys through
+/// `keys`, and returns where it ends; what follows it is not looked at, so
+/// the caller can hand in the rest of a buffer. `None` means "not on the
+/// fast path" (or not complete here): `u` is then in an unknown state and
+/// the caller starts over.
+pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<usize> {
+    let mut r = Reader { b: text, i: 0 };
     r.expect(b'{')?;
     r.ws();
     let mut has_id = false;
@@ -48,12 +42,10 @@ pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<()> {
             }
         }
     }
-    r.ws();
-    (r.i == text.len() && has_id).then_some(())
+    has_id.then_some(r.i)
 }
 
 struct Reader<'a> {
-    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -87,7 +79,7 @@ impl<'a> Reader<'a> {
         let start = self.i;
         loop {
             match self.next()? {
-                b'"' => return self.s.get(start..self.i - 1),
+                b'"' => return std::str::from_utf8(self.b.get(start..self.i - 1)?).ok(),
                 b'\\' => return None,
                 c if c < 0x20 => return None,
                 _ => {}
@@ -186,7 +178,9 @@ mod tests {
 
     fn fast(text: &str) -> Option<User> {
         let mut u = User::default();
-        object(text.as_bytes(), &mut u, &mut Keys::default()).map(|()| u)
+        object(text.as_bytes(), &mut u, &mut Keys::default())
+            .filter(|end| *end == text.len())
+            .map(|_| u)
     }
 
     fn serde(text: &str) -> Option<User> {

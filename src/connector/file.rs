@@ -250,7 +250,12 @@ impl<'s> Out<'s> {
         let Some(user) = self.batch.last_mut() else {
             return Ok(());
         };
-        if super::fastjson::object(text, user, &mut self.keys).is_some() {
+        let rest_blank = |end: usize| text.get(end..).is_some_and(|t| t.iter().all(u8::is_ascii_whitespace));
+        let start = text.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(0);
+        let fast = text
+            .get(start..)
+            .and_then(|t| super::fastjson::object(t, user, &mut self.keys));
+        if fast.is_some_and(|end| rest_blank(start + end)) {
             return Ok(());
         }
         // Off the fast path: start the record over and let serde read it,
@@ -269,6 +274,19 @@ impl<'s> Out<'s> {
             self.batch.pop();
         }
         parsed
+    }
+
+    /// Reads the object at the start of `text` on the fast path into the next
+    /// slot of the batch; its length, or `None` (and no slot) if it is not
+    /// for the fast path.
+    fn parse_fast(&mut self, text: &[u8]) -> Option<usize> {
+        self.batch.push(User::default());
+        let user = self.batch.last_mut()?;
+        let len = super::fastjson::object(text, user, &mut self.keys);
+        if len.is_none() {
+            self.batch.pop();
+        }
+        len
     }
 
     /// Counts the user last added to the batch, and checks its id.
@@ -413,6 +431,14 @@ fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
             }
             Some(b'{') if !expect_comma => {
                 let line = s.line;
+                // The fast path reads the object where it lies and finds its
+                // end; anything it leaves goes the long way below.
+                if let Some(len) = out.parse_fast(s.buf.get(s.pos..).unwrap_or(&[])) {
+                    s.advance_to(s.pos + len);
+                    out.accept(Some(line));
+                    expect_comma = true;
+                    continue;
+                }
                 let Some(end) = s.object_end()? else {
                     out.problems
                         .add(Some(line), "the file ends inside a user object".into());
