@@ -501,7 +501,9 @@ impl<'r, R: Read> Scanner<'r, R> {
         Scanner {
             input,
             buf: Vec::new(),
-            chunk: vec![0; CHUNK],
+            // Small at first, so that a small file costs little; it grows
+            // to `CHUNK` as the file goes on.
+            chunk: vec![0; 1 << 16],
             pos: 0,
             line: 1,
             eof: false,
@@ -518,6 +520,9 @@ impl<'r, R: Read> Scanner<'r, R> {
             self.pos = 0;
         }
         let n = read_full(self.input, &mut self.chunk)?;
+        if n == self.chunk.len() && self.chunk.len() < CHUNK {
+            self.chunk.resize(self.chunk.len() * 2, 0);
+        }
         self.buf.extend_from_slice(self.chunk.get(..n).unwrap_or(&[]));
         self.eof = n == 0;
         Ok(n > 0)
