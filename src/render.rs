@@ -186,6 +186,12 @@ fn summary_rows(s: &Summary) -> [(&'static str, usize); 6] {
     ]
 }
 
+/// `limit delete 50: 7 planned, ok`, with `exceeded` as the format marks it.
+fn limit_line(l: &LimitStatus, exceeded: &str) -> String {
+    let state = if l.exceeded { exceeded } else { "ok" };
+    format!("limit {} {}: {} planned, {state}", l.action.as_str(), l.limit, l.count)
+}
+
 fn rule_name(r: &RuleCount) -> &str {
     r.rule.as_deref().unwrap_or("(no rule)")
 }
@@ -219,14 +225,7 @@ fn table(
         writeln!(out, "{:<w$}{:<12}{:>8}", rule_name(r), r.action.as_str(), r.users)?;
     }
     for l in limits {
-        let state = if l.exceeded { "EXCEEDED" } else { "ok" };
-        writeln!(
-            out,
-            "\nlimit {} {}: {} planned, {state}",
-            l.action.as_str(),
-            l.limit,
-            l.count
-        )?;
+        writeln!(out, "\n{}", limit_line(l, "EXCEEDED"))?;
     }
     if rows.is_empty() {
         return writeln!(out, "\nEvery user is kept.");
@@ -284,14 +283,7 @@ fn markdown(
     if !limits.is_empty() {
         writeln!(out)?;
         for l in limits {
-            let state = if l.exceeded { "**exceeded**" } else { "ok" };
-            writeln!(
-                out,
-                "- limit {} {}: {} planned, {state}",
-                l.action.as_str(),
-                l.limit,
-                l.count
-            )?;
+            writeln!(out, "- {}", limit_line(l, "**exceeded**"))?;
         }
     }
     if rows.is_empty() {
