@@ -278,14 +278,24 @@ pub fn leaf(l: &Leaf, u: &User) -> Truth {
         (Test::IsTrue, Val::Bool(b)) => b.into(),
         (Test::Age { op, cutoff, .. }, Val::Time(t)) => time::compare(&t, *op, cutoff).into(),
         (Test::Cmp(op, operand), v) => cmp(v, *op, operand),
-        (Test::In(items), Val::Texts(values)) => {
-            values.iter().any(|v| items.iter().any(|i| is(Val::Text(v), i))).into()
-        }
+        (Test::In(items), Val::Texts(values)) => values.iter().any(|v| in_list(v, items)).into(),
+        (Test::In(items), Val::Text(v)) => in_list(v, items).into(),
         (Test::In(items), v) => items.iter().any(|i| is(v, i)).into(),
         (Test::Matches(glob), Val::Text(s)) => glob_match(s, glob).into(),
         (Test::Matches(glob), Val::Texts(values)) => values.iter().any(|s| glob_match(s, glob)).into(),
         _ => Truth::Unknown,
     }
+}
+
+/// Whether text is one of the items, ignoring case. The value is looked at
+/// once, not once per item: lists are compared with many values.
+fn in_list(v: &str, items: &[Operand]) -> bool {
+    let lower = (!v.is_ascii()).then(|| v.to_lowercase());
+    items.iter().any(|i| match (i, &lower) {
+        (Operand::Text(lit), None) => v.len() == lit.len() && v.eq_ignore_ascii_case(lit),
+        (Operand::Text(lit), Some(lower)) => lower == lit,
+        (other, _) => is(Val::Text(v), other),
+    })
 }
 
 fn is(v: Val<'_>, item: &Operand) -> bool {
