@@ -5,8 +5,8 @@
 //! which reads everything and words every error. Both fill the record
 //! through `record::set`, so they read the same values the same way.
 
-use super::file::Keys;
-use super::record::{self, Cell};
+use super::json::Keys;
+use crate::connector::record::{self, Cell};
 use crate::fields::Field;
 use crate::user::User;
 
@@ -184,7 +184,7 @@ mod tests {
     }
 
     fn serde(text: &str) -> Option<User> {
-        super::super::file::serde_user(text.as_bytes())
+        super::super::json::serde_user(text.as_bytes())
     }
 
     #[test]

@@ -1,0 +1,466 @@
+//! JSON users files: an array read a chunk at a time, and JSON lines. Each
+//! object goes the fast way (`fast.rs`) when it can, and through serde,
+//! which words every error, when it cannot.
+
+use super::{Out, CHUNK};
+use crate::connector::record::{self, Cell};
+use crate::fields::Field;
+use crate::user::User;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::io::{BufRead, Read};
+
+/// A JSON array of user objects, read a chunk at a time: each object is
+/// found by scanning for its closing brace, then parsed on its own, so a bad
+/// object is reported and the next one read.
+pub(super) fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
+    let mut s = Scanner::new(input);
+    s.skip_ws()?;
+    if s.peek()? != Some(b'[') {
+        out.problems.add(
+            Some(s.line),
+            "expected `[`: a JSON users file is an array of objects".into(),
+        );
+        return Ok(());
+    }
+    s.pos += 1;
+    let mut expect_comma = false;
+    loop {
+        s.skip_ws()?;
+        match s.peek()? {
+            Some(b']') => {
+                s.pos += 1;
+                s.skip_ws()?;
+                if s.peek()?.is_some() {
+                    out.problems
+                        .add(Some(s.line), "unexpected text after the closing `]`".into());
+                }
+                return Ok(());
+            }
+            Some(b',') if expect_comma => {
+                s.pos += 1;
+                expect_comma = false;
+            }
+            Some(b'{') if !expect_comma => {
+                let line = s.line;
+                // The fast path reads the object where it lies and finds its
+                // end; anything it leaves goes the long way below.
+                if let Some(len) = out.parse_fast(s.buf.get(s.pos..).unwrap_or(&[])) {
+                    s.advance_to(s.pos + len);
+                    out.accept(Some(line));
+                    expect_comma = true;
+                    continue;
+                }
+                let Some(end) = s.object_end()? else {
+                    out.problems
+                        .add(Some(line), "the file ends inside a user object".into());
+                    return Ok(());
+                };
+                let text = s.buf.get(s.pos..end).unwrap_or(&[]);
+                let parsed = out.parse_json(text, false);
+                // Where the object starts on its line, for columns on that line.
+                let indent = s
+                    .buf
+                    .get(..s.pos)
+                    .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+                    .map(|nl| s.pos - nl - 1);
+                s.advance_to(end);
+                match parsed {
+                    Ok(()) => out.accept(Some(line)),
+                    Err(e) => {
+                        let shift = if e.line() == 1 { indent.unwrap_or(0) } else { 0 };
+                        let message = json_message_at(&e, e.column() + shift);
+                        out.problems.add(Some(line + e.line().saturating_sub(1)), message);
+                        // Keep the numbering of the users that follow.
+                        out.count += 1;
+                    }
+                }
+                expect_comma = true;
+            }
+            None => {
+                out.problems
+                    .add(Some(s.line), "the file ends before the closing `]`".into());
+                return Ok(());
+            }
+            Some(other) => {
+                let what = if expect_comma {
+                    "`,` or `]`"
+                } else {
+                    "a user object `{`"
+                };
+                out.problems
+                    .add(Some(s.line), format!("expected {what}, found `{}`", char::from(other)));
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A growing window on the input, with the line number of `pos`.
+struct Scanner<'r, R> {
+    input: &'r mut R,
+    buf: Vec<u8>,
+    /// Where reads land before joining `buf`; kept, so that no chunk is
+    /// zeroed twice.
+    chunk: Vec<u8>,
+    pos: usize,
+    line: usize,
+    eof: bool,
+}
+
+impl<'r, R: Read> Scanner<'r, R> {
+    fn new(input: &'r mut R) -> Self {
+        Scanner {
+            input,
+            buf: Vec::new(),
+            // Small at first, so that a small file costs little; it grows
+            // to `CHUNK` as the file goes on.
+            chunk: vec![0; 1 << 16],
+            pos: 0,
+            line: 1,
+            eof: false,
+        }
+    }
+
+    /// Reads more input; false at the end of the file.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let n = read_full(self.input, &mut self.chunk)?;
+        if n == self.chunk.len() && self.chunk.len() < CHUNK {
+            self.chunk.resize(self.chunk.len() * 2, 0);
+        }
+        self.buf.extend_from_slice(self.chunk.get(..n).unwrap_or(&[]));
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        if self.pos >= self.buf.len() && !self.fill()? {
+            return Ok(None);
+        }
+        Ok(self.buf.get(self.pos).copied())
+    }
+
+    fn skip_ws(&mut self) -> std::io::Result<()> {
+        while let Some(b) = self.peek()? {
+            if !b.is_ascii_whitespace() {
+                break;
+            }
+            self.line += usize::from(b == b'\n');
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// The end (exclusive) of the object starting at `pos`, reading more
+    /// input as needed; `None` if the file ends first.
+    fn object_end(&mut self) -> std::io::Result<Option<usize>> {
+        loop {
+            if let Some(end) = object_end(self.buf.get(self.pos..).unwrap_or(&[])) {
+                return Ok(Some(self.pos + end));
+            }
+            // Incomplete: read more and scan the object again from its start.
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn advance_to(&mut self, end: usize) {
+        let newlines = self
+            .buf
+            .get(self.pos..end)
+            .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
+        self.line += newlines;
+        self.pos = end;
+    }
+}
+
+/// The length of the JSON object or array at the start of `bytes`, if it
+/// is complete.
+fn object_end(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // Find the closing quote, stepping over escaped characters.
+                i += 1;
+                loop {
+                    match *bytes.get(i)? {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Reads until `buf` is full or the input ends.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(buf.get_mut(n..).unwrap_or(&mut [])) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+pub(super) fn json_lines(input: &mut impl BufRead, out: &mut Out<'_>) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        n += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match out.parse_json(&line, true) {
+            Ok(()) => out.accept(Some(n)),
+            Err(e) => {
+                out.problems.add(Some(n), json_message(&e));
+                out.count += 1;
+            }
+        }
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C" (the
+/// line is reported separately), keeping the column.
+fn json_message(e: &serde_json::Error) -> String {
+    json_message_at(e, e.column())
+}
+
+fn json_message_at(e: &serde_json::Error, column: usize) -> String {
+    let text = e.to_string();
+    let base = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
+    format!("{base} (column {column})")
+}
+
+/// One user object; `row` is its position, for messages.
+pub(super) struct UserSeed<'k> {
+    pub(super) row: usize,
+    pub(super) keys: &'k mut Keys,
+    /// Filled in place: a record is large, and moving it through the
+    /// deserializer's frames costs more than parsing some of its fields.
+    pub(super) user: &'k mut User,
+}
+
+/// The keys of the last object, in order, resolved to fields: the objects
+/// of one file almost always repeat their keys in the same order, so each
+/// key is then resolved by one comparison instead of a search.
+#[derive(Default)]
+pub(in crate::connector) struct Keys {
+    seen: Vec<(Box<str>, Field)>,
+}
+
+impl Keys {
+    pub(in crate::connector) fn resolve(&mut self, at: usize, key: &str) -> Result<&Field, String> {
+        if self.seen.get(at).is_none_or(|(k, _)| &**k != key) {
+            let field = record::column(key)?;
+            self.seen.truncate(at);
+            self.seen.push((key.into(), field));
+        }
+        self.seen
+            .get(at)
+            .map(|(_, f)| f)
+            .ok_or_else(|| "internal error: key cache".to_string())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for UserSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UserSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user {} as an object of fields", self.row)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let u = self.user;
+        let mut has_id = false;
+        let mut at = 0;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let field = self
+                .keys
+                .resolve(at, &key)
+                .map_err(|e| de::Error::custom(format!("user {}: {e}", self.row)))?;
+            at += 1;
+            has_id |= *field == Field::Id;
+            let fail = |e: String| de::Error::custom(format!("user {}, key `{key}`: {e}", self.row));
+            match field {
+                Field::Group | Field::Role | Field::Permission => {
+                    map.next_value_seed(SetSeed { user: &mut *u, field })?.map_err(fail)?
+                }
+                _ => {
+                    let cell: CellValue<'de> = map.next_value()?;
+                    record::set(u, field, cell.as_cell()).map_err(fail)?;
+                }
+            }
+        }
+        if !has_id {
+            return Err(de::Error::custom(format!(
+                "user {} has no `id`: every user needs the id the platform knows them by",
+                self.row
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A scalar JSON value.
+enum CellValue<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+    Null,
+    Bool(bool),
+    Number(f64),
+}
+
+impl CellValue<'_> {
+    fn as_cell(&self) -> Cell<'_> {
+        match self {
+            CellValue::Borrowed(s) => Cell::Text(s),
+            CellValue::Owned(s) => Cell::Text(s),
+            CellValue::Null => Cell::Null,
+            CellValue::Bool(b) => Cell::Bool(*b),
+            CellValue::Number(n) => Cell::Number(*n),
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for CellValue<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CellValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number, true, false or null")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CellValue::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CellValue::Owned(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CellValue::Owned(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(CellValue::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(CellValue::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(CellValue::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(CellValue::Number(v))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(CellValue::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(CellValue::Null)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A set field: an array of strings, a `;`-separated string, or null.
+struct SetSeed<'u> {
+    user: &'u mut User,
+    field: &'u Field,
+}
+
+impl<'de> DeserializeSeed<'de> for SetSeed<'_> {
+    /// A bad value inside is reported by the caller with its key.
+    type Value = Result<(), String>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SetSeed<'_> {
+    type Value = Result<(), String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of strings")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        record::empty_set(self.user, self.field);
+        while let Some(item) = seq.next_element::<CellValue<'de>>()? {
+            match item.as_cell() {
+                Cell::Text(s) => {
+                    if let Err(e) = record::push_set_item(self.user, self.field, s) {
+                        return Ok(Err(e));
+                    }
+                }
+                _ => return Ok(Err("a list holds strings only".to_string())),
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(record::set(self.user, self.field, Cell::Text(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(record::set(self.user, self.field, Cell::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(record::set(self.user, self.field, Cell::Null))
+    }
+}
+
+/// The serde path alone, for tests of the fast path.
+#[cfg(test)]
+pub(in crate::connector) fn serde_user(text: &[u8]) -> Option<User> {
+    let mut user = User::default();
+    let mut keys = Keys::default();
+    let seed = UserSeed {
+        row: 1,
+        keys: &mut keys,
+        user: &mut user,
+    };
+    let mut de = serde_json::Deserializer::from_slice(text);
+    seed.deserialize(&mut de).and_then(|()| de.end()).ok().map(|()| user)
+}
