@@ -8,7 +8,7 @@ use crate::journal::Notices;
 use crate::program::{Cond, Leaf, Operand, Program, Test};
 use crate::time::{self, Time};
 use crate::user::{Attr, Known, User};
-use crate::value::{eq_folded, glob_match, Truth};
+use crate::value::{eq_folded, Truth};
 use serde::Serialize;
 
 mod explain;
@@ -239,6 +239,7 @@ fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Val<'static>) -> Val<'static> {
     v.map_or(Val::Unknown, f)
 }
 
+#[inline]
 pub(crate) fn value<'u>(field: &Field, u: &'u User) -> Val<'u> {
     match field {
         Field::Id => Val::Text(&u.id),
@@ -281,8 +282,8 @@ pub fn leaf(l: &Leaf, u: &User) -> Truth {
         (Test::In(items), Val::Texts(values)) => values.iter().any(|v| in_list(v, items)).into(),
         (Test::In(items), Val::Text(v)) => in_list(v, items).into(),
         (Test::In(items), v) => items.iter().any(|i| is(v, i)).into(),
-        (Test::Matches(glob), Val::Text(s)) => glob_match(s, glob).into(),
-        (Test::Matches(glob), Val::Texts(values)) => values.iter().any(|s| glob_match(s, glob)).into(),
+        (Test::Matches(glob), Val::Text(s)) => glob.matches(s).into(),
+        (Test::Matches(glob), Val::Texts(values)) => values.iter().any(|s| glob.matches(s)).into(),
         _ => Truth::Unknown,
     }
 }

@@ -105,7 +105,7 @@ pub enum Test {
     /// `FIELD in [...]`
     In(Vec<Operand>),
     /// `FIELD matches "GLOB"`, lower-cased.
-    Matches(Vec<char>),
+    Matches(crate::value::Glob),
 }
 
 /// A literal ready to compare: text is lower-cased.
@@ -264,8 +264,7 @@ impl Compiler<'_> {
             }
             ExprKind::Matches { field, pattern } => {
                 let f = Field::lookup(&field.node).ok_or(NotChecked(field.span))?;
-                let glob = pattern.node.to_lowercase().chars().collect();
-                self.leaf(e, f, Test::Matches(glob))
+                self.leaf(e, f, Test::Matches(crate::value::Glob::new(&pattern.node)))
             }
         })
     }

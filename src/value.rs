@@ -80,6 +80,69 @@ pub fn eq_folded(value: &str, folded: &str) -> bool {
     !value.is_ascii() && value.to_lowercase() == folded
 }
 
+/// A `matches` pattern, prepared once: the common shapes (`*@domain`,
+/// `prefix*`, `*part*`, no wildcard at all) are plain comparisons.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Glob {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    /// Anything with `?` or inner `*`.
+    Wild(Vec<char>),
+}
+
+impl Glob {
+    /// Prepares a pattern as written (it is lower-cased here).
+    pub fn new(pattern: &str) -> Glob {
+        let p = pattern.to_lowercase();
+        let inner = |s: &str| !s.contains(['*', '?']);
+        let (starts, ends) = (p.starts_with('*'), p.ends_with('*') && p.len() > 1);
+        let core = p.trim_start_matches('*').trim_end_matches('*');
+        // Only ASCII literal parts: lower-casing other text can change its
+        // length, which the byte comparisons below assume it does not.
+        if !core.is_ascii() || !inner(core) || core.is_empty() {
+            return Glob::Wild(p.chars().collect());
+        }
+        let stars = |s: &str, side: &str| s.len() - s.trim_start_matches('*').len() <= 1 && !side.is_empty();
+        match (starts, ends) {
+            (false, false) => Glob::Exact(core.to_string()),
+            (false, true) if p.matches('*').count() == 1 => Glob::Prefix(core.to_string()),
+            (true, false) if stars(&p, core) => Glob::Suffix(core.to_string()),
+            (true, true) if p.matches('*').count() == 2 => Glob::Contains(core.to_string()),
+            _ => Glob::Wild(p.chars().collect()),
+        }
+    }
+
+    /// Whole-text match, ignoring case.
+    pub fn matches(&self, text: &str) -> bool {
+        let ascii_ci = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
+        let t = text.as_bytes();
+        match self {
+            // Non-ASCII text may lower-case to other lengths: the general
+            // matcher handles it.
+            _ if !text.is_ascii() => glob_match(text, &self.chars()),
+            Glob::Exact(p) => ascii_ci(t, p.as_bytes()),
+            Glob::Prefix(p) => t.get(..p.len()).is_some_and(|h| ascii_ci(h, p.as_bytes())),
+            Glob::Suffix(p) => {
+                t.len() >= p.len() && t.get(t.len() - p.len()..).is_some_and(|h| ascii_ci(h, p.as_bytes()))
+            }
+            Glob::Contains(p) => t.windows(p.len()).any(|w| ascii_ci(w, p.as_bytes())),
+            Glob::Wild(p) => glob_match(text, p),
+        }
+    }
+
+    fn chars(&self) -> Vec<char> {
+        match self {
+            Glob::Exact(p) => p.chars().collect(),
+            Glob::Prefix(p) => p.chars().chain(['*']).collect(),
+            Glob::Suffix(p) => ['*'].into_iter().chain(p.chars()).collect(),
+            Glob::Contains(p) => ['*'].into_iter().chain(p.chars()).chain(['*']).collect(),
+            Glob::Wild(p) => p.clone(),
+        }
+    }
+}
+
 /// Whole-text glob match, ignoring case: `*` is any run of characters, `?`
 /// one character. `pattern` is already lower-cased.
 pub fn glob_match(text: &str, pattern: &[char]) -> bool {
@@ -152,6 +215,47 @@ mod tests {
         assert!(glob_match("abcabcabd", &g("*abd")));
         assert!(glob_match("ÉLÈVE", &g("élève")));
         assert!(glob_match("a*b", &g("a*b")));
+    }
+
+    #[test]
+    fn prepared_globs_match_as_the_general_matcher_does() {
+        let patterns = [
+            "*@vendor.example",
+            "ext-*",
+            "*admin*",
+            "exact",
+            "*",
+            "**",
+            "a*b",
+            "?x*",
+            "*É*",
+            "",
+            "x**",
+            "**x",
+        ];
+        let texts = [
+            "ana@vendor.example",
+            "ANA@VENDOR.EXAMPLE",
+            "ext-7",
+            "EXT-",
+            "superAdmins",
+            "exact",
+            "Exact",
+            "x",
+            "",
+            "ÉLÈVE",
+            "axb",
+            "xx",
+            "ab",
+        ];
+        for p in patterns {
+            let glob = Glob::new(p);
+            let chars: Vec<char> = p.to_lowercase().chars().collect();
+            for t in texts {
+                assert_eq!(glob.matches(t), glob_match(t, &chars), "{p:?} on {t:?} ({glob:?})");
+            }
+        }
+        assert!(matches!(Glob::new("*@Vendor.example"), Glob::Suffix(_)));
     }
 
     #[test]
