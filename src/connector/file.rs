@@ -98,7 +98,9 @@ pub fn spawn(path: &Path) -> (Receiver<Vec<User>>, JoinHandle<Result<Finished, U
         let file = std::fs::File::open(&path).map_err(|e| cannot_read(&name, &e))?;
         // A closed channel means the planner stopped: read on, quietly, so
         // that the result still says whether the file was good.
-        read(&name, file, &mut |batch| {
+        // Hashing on a thread of its own takes it off the reading
+        // thread, which sets the pace of a plan.
+        read_with(&name, Hashing::threaded(file), &mut |batch| {
             let _ = tx.send(batch);
         })
     });
@@ -134,7 +136,15 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<User>, UsersFileError> {
 /// or first character says, handing them to `sink` in batches. Every
 /// problem is collected; any problem makes the result an error.
 pub fn read(name: &str, input: impl Read, sink: &mut dyn FnMut(Vec<User>)) -> Result<Finished, UsersFileError> {
-    let mut input = BufReader::with_capacity(1 << 16, Hashing::new(input));
+    read_with(name, Hashing::new(input), sink)
+}
+
+fn read_with<R: Read>(
+    name: &str,
+    input: Hashing<R>,
+    sink: &mut dyn FnMut(Vec<User>),
+) -> Result<Finished, UsersFileError> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
     let mut out = Out::new(sink);
     let ext = Path::new(name)
         .extension()
@@ -154,12 +164,13 @@ pub fn read(name: &str, input: impl Read, sink: &mut dyn FnMut(Vec<User>)) -> Re
     // The hash is of the whole file, whatever the reader stopped at.
     let _ = std::io::copy(&mut input, &mut std::io::sink());
     out.flush();
-    let Out { problems, count, .. } = out;
-    if problems.list.is_empty() {
-        return Ok(Finished {
-            count,
-            sha256: hex(&input.into_inner().hasher.finalize()),
-        });
+    let Out {
+        mut problems, count, ..
+    } = out;
+    match input.into_inner().finish() {
+        Some(sha256) if problems.list.is_empty() => return Ok(Finished { count, sha256 }),
+        Some(_) => {}
+        None => problems.add(None, "internal error: the file could not be hashed".into()),
     }
     let mut list = problems.list;
     if problems.more > 0 {
@@ -191,25 +202,68 @@ fn first_byte(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
     }
 }
 
-/// A reader that hashes what passes through it.
+/// A reader that hashes what passes through it, here or on a thread of
+/// its own.
 struct Hashing<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Hasher,
+}
+
+enum Hasher {
+    Here(Sha256),
+    Thread(std::sync::mpsc::SyncSender<Vec<u8>>, JoinHandle<Sha256>),
 }
 
 impl<R: Read> Hashing<R> {
     fn new(inner: R) -> Self {
         Hashing {
             inner,
-            hasher: Sha256::new(),
+            hasher: Hasher::Here(Sha256::new()),
         }
+    }
+
+    fn threaded(inner: R) -> Self {
+        let (tx, rx) = sync_channel::<Vec<u8>>(8);
+        let handle = std::thread::spawn(move || {
+            let mut h = Sha256::new();
+            for chunk in rx.iter() {
+                h.update(&chunk);
+            }
+            h
+        });
+        Hashing {
+            inner,
+            hasher: Hasher::Thread(tx, handle),
+        }
+    }
+
+    /// The hex SHA-256 of everything read; `None` if the hashing thread
+    /// failed (a plan never records a hash of less than the whole file).
+    fn finish(self) -> Option<String> {
+        let h = match self.hasher {
+            Hasher::Here(h) => h,
+            Hasher::Thread(tx, handle) => {
+                // The hashing thread stops when the channel closes.
+                drop(tx);
+                handle.join().ok()?
+            }
+        };
+        Some(hex(&h.finalize()))
     }
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or(&[]));
+        let bytes = buf.get(..n).unwrap_or(&[]);
+        match &mut self.hasher {
+            Hasher::Here(h) => h.update(bytes),
+            Hasher::Thread(tx, _) => {
+                if !bytes.is_empty() && tx.send(bytes.to_vec()).is_err() {
+                    return Err(std::io::Error::other("the hashing thread stopped"));
+                }
+            }
+        }
         Ok(n)
     }
 }

@@ -144,3 +144,26 @@ fn the_hash_is_of_the_whole_file() {
     assert_eq!(finished.sha256, sha256_hex(text));
     assert_eq!(finished.count, 1);
 }
+
+#[test]
+fn reading_on_threads_hashes_the_whole_file_too() {
+    let dir = std::env::temp_dir().join(format!("dormant-spawn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("u.json");
+    let text: String = std::iter::once("[".to_string())
+        .chain((0..20_000).map(|i| {
+            format!(
+                "{}{{\"id\": \"u{i}\", \"email\": \"u{i}@example.org\"}}\n",
+                if i > 0 { "," } else { "" }
+            )
+        }))
+        .chain(std::iter::once("]\n".to_string()))
+        .collect();
+    std::fs::write(&path, &text).unwrap();
+    let (batches, handle) = spawn(&path);
+    let count: usize = batches.iter().map(|b| b.len()).sum();
+    let finished = handle.join().unwrap().unwrap();
+    assert_eq!((count, finished.count), (20_000, 20_000));
+    assert_eq!(finished.sha256, sha256_hex(text.as_bytes()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
