@@ -160,11 +160,31 @@ impl<W: Write> Renderer<W> {
                 writeln!(self.out, "}}")?;
             }
             Format::Csv => {}
-            Format::Table => table(&mut self.out, header, &summary, &by_rule, &limits, &self.rows)?,
-            Format::Markdown => markdown(&mut self.out, header, &summary, &by_rule, &limits, &self.rows)?,
+            Format::Table | Format::Markdown => {
+                let report = Report {
+                    h: header,
+                    s: &summary,
+                    by_rule: &by_rule,
+                    limits: &limits,
+                    rows: &self.rows,
+                };
+                match self.format {
+                    Format::Table => table(&mut self.out, &report)?,
+                    _ => markdown(&mut self.out, &report)?,
+                }
+            }
         }
         self.out.flush()
     }
+}
+
+/// What the table and Markdown show: the plan's counts and the users not kept.
+struct Report<'a> {
+    h: &'a Header,
+    s: &'a Summary,
+    by_rule: &'a [RuleCount],
+    limits: &'a [LimitStatus],
+    rows: &'a [Row],
 }
 
 /// One CSV record, quoted as spreadsheets expect.
@@ -196,14 +216,14 @@ fn rule_name(r: &RuleCount) -> &str {
     r.rule.as_deref().unwrap_or("(no rule)")
 }
 
-fn table(
-    out: &mut impl Write,
-    h: &Header,
-    s: &Summary,
-    by_rule: &[RuleCount],
-    limits: &[LimitStatus],
-    rows: &[Row],
-) -> io::Result<()> {
+fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
+    let Report {
+        h,
+        s,
+        by_rule,
+        limits,
+        rows,
+    } = *r;
     writeln!(out, "Plan as of {}", crate::time::format_time(h.as_of))?;
     writeln!(out, "  policy  {}", h.policy.path)?;
     writeln!(out, "  users   {} ({} users)", h.users.source, h.users.count)?;
@@ -252,14 +272,14 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-fn markdown(
-    out: &mut impl Write,
-    h: &Header,
-    s: &Summary,
-    by_rule: &[RuleCount],
-    limits: &[LimitStatus],
-    rows: &[Row],
-) -> io::Result<()> {
+fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
+    let Report {
+        h,
+        s,
+        by_rule,
+        limits,
+        rows,
+    } = *r;
     writeln!(out, "### dormant plan as of {}", crate::time::format_time(h.as_of))?;
     writeln!(out)?;
     writeln!(

@@ -1,9 +1,8 @@
 //! `dormant fmt [--check] POLICY...`
 
-use super::{read_source, Output};
+use super::{read_source, write_atomically, Output};
 use crate::cli::FmtArgs;
 use crate::{fmt, parse, Exit};
-use std::path::Path;
 
 pub fn run(args: &FmtArgs, out: &Output) -> Exit {
     let mut failed = false;
@@ -34,7 +33,7 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
         if args.check {
             println!("{}", path.display());
             would_change = true;
-        } else if let Err(e) = write_atomically(path, &formatted) {
+        } else if let Err(e) = write_atomically(path, formatted.as_bytes()) {
             out.error(&format!("cannot write `{}`: {e}", path.display()));
             failed = true;
         } else {
@@ -46,13 +45,4 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
     } else {
         Exit::Ok
     }
-}
-
-/// Writes beside the file and renames over it, so that a crash never leaves
-/// a half-written policy.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".fmt-tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }

@@ -172,15 +172,27 @@ pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
     }
 }
 
+/// The temporary file beside `path` that a whole file is written to before
+/// it is renamed into place.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    PathBuf::from(tmp)
+}
+
+/// Writes beside the file and renames over it, so that a crash never leaves
+/// a half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = partial_path(path);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Writes a whole output: to a file through a temporary beside it and a
 /// rename, so that a reader never sees half of it; or to stdout.
 pub fn write_output(path: Option<&Path>, bytes: &[u8], out: &Output) -> Result<(), Exit> {
     let result = match path {
-        Some(p) => {
-            let mut tmp = p.as_os_str().to_owned();
-            tmp.push(".tmp");
-            std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, p))
-        }
+        Some(p) => write_atomically(p, bytes),
         None => std::io::Write::write_all(&mut std::io::stdout().lock(), bytes),
     };
     result.map_err(|e| {

@@ -115,9 +115,7 @@ impl Sink {
         let Some(path) = path else {
             return Ok(Sink::Memory(Vec::new()));
         };
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".partial");
-        let tmp = PathBuf::from(tmp);
+        let tmp = super::partial_path(path);
         let file = File::create(&tmp).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
         Ok(Sink::File {
             tmp,
