@@ -12,6 +12,9 @@ use crate::value::{eq_folded, Truth};
 use serde::Serialize;
 
 mod explain;
+mod flat;
+
+pub use flat::Flat;
 
 pub use explain::{
     ages, explain, explain_exempt_text, explain_with, reason, values, Age, CondText, Explanation, FieldRef, Item,
@@ -120,7 +123,8 @@ pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
             due: None,
             notified: None,
         };
-        match eval(p, &rule.cond, u) {
+        let truth = p.flat.rule(i, &p.leaves, u).unwrap_or_else(|| eval(p, &rule.cond, u));
+        match truth {
             Truth::False => continue,
             Truth::Unknown => return decision(PlanAction::Review),
             Truth::True => {
@@ -279,24 +283,14 @@ pub fn leaf(l: &Leaf, u: &User) -> Truth {
         (Test::IsTrue, Val::Bool(b)) => b.into(),
         (Test::Age { op, cutoff, .. }, Val::Time(t)) => time::compare(&t, *op, cutoff).into(),
         (Test::Cmp(op, operand), v) => cmp(v, *op, operand),
-        (Test::In(items), Val::Texts(values)) => values.iter().any(|v| in_list(v, items)).into(),
-        (Test::In(items), Val::Text(v)) => in_list(v, items).into(),
-        (Test::In(items), v) => items.iter().any(|i| is(v, i)).into(),
+        // Text is never equal to a number, time or bool: only the text items count.
+        (Test::In(_, texts), Val::Texts(values)) => values.iter().any(|v| texts.contains(v)).into(),
+        (Test::In(_, texts), Val::Text(v)) => texts.contains(v).into(),
+        (Test::In(items, _), v) => items.iter().any(|i| is(v, i)).into(),
         (Test::Matches(glob), Val::Text(s)) => glob.matches(s).into(),
         (Test::Matches(glob), Val::Texts(values)) => values.iter().any(|s| glob.matches(s)).into(),
         _ => Truth::Unknown,
     }
-}
-
-/// Whether text is one of the items, ignoring case. The value is looked at
-/// once, not once per item: lists are compared with many values.
-fn in_list(v: &str, items: &[Operand]) -> bool {
-    let lower = (!v.is_ascii()).then(|| v.to_lowercase());
-    items.iter().any(|i| match (i, &lower) {
-        (Operand::Text(lit), None) => v.len() == lit.len() && v.eq_ignore_ascii_case(lit),
-        (Operand::Text(lit), Some(lower)) => lower == lit,
-        (other, _) => is(Val::Text(v), other),
-    })
 }
 
 fn is(v: Val<'_>, item: &Operand) -> bool {
@@ -324,7 +318,7 @@ fn attr_as<'u>(a: &'u Attr, test: &Test) -> Option<Val<'u>> {
         Test::IsTrue => Some(&Operand::Bool(true)),
         Test::Age { .. } => Some(&Operand::Time(Time::UNIX_EPOCH)),
         Test::Cmp(_, o) => Some(o),
-        Test::In(items) => items.first(),
+        Test::In(items, _) => items.first(),
         Test::Matches(_) => None,
     };
     Some(match (a, want) {

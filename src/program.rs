@@ -19,6 +19,8 @@ pub struct Program {
     pub limits: Vec<Limit>,
     /// Every comparison of the policy; conditions refer to them by index.
     pub leaves: Vec<Leaf>,
+    /// The rules' conditions compiled for deciding fast.
+    pub flat: crate::eval::Flat,
 }
 
 #[derive(Debug, Clone)]
@@ -102,8 +104,8 @@ pub enum Test {
         written_op: CmpOp,
         duration: Duration,
     },
-    /// `FIELD in [...]`
-    In(Vec<Operand>),
+    /// `FIELD in [...]`, with the text items prepared to compare text with.
+    In(Vec<Operand>, crate::value::Folded),
     /// `FIELD matches "GLOB"`, lower-cased.
     Matches(crate::value::Glob),
 }
@@ -137,6 +139,7 @@ impl Program {
             exempts: Vec::new(),
             limits: Vec::new(),
             leaves: Vec::new(),
+            flat: crate::eval::Flat::default(),
         };
         for stmt in &policy.statements {
             match stmt {
@@ -154,6 +157,7 @@ impl Program {
             }
         }
         program.leaves = c.leaves;
+        program.flat = crate::eval::Flat::compile(program.rules.iter().map(|r| &r.cond), &program.leaves);
         Ok(program)
     }
 
@@ -255,12 +259,16 @@ impl Compiler<'_> {
             }
             ExprKind::In { field, list } => {
                 let f = Field::lookup(&field.node).ok_or(NotChecked(field.span))?;
-                let items = list
+                let items: Vec<Operand> = list
                     .node
                     .iter()
                     .map(|i| operand(&i.node).ok_or(NotChecked(i.span)))
                     .collect::<Result<_, _>>()?;
-                self.leaf(e, f, Test::In(items))
+                let texts = crate::value::Folded::new(items.iter().filter_map(|i| match i {
+                    Operand::Text(t) => Some(t.as_str()),
+                    _ => None,
+                }));
+                self.leaf(e, f, Test::In(items, texts))
             }
             ExprKind::Matches { field, pattern } => {
                 let f = Field::lookup(&field.node).ok_or(NotChecked(field.span))?;

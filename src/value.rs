@@ -80,10 +80,73 @@ pub fn eq_folded(value: &str, folded: &str) -> bool {
     !value.is_ascii() && value.to_lowercase() == folded
 }
 
+/// Whether lower-casing any text that is not ASCII could give exactly
+/// `folded` (already lower-cased), so that comparing bytes, ignoring ASCII
+/// case, would not be enough. Of every character outside ASCII, only the
+/// Kelvin sign lower-cases to ASCII alone (`k`), and only the dotted capital
+/// I lower-cases to something that starts with ASCII (`i` and a combining
+/// dot): a test below holds Unicode to that. So ASCII without `k` compares
+/// as bytes, and when it may end where the dotted I's `i` would, the
+/// caller asks with `open_end`.
+fn needs_unicode(folded: &str, open_end: bool) -> bool {
+    !folded.is_ascii() || folded.contains('k') || (open_end && folded.ends_with('i'))
+}
+
+/// A list of lower-cased literals that text is compared with, ignoring
+/// case, prepared once: most values are told apart by their length alone,
+/// with no look at their characters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Folded {
+    /// Bit `n` is set when a literal in `bytes` is `n` bytes long.
+    lengths: u64,
+    /// Literals compared as bytes (see `needs_unicode`), all under 64 bytes.
+    bytes: Vec<String>,
+    /// The others, compared with `eq_folded`.
+    unicode: Vec<String>,
+}
+
+impl Folded {
+    pub fn new<'a>(literals: impl IntoIterator<Item = &'a str>) -> Folded {
+        let mut f = Folded::default();
+        for lit in literals {
+            match u32::try_from(lit.len()) {
+                Ok(n) if n < 64 && !needs_unicode(lit, false) => {
+                    f.lengths |= 1 << n;
+                    f.bytes.push(lit.to_string());
+                }
+                _ => f.unicode.push(lit.to_string()),
+            }
+        }
+        f
+    }
+
+    /// Whether `value` equals one of the literals, ignoring case; the same
+    /// answer as `eq_folded` with each.
+    #[inline]
+    pub fn contains(&self, value: &str) -> bool {
+        let n = value.len();
+        let by_length = n < 64 && (self.lengths >> n) & 1 == 1;
+        (by_length
+            && self
+                .bytes
+                .iter()
+                .any(|lit| lit.len() == n && value.eq_ignore_ascii_case(lit)))
+            || self.unicode.iter().any(|lit| eq_folded(value, lit))
+    }
+}
+
 /// A `matches` pattern, prepared once: the common shapes (`*@domain`,
 /// `prefix*`, `*part*`, no wildcard at all) are plain comparisons.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Glob {
+pub struct Glob {
+    shape: Shape,
+    /// The shape's literal compares as bytes even with text that is not
+    /// ASCII (see `needs_unicode`).
+    on_bytes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
     Exact(String),
     Prefix(String),
     Suffix(String),
@@ -95,50 +158,62 @@ pub enum Glob {
 impl Glob {
     /// Prepares a pattern as written (it is lower-cased here).
     pub fn new(pattern: &str) -> Glob {
-        let p = pattern.to_lowercase();
-        let inner = |s: &str| !s.contains(['*', '?']);
-        let (starts, ends) = (p.starts_with('*'), p.ends_with('*') && p.len() > 1);
-        let core = p.trim_start_matches('*').trim_end_matches('*');
-        // Only ASCII literal parts: lower-casing other text can change its
-        // length, which the byte comparisons below assume it does not.
-        if !core.is_ascii() || !inner(core) || core.is_empty() {
-            return Glob::Wild(p.chars().collect());
-        }
-        let stars = |s: &str, side: &str| s.len() - s.trim_start_matches('*').len() <= 1 && !side.is_empty();
-        match (starts, ends) {
-            (false, false) => Glob::Exact(core.to_string()),
-            (false, true) if p.matches('*').count() == 1 => Glob::Prefix(core.to_string()),
-            (true, false) if stars(&p, core) => Glob::Suffix(core.to_string()),
-            (true, true) if p.matches('*').count() == 2 => Glob::Contains(core.to_string()),
-            _ => Glob::Wild(p.chars().collect()),
-        }
+        let shape = Shape::new(pattern);
+        let on_bytes = match &shape {
+            Shape::Exact(p) | Shape::Suffix(p) => !needs_unicode(p, false),
+            Shape::Prefix(p) | Shape::Contains(p) => !needs_unicode(p, true),
+            Shape::Wild(_) => false,
+        };
+        Glob { shape, on_bytes }
     }
 
     /// Whole-text match, ignoring case.
     pub fn matches(&self, text: &str) -> bool {
         let ascii_ci = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
         let t = text.as_bytes();
-        match self {
-            // Non-ASCII text may lower-case to other lengths: the general
-            // matcher handles it.
-            _ if !text.is_ascii() => glob_match(text, &self.chars()),
-            Glob::Exact(p) => ascii_ci(t, p.as_bytes()),
-            Glob::Prefix(p) => t.get(..p.len()).is_some_and(|h| ascii_ci(h, p.as_bytes())),
-            Glob::Suffix(p) => {
+        match &self.shape {
+            // Lower-casing text that is not ASCII may change its length,
+            // unless the literal rules that out: the general matcher.
+            _ if !self.on_bytes && !text.is_ascii() => glob_match(text, &self.chars()),
+            Shape::Exact(p) => ascii_ci(t, p.as_bytes()),
+            Shape::Prefix(p) => t.get(..p.len()).is_some_and(|h| ascii_ci(h, p.as_bytes())),
+            Shape::Suffix(p) => {
                 t.len() >= p.len() && t.get(t.len() - p.len()..).is_some_and(|h| ascii_ci(h, p.as_bytes()))
             }
-            Glob::Contains(p) => t.windows(p.len()).any(|w| ascii_ci(w, p.as_bytes())),
-            Glob::Wild(p) => glob_match(text, p),
+            Shape::Contains(p) => t.windows(p.len()).any(|w| ascii_ci(w, p.as_bytes())),
+            Shape::Wild(p) => glob_match(text, p),
         }
     }
 
     fn chars(&self) -> Vec<char> {
-        match self {
-            Glob::Exact(p) => p.chars().collect(),
-            Glob::Prefix(p) => p.chars().chain(['*']).collect(),
-            Glob::Suffix(p) => ['*'].into_iter().chain(p.chars()).collect(),
-            Glob::Contains(p) => ['*'].into_iter().chain(p.chars()).chain(['*']).collect(),
-            Glob::Wild(p) => p.clone(),
+        match &self.shape {
+            Shape::Exact(p) => p.chars().collect(),
+            Shape::Prefix(p) => p.chars().chain(['*']).collect(),
+            Shape::Suffix(p) => ['*'].into_iter().chain(p.chars()).collect(),
+            Shape::Contains(p) => ['*'].into_iter().chain(p.chars()).chain(['*']).collect(),
+            Shape::Wild(p) => p.clone(),
+        }
+    }
+}
+
+impl Shape {
+    fn new(pattern: &str) -> Shape {
+        let p = pattern.to_lowercase();
+        let inner = |s: &str| !s.contains(['*', '?']);
+        let (starts, ends) = (p.starts_with('*'), p.ends_with('*') && p.len() > 1);
+        let core = p.trim_start_matches('*').trim_end_matches('*');
+        // Only ASCII literal parts: lower-casing other text can change its
+        // length, which the byte comparisons assume it does not.
+        if !core.is_ascii() || !inner(core) || core.is_empty() {
+            return Shape::Wild(p.chars().collect());
+        }
+        let stars = |s: &str, side: &str| s.len() - s.trim_start_matches('*').len() <= 1 && !side.is_empty();
+        match (starts, ends) {
+            (false, false) => Shape::Exact(core.to_string()),
+            (false, true) if p.matches('*').count() == 1 => Shape::Prefix(core.to_string()),
+            (true, false) if stars(&p, core) => Shape::Suffix(core.to_string()),
+            (true, true) if p.matches('*').count() == 2 => Shape::Contains(core.to_string()),
+            _ => Shape::Wild(p.chars().collect()),
         }
     }
 }
@@ -232,6 +307,10 @@ mod tests {
             "",
             "x**",
             "**x",
+            "i*",
+            "*ai*",
+            "*k",
+            "k*",
         ];
         let texts = [
             "ana@vendor.example",
@@ -247,6 +326,9 @@ mod tests {
             "axb",
             "xx",
             "ab",
+            "\u{130}",
+            "A\u{130}B",
+            "\u{212A}",
         ];
         for p in patterns {
             let glob = Glob::new(p);
@@ -255,7 +337,7 @@ mod tests {
                 assert_eq!(glob.matches(t), glob_match(t, &chars), "{p:?} on {t:?} ({glob:?})");
             }
         }
-        assert!(matches!(Glob::new("*@Vendor.example"), Glob::Suffix(_)));
+        assert!(matches!(Glob::new("*@Vendor.example").shape, Shape::Suffix(_)));
     }
 
     #[test]
@@ -263,5 +345,61 @@ mod tests {
         assert!(eq_folded("Admins", "admins"));
         assert!(eq_folded("ÉQUIPE", "équipe"));
         assert!(!eq_folded("admin", "admins"));
+        let list = Folded::new(["admins", "k"]);
+        assert!(list.contains("ADMINS") && list.contains("\u{212A}") && !list.contains("admin"));
+    }
+
+    /// `needs_unicode` rests on these facts of Unicode's lower-casing.
+    #[test]
+    fn only_two_characters_outside_ascii_lower_case_into_it() {
+        let into_ascii: Vec<(char, String)> = (0x80..=0x10FFFF_u32)
+            .filter_map(char::from_u32)
+            .map(|c| (c, c.to_lowercase().collect::<String>()))
+            .filter(|(_, l)| l.chars().any(|c| c.is_ascii()))
+            .collect();
+        let expected = vec![('\u{130}', "i\u{307}".to_string()), ('\u{212A}', "k".to_string())];
+        assert_eq!(into_ascii, expected);
+    }
+
+    /// Text made of the characters that make case-folding hard.
+    fn tricky() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[aikAIK\u{130}\u{212A}\u{307}\u{C9}\u{E9}@.*?]{0,6}").unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn folded_lists_agree_with_folded_equality(
+            lits in proptest::collection::vec(tricky(), 0..4),
+            value in tricky(),
+            listed in proptest::bool::ANY,
+        ) {
+            // Half the time the value is listed, lower-cased: most random
+            // pairs would not be equal at all.
+            let listed = listed.then(|| value.to_lowercase());
+            let lits: Vec<String> = lits.iter().map(|l| l.to_lowercase()).chain(listed).collect();
+            let list = Folded::new(lits.iter().map(String::as_str));
+            let expected = lits.iter().any(|l| eq_folded(&value, l));
+            proptest::prop_assert_eq!(list.contains(&value), expected, "{:?} in {:?}", value, lits);
+        }
+
+        #[test]
+        fn prepared_globs_agree_with_the_general_matcher(
+            pattern in tricky(),
+            text in tricky(),
+            around in "[*]?[a@]?[*]?",
+            from in 0..8_usize,
+            to in 0..8_usize,
+        ) {
+            // As often as not, a pattern made of a piece of the text
+            // lower-cased, which it may match and which may end inside
+            // what a character lower-cases to.
+            let piece: String = text.to_lowercase().chars().skip(from).take(to).collect();
+            let pattern = if around.is_empty() { pattern } else { around.replacen('a', &piece, 1) };
+            let chars: Vec<char> = pattern.to_lowercase().chars().collect();
+            let glob = Glob::new(&pattern);
+            proptest::prop_assert_eq!(glob.matches(&text), glob_match(&text, &chars), "{:?} on {:?} ({:?})", pattern, text, glob);
+        }
     }
 }
