@@ -1,10 +1,14 @@
-//! `dormant.toml`: where the journal is (and, for platform connectors, how
-//! to reach them). Read once by `cmd`; mistakes are reported at their span.
+//! `dormant.toml`: where the journal is and how to reach each connector
+//! (SPEC section 5, "Connectors and enrichment"). Read once by `cmd`;
+//! mistakes are reported at their span, like policy errors. Secrets are
+//! never in the file: it names the environment variables that hold them.
 
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 /// The default config file, looked for in the current folder.
 pub const DEFAULT: &str = "dormant.toml";
@@ -13,18 +17,147 @@ pub const DEFAULT: &str = "dormant.toml";
 #[serde(deny_unknown_fields)]
 struct File {
     journal: Option<String>,
-    /// Platform connectors; read by the connectors themselves.
-    #[allow(dead_code, reason = "validated by the connectors that read it")]
-    connector: Option<toml::Table>,
+    #[serde(default)]
+    connector: BTreeMap<String, Spanned<RawConnector>>,
     /// Notification channels; read by `apply`.
     #[allow(dead_code, reason = "validated by the notifiers that read it")]
     notify: Option<toml::Table>,
+}
+
+/// A `[connector.NAME]` table as written: every key any kind takes, checked
+/// against its kind afterwards so that a key of another kind is named as such.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConnector {
+    kind: Spanned<String>,
+    url: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    api_key_env: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+    application_id: Option<Spanned<String>>,
+    application_key_env: Option<Spanned<String>>,
+    user: Option<Spanned<String>>,
+    client_id: Option<Spanned<String>>,
+    client_secret_env: Option<Spanned<String>>,
+    username: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+    requests_per_second: Option<Spanned<f64>>,
+    requests_per_day: Option<Spanned<u64>>,
+    batch_size: Option<Spanned<u64>>,
+    concurrency: Option<Spanned<u64>>,
+    timeout_seconds: Option<Spanned<f64>>,
+    retries: Option<Spanned<u64>>,
+    enrich: Option<Spanned<Vec<String>>>,
+    deactivate_via_expiry: Option<Spanned<bool>>,
+}
+
+/// The platforms dormant connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Huwise,
+    Bevy,
+    MetricInsights,
+    Docspace,
+    Docebo,
+    Scim,
+    File,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Huwise,
+        Kind::Bevy,
+        Kind::MetricInsights,
+        Kind::Docspace,
+        Kind::Docebo,
+        Kind::Scim,
+        Kind::File,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Huwise => "huwise",
+            Kind::Bevy => "bevy",
+            Kind::MetricInsights => "metric_insights",
+            Kind::Docspace => "docspace",
+            Kind::Docebo => "docebo",
+            Kind::Scim => "scim",
+            Kind::File => "file",
+        }
+    }
+
+    /// The keys a connector of this kind requires, and those it may have.
+    fn keys(self) -> (&'static [&'static str], Vec<&'static str>) {
+        let (required, own): (&[&str], &[&str]) = match self {
+            Kind::Huwise => (&["url", "api_key_env"], &["deactivate_via_expiry"]),
+            Kind::Bevy => (&["url", "token_env"], &[]),
+            Kind::MetricInsights => (
+                &["url"],
+                &["application_id", "application_key_env", "user", "token_env"],
+            ),
+            Kind::Docspace => (&["url", "api_key_env"], &[]),
+            Kind::Docebo => (
+                &["url", "client_id", "client_secret_env", "username", "password_env"],
+                &["timezone"],
+            ),
+            Kind::Scim => (&["url", "token_env"], &[]),
+            Kind::File => (&["path"], &[]),
+        };
+        let shared: &[&str] = match self {
+            Kind::File => &["enrich"],
+            _ => &[
+                "requests_per_second",
+                "requests_per_day",
+                "batch_size",
+                "concurrency",
+                "timeout_seconds",
+                "retries",
+                "enrich",
+            ],
+        };
+        (required, [own, shared].concat())
+    }
+}
+
+/// A connector as configured, checked against its kind.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub name: String,
+    pub kind: Kind,
+    /// The base address (every kind but `file`), checked: https, or http on loopback.
+    pub url: String,
+    /// `file`: the users file, relative to the config file's folder.
+    pub path: Option<PathBuf>,
+    /// Names of environment variables, by key (`api_key_env` → `HUWISE_API_KEY`).
+    pub secrets: BTreeMap<&'static str, String>,
+    /// Other text keys (`client_id`, `username`, `user`, `application_id`, `timezone`).
+    pub settings: BTreeMap<&'static str, String>,
+    pub limits: Limits,
+    /// Enrichment files, relative to the config file's folder.
+    pub enrich: Vec<PathBuf>,
+    /// Huwise: deactivate by setting an expiry date in the past.
+    pub deactivate_via_expiry: bool,
+}
+
+/// Limits the admin set; `None` means the platform's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    pub requests_per_second: Option<f64>,
+    pub requests_per_day: Option<u64>,
+    pub batch_size: Option<u64>,
+    pub concurrency: Option<u64>,
+    pub timeout_seconds: Option<f64>,
+    pub retries: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The journal file (it may not exist yet).
     pub journal: PathBuf,
+    pub connectors: Vec<Connector>,
+    /// The config file, for messages.
+    pub source: Source,
 }
 
 /// A config file that cannot be used: unreadable, or with a mistake at a span.
@@ -49,15 +182,235 @@ impl Config {
             Err(e) => return Err(ConfigError::Read(format!("cannot read `{}`: {e}", path.display()))),
         };
         let source = Source::new(path.display().to_string(), text);
+        Config::parse(source, path.parent().unwrap_or(Path::new(""))).map(Some)
+    }
+
+    /// Reads a config's text; relative paths in it are taken from `dir`.
+    pub fn parse(source: Source, dir: &Path) -> Result<Config, ConfigError> {
+        let invalid = |diag: Diag| ConfigError::Invalid(Box::new((source.clone(), diag)));
         let file: File = toml::from_str(&source.text).map_err(|e| {
             let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end));
-            let diag = Diag::error(Code::Config, span, e.message().to_string())
-                .label("here")
-                .help("see the README's \"Configuration\" section for the keys dormant.toml takes");
-            ConfigError::Invalid(Box::new((source.clone(), diag)))
+            invalid(
+                Diag::error(Code::Config, span, e.message().trim().to_string())
+                    .label("here")
+                    .help("see the README's \"Configuration\" section for the keys dormant.toml takes"),
+            )
         })?;
-        let dir = path.parent().unwrap_or(Path::new(""));
         let journal = dir.join(file.journal.as_deref().unwrap_or("dormant-journal.jsonl"));
-        Ok(Some(Config { journal }))
+        let connectors = file
+            .connector
+            .into_iter()
+            .map(|(name, raw)| connector(name, raw, dir).map_err(invalid))
+            .collect::<Result<_, _>>()?;
+        Ok(Config {
+            journal,
+            connectors,
+            source,
+        })
+    }
+
+    /// The connector named `name`, or an error that lists those there are.
+    pub fn connector(&self, name: &str) -> Result<&Connector, String> {
+        self.connectors.iter().find(|c| c.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.connectors.iter().map(|c| c.name.as_str()).collect();
+            let hint =
+                crate::suggest::did_you_mean(name, names.iter().copied()).unwrap_or_else(|| match names.is_empty() {
+                    true => format!("`{}` configures none: add a [connector.{name}] table", self.source.path),
+                    false => format!("the connectors of `{}` are {}", self.source.path, names.join(", ")),
+                });
+            format!("no connector named `{name}`: {hint}")
+        })
     }
 }
+
+fn span<T>(s: &Spanned<T>) -> Span {
+    Span::new(s.span().start, s.span().end)
+}
+
+fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Connector, Diag> {
+    let table = span(&raw);
+    let raw = raw.into_inner();
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == raw.kind.get_ref().as_str())
+        .ok_or_else(|| {
+            let names = Kind::ALL.map(Kind::as_str);
+            Diag::error(
+                Code::Config,
+                span(&raw.kind),
+                format!("unknown connector kind `{}`", raw.kind.get_ref()),
+            )
+            .label("not a kind dormant knows")
+            .help(
+                crate::suggest::did_you_mean(raw.kind.get_ref(), names.iter().copied())
+                    .unwrap_or_else(|| format!("kinds are {}", names.join(", "))),
+            )
+        })?;
+    let texts: [(&'static str, &Option<Spanned<String>>); 12] = [
+        ("url", &raw.url),
+        ("path", &raw.path),
+        ("api_key_env", &raw.api_key_env),
+        ("token_env", &raw.token_env),
+        ("application_id", &raw.application_id),
+        ("application_key_env", &raw.application_key_env),
+        ("user", &raw.user),
+        ("client_id", &raw.client_id),
+        ("client_secret_env", &raw.client_secret_env),
+        ("username", &raw.username),
+        ("password_env", &raw.password_env),
+        ("timezone", &raw.timezone),
+    ];
+    let others: [(&'static str, Option<Span>); 9] = [
+        ("requests_per_second", raw.requests_per_second.as_ref().map(span)),
+        ("requests_per_day", raw.requests_per_day.as_ref().map(span)),
+        ("batch_size", raw.batch_size.as_ref().map(span)),
+        ("concurrency", raw.concurrency.as_ref().map(span)),
+        ("timeout_seconds", raw.timeout_seconds.as_ref().map(span)),
+        ("retries", raw.retries.as_ref().map(span)),
+        ("enrich", raw.enrich.as_ref().map(span)),
+        ("deactivate_via_expiry", raw.deactivate_via_expiry.as_ref().map(span)),
+        ("kind", Some(span(&raw.kind))),
+    ];
+    let (required, optional) = kind.keys();
+    let present = texts
+        .iter()
+        .map(|(k, v)| (*k, v.as_ref().map(span)))
+        .chain(others)
+        .filter_map(|(k, s)| Some((k, s?)));
+    for (key, at) in present {
+        if key != "kind" && !required.contains(&key) && !optional.contains(&key) {
+            return Err(Diag::error(
+                Code::Config,
+                at,
+                format!("`{key}` is not a key of a `{}` connector", kind.as_str()),
+            )
+            .label("not for this kind")
+            .help(format!(
+                "a `{}` connector takes {}",
+                kind.as_str(),
+                required.iter().chain(&optional).copied().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    for key in required {
+        if !texts.iter().any(|(k, v)| k == key && v.is_some()) {
+            return Err(Diag::error(
+                Code::Config,
+                table,
+                format!("connector `{name}` ({}) needs `{key}`", kind.as_str()),
+            )
+            .label("in this table")
+            .help(key_help(key)));
+        }
+    }
+    let text = |key: &str| texts.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.as_ref());
+    let mut secrets = BTreeMap::new();
+    let mut settings = BTreeMap::new();
+    for (key, value) in &texts {
+        let Some(value) = value else { continue };
+        if key.ends_with("_env") {
+            let var = value.get_ref();
+            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Diag::error(
+                    Code::Config,
+                    span(value),
+                    format!("`{key}` names an environment variable, not `{var}`"),
+                )
+                .label("not a variable name")
+                .help(format!("write the variable's name, e.g. `{key} = \"PORTAL_SECRET\"`, and export the secret in it; secrets are never written in dormant.toml")));
+            }
+            secrets.insert(*key, var.clone());
+        } else if !matches!(*key, "url" | "path") {
+            settings.insert(*key, value.get_ref().clone());
+        }
+    }
+    let url = match text("url") {
+        Some(u) => check_url(u)?,
+        None => String::new(),
+    };
+    let positive = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, Diag> {
+        match v {
+            Some(s) if !(s.get_ref().is_finite() && *s.get_ref() > 0.0) => {
+                Err(Diag::error(Code::Config, span(s), format!("`{key}` must be a number above 0")).label("here"))
+            }
+            other => Ok(other.as_ref().map(|s| *s.get_ref())),
+        }
+    };
+    let count = |v: &Option<Spanned<u64>>, key: &str, min: u64| -> Result<Option<u64>, Diag> {
+        match v {
+            Some(s) if *s.get_ref() < min => {
+                Err(Diag::error(Code::Config, span(s), format!("`{key}` must be at least {min}")).label("here"))
+            }
+            other => Ok(other.as_ref().map(|s| *s.get_ref())),
+        }
+    };
+    let limits = Limits {
+        requests_per_second: positive(&raw.requests_per_second, "requests_per_second")?,
+        requests_per_day: count(&raw.requests_per_day, "requests_per_day", 1)?,
+        batch_size: count(&raw.batch_size, "batch_size", 1)?,
+        concurrency: count(&raw.concurrency, "concurrency", 1)?,
+        timeout_seconds: positive(&raw.timeout_seconds, "timeout_seconds")?,
+        retries: count(&raw.retries, "retries", 0)?,
+    };
+    Ok(Connector {
+        name,
+        kind,
+        url,
+        path: text("path").map(|p| dir.join(p.get_ref())),
+        secrets,
+        settings,
+        limits,
+        enrich: raw
+            .enrich
+            .map(|e| e.into_inner().iter().map(|p| dir.join(p)).collect())
+            .unwrap_or_default(),
+        deactivate_via_expiry: raw.deactivate_via_expiry.is_some_and(|d| *d.get_ref()),
+    })
+}
+
+fn key_help(key: &str) -> String {
+    match key {
+        "url" => "add `url = \"https://...\"`, the platform's address".to_string(),
+        k if k.ends_with("_env") => format!("add `{k} = \"VARIABLE\"`, naming the environment variable that holds it"),
+        k => format!("add `{k} = \"...\"`"),
+    }
+}
+
+/// An address dormant may call: https anywhere, plain http only on this
+/// machine (tests and local proxies), since a secret goes with every call.
+fn check_url(u: &Spanned<String>) -> Result<String, Diag> {
+    let text = u.get_ref().trim().trim_end_matches('/');
+    let bad = |message: String, help: &str| {
+        Diag::error(Code::Config, span(u), message)
+            .label("here")
+            .help(help.to_string())
+    };
+    let parsed = reqwest::Url::parse(text).map_err(|e| {
+        bad(
+            format!("`{text}` is not an address: {e}"),
+            "write the platform's address, e.g. `url = \"https://data.example.org\"`",
+        )
+    })?;
+    let host = parsed
+        .host_str()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(text.to_string()),
+        "http" if loopback => Ok(text.to_string()),
+        "http" => Err(bad(
+            format!("plain http is refused for `{text}`: the secret would cross the network unencrypted"),
+            "use https (plain http is allowed only on this machine: localhost, 127.0.0.0/8, ::1)",
+        )),
+        other => Err(bad(
+            format!("`{other}` addresses are not supported"),
+            "use an https address",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,96 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Config, (String, Span)> {
+    Config::parse(Source::new("dormant.toml", text), Path::new("cfg")).map_err(|e| match e {
+        ConfigError::Invalid(b) => (b.1.message.clone(), b.1.span),
+        ConfigError::Read(m) => (m, Span::default()),
+    })
+}
+
+fn at(text: &str, (message, span): (String, Span)) -> (String, String) {
+    (message, text.get(span.start..span.end).unwrap_or("").to_string())
+}
+
+#[test]
+fn reads_connectors_with_their_kind_keys() {
+    let c = parse(
+        r#"
+journal = "j.jsonl"
+[connector.portal]
+kind = "huwise"
+url = "https://data.example.org/"
+api_key_env = "HUWISE_API_KEY"
+requests_per_second = 5
+requests_per_day = 10000
+enrich = ["logins.csv"]
+deactivate_via_expiry = true
+
+[connector.docs]
+kind = "docspace"
+url = "http://127.0.0.1:8080"
+api_key_env = "DOCSPACE_KEY"
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.journal, Path::new("cfg/j.jsonl"));
+    let p = c.connector("portal").unwrap();
+    assert_eq!((p.kind, p.url.as_str()), (Kind::Huwise, "https://data.example.org"));
+    assert_eq!(p.secrets.get("api_key_env").map(String::as_str), Some("HUWISE_API_KEY"));
+    assert_eq!(p.limits.requests_per_second, Some(5.0));
+    assert_eq!(p.enrich, vec![PathBuf::from("cfg/logins.csv")]);
+    assert!(p.deactivate_via_expiry);
+    assert_eq!(c.connector("docs").unwrap().kind, Kind::Docspace);
+    let missing = c.connector("portl").unwrap_err();
+    assert!(missing.contains("did you mean `portal`"), "{missing}");
+}
+
+#[test]
+fn mistakes_are_reported_at_their_span() {
+    let cases = [
+        (
+            "[connector.a]\nkind = \"huwsie\"\n",
+            "unknown connector kind `huwsie`",
+            "\"huwsie\"",
+        ),
+        (
+            "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\ntoken_env = \"T\"\n",
+            "`token_env` is not a key of a `huwise` connector",
+            "\"T\"",
+        ),
+        (
+            "[connector.a]\nkind = \"huwise\"\nurl = \"http://data.example.org\"\napi_key_env = \"K\"\n",
+            "plain http is refused for `http://data.example.org`: the secret would cross the network unencrypted",
+            "\"http://data.example.org\"",
+        ),
+        (
+            "[connector.a]\nkind = \"docspace\"\nurl = \"https://x.org\"\napi_key_env = \"my key\"\n",
+            "`api_key_env` names an environment variable, not `my key`",
+            "\"my key\"",
+        ),
+        (
+            "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\nrequests_per_second = 0\n",
+            "`requests_per_second` must be a number above 0",
+            "0",
+        ),
+    ];
+    for (text, message, spanned) in cases {
+        let (m, s) = at(text, parse(text).unwrap_err());
+        assert_eq!(m, message);
+        assert_eq!(s, spanned, "{m}");
+    }
+    let text = "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key = \"K\"\n";
+    let (m, s) = at(text, parse(text).unwrap_err());
+    assert!(m.starts_with("unknown field `api_key`"), "{m}");
+    assert_eq!(s, "api_key");
+    let text = "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\n";
+    let (m, _) = parse(text).unwrap_err();
+    assert_eq!(m, "connector `a` (huwise) needs `api_key_env`");
+}
+
+#[test]
+fn loopback_may_be_plain_http() {
+    for url in ["http://localhost:1", "http://127.0.0.2:9", "http://[::1]:80"] {
+        let text = format!("[connector.a]\nkind = \"scim\"\nurl = \"{url}\"\ntoken_env = \"T\"\n");
+        assert!(parse(&text).is_ok(), "{url}");
+    }
+}
