@@ -1,0 +1,327 @@
+//! Huwise (formerly Opendatasoft), Automation API v1.0 (CONNECTORS.md
+//! section 1): users listed with limit/offset, admins found through the
+//! effective `edit_domain` permission, users deleted by username.
+//!
+//! Assumptions where the sources are silent (CONNECTORS.md section 9), kept
+//! here in one place: the header is `Authorization: Apikey KEY`; `limit` is
+//! at most 1000; invited users are not listed; `last_login_at` is the last
+//! login, `last_seen_at` standing in when only it is present; deactivating
+//! is setting `expires_at` in the past, offered only on the admin's opt-in.
+
+use super::{Fetched, Listing};
+use crate::config::Connector;
+use crate::http::{Client, HttpError, Secret, Settings};
+use crate::progress::Progress;
+use crate::user::{Attr, Known, Set, Status, User};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::time::Duration;
+
+pub const PLATFORM: &str = "Huwise";
+
+/// The most `limit` takes.
+const MAX_PAGE: u64 = 1000;
+
+pub const DEFAULTS: Settings = Settings {
+    requests_per_second: 5.0,
+    requests_per_day: None,
+    concurrency: 2,
+    timeout: Duration::from_secs(30),
+    retries: 5,
+    backoff: Duration::from_millis(200),
+    max_wait: Duration::from_secs(120),
+};
+
+pub struct Huwise {
+    client: Client,
+    source: String,
+    page: u64,
+    pub deactivate_via_expiry: bool,
+}
+
+impl Huwise {
+    pub fn connect(c: &Connector) -> Result<Huwise, String> {
+        let var = c.secrets.get("api_key_env").map(String::as_str).unwrap_or_default();
+        let key = Secret::from_env(var, "api_key_env", &c.name)?;
+        let client = Client::new(
+            PLATFORM,
+            &format!("{}/api/automation/v1.0", c.url),
+            Settings::new(DEFAULTS, &c.limits),
+        )?;
+        client.set_auth("authorization", &format!("Apikey {}", key.expose()), &key)?;
+        Ok(Huwise {
+            client,
+            source: c.name.clone(),
+            page: c.limits.batch_size.unwrap_or(100).clamp(1, MAX_PAGE),
+            deactivate_via_expiry: c.deactivate_via_expiry,
+        })
+    }
+
+    /// Every user of the domain, each exactly once.
+    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
+        let admins: HashSet<String> = self
+            .list(
+                "domain administrators",
+                "all_permissions=edit_domain&",
+                &Progress::hidden(),
+            )
+            .await?
+            .iter()
+            .filter_map(|u| u.get("username").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        let listed = self.list("users", "", progress).await?;
+        let users = listed
+            .iter()
+            .map(|u| normalize(u, &admins, &self.source))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|detail| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: "/users/".to_string(),
+                detail,
+            })?;
+        Ok(Fetched {
+            users,
+            requests: self.client.requests(),
+        })
+    }
+
+    /// All pages of `/users/`, checked against `total_count`.
+    async fn list(&self, what: &'static str, filter: &str, progress: &Progress) -> Result<Vec<Value>, HttpError> {
+        let mut listing = Listing::new(PLATFORM, "/users/", what);
+        let mut offset = 0;
+        loop {
+            let path = format!("/users/?{filter}limit={}&offset={offset}", self.page);
+            let page = self.client.get_json(&path).await?;
+            let shape = |detail: &str| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: path.clone(),
+                detail: detail.to_string(),
+            };
+            let results = page
+                .get("results")
+                .and_then(Value::as_array)
+                .ok_or_else(|| shape("no `results` list"))?;
+            // `total_count` is a number in answers and a string in the SDK.
+            let total = match page.get("total_count") {
+                Some(Value::Number(n)) => n.as_u64(),
+                Some(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            };
+            if let Some(t) = total {
+                progress.set_total(t);
+            }
+            progress.inc(results.len() as u64);
+            let n = results.len() as u64;
+            listing.page(results.iter().cloned(), total)?;
+            let more = page.get("next").is_some_and(|n| !n.is_null());
+            if n == 0 || !more {
+                break;
+            }
+            offset += n;
+            listing.guard(offset)?;
+        }
+        listing.finish()
+    }
+
+    /// Removes a user from the domain (`DELETE /users/{username}/`).
+    pub async fn delete(&self, username: &str) -> Result<(), HttpError> {
+        let path = format!("/users/{}/", encode(username));
+        match self.client.send(reqwest::Method::DELETE, &path, None).await {
+            Ok(_) => Ok(()),
+            Err(HttpError::Status {
+                status: 400, message, ..
+            }) => Err(HttpError::Status {
+                platform: PLATFORM,
+                method: "DELETE".to_string(),
+                endpoint: path,
+                status: 400,
+                message: format!("{message} (the platform refuses to delete the last domain administrator)"),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deactivates by setting the expiry in the past; only when the admin
+    /// opted in, since Huwise has no deactivation of its own.
+    pub async fn deactivate(&self, username: &str, now: crate::time::Time) -> Result<(), HttpError> {
+        let path = format!("/users/{}/", encode(username));
+        if !self.deactivate_via_expiry {
+            return Err(HttpError::Status {
+                platform: PLATFORM,
+                method: "PUT".to_string(),
+                endpoint: path,
+                status: 0,
+                message: "Huwise has no deactivation; set `deactivate_via_expiry = true` on this connector to deactivate by setting an expiry date in the past".to_string(),
+            });
+        }
+        let expired = now - chrono::TimeDelta::days(1);
+        let body = serde_json::json!({ "expires_at": expired.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) });
+        self.client
+            .send(reqwest::Method::PUT, &path, Some(&body))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A path segment, percent-encoded.
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One Huwise user as a dormant user (SPEC section 2).
+pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<User, String> {
+    let text = |k: &str| {
+        u.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let username = text("username").ok_or_else(|| format!("a user without a `username`: {}", short(u)))?;
+    let time = |k: &str| -> Result<Known<crate::time::Time>, String> {
+        match u.get(k) {
+            None => Ok(Known::Unknown),
+            Some(Value::Null) => Ok(Known::Never),
+            Some(Value::String(s)) => crate::time::parse_time(s)
+                .map(Known::Value)
+                .ok_or_else(|| format!("user `{username}`: `{k}` is not a time: `{s}`")),
+            Some(other) => Err(format!("user `{username}`: `{k}` is not a time: {other}")),
+        }
+    };
+    let login = time("last_login_at")?;
+    let seen = time("last_seen_at")?;
+    // A login time wins; failing that, a time the account was last used
+    // (someone who used it logged in); only then does a null login mean
+    // *never*. Absent both, nothing is known.
+    let last_login = match (login, seen) {
+        (Known::Value(t), _) | (_, Known::Value(t)) => Known::Value(t),
+        (Known::Never, _) => Known::Never,
+        (Known::Unknown, _) => Known::Unknown,
+    };
+    let strings = |k: &str| -> Option<Set> {
+        u.get(k).and_then(Value::as_array).map(|a| {
+            a.iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.as_str()),
+                    // Groups: `{uid}` objects (or whole group objects).
+                    Value::Object(o) => o.get("uid").and_then(Value::as_str),
+                    _ => None,
+                })
+                .map(Into::into)
+                .collect()
+        })
+    };
+    let flag = |k: &str| u.get(k).and_then(Value::as_bool);
+    let is_ods = flag("is_ods");
+    let mut role: Set = Set::new();
+    if let Some(t) = text("account_type") {
+        role.push(t.into());
+    }
+    if is_ods == Some(true) {
+        role.push("ods_staff".into());
+    }
+    let mut attr = Vec::new();
+    if let Some(b) = is_ods {
+        attr.push(("is_ods".into(), Attr::Bool(b)));
+    }
+    if let Some(t) = text("account_type") {
+        attr.push(("account_type".into(), Attr::Text(t.to_string())));
+    }
+    if let Known::Value(t) = time("expires_at")? {
+        attr.push(("expires_at".into(), Attr::Time(t)));
+    }
+    let name = text("display_name").map(Into::into).or_else(|| {
+        let full = [text("first_name"), text("last_name")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!full.is_empty()).then(|| full.into())
+    });
+    Ok(User {
+        id: username.into(),
+        username: Some(username.into()),
+        email: text("email").map(Into::into),
+        name,
+        status: flag("is_active").map(|a| if a { Status::Active } else { Status::Disabled }),
+        joined: time("joined_at")?.value(),
+        last_login,
+        last_activity: seen,
+        group: strings("groups"),
+        role: Some(role),
+        permission: strings("permissions"),
+        is_admin: Some(admins.contains(username)),
+        // Huwise has no flag for API-only accounts.
+        is_service: None,
+        source: Some(source.into()),
+        activity: Default::default(),
+        attr,
+    })
+}
+
+fn short(v: &Value) -> String {
+    v.to_string().chars().take(120).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_time;
+
+    #[test]
+    fn normalizes_the_documented_user() {
+        let u: Value = serde_json::from_str(
+            r#"{"username": "louise.data", "display_name": "louise.data", "first_name": "Louise", "last_name": "Data",
+                "email": "louise@example.org", "is_active": true, "is_ods": false, "account_type": "local",
+                "permissions": ["edit_dataset", "publish_dataset"], "joined_at": "2021-03-02T10:11:12Z",
+                "last_seen_at": "2024-11-20T08:00:00Z", "last_login_at": "2024-11-19T17:42:03Z",
+                "expires_at": null, "groups": [{"uid": "gr_x7k2p1"}], "identity_providers": [{"uid": "idp_saml_1"}]}"#,
+        )
+        .unwrap();
+        let admins = HashSet::from(["louise.data".to_string()]);
+        let n = normalize(&u, &admins, "portal").unwrap();
+        assert_eq!(n.id, "louise.data");
+        assert_eq!(n.status, Some(Status::Active));
+        assert_eq!(n.joined, parse_time("2021-03-02T10:11:12Z"));
+        assert_eq!(n.last_login, Known::Value(parse_time("2024-11-19T17:42:03Z").unwrap()));
+        assert_eq!(
+            n.last_activity,
+            Known::Value(parse_time("2024-11-20T08:00:00Z").unwrap())
+        );
+        assert_eq!(n.group.unwrap().as_slice(), ["gr_x7k2p1"]);
+        assert_eq!(n.role.unwrap().as_slice(), ["local"]);
+        assert_eq!(n.is_admin, Some(true));
+        assert_eq!(n.is_service, None);
+    }
+
+    #[test]
+    fn never_unknown_and_staff() {
+        let n = |json: &str| normalize(&serde_json::from_str(json).unwrap(), &HashSet::new(), "p").unwrap();
+        let never = n(r#"{"username": "a", "last_login_at": null, "last_seen_at": null, "is_active": false}"#);
+        assert_eq!((never.last_login, never.status), (Known::Never, Some(Status::Disabled)));
+        assert_eq!(n(r#"{"username": "a"}"#).last_login, Known::Unknown);
+        // Seen but no login time: they did use the account.
+        let seen = n(r#"{"username": "a", "last_login_at": null, "last_seen_at": "2024-01-01T00:00:00Z"}"#);
+        assert_eq!(seen.last_login.value(), parse_time("2024-01-01"));
+        let staff = n(r#"{"username": "a", "is_ods": true, "account_type": "global"}"#);
+        assert_eq!(staff.role.unwrap().as_slice(), ["global", "ods_staff"]);
+        assert!(normalize(&serde_json::json!({"email": "x@y"}), &HashSet::new(), "p").is_err());
+        assert!(normalize(
+            &serde_json::json!({"username": "a", "joined_at": "soon"}),
+            &HashSet::new(),
+            "p"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn usernames_are_encoded_in_paths() {
+        assert_eq!(encode("louise.data"), "louise.data");
+        assert_eq!(encode("a b/c"), "a%20b%2Fc");
+    }
+}

@@ -1,0 +1,447 @@
+//! The HTTP foundation every platform connector stands on: timeouts,
+//! retries with exponential backoff and jitter on 429, 5xx and failed
+//! connections (honouring `Retry-After`), a request-rate limiter, a daily
+//! quota, bounded concurrency, and errors that name the platform, the
+//! endpoint and the status, and never a secret.
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// A secret read from the environment. It never prints: `Debug` shows a
+/// placeholder and there is no `Display`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    /// The secret in environment variable `var`; the error names the
+    /// variable and the connector key that named it.
+    pub fn from_env(var: &str, key: &str, connector: &str) -> Result<Secret, String> {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
+            Ok(_) => Err(format!(
+                "environment variable `{var}` (`{key}` of connector `{connector}`) is empty: export the secret in it"
+            )),
+            Err(_) => Err(format!(
+                "environment variable `{var}` (`{key}` of connector `{connector}`) is not set: export the secret in it"
+            )),
+        }
+    }
+
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Limits in force for one connector: the admin's, else the platform's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub requests_per_second: f64,
+    pub requests_per_day: Option<u64>,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub retries: usize,
+    /// The first backoff delay; it doubles (with jitter) on each retry.
+    pub backoff: Duration,
+    /// The longest wait a `Retry-After` may ask for before dormant gives up.
+    pub max_wait: Duration,
+}
+
+impl Settings {
+    /// A platform's defaults, overridden by what dormant.toml sets.
+    pub fn new(defaults: Settings, set: &crate::config::Limits) -> Settings {
+        Settings {
+            requests_per_second: set.requests_per_second.unwrap_or(defaults.requests_per_second),
+            requests_per_day: set.requests_per_day.or(defaults.requests_per_day),
+            concurrency: set
+                .concurrency
+                .and_then(|c| usize::try_from(c).ok())
+                .unwrap_or(defaults.concurrency),
+            timeout: set.timeout_seconds.map_or(defaults.timeout, Duration::from_secs_f64),
+            retries: set
+                .retries
+                .and_then(|r| usize::try_from(r).ok())
+                .unwrap_or(defaults.retries),
+            ..defaults
+        }
+    }
+}
+
+/// An HTTP failure, worded for an admin: which platform, which call, what
+/// came back.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HttpError {
+    #[error("{platform}: {method} {endpoint} answered {status}: {message}")]
+    Status {
+        platform: &'static str,
+        method: String,
+        endpoint: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{platform}: {method} {endpoint} failed {attempts} times, last: {cause}")]
+    GaveUp {
+        platform: &'static str,
+        method: String,
+        endpoint: String,
+        attempts: usize,
+        cause: String,
+    },
+    #[error(
+        "{platform}: the daily quota of {quota} requests is used up; run again tomorrow or raise `requests_per_day`"
+    )]
+    Quota { platform: &'static str, quota: u64 },
+    #[error("{platform}: {endpoint} answered something that is not what dormant expects: {detail}")]
+    Shape {
+        platform: &'static str,
+        endpoint: String,
+        detail: String,
+    },
+}
+
+impl HttpError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// How a request authenticates: a header set on every call, which a
+/// connector may renew (a token that expired) through `Client::set_auth`.
+pub struct Client {
+    pub platform: &'static str,
+    base: String,
+    http: reqwest::Client,
+    auth: Mutex<Option<(HeaderName, HeaderValue)>>,
+    /// Secrets to blank out of any text that reaches an error.
+    secrets: Mutex<Vec<String>>,
+    limiter: DefaultDirectRateLimiter,
+    used_today: AtomicU64,
+    permits: Semaphore,
+    settings: Settings,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self, platform: &'static str, endpoint: &str) -> Result<serde_json::Value, HttpError> {
+        serde_json::from_slice(&self.body).map_err(|e| HttpError::Shape {
+            platform,
+            endpoint: endpoint.to_string(),
+            detail: format!("the body is not JSON ({e}); was it cut off?"),
+        })
+    }
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Done(Answer),
+    /// Worth trying again, after at least this long (`Retry-After`).
+    Again(String, Option<Duration>),
+    Failed(HttpError),
+}
+
+impl Client {
+    pub fn new(platform: &'static str, base: &str, settings: Settings) -> Result<Client, String> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .user_agent(concat!("dormant/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("{platform}: cannot set up HTTP: {e}"))?;
+        let period = Duration::from_secs_f64(1.0 / settings.requests_per_second.max(1e-3));
+        let quota =
+            Quota::with_period(period).ok_or_else(|| format!("{platform}: requests_per_second is out of range"))?;
+        Ok(Client {
+            platform,
+            base: base.trim_end_matches('/').to_string(),
+            http,
+            auth: Mutex::new(None),
+            secrets: Mutex::new(Vec::new()),
+            limiter: RateLimiter::direct(quota),
+            used_today: AtomicU64::new(0),
+            permits: Semaphore::new(settings.concurrency.max(1)),
+            settings,
+        })
+    }
+
+    /// Sets (or renews) the header that authenticates every request.
+    pub fn set_auth(&self, name: &'static str, value: &str, secret: &Secret) -> Result<(), String> {
+        let mut v = HeaderValue::from_str(value).map_err(|_| {
+            format!(
+                "{}: the credential holds characters a header cannot carry",
+                self.platform
+            )
+        })?;
+        v.set_sensitive(true);
+        if let Ok(mut auth) = self.auth.lock() {
+            *auth = Some((HeaderName::from_static(name), v));
+        }
+        if let Ok(mut s) = self.secrets.lock() {
+            s.push(secret.expose().to_string());
+            s.push(value.to_string());
+        }
+        Ok(())
+    }
+
+    /// Requests made so far.
+    pub fn requests(&self) -> u64 {
+        self.used_today.load(Ordering::Relaxed)
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Answer, HttpError> {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, HttpError> {
+        self.get(path).await?.json(self.platform, path)
+    }
+
+    /// Sends a request, retrying what may succeed on another try. A request
+    /// that changes something is retried too: the connectors only send ones
+    /// that do the same when repeated (set a status, delete a user).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, HttpError> {
+        let delays = backon::BackoffBuilder::build(
+            backon::ExponentialBuilder::default()
+                .with_min_delay(self.settings.backoff)
+                .with_max_delay(self.settings.max_wait)
+                .with_jitter()
+                .with_max_times(self.settings.retries),
+        );
+        let mut delays = delays;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let cause = match self.attempt(&method, path, body).await {
+                Attempt::Done(a) => return Ok(a),
+                Attempt::Failed(e) => return Err(e),
+                Attempt::Again(cause, retry_after) => match (delays.next(), retry_after) {
+                    (Some(_), Some(wait)) if wait > self.settings.max_wait => {
+                        format!(
+                            "{cause}; it asked to wait {} s, longer than dormant waits",
+                            wait.as_secs()
+                        )
+                    }
+                    (Some(delay), wait) => {
+                        tokio::time::sleep(wait.map_or(delay, |w| w.max(delay))).await;
+                        continue;
+                    }
+                    (None, _) => cause,
+                },
+            };
+            return Err(HttpError::GaveUp {
+                platform: self.platform,
+                method: method.to_string(),
+                endpoint: path.to_string(),
+                attempts,
+                cause: self.redact(&cause),
+            });
+        }
+    }
+
+    async fn attempt(&self, method: &Method, path: &str, body: Option<&serde_json::Value>) -> Attempt {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Attempt::Failed(self.status_error(method, path, 0, "the client was shut down".to_string()));
+        };
+        self.limiter.until_ready().await;
+        let used = self.used_today.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(quota) = self.settings.requests_per_day {
+            if used > quota {
+                return Attempt::Failed(HttpError::Quota {
+                    platform: self.platform,
+                    quota,
+                });
+            }
+        }
+        let mut request = self.http.request(method.clone(), format!("{}{}", self.base, path));
+        if let Ok(auth) = self.auth.lock() {
+            if let Some((name, value)) = auth.as_ref() {
+                request = request.header(name.clone(), value.clone());
+            }
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return Attempt::Again(describe(&e), None),
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(retry_after);
+        // A body cut short (the connection dropped, or fewer bytes than
+        // Content-Length said) is an error here, never a short answer.
+        let bytes = match response.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => return Attempt::Again(format!("the answer was cut off ({})", describe(&e)), None),
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Attempt::Again(format!("{} {}", status.as_u16(), summary(&bytes)), retry_after);
+        }
+        if !status.is_success() {
+            let message = self.redact(&summary(&bytes));
+            return Attempt::Failed(self.status_error(method, path, status.as_u16(), message));
+        }
+        Attempt::Done(Answer {
+            status: status.as_u16(),
+            body: bytes,
+        })
+    }
+
+    fn status_error(&self, method: &Method, path: &str, status: u16, message: String) -> HttpError {
+        HttpError::Status {
+            platform: self.platform,
+            method: method.to_string(),
+            endpoint: path.to_string(),
+            status,
+            message,
+        }
+    }
+
+    /// Blanks out every secret this client holds.
+    fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        if let Ok(secrets) = self.secrets.lock() {
+            for s in secrets.iter().filter(|s| s.len() >= 4) {
+                text = text.replace(s.as_str(), "[secret]");
+            }
+        }
+        text
+    }
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A reqwest error without its URL (which is named separately).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the body could not be read"
+    } else {
+        "the request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+/// The gist of an error body: a platform's message where there is one.
+fn summary(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+    let message = json.as_ref().and_then(|j| {
+        ["message", "detail", "error_description", "error"]
+            .iter()
+            .find_map(|k| match j.get(k) {
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(serde_json::Value::Object(o)) => o.get("message").and_then(|m| m.as_str()).map(str::to_string),
+                _ => None,
+            })
+    });
+    let text = message.unwrap_or_else(|| text.trim().to_string());
+    let mut short: String = text.chars().take(200).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    if short.is_empty() {
+        "(no message)".to_string()
+    } else {
+        short
+    }
+}
+
+/// Runs a future to completion on a runtime of its own: commands are
+/// synchronous, and only connectors need one.
+pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+    Ok(rt.block_on(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), "Secret(…)");
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_a_date() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn error_bodies_are_summed_up() {
+        assert_eq!(summary(br#"{"error_code": "x", "message": "Nope"}"#), "Nope");
+        assert_eq!(summary(br#"{"error": {"message": "Bad", "type": "t"}}"#), "Bad");
+        assert_eq!(summary(b""), "(no message)");
+        assert_eq!(summary(&[b'a'; 300]).chars().count(), 201);
+    }
+
+    #[test]
+    fn missing_variables_are_named() {
+        let e = Secret::from_env("DORMANT_TEST_SURELY_UNSET", "api_key_env", "portal").unwrap_err();
+        assert_eq!(
+            e,
+            "environment variable `DORMANT_TEST_SURELY_UNSET` (`api_key_env` of connector `portal`) is not set: export the secret in it"
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Progress bars for long fetches and applies: on stderr, and only when it
+//! is a terminal, so that CI logs and pipes get none.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct Progress(ProgressBar);
+
+impl Progress {
+    /// A counter of `what` (e.g. "users fetched"); the total comes later,
+    /// when the platform says it.
+    pub fn new(what: &str) -> Progress {
+        let bar = ProgressBar::with_draw_target(None, Self::target());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(what.to_string());
+        Progress(bar)
+    }
+
+    /// A hidden one, for tests and library callers.
+    pub fn hidden() -> Progress {
+        Progress(ProgressBar::hidden())
+    }
+
+    fn target() -> ProgressDrawTarget {
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        }
+    }
+
+    pub fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+        self.0.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+
+    pub fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
