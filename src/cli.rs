@@ -78,14 +78,34 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         dormant forecast policies/example.policy --users examples/users.csv --days 30 --as-of 2026-11-23")]
     Forecast(ForecastArgs),
+
+    /// Fetch every user of a connector, normalized, as a users file (a JSON array).
+    #[command(after_help = "Examples:\n  \
+        dormant fetch --connector portal --output users.json\n  \
+        dormant plan policies/example.policy --users users.json   # plan the snapshot, offline")]
+    Fetch(FetchArgs),
 }
 
-/// Where users come from.
 #[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The connector of dormant.toml to fetch from.
+    #[arg(long, value_name = "NAME")]
+    pub connector: String,
+    /// Write the users here (atomically) rather than to stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Where users come from: a users file, or a connector of dormant.toml.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
 pub struct UsersArg {
     /// A users file: CSV, a JSON array (also the output of `fetch`) or JSON lines.
     #[arg(long, value_name = "FILE")]
-    pub users: PathBuf,
+    pub users: Option<PathBuf>,
+    /// Fetch the users from this connector of dormant.toml.
+    #[arg(long, value_name = "NAME")]
+    pub connector: Option<String>,
 }
 
 /// The instant of evaluation.

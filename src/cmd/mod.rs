@@ -3,7 +3,7 @@
 
 use crate::ast::Policy;
 use crate::check::{self as checker, Options};
-use crate::cli::{AsOfArg, Cli, Command};
+use crate::cli::{AsOfArg, Cli, Command, UsersArg};
 use crate::config::{Config, ConfigError};
 use crate::connector::file::{self, UsersFile};
 use crate::diagnostic::{self, Diag, ErrorFormat};
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 mod check;
 mod diff;
+mod fetch;
 mod fmt;
 mod plan;
 mod test;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Test(args) => test::run(&args, &out),
         Command::Diff(args) => diff::diff(&args, &out),
         Command::Forecast(args) => diff::forecast(&args, &out),
+        Command::Fetch(args) => fetch::run(&args, &out),
     };
     result.unwrap_or_else(|exit| exit)
 }
@@ -142,28 +144,65 @@ pub fn compile(source: &Source, policy: &Policy, as_of: Time, out: &Output) -> R
     })
 }
 
-pub fn load_users(path: &Path, out: &Output) -> Result<UsersFile, Exit> {
-    file::load(path).map_err(|e| {
-        out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
+/// The users of a users file, or fetched from a connector.
+pub fn load_users(from: &UsersArg, out: &Output) -> Result<UsersFile, Exit> {
+    match (&from.users, &from.connector) {
+        (Some(path), _) => file::load(path).map_err(|e| {
+            out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
+            Exit::Errors
+        }),
+        (None, Some(name)) => fetch_users(name, out),
+        (None, None) => {
+            out.error("say where users come from: --users FILE or --connector NAME");
+            Err(Exit::Usage)
+        }
+    }
+}
+
+/// The config, which must exist for commands that need a connector.
+pub fn load_config(out: &Output) -> Result<Option<Config>, Exit> {
+    Config::load(out.config.as_deref()).map_err(|e| {
+        match e {
+            ConfigError::Read(m) => out.error(&m),
+            ConfigError::Invalid(bad) => {
+                let (source, diag) = *bad;
+                out.report(&source, &[diag]);
+            }
+        }
         Exit::Errors
+    })
+}
+
+/// Every user of a connector, with the SHA-256 of their snapshot.
+pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Exit> {
+    let config = load_config(out)?.ok_or_else(|| {
+        out.error(&format!(
+            "--connector {name} needs a config: no `{}` here (or name one with --config)",
+            crate::config::DEFAULT
+        ));
+        Exit::Errors
+    })?;
+    let connector = config.connector(name).map_err(|m| {
+        out.error(&m);
+        Exit::Errors
+    })?;
+    let progress = crate::progress::Progress::new("users fetched");
+    let users = crate::connector::fetch(connector, &progress).map_err(|m| {
+        progress.finish();
+        out.error(&format!("{m}\nnothing was fetched"));
+        Exit::Errors
+    })?;
+    let sha256 = file::sha256_hex(&crate::connector::snapshot::write(&users));
+    Ok(UsersFile {
+        users,
+        source: format!("connector:{name}"),
+        sha256,
     })
 }
 
 /// The notices of the journal named in the config, if there is one.
 pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
-    let config = match Config::load(out.config.as_deref()) {
-        Ok(c) => c,
-        Err(ConfigError::Read(m)) => {
-            out.error(&m);
-            return Err(Exit::Errors);
-        }
-        Err(ConfigError::Invalid(bad)) => {
-            let (source, diag) = *bad;
-            out.report(&source, &[diag]);
-            return Err(Exit::Errors);
-        }
-    };
-    match config {
+    match load_config(out)? {
         Some(c) if c.journal.exists() => Notices::read(&c.journal).map_err(|m| {
             out.error(&m);
             Exit::Errors

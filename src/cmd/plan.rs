@@ -25,48 +25,73 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             sha256: sha256_hex(source.text.as_bytes()),
         },
         users: UsersRef {
-            source: format!("file:{}", args.users.users.display()),
+            source: String::new(),
             count: 0,
             sha256: String::new(),
         },
+    };
+    // A connector's users are fetched whole first; a file's are read on
+    // another thread while this one decides and writes.
+    let fetched = match (&args.users.users, &args.users.connector) {
+        (Some(_), _) => None,
+        _ => Some(load_users(&args.users, out)?),
     };
     let sink = Sink::open(args.output.as_deref()).map_err(|e| {
         out.error(&e);
         Exit::Errors
     })?;
-    // Users are read on another thread while this one decides and writes.
-    let (batches, reader) = file::spawn(&args.users.users);
     let mut tally = Tally::default();
     let mut r = Renderer::new(args.format, sink);
     let mut written = r.begin(&header, &program);
     let mut shapes = plan::Shapes::default();
-    for batch in batches.iter() {
-        for u in &batch {
+    let mut decide = |users: &[crate::user::User], written: &mut std::io::Result<()>| {
+        for u in users {
             let d = crate::eval::decide(&program, u, &notices);
             tally.add(plan::rule_label(&program, &d), d.action);
-            written = written.and_then(|()| match r.format() {
+            *written = std::mem::replace(written, Ok(())).and_then(|()| match r.format() {
                 Format::Json => r.json_entry(|buf| shapes.write(buf, &program, u, &d)),
                 _ => r.entry(&plan::explained(&program, u, d)),
             });
         }
-        if written.is_err() {
-            break;
+    };
+    let (source, finished) = match (fetched, &args.users.users) {
+        (Some(f), _) => {
+            decide(&f.users, &mut written);
+            let count = f.users.len();
+            (
+                f.source,
+                file::Finished {
+                    count,
+                    sha256: f.sha256,
+                },
+            )
         }
-    }
-    drop(batches);
-    let finished = match reader.join() {
-        Ok(Ok(f)) => f,
-        Ok(Err(e)) => {
-            r.into_inner().discard();
-            out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
-            return Err(Exit::Errors);
-        }
-        Err(_) => {
-            r.into_inner().discard();
-            out.error("internal error: the users file reader stopped unexpectedly");
-            return Err(Exit::Errors);
+        (None, path) => {
+            let path = path.as_deref().unwrap_or(Path::new(""));
+            let (batches, reader) = file::spawn(path);
+            for batch in batches.iter() {
+                decide(&batch, &mut written);
+                if written.is_err() {
+                    break;
+                }
+            }
+            drop(batches);
+            match reader.join() {
+                Ok(Ok(f)) => (format!("file:{}", path.display()), f),
+                Ok(Err(e)) => {
+                    r.into_inner().discard();
+                    out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
+                    return Err(Exit::Errors);
+                }
+                Err(_) => {
+                    r.into_inner().discard();
+                    out.error("internal error: the users file reader stopped unexpectedly");
+                    return Err(Exit::Errors);
+                }
+            }
         }
     };
+    header.users.source = source;
     header.users.count = finished.count;
     header.users.sha256 = finished.sha256;
     let done = written.and_then(|()| r.finish(&header, &tally, &program));
@@ -174,7 +199,7 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let (source, policy) = load_policy(&args.policy, out, as_of)?;
     let program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users.users, out)?;
+    let users = load_users(&args.users, out)?;
     let who = args.user.trim();
     // An id is exact; a username or an email ignores case.
     let found: Vec<_> = match users.users.iter().find(|u| u.id == who) {

@@ -39,11 +39,13 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
             }
             users
         }
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, file)",
             c.name,
             other.as_str()
-        )),
+        ))
+        }
     };
     progress.finish();
     once_each(&c.name, &users)?;
