@@ -44,3 +44,4 @@ impl Run {
         }
     }
 }
+pub mod sim;

@@ -1,0 +1,402 @@
+//! The Huwise connector against a simulator of the Automation API v1.0
+//! (CONNECTORS.md sections 1 and 9), with pagination edges and faults.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::sim::{Reply, Request, Sim};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const KEY: &str = "hw-secret-4f1c9a77e2";
+const BASE: &str = "/api/automation/v1.0";
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    TooMany(u64),
+    ServerError,
+    Drop,
+    Truncate,
+    Slow(u64),
+}
+
+/// What the simulated domain holds and how it misbehaves.
+struct Domain {
+    users: Mutex<Vec<Value>>,
+    /// Faults by the number of the request they answer (0-based).
+    faults: Mutex<HashMap<usize, Fault>>,
+    /// Fault every request from this number on.
+    always: Mutex<Option<(usize, Fault)>>,
+    /// Add a user after this many list requests (the list changes mid-read).
+    grow_after: Mutex<Option<usize>>,
+    count: AtomicUsize,
+}
+
+fn user(i: usize) -> Value {
+    json!({
+        "username": format!("user{i:03}"),
+        "display_name": format!("user{i:03}"),
+        "first_name": "User", "last_name": format!("{i}"),
+        "email": format!("user{i:03}@example.org"),
+        "is_active": i % 7 != 3,
+        "is_ods": i == 5,
+        "account_type": if i % 2 == 0 { "local" } else { "global" },
+        "permissions": if i == 0 { json!(["edit_domain"]) } else { json!(["edit_dataset"]) },
+        "joined_at": "2021-03-02T10:11:12Z",
+        "last_seen_at": if i % 4 == 0 { Value::Null } else { json!("2024-11-20T08:00:00Z") },
+        "last_login_at": if i % 4 == 0 { Value::Null } else { json!("2024-11-19T17:42:03Z") },
+        "expires_at": null,
+        "groups": if i == 1 { json!([{"uid": "gr_admins"}]) } else { json!([{"uid": "gr_readers"}]) },
+        "identity_providers": []
+    })
+}
+
+/// Admins: `edit_domain` granted directly (user000) or through the admins group (user001).
+fn is_admin(u: &Value) -> bool {
+    u["permissions"].as_array().unwrap().contains(&json!("edit_domain")) || u["groups"][0]["uid"] == "gr_admins"
+}
+
+impl Domain {
+    fn new(n: usize) -> Arc<Domain> {
+        Arc::new(Domain {
+            users: Mutex::new((0..n).map(user).collect()),
+            faults: Mutex::new(HashMap::new()),
+            always: Mutex::new(None),
+            grow_after: Mutex::new(None),
+            count: AtomicUsize::new(0),
+        })
+    }
+
+    fn answer(&self, r: &Request, port: u16) -> Reply {
+        let n = self.count.fetch_add(1, Ordering::SeqCst);
+        let fault = self.faults.lock().unwrap().remove(&n).or_else(|| {
+            self.always
+                .lock()
+                .unwrap()
+                .filter(|(from, _)| n >= *from)
+                .map(|(_, f)| f)
+        });
+        let reply = self.serve(r, port);
+        match fault {
+            None => reply,
+            Some(Fault::TooMany(s)) => Reply::WithHeaders(
+                429,
+                json!({"error_code": "TooManyRequests", "message": "slow down"}),
+                vec![("retry-after", s.to_string())],
+            ),
+            Some(Fault::ServerError) => Reply::Json(500, json!({"error_code": "InternalError", "message": "oops"})),
+            Some(Fault::Drop) => Reply::Drop,
+            Some(Fault::Truncate) => match reply {
+                Reply::Json(s, v) => Reply::Truncate(s, v),
+                other => other,
+            },
+            Some(Fault::Slow(ms)) => Reply::Slow(Duration::from_millis(ms), Box::new(reply)),
+        }
+    }
+
+    fn serve(&self, r: &Request, port: u16) -> Reply {
+        if r.header("authorization") != Some(&format!("Apikey {KEY}")) {
+            return Reply::Json(401, json!({"error_code": "InvalidKey", "message": "Invalid API key"}));
+        }
+        let path = r.path().strip_prefix(BASE).unwrap_or("");
+        match (r.method.as_str(), path) {
+            ("GET", "/users/") => {
+                let limit: usize = r.query("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
+                let offset: usize = r.query("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+                if limit > 1000 {
+                    return Reply::Json(
+                        400,
+                        json!({"error_code": "ValidationError", "message": "limit must be at most 1000"}),
+                    );
+                }
+                let admins_only = r.query("all_permissions").as_deref() == Some("edit_domain");
+                let mut users = self.users.lock().unwrap();
+                let mut grow = self.grow_after.lock().unwrap();
+                if let Some(k) = *grow {
+                    if k == 0 {
+                        let next = users.len();
+                        users.push(user(next));
+                        *grow = None;
+                    } else {
+                        *grow = Some(k - 1);
+                    }
+                }
+                let listed: Vec<&Value> = users.iter().filter(|u| !admins_only || is_admin(u)).collect();
+                let page: Vec<Value> = listed.iter().skip(offset).take(limit).map(|u| (*u).clone()).collect();
+                let more = offset + page.len() < listed.len();
+                let link = |o: usize| format!("http://127.0.0.1:{port}{BASE}/users/?limit={limit}&offset={o}");
+                Reply::Json(
+                    200,
+                    json!({
+                        "total_count": listed.len(),
+                        "next": if more { json!(link(offset + limit)) } else { Value::Null },
+                        "previous": if offset > 0 { json!(link(offset.saturating_sub(limit))) } else { Value::Null },
+                        "results": page,
+                    }),
+                )
+            }
+            ("DELETE", p) if p.starts_with("/users/") => {
+                let name = p.trim_start_matches("/users/").trim_end_matches('/');
+                let mut users = self.users.lock().unwrap();
+                let Some(i) = users.iter().position(|u| u["username"] == name) else {
+                    return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
+                };
+                if is_admin(&users[i]) && users.iter().filter(|u| is_admin(u)).count() == 1 {
+                    return Reply::Json(
+                        400,
+                        json!({"error_code": "LastAdmin", "message": "Cannot delete the only domain administrator"}),
+                    );
+                }
+                users.remove(i);
+                Reply::Json(204, json!(null))
+            }
+            _ => Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"})),
+        }
+    }
+}
+
+fn start(domain: &Arc<Domain>) -> Sim {
+    let d = domain.clone();
+    let port = Arc::new(AtomicUsize::new(0));
+    let p = port.clone();
+    let sim = Sim::start(move |r| d.answer(r, p.load(Ordering::SeqCst) as u16));
+    port.store(sim.port as usize, Ordering::SeqCst);
+    sim
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs dormant in `dir` with a dormant.toml for the simulator.
+fn dormant(dir: &Path, sim: &Sim, extra: &str, key: Option<&str>, args: &[&str]) -> Out {
+    let config = format!(
+        "[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
+        sim.url()
+    );
+    std::fs::write(dir.join("dormant.toml"), config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dormant"));
+    cmd.args(args).current_dir(dir).env_remove("HUWISE_API_KEY");
+    if let Some(k) = key {
+        cmd.env("HUWISE_API_KEY", k);
+    }
+    let out = cmd.output().unwrap();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    };
+    assert!(
+        !out.stdout.contains(KEY) && !out.stderr.contains(KEY),
+        "the key leaked: {}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out
+}
+
+fn fetched(out: &Out) -> Vec<String> {
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    users.iter().map(|u| u["id"].as_str().unwrap().to_string()).collect()
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("user{i:03}")).collect()
+}
+
+#[test]
+fn fetches_every_user_once_at_every_pagination_edge() {
+    // Empty, one short page, exactly one page, a short last page, exact pages.
+    for n in [0, 1, 2, 5, 6] {
+        let domain = Domain::new(n);
+        let sim = start(&domain);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dormant(dir.path(), &sim, "", Some(KEY), &["fetch", "--connector", "portal"]);
+        assert_eq!(fetched(&out), names(n), "{n} users");
+    }
+}
+
+#[test]
+fn normalizes_as_documented() {
+    let domain = Domain::new(6);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["fetch", "--connector", "portal"]);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(users[0]["is_admin"], true, "edit_domain granted directly");
+    assert_eq!(users[1]["is_admin"], true, "edit_domain granted through a group");
+    assert_eq!(users[2]["is_admin"], false);
+    assert_eq!(users[0]["last_login"], Value::Null, "null last_login_at is never");
+    assert_eq!(users[1]["last_login"], "2024-11-19T17:42:03Z");
+    assert_eq!(users[3]["status"], "disabled");
+    assert_eq!(users[5]["role"], json!(["global", "ods_staff"]));
+    assert_eq!(users[1]["group"], json!(["gr_admins"]));
+    assert_eq!(users[2]["source"], "portal");
+    assert!(users[2].get("is_service").is_none(), "no flag: unknown");
+    // Every request carried the key in the documented header.
+    assert!(sim
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some(&format!("Apikey {KEY}"))));
+}
+
+#[test]
+fn rides_out_429_500_drops_truncation_and_slowness() {
+    let domain = Domain::new(7);
+    domain.faults.lock().unwrap().extend([
+        (0, Fault::TooMany(1)),
+        (2, Fault::ServerError),
+        (4, Fault::Truncate),
+        (5, Fault::Drop),
+        (7, Fault::Slow(1500)),
+        (8, Fault::ServerError),
+    ]);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["fetch", "--connector", "portal"]);
+    assert_eq!(fetched(&out), names(7));
+    // The 429's Retry-After was honoured: the retry came a second later at least.
+    let log = sim.requests();
+    assert!(log[1].at - log[0].at >= Duration::from_secs(1));
+    // Each faulty request was repeated: same target twice in a row.
+    assert_eq!(log[2].target, log[3].target);
+}
+
+#[test]
+fn a_fault_that_persists_is_a_clear_error_and_nothing_is_written() {
+    let domain = Domain::new(5);
+    *domain.always.lock().unwrap() = Some((2, Fault::ServerError));
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &["fetch", "--connector", "portal", "--output", "users.json"],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("Huwise: GET /users/?limit=2&offset=2 failed 5 times, last: 500 oops"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("users.json").exists());
+}
+
+#[test]
+fn a_list_that_changes_while_read_is_refused() {
+    let domain = Domain::new(5);
+    *domain.grow_after.lock().unwrap() = Some(2);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["fetch", "--connector", "portal"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("changed from 5 to 6 while the list was read"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn wrong_and_missing_keys() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some("not-the-key-123"),
+        &["fetch", "--connector", "portal"],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("Huwise: GET /users/?all_permissions=edit_domain&limit=2&offset=0 answered 401: Invalid API key"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("not-the-key-123"));
+    let out = dormant(dir.path(), &sim, "", None, &["fetch", "--connector", "portal"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("environment variable `HUWISE_API_KEY` (`api_key_env` of connector `portal`) is not set"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_daily_quota_stops_the_fetch() {
+    let domain = Domain::new(9);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "requests_per_day = 3\n",
+        Some(KEY),
+        &["fetch", "--connector", "portal"],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("the daily quota of 3 requests is used up"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn plans_from_the_connector() {
+    let domain = Domain::new(6);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nnever: never_logged_in and joined > 90d -> delete\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(plan["users"]["source"], "connector:portal");
+    assert_eq!(plan["users"]["count"], 6);
+    let deleted: Vec<&str> = plan["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["user"]["id"].as_str().unwrap())
+        .collect();
+    // user000 never logged in but is an admin; user004 never logged in.
+    assert_eq!(deleted, ["user004"]);
+}
