@@ -276,7 +276,7 @@ struct Out<'s> {
     count: usize,
     /// A 128-bit hash of each id and the user it was first seen as: exact
     /// in practice, and a fraction of the memory of the ids themselves.
-    ids: HashMap<u128, usize>,
+    ids: HashMap<u128, usize, IdHashed>,
     problems: Problems,
     keys: Keys,
 }
@@ -287,7 +287,7 @@ impl<'s> Out<'s> {
             sink,
             batch: Vec::with_capacity(BATCH),
             count: 0,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             problems: Problems::default(),
             keys: Keys::default(),
         }
@@ -362,6 +362,38 @@ impl<'s> Out<'s> {
         if !self.batch.is_empty() {
             (self.sink)(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)));
         }
+    }
+}
+
+/// The map of id hashes hashes them no further: they are hashes already,
+/// and hashing a million of them again with SipHash costs more than the
+/// rest of the check.
+#[derive(Default, Clone, Copy)]
+struct IdHashed;
+
+impl std::hash::BuildHasher for IdHashed {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached for `u128` keys; folds anything else all the same.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = (n as u64) ^ ((n >> 64) as u64);
     }
 }
 
