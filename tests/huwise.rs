@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::sim::{Reply, Request, Sim};
+use common::sim::{Fault, Faults, Reply, Request, Sim};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,25 +16,12 @@ use std::time::Duration;
 const KEY: &str = "hw-secret-4f1c9a77e2";
 const BASE: &str = "/api/automation/v1.0";
 
-#[derive(Clone, Copy, Debug)]
-enum Fault {
-    TooMany(u64),
-    ServerError,
-    Drop,
-    Truncate,
-    Slow(u64),
-}
-
 /// What the simulated domain holds and how it misbehaves.
 struct Domain {
     users: Mutex<Vec<Value>>,
-    /// Faults by the number of the request they answer (0-based).
-    faults: Mutex<HashMap<usize, Fault>>,
-    /// Fault every request from this number on.
-    always: Mutex<Option<(usize, Fault)>>,
+    faults: Faults,
     /// Add a user after this many list requests (the list changes mid-read).
     grow_after: Mutex<Option<usize>>,
-    count: AtomicUsize,
 }
 
 fn user(i: usize) -> Value {
@@ -66,38 +52,13 @@ impl Domain {
     fn new(n: usize) -> Arc<Domain> {
         Arc::new(Domain {
             users: Mutex::new((0..n).map(user).collect()),
-            faults: Mutex::new(HashMap::new()),
-            always: Mutex::new(None),
+            faults: Faults::default(),
             grow_after: Mutex::new(None),
-            count: AtomicUsize::new(0),
         })
     }
 
     fn answer(&self, r: &Request, port: u16) -> Reply {
-        let n = self.count.fetch_add(1, Ordering::SeqCst);
-        let fault = self.faults.lock().unwrap().remove(&n).or_else(|| {
-            self.always
-                .lock()
-                .unwrap()
-                .filter(|(from, _)| n >= *from)
-                .map(|(_, f)| f)
-        });
-        let reply = self.serve(r, port);
-        match fault {
-            None => reply,
-            Some(Fault::TooMany(s)) => Reply::WithHeaders(
-                429,
-                json!({"error_code": "TooManyRequests", "message": "slow down"}),
-                vec![("retry-after", s.to_string())],
-            ),
-            Some(Fault::ServerError) => Reply::Json(500, json!({"error_code": "InternalError", "message": "oops"})),
-            Some(Fault::Drop) => Reply::Drop,
-            Some(Fault::Truncate) => match reply {
-                Reply::Json(s, v) => Reply::Truncate(s, v),
-                other => other,
-            },
-            Some(Fault::Slow(ms)) => Reply::Slow(Duration::from_millis(ms), Box::new(reply)),
-        }
+        self.faults.apply(self.serve(r, port))
     }
 
     fn serve(&self, r: &Request, port: u16) -> Reply {
@@ -252,7 +213,7 @@ fn normalizes_as_documented() {
 #[test]
 fn rides_out_429_500_drops_truncation_and_slowness() {
     let domain = Domain::new(7);
-    domain.faults.lock().unwrap().extend([
+    domain.faults.at([
         (0, Fault::TooMany(1)),
         (2, Fault::ServerError),
         (4, Fault::Truncate),
@@ -274,7 +235,7 @@ fn rides_out_429_500_drops_truncation_and_slowness() {
 #[test]
 fn a_fault_that_persists_is_a_clear_error_and_nothing_is_written() {
     let domain = Domain::new(5);
-    *domain.always.lock().unwrap() = Some((2, Fault::ServerError));
+    *domain.faults.from.lock().unwrap() = Some((2, Fault::ServerError));
     let sim = start(&domain);
     let dir = tempfile::tempdir().unwrap();
     let out = dormant(

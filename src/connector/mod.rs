@@ -3,6 +3,7 @@
 //! foundation of `crate::http`. Whatever the platform, a fetch returns every
 //! user exactly once or fails with an error: never a silently partial list.
 
+pub mod docspace;
 pub mod file;
 pub mod huwise;
 pub mod record;
@@ -31,6 +32,13 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
                 .map_err(|e| e.to_string())?
                 .users
         }
+        Kind::Docspace => {
+            let d = docspace::DocSpace::connect(c)?;
+            // The login history's reach is counted back from now.
+            crate::http::block_on(d.fetch(progress, chrono::Utc::now()))?
+                .map_err(|e| e.to_string())?
+                .users
+        }
         Kind::File => {
             let path = c.path.as_deref().unwrap_or(std::path::Path::new(""));
             let mut users = file::load(path).map_err(|e| e.to_string())?.users;
@@ -41,7 +49,7 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
         other => {
             return Err(format!(
-            "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, file)",
+            "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, file)",
             c.name,
             other.as_str()
         ))

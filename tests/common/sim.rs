@@ -178,3 +178,56 @@ fn respond(mut stream: TcpStream, reply: Reply) {
     let _ = stream.write_all(sent.as_bytes());
     let _ = stream.flush();
 }
+
+/// A fault to answer one request with.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// 429 with `Retry-After` in seconds.
+    TooMany(u64),
+    ServerError,
+    Drop,
+    Truncate,
+    /// The answer, this many milliseconds late.
+    Slow(u64),
+}
+
+/// Faults by the number of the request they answer (0-based), or for every
+/// request from some number on.
+#[derive(Default)]
+pub struct Faults {
+    pub by_request: Mutex<std::collections::HashMap<usize, Fault>>,
+    pub from: Mutex<Option<(usize, Fault)>>,
+    pub count: std::sync::atomic::AtomicUsize,
+}
+
+impl Faults {
+    pub fn at(&self, faults: impl IntoIterator<Item = (usize, Fault)>) {
+        self.by_request.lock().unwrap().extend(faults);
+    }
+
+    /// The reply for the next request: `reply`, or a fault in its place.
+    pub fn apply(&self, reply: Reply) -> Reply {
+        let n = self.count.fetch_add(1, Ordering::SeqCst);
+        let fault = self
+            .by_request
+            .lock()
+            .unwrap()
+            .remove(&n)
+            .or_else(|| self.from.lock().unwrap().filter(|(from, _)| n >= *from).map(|(_, f)| f));
+        match fault {
+            None => reply,
+            Some(Fault::TooMany(s)) => Reply::WithHeaders(
+                429,
+                serde_json::json!({"message": "slow down"}),
+                vec![("retry-after", s.to_string())],
+            ),
+            Some(Fault::ServerError) => Reply::Json(500, serde_json::json!({"message": "oops"})),
+            Some(Fault::Drop) => Reply::Drop,
+            Some(Fault::Truncate) => match reply {
+                Reply::Json(s, v) => Reply::Truncate(s, v),
+                other => other,
+            },
+            Some(Fault::Slow(ms)) => Reply::Slow(Duration::from_millis(ms), Box::new(reply)),
+        }
+    }
+}
