@@ -202,6 +202,11 @@ pub struct CheckArgs {
     /// A date (2026-11-23, midnight UTC) or an RFC 3339 time.
     #[arg(long, value_name = "T", value_parser = parse_instant)]
     pub as_of: Option<DateTime<Utc>>,
+
+    /// Also report what the policy asks of this connector of dormant.toml
+    /// that it cannot give: fields it never supplies, actions it cannot take.
+    #[arg(long, value_name = "NAME")]
+    pub connector: Option<String>,
 }
 
 #[derive(Debug, Args)]

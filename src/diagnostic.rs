@@ -42,6 +42,8 @@ pub enum Code {
     ExpiredExemption,
     DuplicateExemption,
     Config,
+    UnsuppliedField,
+    UnsupportedAction,
 }
 
 impl Code {
@@ -72,6 +74,8 @@ impl Code {
             Code::ExpiredExemption => "dormant::expired_exemption",
             Code::DuplicateExemption => "dormant::duplicate_exemption",
             Code::Config => "dormant::config",
+            Code::UnsuppliedField => "dormant::unsupplied_field",
+            Code::UnsupportedAction => "dormant::unsupported_action",
         }
     }
 }

@@ -361,3 +361,77 @@ fn plans_from_the_connector() {
     // user000 never logged in but is an admin; user004 never logged in.
     assert_eq!(deleted, ["user004"]);
 }
+
+#[test]
+fn check_and_plan_say_what_the_connector_cannot_give() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin or is_service -> keep\nidle: inactive > 12mo -> deactivate\n",
+    )
+    .unwrap();
+    let check = ["check", "p.policy", "--connector", "portal", "--error-format", "plain"];
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &check);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("connector `portal` never supplies `is_service`: Huwise has no flag for service or API accounts"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("Huwise cannot deactivate users"), "{}", out.stderr);
+    // Opting in to expiry, and an enrich file with the column, answer both.
+    std::fs::write(dir.path().join("services.csv"), "username,is_service\nuser002,true\n").unwrap();
+    let extra = "deactivate_via_expiry = true\nenrich = [\"services.csv\"]\n";
+    let out = dormant(dir.path(), &sim, extra, Some(KEY), &check);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Nothing was fetched to check.
+    assert!(sim.requests().is_empty());
+    // plan says so too, and still plans.
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            "2026-11-23",
+            "--error-format",
+            "plain",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("warning"), "{}", out.stderr);
+    assert!(out.stderr.contains("Huwise cannot deactivate users"), "{}", out.stderr);
+}
+
+#[test]
+fn enrich_files_fill_in_what_the_platform_does_not_say() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("extra.csv"),
+        "email,is_service,last_login\nUSER002@example.org,true,2020-01-01\nnobody@example.org,false,\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "enrich = [\"extra.csv\"]\n",
+        Some(KEY),
+        &["fetch", "--connector", "portal"],
+    );
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(users[2]["is_service"], true);
+    // The platform's own last login wins over the file's.
+    assert_eq!(users[2]["last_login"], "2024-11-19T17:42:03Z");
+    assert!(users[1].get("is_service").is_none());
+    assert!(out.stderr.contains("1 of 2 rows matched no user"), "{}", out.stderr);
+}

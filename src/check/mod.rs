@@ -12,6 +12,7 @@ use crate::suggest;
 use chrono::{DateTime, Days, Utc};
 use std::collections::HashMap;
 
+pub mod connector;
 mod lint;
 mod types;
 

@@ -12,6 +12,13 @@ pub fn run(args: &CheckArgs, out: &Output) -> Exit {
     let options = Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
     };
+    let connector = match &args.connector {
+        Some(name) => match super::configured(name, out) {
+            Ok(c) => Some(c),
+            Err(exit) => return exit,
+        },
+        None => None,
+    };
     let mut failed = false;
     let mut json = Vec::new();
     let (mut errors, mut warnings) = (0, 0);
@@ -25,7 +32,13 @@ pub fn run(args: &CheckArgs, out: &Output) -> Exit {
             }
         };
         let diags = match parse::parse(&source) {
-            Ok(parsed) => check::check(&parsed.policy, &options).diagnostics,
+            Ok(parsed) => {
+                let mut diags = check::check(&parsed.policy, &options).diagnostics;
+                if let Some((c, enriched)) = &connector {
+                    diags.extend(check::connector::against(&parsed.policy, c, enriched));
+                }
+                diags
+            }
             Err(diag) => vec![diag],
         };
         errors += diags.iter().filter(|d| d.is_error()).count();

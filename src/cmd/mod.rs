@@ -173,6 +173,41 @@ pub fn load_config(out: &Output) -> Result<Option<Config>, Exit> {
     })
 }
 
+/// A connector of the config, with the fields its enrich files supply.
+pub fn configured(name: &str, out: &Output) -> Result<(crate::config::Connector, Vec<crate::fields::Field>), Exit> {
+    let fail = |m: String| {
+        out.error(&m);
+        Exit::Errors
+    };
+    let config = load_config(out)?.ok_or_else(|| {
+        fail(format!(
+            "--connector {name} needs a config: no `{}` here (or name one with --config)",
+            crate::config::DEFAULT
+        ))
+    })?;
+    let connector = config.connector(name).map_err(fail)?.clone();
+    let mut enriched = Vec::new();
+    for path in &connector.enrich {
+        enriched.extend(crate::connector::enrich::columns(path).map_err(fail)?);
+    }
+    Ok((connector, enriched))
+}
+
+/// What a policy asks of a connector that it cannot give, as diagnostics.
+/// Outside `check` they are printed as warnings: a plan can still be read.
+pub fn connector_warnings(source: &Source, policy: &Policy, name: &str, out: &Output) -> Result<(), Exit> {
+    let (connector, enriched) = configured(name, out)?;
+    let diags: Vec<Diag> = checker::connector::against(policy, &connector, &enriched)
+        .into_iter()
+        .map(|mut d| {
+            d.severity = diagnostic::Severity::Warning;
+            d
+        })
+        .collect();
+    out.report(source, &diags);
+    Ok(())
+}
+
 /// Every user of a connector, with the SHA-256 of their snapshot.
 pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Exit> {
     let config = load_config(out)?.ok_or_else(|| {

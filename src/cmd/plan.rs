@@ -33,8 +33,11 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     // A connector's users are fetched whole first; a file's are read on
     // another thread while this one decides and writes.
     let fetched = match (&args.users.users, &args.users.connector) {
-        (Some(_), _) => None,
-        _ => Some(load_users(&args.users, out)?),
+        (None, Some(name)) => {
+            super::connector_warnings(&source, &policy, name, out)?;
+            Some(load_users(&args.users, out)?)
+        }
+        _ => None,
     };
     let sink = Sink::open(args.output.as_deref()).map_err(|e| {
         out.error(&e);

@@ -4,6 +4,7 @@
 //! user exactly once or fails with an error: never a silently partial list.
 
 pub mod docspace;
+pub mod enrich;
 pub mod file;
 pub mod huwise;
 pub mod record;
@@ -56,7 +57,20 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
     };
     progress.finish();
+    let mut users = users;
     once_each(&c.name, &users)?;
+    for path in &c.enrich {
+        let e = enrich::apply(path, &mut users).map_err(|m| format!("connector `{}`: {m}", c.name))?;
+        if e.unmatched > 0 {
+            eprintln!(
+                "warning: {}: {} of {} rows matched no user of connector `{}`",
+                e.file,
+                e.unmatched,
+                e.matched + e.unmatched,
+                c.name
+            );
+        }
+    }
     Ok(users)
 }
 

@@ -1,0 +1,195 @@
+//! `check --connector NAME`: what a policy asks of a connector that the
+//! connector cannot give. A rule that depends on a field the platform never
+//! supplies sees *unknown* for every user, so it sends everyone it reaches
+//! to review; an action the platform cannot carry out cannot be applied.
+
+use crate::ast::{Expr, ExprKind, Policy, Stmt};
+use crate::config::{Connector, Kind};
+use crate::diagnostic::{Code, Diag};
+use crate::fields::Field;
+use std::collections::{HashMap, HashSet};
+
+/// Why `kind` never supplies `field`, if it never does. `enriched` are the
+/// columns of the connector's enrich files, which supply what they hold.
+pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<String> {
+    if enriched.contains(field) {
+        return None;
+    }
+    let own = |f: &Field| never_supplied(kind, f, enriched).is_none();
+    let attrs: &[&str] = match kind {
+        Kind::Huwise => &["is_ods", "account_type", "expires_at"],
+        Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
+        _ => return None,
+    };
+    let platform = match kind {
+        Kind::Huwise => "Huwise",
+        _ => "DocSpace",
+    };
+    match (kind, field) {
+        (_, Field::IsService) => Some(format!("{platform} has no flag for service or API accounts")),
+        (_, Field::Activity(_)) => Some(format!("{platform} reports no activity counters")),
+        (_, Field::Attr(name)) if !attrs.contains(&name.as_str()) => Some(format!(
+            "{platform} supplies only {}",
+            attrs.iter().map(|a| format!("attr.{a}")).collect::<Vec<_>>().join(", ")
+        )),
+        (Kind::Docspace, Field::LastActivity) => Some("DocSpace reports no activity".to_string()),
+        (_, Field::HasActivity) if !own(&Field::LastActivity) => Some(format!(
+            "{platform} reports neither activity counters nor a last activity"
+        )),
+        (_, Field::NeverLoggedIn | Field::Inactive) if !own(&Field::LastLogin) => {
+            Some(format!("{platform} does not report logins"))
+        }
+        _ => None,
+    }
+}
+
+/// The diagnostics of a policy against one connector.
+pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> {
+    let lets: HashMap<&str, &Expr> = policy
+        .statements
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Let(l) => Some((l.name.node.as_str(), &l.expr)),
+            _ => None,
+        })
+        .collect();
+    let mut diags = Vec::new();
+    let mut reported = HashSet::new();
+    for stmt in &policy.statements {
+        let Stmt::Rule(rule) = stmt else { continue };
+        let name = rule
+            .name
+            .as_ref()
+            .map_or_else(|| "this rule".to_string(), |n| format!("rule `{}`", n.node));
+        let mut fields = Vec::new();
+        collect(&rule.cond, &lets, &mut HashSet::new(), &mut fields);
+        for (field, span) in fields {
+            let Some(resolved) = Field::lookup(&field) else {
+                continue;
+            };
+            let Some(why) = never_supplied(c.kind, &resolved, enriched) else {
+                continue;
+            };
+            if !reported.insert((span.start, span.end)) {
+                continue;
+            }
+            diags.push(
+                Diag::warning(
+                    Code::UnsuppliedField,
+                    span,
+                    format!("connector `{}` never supplies `{field}`: {why}", c.name),
+                )
+                .label(format!(
+                    "{name} depends on it, so it is unknown for every user and they go to review"
+                ))
+                .help(format!(
+                    "add an `enrich` file with a `{field}` column to connector `{}`, or write the rule without it",
+                    c.name
+                )),
+            );
+        }
+        if c.kind == Kind::Huwise && rule.action.node == "deactivate" && !c.deactivate_via_expiry {
+            diags.push(
+                Diag::error(
+                    Code::UnsupportedAction,
+                    rule.action.span,
+                    format!("Huwise cannot deactivate users, and connector `{}` does not opt in to expiry", c.name),
+                )
+                .label(format!("{name} cannot be applied through connector `{}`", c.name))
+                .help(format!(
+                    "set `deactivate_via_expiry = true` on connector `{}` to deactivate by setting an expiry date in the past, or use `delete`",
+                    c.name
+                )),
+            );
+        }
+    }
+    diags
+}
+
+/// Every field a condition reads, through `let` names, with where it is written.
+fn collect(
+    e: &Expr,
+    lets: &HashMap<&str, &Expr>,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<(String, crate::source::Span)>,
+) {
+    let mut name = |n: &crate::source::Spanned<String>, out: &mut Vec<_>| match lets.get(n.node.as_str()) {
+        Some(inner) => {
+            if seen.insert(n.node.clone()) {
+                collect(inner, lets, seen, out);
+            }
+        }
+        None => out.push((n.node.clone(), n.span)),
+    };
+    match &e.kind {
+        ExprKind::Or(es) | ExprKind::And(es) => {
+            for e in es {
+                collect(e, lets, seen, out);
+            }
+        }
+        ExprKind::Not(e) | ExprKind::Paren(e) => collect(e, lets, seen, out),
+        ExprKind::Cmp { field, .. } | ExprKind::In { field, .. } | ExprKind::Matches { field, .. } => name(field, out),
+        ExprKind::Ref(n) => name(n, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::source::Source;
+
+    fn diags(policy: &str, config: &str, enriched: &[Field]) -> Vec<(String, String)> {
+        let source = Source::new("p.policy", policy);
+        let parsed = crate::parse::parse(&source).unwrap();
+        let config = Config::parse(Source::new("dormant.toml", config), std::path::Path::new(".")).unwrap();
+        let c = config.connectors.first().unwrap();
+        against(&parsed.policy, c, enriched)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.message,
+                    policy.get(d.span.start..d.span.end).unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    const HUWISE: &str = "[connector.portal]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\n";
+    const DOCSPACE: &str = "[connector.docs]\nkind = \"docspace\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\n";
+
+    #[test]
+    fn fields_a_platform_never_supplies() {
+        let policy = "let bots = is_service\nb: bots -> keep\nd: has_activity == false and attr.team == x -> delete\n";
+        assert_eq!(
+            diags(policy, HUWISE, &[]),
+            [
+                (
+                    "connector `portal` never supplies `is_service`: Huwise has no flag for service or API accounts".to_string(),
+                    "is_service".to_string()
+                ),
+                (
+                    "connector `portal` never supplies `attr.team`: Huwise supplies only attr.is_ods, attr.account_type, attr.expires_at".to_string(),
+                    "attr.team".to_string()
+                ),
+            ]
+        );
+        let d = diags(policy, DOCSPACE, &[]);
+        assert_eq!(d.len(), 3);
+        assert!(d[1].0.contains("`has_activity`: DocSpace reports neither"), "{d:?}");
+        // An enrich file with the column supplies it.
+        assert_eq!(diags("b: is_service -> keep\n", HUWISE, &[Field::IsService]), []);
+        // Logins are supplied (where the audit allows): nothing to say.
+        assert_eq!(diags("d: inactive > 1y -> delete\n", DOCSPACE, &[]), []);
+    }
+
+    #[test]
+    fn huwise_deactivates_only_on_opt_in() {
+        let policy = "d: inactive > 1y -> deactivate\n";
+        let d = diags(policy, HUWISE, &[]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].1, "deactivate");
+        let opted = format!("{HUWISE}deactivate_via_expiry = true\n");
+        assert_eq!(diags(policy, &opted, &[]), []);
+    }
+}
