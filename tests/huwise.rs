@@ -117,6 +117,21 @@ impl Domain {
                 users.remove(i);
                 Reply::Json(204, json!(null))
             }
+            ("PUT", p) if p.starts_with("/users/") => {
+                let name = p.trim_start_matches("/users/").trim_end_matches('/');
+                let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let mut users = self.users.lock().unwrap();
+                let Some(u) = users.iter_mut().find(|u| u["username"] == name) else {
+                    return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
+                };
+                if let Some(expires) = body.get("expires_at") {
+                    u["expires_at"] = expires.clone();
+                    // An expiry in the past ends access.
+                    let past = expires.as_str().is_some_and(|e| e < "2026-11-23");
+                    u["is_active"] = json!(!past);
+                }
+                Reply::Json(200, u.clone())
+            }
             _ => Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"})),
         }
     }
@@ -434,4 +449,62 @@ fn enrich_files_fill_in_what_the_platform_does_not_say() {
     assert_eq!(users[2]["last_login"], "2024-11-19T17:42:03Z");
     assert!(users[1].get("is_service").is_none());
     assert!(out.stderr.contains("1 of 2 rows matched no user"), "{}", out.stderr);
+}
+
+fn connector(dir: &Path, sim: &Sim, extra: &str) -> dormant::connector::huwise::Huwise {
+    let text = format!(
+        "[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nretries = 1\n{extra}",
+        sim.url()
+    );
+    let config = dormant::config::Config::parse(dormant::source::Source::new("dormant.toml", text), dir)
+        .unwrap_or_else(|_| panic!("config"));
+    dormant::connector::huwise::Huwise::with_key(config.connector("portal").unwrap(), dormant::http::Secret::new(KEY))
+        .unwrap()
+}
+
+#[test]
+fn deletes_by_username_but_never_the_last_admin() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let h = connector(dir.path(), &sim, "");
+    dormant::http::block_on(h.delete("user002")).unwrap().unwrap();
+    assert_eq!(
+        sim.requests().last().unwrap().target,
+        "/api/automation/v1.0/users/user002/"
+    );
+    assert_eq!(domain.users.lock().unwrap().len(), 2);
+    // user001 is an admin through a group; then user000 is the last one.
+    dormant::http::block_on(h.delete("user001")).unwrap().unwrap();
+    let e = dormant::http::block_on(h.delete("user000")).unwrap().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Huwise: DELETE /users/user000/ answered 400: Cannot delete the only domain administrator (the platform refuses to delete the last domain administrator)"
+    );
+    let e = dormant::http::block_on(h.delete("nobody")).unwrap().unwrap_err();
+    assert_eq!(e.status(), Some(404));
+}
+
+#[test]
+fn deactivates_through_expiry_only_on_opt_in() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let h = connector(dir.path(), &sim, "");
+    let e = dormant::http::block_on(h.deactivate("user002", now))
+        .unwrap()
+        .unwrap_err();
+    assert!(e.to_string().contains("set `deactivate_via_expiry = true`"), "{e}");
+    assert!(sim.requests().is_empty(), "nothing was sent");
+    let h = connector(dir.path(), &sim, "deactivate_via_expiry = true\n");
+    dormant::http::block_on(h.deactivate("user002", now)).unwrap().unwrap();
+    let r = sim.requests().pop().unwrap();
+    assert_eq!(
+        (r.method.as_str(), r.body.as_str()),
+        ("PUT", r#"{"expires_at":"2026-11-22T00:00:00Z"}"#)
+    );
+    assert_eq!(domain.users.lock().unwrap()[2]["is_active"], false);
 }

@@ -42,7 +42,10 @@ pub struct Huwise {
 impl Huwise {
     pub fn connect(c: &Connector) -> Result<Huwise, String> {
         let var = c.secrets.get("api_key_env").map(String::as_str).unwrap_or_default();
-        let key = Secret::from_env(var, "api_key_env", &c.name)?;
+        Huwise::with_key(c, Secret::from_env(var, "api_key_env", &c.name)?)
+    }
+
+    pub fn with_key(c: &Connector, key: Secret) -> Result<Huwise, String> {
         let client = Client::new(
             PLATFORM,
             &format!("{}/api/automation/v1.0", c.url),
