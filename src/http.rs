@@ -122,8 +122,24 @@ impl HttpError {
     }
 }
 
+/// Where a connector's short-lived tokens come from (OAuth2, a login call):
+/// asked before the first request and again, once, when an answer is 401.
+/// It makes its own calls with `Client::send_unauthenticated`.
+pub trait Tokens: Send + Sync {
+    /// The secrets the token calls send (client secret, password), so that
+    /// no error repeats them.
+    fn secrets(&self) -> Vec<Secret>;
+
+    /// A fresh `Authorization` header value, and the secret it holds.
+    fn acquire<'a>(
+        &'a self,
+        client: &'a Client,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Secret), HttpError>> + Send + 'a>>;
+}
+
 /// How a request authenticates: a header set on every call, which a
-/// connector may renew (a token that expired) through `Client::set_auth`.
+/// connector may renew (a token that expired) through `Client::set_auth`,
+/// or which `Tokens` acquires and renews.
 pub struct Client {
     pub platform: &'static str,
     base: String,
@@ -135,6 +151,9 @@ pub struct Client {
     used_today: AtomicU64,
     permits: Semaphore,
     settings: Settings,
+    tokens: Option<Box<dyn Tokens>>,
+    /// Serialises token renewals, so that concurrent 401s renew once.
+    renewing: tokio::sync::Mutex<u64>,
 }
 
 /// A successful answer.
@@ -183,7 +202,47 @@ impl Client {
             used_today: AtomicU64::new(0),
             permits: Semaphore::new(settings.concurrency.max(1)),
             settings,
+            tokens: None,
+            renewing: tokio::sync::Mutex::new(0),
         })
+    }
+
+    /// Authenticates with tokens from `tokens`, acquired when first needed.
+    pub fn with_tokens(mut self, tokens: Box<dyn Tokens>) -> Client {
+        for s in tokens.secrets() {
+            self.register(&s);
+        }
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// Keeps a secret out of every error this client words.
+    pub fn register(&self, secret: &Secret) {
+        if let Ok(mut s) = self.secrets.lock() {
+            s.push(secret.expose().to_string());
+        }
+    }
+
+    fn has_auth(&self) -> bool {
+        self.auth.lock().is_ok_and(|a| a.is_some())
+    }
+
+    /// Acquires a token, unless another task renewed it since `seen`
+    /// renewals: returns the count of renewals now.
+    async fn renew(&self, seen: u64) -> Result<u64, HttpError> {
+        let Some(tokens) = &self.tokens else { return Ok(seen) };
+        let mut count = self.renewing.lock().await;
+        if *count == seen {
+            let (value, secret) = tokens.acquire(self).await?;
+            self.set_auth("authorization", &value, &secret)
+                .map_err(|m| HttpError::Shape {
+                    platform: self.platform,
+                    endpoint: "(token)".to_string(),
+                    detail: m,
+                })?;
+            *count += 1;
+        }
+        Ok(*count)
     }
 
     /// Sets (or renews) the header that authenticates every request.
@@ -227,6 +286,37 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, HttpError> {
+        let mut renewals = *self.renewing.lock().await;
+        if self.tokens.is_some() && !self.has_auth() {
+            renewals = self.renew(renewals).await?;
+        }
+        match self.send_with(method.clone(), path, body, true).await {
+            // A token that expired: renew it once and try again.
+            Err(e) if e.status() == Some(401) && self.tokens.is_some() => {
+                self.renew(renewals).await?;
+                self.send_with(method, path, body, true).await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends without the `Authorization` header: for the calls that get a token.
+    pub async fn send_unauthenticated(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, HttpError> {
+        self.send_with(method, path, body, false).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        authorize: bool,
+    ) -> Result<Answer, HttpError> {
         let delays = backon::BackoffBuilder::build(
             backon::ExponentialBuilder::default()
                 .with_min_delay(self.settings.backoff)
@@ -238,7 +328,7 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let cause = match self.attempt(&method, path, body).await {
+            let cause = match self.attempt(&method, path, body, authorize).await {
                 Attempt::Done(a) => return Ok(a),
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Again(cause, retry_after) => match (delays.next(), retry_after) {
@@ -265,7 +355,7 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, method: &Method, path: &str, body: Option<&serde_json::Value>) -> Attempt {
+    async fn attempt(&self, method: &Method, path: &str, body: Option<&serde_json::Value>, authorize: bool) -> Attempt {
         let Ok(_permit) = self.permits.acquire().await else {
             return Attempt::Failed(self.status_error(method, path, 0, "the client was shut down".to_string()));
         };
@@ -281,7 +371,7 @@ impl Client {
         }
         let mut request = self.http.request(method.clone(), format!("{}{}", self.base, path));
         if let Ok(auth) = self.auth.lock() {
-            if let Some((name, value)) = auth.as_ref() {
+            if let Some((name, value)) = auth.as_ref().filter(|_| authorize) {
                 request = request.header(name.clone(), value.clone());
             }
         }
