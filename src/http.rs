@@ -122,6 +122,10 @@ impl HttpError {
     }
 }
 
+/// A token being acquired: the `Authorization` header value, and the secret it holds.
+pub type TokenFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Secret), HttpError>> + Send + 'a>>;
+
 /// Where a connector's short-lived tokens come from (OAuth2, a login call):
 /// asked before the first request and again, once, when an answer is 401.
 /// It makes its own calls with `Client::send_unauthenticated`.
@@ -131,10 +135,7 @@ pub trait Tokens: Send + Sync {
     fn secrets(&self) -> Vec<Secret>;
 
     /// A fresh `Authorization` header value, and the secret it holds.
-    fn acquire<'a>(
-        &'a self,
-        client: &'a Client,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Secret), HttpError>> + Send + 'a>>;
+    fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a>;
 }
 
 /// How a request authenticates: a header set on every call, which a

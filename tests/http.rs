@@ -6,10 +6,8 @@
 mod common;
 
 use common::sim::{Reply, Sim};
-use dormant::http::{Client, HttpError, Secret, Settings, Tokens};
+use dormant::http::{Client, Secret, Settings, TokenFuture, Tokens};
 use serde_json::json;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,10 +34,7 @@ impl Tokens for OAuth {
         vec![self.0.clone()]
     }
 
-    fn acquire<'a>(
-        &'a self,
-        client: &'a Client,
-    ) -> Pin<Box<dyn Future<Output = Result<(String, Secret), HttpError>> + Send + 'a>> {
+    fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a> {
         Box::pin(async move {
             let body = json!({"grant_type": "password", "client_secret": self.0.expose()});
             let answer = client
