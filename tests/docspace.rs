@@ -378,3 +378,97 @@ fn delete_terminates_then_deletes() {
     let del = log.iter().position(|r| r.method == "DELETE").unwrap();
     assert!(put < del);
 }
+
+#[test]
+fn plans_explains_diffs_and_forecasts_from_the_connector_under_faults() {
+    let portal = Portal::new(8, AuditMode::Works);
+    portal
+        .faults
+        .at([(1, Fault::ServerError), (4, Fault::Drop), (9, Fault::TooMany(1))]);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), &sim);
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\ninvites: status == invited -> delete\nidle: inactive > 12mo -> deactivate\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("DOCSPACE_KEY", KEY)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        );
+        assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "the key leaked");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        stdout
+    };
+    let plan: Value = serde_json::from_str(&run(&[
+        "plan",
+        "p.policy",
+        "--connector",
+        "docs",
+        "--as-of",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(plan["users"]["source"], "connector:docs");
+    assert_eq!(plan["users"]["count"], 8);
+    let action = |id: &str| {
+        plan["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["user"]["id"] == id)
+            .unwrap()["action"]
+            .clone()
+    };
+    assert_eq!(action("u-owner"), "keep");
+    assert_eq!(action("u-invited"), "delete");
+    // Logged in 2025-01-15: idle for over a year.
+    assert_eq!(action("u-old"), "deactivate");
+    // No login event, registered before the history kept: unknown, so review, never deactivate.
+    assert_eq!(action("u-ldap"), "review");
+    let explained = run(&[
+        "explain",
+        "p.policy",
+        "--connector",
+        "docs",
+        "u-old",
+        "--as-of",
+        "2026-11-23",
+    ]);
+    assert!(explained.contains("idle"), "{explained}");
+    std::fs::write(
+        dir.path().join("q.policy"),
+        "admins: is_admin -> keep\nidle: inactive > 36mo -> deactivate\n",
+    )
+    .unwrap();
+    let diff = run(&[
+        "diff",
+        "p.policy",
+        "q.policy",
+        "--connector",
+        "docs",
+        "--as-of",
+        "2026-11-23",
+    ]);
+    assert!(diff.contains("deactivate"), "{diff}");
+    run(&[
+        "forecast",
+        "p.policy",
+        "--connector",
+        "docs",
+        "--days",
+        "30",
+        "--as-of",
+        "2026-11-23",
+    ]);
+}
