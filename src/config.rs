@@ -138,6 +138,8 @@ pub struct Connector {
     pub enrich: Vec<PathBuf>,
     /// Huwise: deactivate by setting an expiry date in the past.
     pub deactivate_via_expiry: bool,
+    /// Where requests per day are counted across runs, for `requests_per_day`.
+    pub usage: PathBuf,
 }
 
 /// Limits the admin set; `None` means the platform's default.
@@ -197,10 +199,18 @@ impl Config {
             )
         })?;
         let journal = dir.join(file.journal.as_deref().unwrap_or("dormant-journal.jsonl"));
+        let usage = journal.with_file_name("dormant-usage.json");
         let connectors = file
             .connector
             .into_iter()
-            .map(|(name, raw)| connector(name, raw, dir).map_err(invalid))
+            .map(|(name, raw)| {
+                connector(name, raw, dir)
+                    .map(|c| Connector {
+                        usage: usage.clone(),
+                        ..c
+                    })
+                    .map_err(invalid)
+            })
             .collect::<Result<_, _>>()?;
         Ok(Config {
             journal,
@@ -365,6 +375,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             .map(|e| e.into_inner().iter().map(|p| dir.join(p)).collect())
             .unwrap_or_default(),
         deactivate_via_expiry: raw.deactivate_via_expiry.is_some_and(|d| *d.get_ref()),
+        usage: PathBuf::new(),
     })
 }
 

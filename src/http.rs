@@ -149,7 +149,10 @@ pub struct Client {
     /// Secrets to blank out of any text that reaches an error.
     secrets: Mutex<Vec<String>>,
     limiter: DefaultDirectRateLimiter,
+    /// Requests counted against the daily quota: earlier runs' today, and this one's.
     used_today: AtomicU64,
+    /// Requests this client made.
+    made: AtomicU64,
     permits: Semaphore,
     settings: Settings,
     tokens: Option<Box<dyn Tokens>>,
@@ -201,6 +204,7 @@ impl Client {
             secrets: Mutex::new(Vec::new()),
             limiter: RateLimiter::direct(quota),
             used_today: AtomicU64::new(0),
+            made: AtomicU64::new(0),
             permits: Semaphore::new(settings.concurrency.max(1)),
             settings,
             tokens: None,
@@ -265,9 +269,14 @@ impl Client {
         Ok(())
     }
 
-    /// Requests made so far.
+    /// Requests this client made.
     pub fn requests(&self) -> u64 {
-        self.used_today.load(Ordering::Relaxed)
+        self.made.load(Ordering::Relaxed)
+    }
+
+    /// Counts requests that earlier runs made today against the daily quota.
+    pub fn used_earlier(&self, n: u64) {
+        self.used_today.fetch_add(n, Ordering::Relaxed);
     }
 
     pub async fn get(&self, path: &str) -> Result<Answer, HttpError> {
@@ -364,12 +373,14 @@ impl Client {
         let used = self.used_today.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(quota) = self.settings.requests_per_day {
             if used > quota {
+                self.used_today.fetch_sub(1, Ordering::Relaxed);
                 return Attempt::Failed(HttpError::Quota {
                     platform: self.platform,
                     quota,
                 });
             }
         }
+        self.made.fetch_add(1, Ordering::Relaxed);
         let mut request = self.http.request(method.clone(), format!("{}{}", self.base, path));
         if let Ok(auth) = self.auth.lock() {
             if let Some((name, value)) = auth.as_ref().filter(|_| authorize) {

@@ -317,7 +317,7 @@ fn wrong_and_missing_keys() {
 }
 
 #[test]
-fn a_daily_quota_stops_the_fetch() {
+fn a_daily_quota_holds_within_and_across_runs() {
     let domain = Domain::new(9);
     let sim = start(&domain);
     let dir = tempfile::tempdir().unwrap();
@@ -334,6 +334,24 @@ fn a_daily_quota_stops_the_fetch() {
         "{}",
         out.stderr
     );
+    assert_eq!(sim.requests().len(), 3);
+    // A fetch takes 6 requests (one page of admins, five of users): a
+    // quota of 10 allows one a day, and the next run stops at its fifth.
+    std::fs::remove_file(dir.path().join("dormant-usage.json")).unwrap();
+    let quota = "requests_per_day = 10\n";
+    let out = dormant(dir.path(), &sim, quota, Some(KEY), &["fetch", "--connector", "portal"]);
+    assert_eq!(fetched(&out), names(9));
+    let out = dormant(dir.path(), &sim, quota, Some(KEY), &["fetch", "--connector", "portal"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("the daily quota of 10 requests is used up"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.requests().len(), 3 + 6 + 4);
+    let usage: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("dormant-usage.json")).unwrap()).unwrap();
+    assert_eq!(usage["portal"]["requests"], 10);
 }
 
 #[test]

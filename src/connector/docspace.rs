@@ -108,6 +108,10 @@ impl DocSpace {
         })
     }
 
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     pub async fn fetch(&self, progress: &Progress, now: Time) -> Result<Fetched, HttpError> {
         let people = self.people(progress).await?;
         let mut users = people

@@ -60,6 +60,10 @@ impl Huwise {
         })
     }
 
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Every user of the domain, each exactly once.
     pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
         let admins: HashSet<String> = self

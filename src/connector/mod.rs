@@ -9,6 +9,7 @@ pub mod file;
 pub mod huwise;
 pub mod record;
 pub mod snapshot;
+pub mod usage;
 
 use crate::config::{Connector, Kind};
 use crate::http::HttpError;
@@ -29,16 +30,12 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
     let users = match c.kind {
         Kind::Huwise => {
             let h = huwise::Huwise::connect(c)?;
-            crate::http::block_on(h.fetch(progress))?
-                .map_err(|e| e.to_string())?
-                .users
+            counted(c, h.client(), || crate::http::block_on(h.fetch(progress)))?
         }
         Kind::Docspace => {
             let d = docspace::DocSpace::connect(c)?;
             // The login history's reach is counted back from now.
-            crate::http::block_on(d.fetch(progress, chrono::Utc::now()))?
-                .map_err(|e| e.to_string())?
-                .users
+            counted(c, d.client(), || crate::http::block_on(d.fetch(progress, chrono::Utc::now())))?
         }
         Kind::File => {
             let path = c.path.as_deref().unwrap_or(std::path::Path::new(""));
@@ -50,10 +47,10 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
         other => {
             return Err(format!(
-            "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, file)",
-            c.name,
-            other.as_str()
-        ))
+                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, file)",
+                c.name,
+                other.as_str()
+            ))
         }
     };
     progress.finish();
@@ -72,6 +69,22 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
     }
     Ok(users)
+}
+
+/// Runs a fetch with the requests earlier runs made today counted against
+/// the daily quota, and counts this one's, whether it succeeded or not.
+fn counted(
+    c: &Connector,
+    client: &crate::http::Client,
+    run: impl FnOnce() -> Result<Result<Fetched, HttpError>, String>,
+) -> Result<Vec<User>, String> {
+    let today = chrono::Utc::now().date_naive().to_string();
+    if c.limits.requests_per_day.is_some() {
+        client.used_earlier(usage::earlier(&c.usage, &c.name, &today)?);
+    }
+    let result = run();
+    usage::add(&c.usage, &c.name, &today, client.requests())?;
+    Ok(result?.map_err(|e| e.to_string())?.users)
 }
 
 /// Refuses a list that holds a user twice: pages that shifted under the
