@@ -8,7 +8,6 @@ use crate::fields::Field;
 use crate::user::User;
 use serde::de::DeserializeSeed;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -165,8 +164,14 @@ fn read_with<R: Read>(
     let _ = std::io::copy(&mut input, &mut std::io::sink());
     out.flush();
     let Out {
-        mut problems, count, ..
+        mut problems,
+        count,
+        ids,
+        ..
     } = out;
+    for (line, message) in ids.repeats() {
+        problems.add(line, message);
+    }
     match input.into_inner().finish() {
         Some(sha256) if problems.list.is_empty() => return Ok(Finished { count, sha256 }),
         Some(_) => {}
@@ -274,9 +279,8 @@ struct Out<'s> {
     sink: &'s mut dyn FnMut(Vec<User>),
     batch: Vec<User>,
     count: usize,
-    /// A 128-bit hash of each id and the user it was first seen as: exact
-    /// in practice, and a fraction of the memory of the ids themselves.
-    ids: HashMap<u128, usize, IdHashed>,
+    /// Every id, to find repeats once the file is read.
+    ids: Ids,
     problems: Problems,
     keys: Keys,
 }
@@ -287,7 +291,7 @@ impl<'s> Out<'s> {
             sink,
             batch: Vec::with_capacity(BATCH),
             count: 0,
-            ids: HashMap::default(),
+            ids: Ids::default(),
             problems: Problems::default(),
             keys: Keys::default(),
         }
@@ -345,14 +349,7 @@ impl<'s> Out<'s> {
     fn accept(&mut self, line: Option<usize>) {
         self.count += 1;
         let Some(u) = self.batch.last() else { return };
-        // Two rows for one account would give it two decisions.
-        if let Some(first) = self.ids.insert(id_hash(&u.id), self.count) {
-            let message = format!(
-                "user {}: id `{}` appears again (first as user {first})",
-                self.count, u.id
-            );
-            self.problems.add(line, message);
-        }
+        self.ids.add(&u.id, self.count, line);
         if self.batch.len() >= BATCH {
             self.flush();
         }
@@ -365,49 +362,88 @@ impl<'s> Out<'s> {
     }
 }
 
-/// The map of id hashes hashes them no further: they are hashes already,
-/// and hashing a million of them again with SipHash costs more than the
-/// rest of the check.
-#[derive(Default, Clone, Copy)]
-struct IdHashed;
-
-impl std::hash::BuildHasher for IdHashed {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(0)
-    }
+/// The ids of a file, kept compactly: each one's hash, the user it is and
+/// where its text lies in one buffer. Repeats are found once the file is
+/// read, by sorting the hashes, which walks memory in order; a hash table
+/// of a million ids, probed at random as they come, costs far more.
+#[derive(Default)]
+struct Ids {
+    seen: Vec<Seen>,
+    text: String,
 }
 
-struct IdHasher(u64);
+struct Seen {
+    hash: u64,
+    user: u32,
+    line: u32,
+    start: u32,
+    len: u32,
+}
 
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl Ids {
+    fn add(&mut self, id: &str, user: usize, line: Option<usize>) {
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.seen.push(Seen {
+            hash: id_hash(id),
+            user: to_u32(user),
+            line: line.map_or(0, to_u32),
+            start: to_u32(self.text.len()),
+            len: to_u32(id.len()),
+        });
+        self.text.push_str(id);
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        // Not reached for `u128` keys; folds anything else all the same.
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    fn text(&self, s: &Seen) -> &str {
+        let start = s.start as usize;
+        self.text.get(start..start + s.len as usize).unwrap_or("")
+    }
+
+    /// Each id that appears again: where, which user, and the user it
+    /// first was. Two rows for one account would give it two decisions.
+    fn repeats(mut self) -> Vec<(Option<usize>, String)> {
+        self.seen.sort_unstable_by_key(|s| (s.hash, s.user));
+        let mut found = Vec::new();
+        let mut group = 0;
+        while group < self.seen.len() {
+            let end = self
+                .seen
+                .get(group..)
+                .and_then(|rest| {
+                    rest.iter()
+                        .position(|s| s.hash != self.seen.get(group).map_or(0, |g| g.hash))
+                })
+                .map_or(self.seen.len(), |n| group + n);
+            let members = self.seen.get(group..end).unwrap_or(&[]);
+            for (k, later) in members.iter().enumerate().skip(1) {
+                // Equal hashes, and (almost surely) equal text: the first
+                // earlier user with the same text.
+                let id = self.text(later);
+                if let Some(first) = members.get(..k).and_then(|m| m.iter().find(|e| self.text(e) == id)) {
+                    let line = (later.line > 0).then_some(later.line as usize);
+                    found.push((
+                        line,
+                        format!(
+                            "user {}: id `{id}` appears again (first as user {})",
+                            later.user, first.user
+                        ),
+                    ));
+                }
+            }
+            group = end;
         }
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.0 = (n as u64) ^ ((n >> 64) as u64);
+        // In the order of the file.
+        found.sort_by_key(|(line, _)| *line);
+        found
     }
 }
 
-/// Two independent 64-bit FNV-1a style hashes of an id, as one 128-bit
-/// value: a false repeat would need both to collide.
-fn id_hash(id: &str) -> u128 {
-    let (mut a, mut b) = (0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142u64);
+/// A 64-bit FNV-1a hash of an id.
+fn id_hash(id: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
     for &byte in id.as_bytes() {
-        a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        b = (b ^ u64::from(byte))
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .rotate_left(29);
+        h = (h ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    (u128::from(a) << 64) | u128::from(b)
+    h
 }
 
 #[derive(Default)]

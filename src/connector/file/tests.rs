@@ -167,3 +167,20 @@ fn reading_on_threads_hashes_the_whole_file_too() {
     assert_eq!(finished.sha256, sha256_hex(text.as_bytes()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn repeated_ids_are_found_in_file_order_whatever_their_number() {
+    let mut ids = Ids::default();
+    for (user, id) in ["a", "b", "a", "c", "a", "b"].iter().enumerate() {
+        ids.add(id, user + 1, Some(user + 2));
+    }
+    let found = ids.repeats();
+    assert_eq!(
+        found,
+        [
+            (Some(4), "user 3: id `a` appears again (first as user 1)".to_string()),
+            (Some(6), "user 5: id `a` appears again (first as user 1)".to_string()),
+            (Some(7), "user 6: id `b` appears again (first as user 2)".to_string()),
+        ]
+    );
+}
