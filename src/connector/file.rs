@@ -310,7 +310,10 @@ impl<'s> Out<'s> {
         };
         let rest_blank = |end: usize| text.get(end..).is_some_and(|t| t.iter().all(u8::is_ascii_whitespace));
         let start = text.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(0);
-        let fast = text.get(start..).and_then(|t| fast::object(t, user, &mut self.keys));
+        let fast = text
+            .get(start..)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(|t| fast::object(t, user, &mut self.keys));
         if fast.is_some_and(|end| rest_blank(start + end)) {
             return Ok(());
         }
@@ -335,7 +338,7 @@ impl<'s> Out<'s> {
     /// Reads the object at the start of `text` on the fast path into the next
     /// slot of the batch; its length, or `None` (and no slot) if it is not
     /// for the fast path.
-    fn parse_fast(&mut self, text: &[u8]) -> Option<usize> {
+    fn parse_fast(&mut self, text: &str) -> Option<usize> {
         self.batch.push(User::default());
         let user = self.batch.last_mut()?;
         let len = fast::object(text, user, &mut self.keys);

@@ -15,8 +15,12 @@ use crate::user::User;
 /// the caller can hand in the rest of a buffer. `None` means "not on the
 /// fast path" (or not complete here): `u` is then in an unknown state and
 /// the caller starts over.
-pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<usize> {
-    let mut r = Reader { b: text, i: 0 };
+pub(super) fn object(text: &str, u: &mut User, keys: &mut Keys) -> Option<usize> {
+    let mut r = Reader {
+        b: text.as_bytes(),
+        t: text,
+        i: 0,
+    };
     r.expect(b'{')?;
     r.ws();
     let mut has_id = false;
@@ -47,6 +51,8 @@ pub(super) fn object(text: &[u8], u: &mut User, keys: &mut Keys) -> Option<usize
 
 struct Reader<'a> {
     b: &'a [u8],
+    /// `b` as text: strings are sliced out of it, already known to be UTF-8.
+    t: &'a str,
     i: usize,
 }
 
@@ -79,7 +85,7 @@ impl<'a> Reader<'a> {
         let start = self.i;
         loop {
             match self.next()? {
-                b'"' => return std::str::from_utf8(self.b.get(start..self.i - 1)?).ok(),
+                b'"' => return self.t.get(start..self.i - 1),
                 b'\\' => return None,
                 c if c < 0x20 => return None,
                 _ => {}
@@ -125,11 +131,7 @@ impl<'a> Reader<'a> {
                 return None;
             }
         }
-        std::str::from_utf8(self.b.get(start..self.i)?)
-            .ok()?
-            .parse()
-            .ok()
-            .filter(|n: &f64| n.is_finite())
+        self.t.get(start..self.i)?.parse().ok().filter(|n: &f64| n.is_finite())
     }
 
     fn value(&mut self, u: &mut User, field: &Field) -> Option<()> {
@@ -178,7 +180,7 @@ mod tests {
 
     fn fast(text: &str) -> Option<User> {
         let mut u = User::default();
-        object(text.as_bytes(), &mut u, &mut Keys::default())
+        object(text, &mut u, &mut Keys::default())
             .filter(|end| *end == text.len())
             .map(|_| u)
     }

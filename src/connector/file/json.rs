@@ -45,7 +45,7 @@ pub(super) fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::R
                 let line = s.line;
                 // The fast path reads the object where it lies and finds its
                 // end; anything it leaves goes the long way below.
-                if let Some(len) = out.parse_fast(s.buf.get(s.pos..).unwrap_or(&[])) {
+                if let Some(len) = out.parse_fast(s.text.get(s.pos..).unwrap_or("")) {
                     s.advance_to(s.pos + len);
                     out.accept(Some(line));
                     expect_comma = true;
@@ -56,11 +56,11 @@ pub(super) fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::R
                         .add(Some(line), "the file ends inside a user object".into());
                     return Ok(());
                 };
-                let text = s.buf.get(s.pos..end).unwrap_or(&[]);
+                let text = s.bytes().get(s.pos..end).unwrap_or(&[]);
                 let parsed = out.parse_json(text, false);
                 // Where the object starts on its line, for columns on that line.
                 let indent = s
-                    .buf
+                    .bytes()
                     .get(..s.pos)
                     .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
                     .map(|nl| s.pos - nl - 1);
@@ -99,10 +99,14 @@ pub(super) fn json_array(input: &mut impl Read, out: &mut Out<'_>) -> std::io::R
 /// A growing window on the input, with the line number of `pos`.
 struct Scanner<'r, R> {
     input: &'r mut R,
-    buf: Vec<u8>,
-    /// Where reads land before joining `buf`; kept, so that no chunk is
+    /// The window, checked as UTF-8 once as it is read, so that the strings
+    /// in it are sliced out of it with no check of their own.
+    text: String,
+    /// Where reads land before joining `text`; kept, so that no chunk is
     /// zeroed twice.
     chunk: Vec<u8>,
+    /// The start of a character cut off at the end of the last read.
+    carry: Vec<u8>,
     pos: usize,
     line: usize,
     eof: bool,
@@ -112,39 +116,77 @@ impl<'r, R: Read> Scanner<'r, R> {
     fn new(input: &'r mut R) -> Self {
         Scanner {
             input,
-            buf: Vec::new(),
+            text: String::new(),
             // Small at first, so that a small file costs little; it grows
             // to `CHUNK` as the file goes on.
             chunk: vec![0; 1 << 16],
+            carry: Vec::new(),
             pos: 0,
             line: 1,
             eof: false,
         }
     }
 
-    /// Reads more input; false at the end of the file.
+    fn bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+
+    /// Reads more input; false at the end of the file. Text that is not
+    /// UTF-8 is an error that names its line.
     fn fill(&mut self) -> std::io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
-        if self.pos > 0 {
-            self.buf.drain(..self.pos);
+        // `pos` is always just after an ASCII character, or at the start.
+        if self.pos > 0 && self.text.is_char_boundary(self.pos) {
+            self.text.drain(..self.pos);
             self.pos = 0;
         }
         let n = read_full(self.input, &mut self.chunk)?;
+        let read = self.chunk.get(..n).unwrap_or(&[]);
+        let joined;
+        let bytes = if self.carry.is_empty() {
+            read
+        } else {
+            joined = [std::mem::take(&mut self.carry).as_slice(), read].concat();
+            joined.as_slice()
+        };
+        let valid = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                self.text.push_str(text);
+                bytes.len()
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                self.text
+                    .push_str(std::str::from_utf8(bytes.get(..valid).unwrap_or(&[])).unwrap_or(""));
+                if e.error_len().is_some() || n == 0 {
+                    let line = self.line
+                        + self
+                            .bytes()
+                            .get(self.pos..)
+                            .map_or(0, |t| t.iter().filter(|&&b| b == b'\n').count());
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("line {line}: the text is not UTF-8; users files are UTF-8"),
+                    ));
+                }
+                valid
+            }
+        };
+        self.carry = bytes.get(valid..).unwrap_or(&[]).to_vec();
         if n == self.chunk.len() && self.chunk.len() < CHUNK {
             self.chunk.resize(self.chunk.len() * 2, 0);
         }
-        self.buf.extend_from_slice(self.chunk.get(..n).unwrap_or(&[]));
         self.eof = n == 0;
         Ok(n > 0)
     }
 
     fn peek(&mut self) -> std::io::Result<Option<u8>> {
-        if self.pos >= self.buf.len() && !self.fill()? {
+        if self.pos >= self.text.len() && !self.fill()? {
             return Ok(None);
         }
-        Ok(self.buf.get(self.pos).copied())
+        Ok(self.bytes().get(self.pos).copied())
     }
 
     fn skip_ws(&mut self) -> std::io::Result<()> {
@@ -162,7 +204,7 @@ impl<'r, R: Read> Scanner<'r, R> {
     /// input as needed; `None` if the file ends first.
     fn object_end(&mut self) -> std::io::Result<Option<usize>> {
         loop {
-            if let Some(end) = object_end(self.buf.get(self.pos..).unwrap_or(&[])) {
+            if let Some(end) = object_end(self.bytes().get(self.pos..).unwrap_or(&[])) {
                 return Ok(Some(self.pos + end));
             }
             // Incomplete: read more and scan the object again from its start.
@@ -174,7 +216,7 @@ impl<'r, R: Read> Scanner<'r, R> {
 
     fn advance_to(&mut self, end: usize) {
         let newlines = self
-            .buf
+            .bytes()
             .get(self.pos..end)
             .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
         self.line += newlines;

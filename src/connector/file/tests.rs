@@ -184,3 +184,41 @@ fn repeated_ids_are_found_in_file_order_whatever_their_number() {
         ]
     );
 }
+
+/// Names of one to four bytes a character, so that some character is cut
+/// by every chunk boundary of a file this long.
+#[test]
+fn characters_cut_by_a_chunk_boundary_are_read_whole() {
+    let names = ["Ana", "Élodie", "Zoë", "李雷", "𝔄lex"];
+    let rows: Vec<String> = (0..20_000)
+        .map(|i| format!(r#"{{"id":"u{i}","name":"{} {i}"}}"#, names[i % names.len()]))
+        .collect();
+    // The first read is of 64 KiB: white space before the users moves a
+    // character across its end.
+    let text = (0..4000)
+        .map(|pad| format!("[{}\n{}\n]\n", " ".repeat(pad), rows.join(",\n")))
+        .find(|t| !t.is_char_boundary(1 << 16))
+        .unwrap();
+    let users = ok("u.json", &text);
+    assert_eq!(users.len(), 20_000);
+    for (i, u) in users.iter().enumerate() {
+        assert_eq!(
+            u.name.as_deref(),
+            Some(format!("{} {i}", names[i % names.len()]).as_str())
+        );
+    }
+}
+
+#[test]
+fn text_that_is_not_utf8_is_an_error_on_its_line() {
+    let mut bytes = b"[\n{\"id\":\"u1\"},\n{\"id\":\"u2\",\"name\":\"".to_vec();
+    bytes.extend_from_slice(&[0xC3, 0x28]);
+    bytes.extend_from_slice(b"\"}\n]\n");
+    let e = parse("u.json", bytes.as_slice()).unwrap_err().to_string();
+    assert!(e.contains("line 3: the text is not UTF-8"), "{e}");
+    // Cut off at the very end of the file.
+    let e = parse("u.json", &b"[{\"id\":\"u1\"}] \xE2\x82"[..])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not UTF-8"), "{e}");
+}
