@@ -84,6 +84,27 @@ pub enum Command {
         dormant fetch --connector portal --output users.json\n  \
         dormant plan policies/example.policy --users users.json   # plan the snapshot, offline")]
     Fetch(FetchArgs),
+
+    /// Check the journal: every line intact, in order, none removed, inserted or edited.
+    #[command(after_help = "Examples:\n  \
+        dormant journal verify                      # the journal named in dormant.toml\n  \
+        dormant journal verify audit/dormant-journal.jsonl")]
+    Journal(JournalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    pub command: JournalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Verify the hash chain and the head; exit 1 naming the first bad line.
+    Verify {
+        /// The journal (default: the one dormant.toml names).
+        journal: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

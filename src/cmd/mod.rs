@@ -19,6 +19,7 @@ mod check;
 mod diff;
 mod fetch;
 mod fmt;
+mod journal;
 mod plan;
 mod test;
 
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Diff(args) => diff::diff(&args, &out),
         Command::Forecast(args) => diff::forecast(&args, &out),
         Command::Fetch(args) => fetch::run(&args, &out),
+        Command::Journal(args) => journal::run(&args, &out),
     };
     result.unwrap_or_else(|exit| exit)
 }
