@@ -90,6 +90,27 @@ pub enum Command {
         dormant journal verify                      # the journal named in dormant.toml\n  \
         dormant journal verify audit/dormant-journal.jsonl")]
     Journal(JournalArgs),
+
+    /// Carry out a reviewed plan through the connector it was made from, journaling every request.
+    #[command(after_help = "Examples:\n  \
+        dormant plan policies/portal.policy --connector portal --format json --output plan.json\n  \
+        dormant apply plan.json --canary 1        # one user first\n  \
+        dormant apply plan.json --yes             # the rest, without a prompt (cron, CI)\n  \
+        dormant journal verify")]
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan (`dormant plan --format json --output PLAN.json`).
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Act without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Act on the first N users of the plan only.
+    #[arg(long, value_name = "N")]
+    pub canary: Option<usize>,
 }
 
 #[derive(Debug, Args)]

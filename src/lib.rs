@@ -3,6 +3,7 @@
 //! The pipeline, one module per stage: `parse` → `check` → (`eval` → `plan`).
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod ast;
 pub mod check;
 pub mod cli;

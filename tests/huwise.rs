@@ -7,6 +7,7 @@ mod common;
 
 use common::sim::{Fault, Faults, Reply, Request, Sim};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +23,8 @@ struct Domain {
     faults: Faults,
     /// Add a user after this many list requests (the list changes mid-read).
     grow_after: Mutex<Option<usize>>,
+    /// Answer each DELETE this late.
+    slow_deletes: Mutex<Option<Duration>>,
 }
 
 fn user(i: usize) -> Value {
@@ -54,11 +57,16 @@ impl Domain {
             users: Mutex::new((0..n).map(user).collect()),
             faults: Faults::default(),
             grow_after: Mutex::new(None),
+            slow_deletes: Mutex::new(None),
         })
     }
 
     fn answer(&self, r: &Request, port: u16) -> Reply {
-        self.faults.apply(self.serve(r, port))
+        let reply = self.faults.apply(self.serve(r, port));
+        match *self.slow_deletes.lock().unwrap() {
+            Some(wait) if r.method == "DELETE" => Reply::Slow(wait, Box::new(reply)),
+            _ => reply,
+        }
     }
 
     fn serve(&self, r: &Request, port: u16) -> Reply {
@@ -525,4 +533,211 @@ fn deactivates_through_expiry_only_on_opt_in() {
         ("PUT", r#"{"expires_at":"2026-11-22T00:00:00Z"}"#)
     );
     assert_eq!(domain.users.lock().unwrap()[2]["is_active"], false);
+}
+
+// ---- apply -------------------------------------------------------------
+
+const POLICY: &str = "admins: is_admin -> keep\nnever: never_logged_in and joined > 90d -> delete\n";
+
+/// A plan of the simulator's users, made in `dir`.
+fn planned(dir: &Path, sim: &Sim, policy: &str) {
+    std::fs::write(dir.join("p.policy"), policy).unwrap();
+    let out = dormant(
+        dir,
+        sim,
+        "",
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    // 3: written, and over a limit.
+    assert!(matches!(out.code, 0 | 3), "{}", out.stderr);
+}
+
+/// DELETE requests per username, from the simulator's own log.
+fn deletes(sim: &Sim) -> HashMap<String, usize> {
+    let mut n = HashMap::new();
+    for r in sim.requests().iter().filter(|r| r.method == "DELETE") {
+        let name = r
+            .path()
+            .trim_start_matches(BASE)
+            .trim_start_matches("/users/")
+            .trim_end_matches('/')
+            .to_string();
+        *n.entry(name).or_insert(0) += 1;
+    }
+    n
+}
+
+fn apply(dir: &Path, sim: &Sim, args: &[&str]) -> Out {
+    let mut all = vec!["apply", "plan.json"];
+    all.extend_from_slice(args);
+    dormant(dir, sim, "", Some(KEY), &all)
+}
+
+#[test]
+fn apply_acts_once_journals_and_verifies() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    let expected: HashMap<String, usize> = ["user004", "user008", "user012"]
+        .iter()
+        .map(|u| (u.to_string(), 1))
+        .collect();
+    assert_eq!(deletes(&sim), expected, "user000 never logged in but is an admin: kept");
+    // Again: nothing is repeated.
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("0 done, 3 skipped"), "{}", out.stdout);
+    assert_eq!(deletes(&sim), expected);
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["journal", "verify"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("6 lines"), "{}", out.stdout);
+    // Without --yes and without a terminal, apply asks for --yes and does nothing.
+    let out = apply(dir.path(), &sim, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("add --yes"), "{}", out.stderr);
+}
+
+#[test]
+fn a_canary_acts_on_exactly_one_user() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    let out = apply(dir.path(), &sim, &["--yes", "--canary", "1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        deletes(&sim).into_iter().collect::<Vec<_>>(),
+        [("user004".to_string(), 1)]
+    );
+}
+
+#[test]
+fn stale_over_limit_and_file_plans_are_refused() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    std::fs::write(dir.path().join("p.policy"), format!("{POLICY}# edited\n")).unwrap();
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("`p.policy` changed since the plan was made"),
+        "{}",
+        out.stderr
+    );
+    planned(dir.path(), &sim, &format!("{POLICY}limit delete 2\n"));
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("over its limits: delete (3 planned, limit 2)"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "id,last_login,joined,is_admin\nu1,,2020-01-01,false\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--users",
+            "users.csv",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("plan again with --connector NAME"),
+        "{}",
+        out.stderr
+    );
+    assert!(deletes(&sim).is_empty(), "nothing was deleted");
+}
+
+#[test]
+fn a_user_who_logged_in_since_the_plan_is_skipped() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    domain.users.lock().unwrap()[8]["last_login_at"] = json!("2026-11-22T10:00:00Z");
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("skipped delete user008 (user008@example.org): decided again on fresh data: keep (no rule), not delete as planned"),
+        "{}",
+        out.stdout
+    );
+    assert!(!deletes(&sim).contains_key("user008"));
+}
+
+#[test]
+fn killed_in_the_middle_then_run_again_acts_on_everyone_exactly_once() {
+    let domain = Domain::new(25);
+    *domain.slow_deletes.lock().unwrap() = Some(Duration::from_millis(300));
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dormant"))
+        .args(["apply", "plan.json", "--yes"])
+        .current_dir(dir.path())
+        .env("HUWISE_API_KEY", KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while its third DELETE is in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while deletes(&sim).values().sum::<usize>() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = deletes(&sim);
+    assert_eq!(before.values().sum::<usize>(), 3, "{before:?}");
+    *domain.slow_deletes.lock().unwrap() = None;
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let expected: HashMap<String, usize> = ["user004", "user008", "user012", "user016", "user020", "user024"]
+        .iter()
+        .map(|u| (u.to_string(), 1))
+        .collect();
+    assert_eq!(deletes(&sim), expected);
+    // No mutating request ever named the admin.
+    assert!(sim
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .all(|r| !r.target.contains("user000")));
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["journal", "verify"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }

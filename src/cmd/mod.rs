@@ -15,6 +15,7 @@ use crate::Exit;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+mod apply;
 mod check;
 mod diff;
 mod fetch;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Forecast(args) => diff::forecast(&args, &out),
         Command::Fetch(args) => fetch::run(&args, &out),
         Command::Journal(args) => journal::run(&args, &out),
+        Command::Apply(args) => apply::run(&args, &out),
     };
     result.unwrap_or_else(|exit| exit)
 }

@@ -54,7 +54,11 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
     };
     progress.finish();
-    let mut users = users;
+    finish(c, users)
+}
+
+/// Checks a fetched list and fills it in from the connector's enrich files.
+fn finish(c: &Connector, mut users: Vec<User>) -> Result<Vec<User>, String> {
     once_each(&c.name, &users)?;
     for path in &c.enrich {
         let e = enrich::apply(path, &mut users).map_err(|m| format!("connector `{}`: {m}", c.name))?;
@@ -69,6 +73,137 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
     }
     Ok(users)
+}
+
+/// A platform connection that acts: what `apply` uses. It keeps one
+/// runtime for all its requests, and counts them against the daily quota.
+pub struct Live {
+    rt: tokio::runtime::Runtime,
+    platform: Platform,
+    connector: Connector,
+    today: String,
+}
+
+enum Platform {
+    Huwise(huwise::Huwise),
+    Docspace(docspace::DocSpace),
+}
+
+/// What one action did to one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acted {
+    Done,
+    /// Left out, and why (a protected account).
+    Skipped(String),
+    Failed(String),
+}
+
+impl Live {
+    pub fn connect(c: &Connector) -> Result<Live, String> {
+        let platform = match c.kind {
+            Kind::Huwise => Platform::Huwise(huwise::Huwise::connect(c)?),
+            Kind::Docspace => Platform::Docspace(docspace::DocSpace::connect(c)?),
+            other => {
+                return Err(format!(
+                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise and docspace)",
+                    c.name,
+                    other.as_str()
+                ))
+            }
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+        let today = chrono::Utc::now().date_naive().to_string();
+        let live = Live {
+            rt,
+            platform,
+            connector: c.clone(),
+            today,
+        };
+        if c.limits.requests_per_day.is_some() {
+            live.client()
+                .used_earlier(usage::earlier(&c.usage, &c.name, &live.today)?);
+        }
+        Ok(live)
+    }
+
+    fn client(&self) -> &crate::http::Client {
+        match &self.platform {
+            Platform::Huwise(h) => h.client(),
+            Platform::Docspace(d) => d.client(),
+        }
+    }
+
+    /// Users acted on in one request.
+    pub fn batch(&self) -> usize {
+        match &self.platform {
+            Platform::Huwise(_) => 1,
+            Platform::Docspace(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(100))
+                .unwrap_or(100)
+                .max(1),
+        }
+    }
+
+    /// Every user, fresh.
+    pub fn fetch(&self, progress: &Progress) -> Result<Vec<User>, String> {
+        let fetched = match &self.platform {
+            Platform::Huwise(h) => self.rt.block_on(h.fetch(progress)),
+            Platform::Docspace(d) => self.rt.block_on(d.fetch(progress, chrono::Utc::now())),
+        }
+        .map_err(|e| e.to_string())?;
+        progress.finish();
+        finish(&self.connector, fetched.users)
+    }
+
+    /// Deactivates or deletes a batch of users: what happened to each.
+    pub fn act(&self, action: crate::eval::PlanAction, users: &[User]) -> Vec<Acted> {
+        use crate::eval::PlanAction as A;
+        let failed = |e: String| users.iter().map(|_| Acted::Failed(e.clone())).collect::<Vec<_>>();
+        match &self.platform {
+            Platform::Huwise(h) => users
+                .iter()
+                .map(|u| {
+                    let done = match action {
+                        A::Delete => self.rt.block_on(h.delete(&u.id)),
+                        A::Deactivate => self.rt.block_on(h.deactivate(&u.id, chrono::Utc::now())),
+                        other => return Acted::Failed(format!("Huwise cannot {}", other.as_str())),
+                    };
+                    done.map_or_else(|e| Acted::Failed(e.to_string()), |()| Acted::Done)
+                })
+                .collect(),
+            Platform::Docspace(d) => {
+                let result = match action {
+                    A::Delete => self.rt.block_on(d.delete(users)),
+                    A::Deactivate => self.rt.block_on(d.deactivate(users)),
+                    other => return failed(format!("DocSpace cannot {}", other.as_str())),
+                };
+                match result {
+                    Ok(skipped) => users
+                        .iter()
+                        .map(|u| match skipped.iter().find(|(id, _)| id == u.id.as_str()) {
+                            Some((_, why)) => Acted::Skipped(format!("kept out of the batch: {why}")),
+                            None => Acted::Done,
+                        })
+                        .collect(),
+                    Err(e) => failed(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        // Counted even when the run failed: the requests were made.
+        let _ = usage::add(
+            &self.connector.usage,
+            &self.connector.name,
+            &self.today,
+            self.client().requests(),
+        );
+    }
 }
 
 /// Runs a fetch with the requests earlier runs made today counted against

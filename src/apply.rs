@@ -1,0 +1,301 @@
+//! Stage 5: carry out a reviewed plan (SPEC section 6). The plan is checked
+//! (same policy, within its limits, made from a connector), each user is
+//! decided again on fresh data, and every request is journaled: an intent
+//! flushed to disk before it goes out, an outcome after. Run again on the
+//! same plan, apply skips what has an outcome and settles intents left
+//! without one by the user's current state on the platform.
+
+use crate::eval::{decide, PlanAction};
+use crate::journal::{Journal, Notices};
+use crate::plan::{rule_label, Tally};
+use crate::program::Program;
+use crate::user::{Status, User};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+
+/// The parts of a plan that apply reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlanFile {
+    pub as_of: String,
+    pub policy: PolicyRef,
+    pub users: UsersRef,
+    pub decisions: Vec<PlannedDecision>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PolicyRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UsersRef {
+    pub source: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlannedDecision {
+    pub user: PlannedUser,
+    pub action: PlanAction,
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlannedUser {
+    pub id: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
+impl PlanFile {
+    /// The connector the plan's users came from, or why it cannot be applied.
+    pub fn connector(&self) -> Result<&str, String> {
+        self.users.source.strip_prefix("connector:").ok_or_else(|| {
+            format!(
+                "this plan was made from `{}`, not from a connector, so there is nothing to act through: plan again with --connector NAME",
+                self.users.source
+            )
+        })
+    }
+
+    /// The decisions apply acts on, in plan order.
+    pub fn targets(&self) -> Vec<&PlannedDecision> {
+        self.decisions
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.action,
+                    PlanAction::Notify | PlanAction::Deactivate | PlanAction::Delete
+                )
+            })
+            .collect()
+    }
+
+    /// The actions over a limit of the policy, counted as the plan has them.
+    pub fn over_limits(&self, program: &Program) -> Vec<String> {
+        let mut tally = Tally::default();
+        for d in &self.decisions {
+            tally.add(d.rule.as_deref(), d.action);
+        }
+        // Users the plan kept are in `count` even when a plan lists fewer.
+        tally.count = tally.count.max(self.users.count);
+        tally
+            .limits(program)
+            .into_iter()
+            .filter(|l| l.exceeded)
+            .map(|l| format!("{} ({} planned, limit {})", l.action.as_str(), l.count, l.limit))
+            .collect()
+    }
+}
+
+/// What happened to one planned user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Not acted on, and why (decision changed, protected, already done).
+    Skipped(String),
+    Failed(String),
+}
+
+/// How the platform stands with a user whose request was sent but whose
+/// outcome was never journaled.
+fn settled(action: PlanAction, fresh: Option<&User>) -> Option<&'static str> {
+    match (action, fresh) {
+        (PlanAction::Delete, None) => Some("settled: the user is gone from the platform"),
+        (PlanAction::Deactivate, Some(u)) if u.status == Some(Status::Disabled) => {
+            Some("settled: the user is deactivated on the platform")
+        }
+        (PlanAction::Deactivate, None) => Some("settled: the user is gone from the platform"),
+        _ => None,
+    }
+}
+
+/// The journal's state for one plan: what has an outcome, and intents
+/// without one.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub finished: HashSet<(String, String)>,
+    pub in_doubt: HashSet<(String, String)>,
+}
+
+pub fn progress(records: &[Value], plan: &str) -> Progress {
+    let mut p = Progress::default();
+    for r in records.iter().filter(|r| r["plan"] == plan) {
+        let key = (
+            r["user"].as_str().unwrap_or_default().to_string(),
+            r["action"].as_str().unwrap_or_default().to_string(),
+        );
+        match r["event"].as_str() {
+            Some("intent") => {
+                p.in_doubt.insert(key);
+            }
+            Some("outcome") => {
+                p.in_doubt.remove(&key);
+                if matches!(r["status"].as_str(), Some("done" | "skipped" | "settled")) {
+                    p.finished.insert(key);
+                }
+            }
+            _ => {}
+        }
+    }
+    p
+}
+
+/// One planned user, ready to act on: the plan's decision and the fresh record.
+pub struct Work<'p> {
+    pub planned: &'p PlannedDecision,
+    pub fresh: Option<User>,
+}
+
+/// Decides again on fresh data: the users to act on, and those skipped with why.
+pub fn recheck<'p>(
+    targets: &[&'p PlannedDecision],
+    fresh: &[User],
+    program: &Program,
+    notices: &Notices,
+    done: &Progress,
+) -> (Vec<Work<'p>>, Vec<(&'p PlannedDecision, Outcome)>) {
+    let by_id: HashMap<&str, &User> = fresh.iter().map(|u| (u.id.as_str(), u)).collect();
+    let mut work = Vec::new();
+    let mut skipped = Vec::new();
+    for &d in targets {
+        let key = (d.user.id.clone(), d.action.as_str().to_string());
+        let user = by_id.get(d.user.id.as_str()).copied();
+        if done.finished.contains(&key) {
+            skipped.push((
+                d,
+                Outcome::Skipped("already done by an earlier run of this plan".into()),
+            ));
+            continue;
+        }
+        if done.in_doubt.contains(&key) {
+            if let Some(why) = settled(d.action, user) {
+                skipped.push((d, Outcome::Skipped(why.into())));
+                continue;
+            }
+        }
+        let Some(u) = user else {
+            skipped.push((d, Outcome::Skipped("no longer on the platform".into())));
+            continue;
+        };
+        let now = decide(program, u, notices);
+        let rule = rule_label(program, &now);
+        if now.action != d.action || rule != d.rule.as_deref() {
+            skipped.push((
+                d,
+                Outcome::Skipped(format!(
+                    "decided again on fresh data: {} ({}), not {} as planned",
+                    now.action.as_str(),
+                    rule.unwrap_or("no rule"),
+                    d.action.as_str()
+                )),
+            ));
+            continue;
+        }
+        work.push(Work {
+            planned: d,
+            fresh: Some(u.clone()),
+        });
+    }
+    (work, skipped)
+}
+
+/// A journal record for one user of a plan.
+pub fn record(
+    event: &str,
+    plan: &str,
+    connector: &str,
+    d: &PlannedDecision,
+    at: crate::time::Time,
+    status: Option<(&str, &str)>,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "at".into(),
+        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    m.insert("event".into(), Value::from(event));
+    m.insert("plan".into(), Value::from(plan));
+    m.insert("connector".into(), Value::from(connector));
+    m.insert("user".into(), Value::from(d.user.id.as_str()));
+    if let Some(u) = &d.user.username {
+        m.insert("username".into(), Value::from(u.as_str()));
+    }
+    m.insert("action".into(), Value::from(d.action.as_str()));
+    m.insert("rule".into(), d.rule.as_deref().map_or(Value::Null, Value::from));
+    if let Some((status, detail)) = status {
+        m.insert("status".into(), Value::from(status));
+        if !detail.is_empty() {
+            m.insert("detail".into(), Value::from(detail));
+        }
+    }
+    m
+}
+
+/// Journals an outcome for a user whose request was in doubt and is now settled.
+pub fn journal_outcome(
+    journal: &mut Journal,
+    plan: &str,
+    connector: &str,
+    d: &PlannedDecision,
+    status: &Outcome,
+) -> Result<(), String> {
+    let (s, detail) = match status {
+        Outcome::Done => ("done", String::new()),
+        Outcome::Skipped(why) if why.starts_with("settled") => ("settled", why.clone()),
+        Outcome::Skipped(why) => ("skipped", why.clone()),
+        Outcome::Failed(why) => ("failed", why.clone()),
+    };
+    journal.append(record(
+        "outcome",
+        plan,
+        connector,
+        d,
+        chrono::Utc::now(),
+        Some((s, &detail)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_progress_of_one_plan() {
+        let r = |event: &str, user: &str, status: Option<&str>, plan: &str| serde_json::json!({"event": event, "user": user, "action": "delete", "status": status, "plan": plan});
+        let records = vec![
+            r("intent", "a", None, "p"),
+            r("outcome", "a", Some("done"), "p"),
+            r("intent", "b", None, "p"),
+            r("intent", "c", None, "p"),
+            r("outcome", "c", Some("failed"), "p"),
+            r("intent", "d", None, "other"),
+        ];
+        let p = progress(&records, "p");
+        assert!(p.finished.contains(&("a".into(), "delete".into())));
+        assert!(p.in_doubt.contains(&("b".into(), "delete".into())));
+        assert!(
+            !p.finished.contains(&("c".into(), "delete".into()))
+                && !p.in_doubt.contains(&("c".into(), "delete".into()))
+        );
+        assert!(!p.in_doubt.contains(&("d".into(), "delete".into())));
+    }
+
+    #[test]
+    fn doubt_is_settled_by_the_platform() {
+        assert!(settled(PlanAction::Delete, None).is_some());
+        let u = User {
+            status: Some(Status::Disabled),
+            ..User::default()
+        };
+        assert!(settled(PlanAction::Deactivate, Some(&u)).is_some());
+        let active = User {
+            status: Some(Status::Active),
+            ..User::default()
+        };
+        assert_eq!(settled(PlanAction::Deactivate, Some(&active)), None);
+        assert_eq!(settled(PlanAction::Delete, Some(&active)), None);
+    }
+}

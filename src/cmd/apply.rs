@@ -1,0 +1,206 @@
+//! `dormant apply PLAN.json [--yes] [--canary N]`.
+
+use super::{compile, load_config, load_notices, load_policy, read_text, Output};
+use crate::apply::{self, Outcome, PlanFile, PlannedDecision};
+use crate::cli::ApplyArgs;
+use crate::connector::{Acted, Live};
+use crate::eval::PlanAction;
+use crate::journal::Journal;
+use crate::Exit;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
+    let fail = |m: String| {
+        out.error(&m);
+        Exit::Errors
+    };
+    let text = read_text(&args.plan).map_err(fail)?;
+    let plan_sha = crate::connector::file::sha256_hex(text.as_bytes());
+    let plan: PlanFile = serde_json::from_str(&text)
+        .map_err(|e| fail(format!("`{}` is not a dormant plan: {e}", args.plan.display())))?;
+    drop(text);
+    let name = plan.connector().map_err(|m| fail(m.to_string()))?.to_string();
+
+    // The policy must be the one that was reviewed.
+    let policy_path = Path::new(&plan.policy.path);
+    let policy_text = read_text(policy_path).map_err(fail)?;
+    let sha = crate::connector::file::sha256_hex(policy_text.as_bytes());
+    if sha != plan.policy.sha256 {
+        return Err(fail(format!(
+            "`{}` changed since the plan was made (sha256 {} then, {} now): plan again and review the new plan",
+            plan.policy.path,
+            short(&plan.policy.sha256),
+            short(&sha)
+        )));
+    }
+    let now = super::as_of(&crate::cli::AsOfArg { as_of: None });
+    let (source, policy) = load_policy(policy_path, out, now)?;
+    let program = compile(&source, &policy, now, out)?;
+    let over = plan.over_limits(&program);
+    if !over.is_empty() {
+        out.error(&format!(
+            "the plan is over its limits: {}; nothing was done (raise the limit in the policy, or narrow the rules, and plan again)",
+            over.join(", ")
+        ));
+        return Err(Exit::OverLimit);
+    }
+
+    let config = load_config(out)?.ok_or_else(|| {
+        fail(format!(
+            "apply needs `{}`: the connector and the journal",
+            crate::config::DEFAULT
+        ))
+    })?;
+    let connector = config.connector(&name).map_err(fail)?.clone();
+    let mut targets = plan.targets();
+    if let Some(n) = args.canary {
+        targets.truncate(n);
+    }
+    if targets.is_empty() {
+        println!("nothing to do: the plan has no notify, deactivate or delete decisions");
+        return Ok(Exit::Ok);
+    }
+    if !args.yes && !confirm(&targets, &name, args.canary.is_some()).map_err(fail)? {
+        println!("nothing was done");
+        return Ok(Exit::Ok);
+    }
+
+    let mut journal = Journal::open(&config.journal).map_err(fail)?;
+    let records = Journal::records(&config.journal).map_err(fail)?;
+    let progress = apply::progress(&records, &plan_sha);
+    let notices = load_notices(out)?;
+    let live = Live::connect(&connector).map_err(fail)?;
+    let fresh = live
+        .fetch(&crate::progress::Progress::new("users fetched again"))
+        .map_err(|m| fail(format!("{m}\nnothing was done")))?;
+    let (work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress);
+
+    let mut results: Vec<(&PlannedDecision, Outcome)> = Vec::new();
+    for (d, outcome) in skipped {
+        // What an earlier run finished has its outcome in the journal already.
+        if !progress
+            .finished
+            .contains(&(d.user.id.clone(), d.action.as_str().to_string()))
+        {
+            apply::journal_outcome(&mut journal, &plan_sha, &name, d, &outcome).map_err(fail)?;
+        }
+        results.push((d, outcome));
+    }
+    let bar = crate::progress::Progress::new("users acted on");
+    bar.set_total(work.len() as u64);
+    for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
+        let these: Vec<&apply::Work> = work.iter().filter(|w| w.planned.action == action).collect();
+        for batch in these.chunks(live.batch()) {
+            for w in batch {
+                journal
+                    .append(apply::record(
+                        "intent",
+                        &plan_sha,
+                        &name,
+                        w.planned,
+                        chrono::Utc::now(),
+                        None,
+                    ))
+                    .map_err(fail)?;
+            }
+            let users: Vec<crate::user::User> = batch.iter().filter_map(|w| w.fresh.clone()).collect();
+            let acted = match action {
+                PlanAction::Notify => users
+                    .iter()
+                    .map(|_| Acted::Failed("not sent: this version of dormant does not send notices yet".into()))
+                    .collect(),
+                _ => live.act(action, &users),
+            };
+            for (w, a) in batch.iter().zip(acted) {
+                let outcome = match a {
+                    Acted::Done => Outcome::Done,
+                    Acted::Skipped(why) => Outcome::Skipped(why),
+                    Acted::Failed(why) => Outcome::Failed(why),
+                };
+                apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
+                results.push((w.planned, outcome));
+            }
+            bar.inc(batch.len() as u64);
+        }
+    }
+    bar.finish();
+    Ok(summary(&results))
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// Shows what will be done and asks; only on a terminal.
+fn confirm(targets: &[&PlannedDecision], connector: &str, canary: bool) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            "apply asks before acting, and there is no terminal to ask on: add --yes to act without asking".into(),
+        );
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "{}{} users through connector `{connector}`:",
+        if canary { "canary: " } else { "" },
+        targets.len()
+    );
+    for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
+        let these: Vec<&&PlannedDecision> = targets.iter().filter(|d| d.action == action).collect();
+        if these.is_empty() {
+            continue;
+        }
+        let first: Vec<String> = these.iter().take(5).map(|d| who(d)).collect();
+        let more = these.len().saturating_sub(first.len());
+        let _ = writeln!(
+            err,
+            "  {:<10} {:>6}  {}{}",
+            action.as_str(),
+            these.len(),
+            first.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = write!(err, "Apply? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| e.to_string())?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+fn who(d: &PlannedDecision) -> String {
+    match (&d.user.username, &d.user.email) {
+        (Some(u), _) if u != &d.user.id => format!("{} ({u})", d.user.id),
+        (_, Some(e)) => format!("{} ({e})", d.user.id),
+        _ => d.user.id.clone(),
+    }
+}
+
+/// Prints what happened; exit 1 if anything failed.
+fn summary(results: &[(&PlannedDecision, Outcome)]) -> Exit {
+    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|(_, o)| f(o)).count();
+    let done = count(|o| matches!(o, Outcome::Done));
+    let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    for (d, o) in results {
+        match o {
+            Outcome::Done => {}
+            Outcome::Skipped(why) => println!("skipped {} {}: {why}", d.action.as_str(), who(d)),
+            Outcome::Failed(why) => println!("FAILED  {} {}: {why}", d.action.as_str(), who(d)),
+        }
+    }
+    println!("{done} done, {skipped} skipped, {failed} failed");
+    if failed > 0 {
+        Exit::Errors
+    } else {
+        Exit::Ok
+    }
+}
