@@ -40,6 +40,9 @@ pub struct PlannedDecision {
     pub user: PlannedUser,
     pub action: PlanAction,
     pub rule: Option<String>,
+    /// `notify` under `after notice`: when the rule's action becomes due.
+    #[serde(default)]
+    pub due: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

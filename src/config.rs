@@ -19,9 +19,38 @@ struct File {
     journal: Option<String>,
     #[serde(default)]
     connector: BTreeMap<String, Spanned<RawConnector>>,
-    /// Notification channels; read by `apply`.
-    #[allow(dead_code, reason = "validated by the notifiers that read it")]
-    notify: Option<toml::Table>,
+    notify: Option<Spanned<NotifyConf>>,
+}
+
+/// `[notify]`: how `apply` sends notices, and what they say.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConf {
+    /// The subject line; placeholders as in the template.
+    pub subject: Option<String>,
+    /// A file holding the message, relative to the config file's folder.
+    pub template: Option<String>,
+    pub smtp: Option<SmtpConf>,
+    pub webhook: Option<WebhookConf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConf {
+    pub host: String,
+    pub port: Option<u16>,
+    pub from: String,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    /// `starttls` (default), `tls`, or `none` (only on this machine).
+    pub tls: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConf {
+    pub url: String,
+    pub token_env: Option<String>,
 }
 
 /// A `[connector.NAME]` table as written: every key any kind takes, checked
@@ -158,6 +187,10 @@ pub struct Config {
     /// The journal file (it may not exist yet).
     pub journal: PathBuf,
     pub connectors: Vec<Connector>,
+    /// How notices are sent, if they are; `notify_dir` is where relative
+    /// paths in it start.
+    pub notify: Option<NotifyConf>,
+    pub notify_dir: PathBuf,
     /// The config file, for messages.
     pub source: Source,
 }
@@ -212,9 +245,33 @@ impl Config {
                     .map_err(invalid)
             })
             .collect::<Result<_, _>>()?;
+        let notify = match file.notify {
+            None => None,
+            Some(n) => {
+                let at = span(&n);
+                let n = n.into_inner();
+                let problem = match (&n.smtp, &n.webhook) {
+                    (None, None) => Some("`[notify]` needs a channel: `[notify.smtp]` or `[notify.webhook]`"),
+                    (Some(_), Some(_)) => {
+                        Some("`[notify]` takes one channel: `[notify.smtp]` or `[notify.webhook]`, not both")
+                    }
+                    _ => None,
+                };
+                if let Some(message) = problem {
+                    return Err(invalid(
+                        Diag::error(Code::Config, at, message)
+                            .label("here")
+                            .help("see the README's \"Notices\" section"),
+                    ));
+                }
+                Some(n)
+            }
+        };
         Ok(Config {
             journal,
             connectors,
+            notify,
+            notify_dir: dir.to_path_buf(),
             source,
         })
     }

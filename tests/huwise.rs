@@ -741,3 +741,244 @@ fn killed_in_the_middle_then_run_again_acts_on_everyone_exactly_once() {
     let out = dormant(dir.path(), &sim, "", Some(KEY), &["journal", "verify"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+// ---- notices -----------------------------------------------------------
+
+/// A real SMTP server (Python's aiosmtpd) on loopback, delivering to a Maildir.
+struct Smtp {
+    child: std::process::Child,
+    port: u16,
+    mbox: std::path::PathBuf,
+}
+
+impl Smtp {
+    fn start(dir: &Path) -> Smtp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mbox = dir.join("maildir");
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&mbox)
+            .spawn()
+            .expect("python3 with aiosmtpd (.ci/run installs it)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Smtp { child, port, mbox }
+    }
+
+    /// Every message delivered, one after the other.
+    fn mail(&self) -> String {
+        let Ok(entries) = std::fs::read_dir(self.mbox.join("new")) else {
+            return String::new();
+        };
+        entries
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn days_from_now(days: i64) -> String {
+    (chrono::Utc::now() + chrono::TimeDelta::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn summary_of(dir: &Path, sim: &Sim, extra: &str, as_of: &str) -> Value {
+    let out = dormant(
+        dir,
+        sim,
+        extra,
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan: Value = serde_json::from_str(&out.stdout).unwrap();
+    plan
+}
+
+fn action_of<'a>(plan: &'a Value, id: &str) -> &'a str {
+    plan["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["user"]["id"] == id)
+        .unwrap()["action"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn notices_by_smtp_then_the_grace_period_then_a_login_resets_it() {
+    let domain = Domain::new(5);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(dir.path());
+    let extra = format!(
+        "\n[notify]\nsubject = \"{{platform}}: {{action}} on {{date}}\"\n[notify.smtp]\nhost = \"127.0.0.1\"\nport = {}\nfrom = \"it@example.org\"\ntls = \"none\"\n",
+        smtp.port
+    );
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nleavers: email matches \"*@example.org\" -> delete after notice 30d\n",
+    )
+    .unwrap();
+    let now = days_from_now(0);
+    let out = dormant(
+        dir.path(),
+        &sim,
+        &extra,
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            &now,
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = dormant(dir.path(), &sim, &extra, Some(KEY), &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done"), "{}", out.stdout);
+    let mail = smtp.mail();
+    for u in ["user002", "user003", "user004"] {
+        assert!(mail.contains(&format!("To: {u}@example.org")), "{mail}");
+    }
+    assert!(
+        !mail.contains("To: user000") && !mail.contains("To: user001"),
+        "admins get no notice"
+    );
+    let due = days_from_now(30);
+    assert!(mail.contains(&format!("portal: delete on {}", &due[..10])), "{mail}");
+    assert!(mail.contains("it will be deleted."), "{mail}");
+    assert!(!mail.contains(KEY));
+    // Ten days on, the notice runs; a month on, it has run out.
+    assert_eq!(
+        action_of(&summary_of(dir.path(), &sim, &extra, &days_from_now(10)), "user003"),
+        "wait"
+    );
+    assert_eq!(
+        action_of(&summary_of(dir.path(), &sim, &extra, &days_from_now(31)), "user003"),
+        "delete"
+    );
+    // A login after the notice voids it: notified again, not deleted.
+    domain.users.lock().unwrap()[3]["last_login_at"] = json!(days_from_now(1));
+    let later = summary_of(dir.path(), &sim, &extra, &days_from_now(31));
+    assert_eq!(action_of(&later, "user003"), "notify");
+    assert_eq!(action_of(&later, "user004"), "delete");
+}
+
+#[test]
+fn notices_to_a_webhook() {
+    let domain = Domain::new(4);
+    let sim = start(&domain);
+    let hook = Sim::start(|_| Reply::Json(200, json!({"ok": true})));
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("\n[notify.webhook]\nurl = \"{}/hooks/dormant\"\n", hook.url());
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nleavers: email matches \"user003@*\" -> deactivate after notice 14d\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        &format!("deactivate_via_expiry = true\n{extra}"),
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = dormant(
+        dir.path(),
+        &sim,
+        &format!("deactivate_via_expiry = true\n{extra}"),
+        Some(KEY),
+        &["apply", "plan.json", "--yes"],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let posts = hook.requests();
+    assert_eq!(posts.len(), 1);
+    assert_eq!((posts[0].method.as_str(), posts[0].path()), ("POST", "/hooks/dormant"));
+    let body: Value = serde_json::from_str(&posts[0].body).unwrap();
+    assert_eq!(body["user"]["id"], "user003");
+    assert_eq!(body["action"], "deactivate");
+    assert_eq!(body["date"], json!(&days_from_now(14)[..10]));
+    assert!(body["message"].as_str().unwrap().contains("it will be deactivated"));
+    // No platform request changed anything: a notice is only a message.
+    assert!(sim.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn notices_without_a_channel_are_refused_before_anything_is_done() {
+    let domain = Domain::new(4);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nall: email matches \"*\" -> notify\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("has no `[notify]` channel"), "{}", out.stderr);
+}

@@ -61,6 +61,17 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         println!("nothing to do: the plan has no notify, deactivate or delete decisions");
         return Ok(Exit::Ok);
     }
+    let notices_planned = targets.iter().filter(|d| d.action == PlanAction::Notify).count();
+    let notifier = match (&config.notify, notices_planned) {
+        (_, 0) => None,
+        (Some(n), _) => Some(crate::notify::Notifier::new(n, &config.notify_dir).map_err(fail)?),
+        (None, n) => {
+            return Err(fail(format!(
+                "the plan has {n} notices to send and `{}` has no `[notify]` channel: add one (see the README's \"Notices\"); nothing was done",
+                config.source.path
+            )))
+        }
+    };
     if !args.yes && !confirm(&targets, &name, args.canary.is_some()).map_err(fail)? {
         println!("nothing was done");
         return Ok(Exit::Ok);
@@ -105,10 +116,11 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                     .map_err(fail)?;
             }
             let users: Vec<crate::user::User> = batch.iter().filter_map(|w| w.fresh.clone()).collect();
-            let acted = match action {
-                PlanAction::Notify => users
+            let acted = match (action, &notifier) {
+                (PlanAction::Notify, Some(n)) => batch
                     .iter()
-                    .map(|_| Acted::Failed("not sent: this version of dormant does not send notices yet".into()))
+                    .zip(&users)
+                    .map(|(w, u)| notice(n, &program, w.planned, u, &live))
                     .collect(),
                 _ => live.act(action, &users),
             };
@@ -126,6 +138,33 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     }
     bar.finish();
     Ok(summary(&results))
+}
+
+/// Sends one notice: the rule's coming action and its date.
+fn notice(
+    n: &crate::notify::Notifier,
+    program: &crate::program::Program,
+    d: &PlannedDecision,
+    u: &crate::user::User,
+    live: &Live,
+) -> Acted {
+    let rule = d.rule.as_deref().unwrap_or("");
+    let coming = program
+        .rules
+        .iter()
+        .find(|r| r.name == rule && r.notice.is_some())
+        .map_or("notify", |r| r.action.as_str());
+    let notice = crate::notify::Notice {
+        user: u,
+        action: coming,
+        date: d.due.as_deref().map(|t| t.get(..10).unwrap_or(t).to_string()),
+        rule,
+        platform: live.name(),
+    };
+    match n.send(&notice, live.runtime()) {
+        Ok(()) => Acted::Done,
+        Err(e) => Acted::Failed(format!("notice not sent: {e}")),
+    }
 }
 
 fn short(sha: &str) -> &str {

@@ -129,6 +129,15 @@ impl Live {
         Ok(live)
     }
 
+    /// The runtime its requests run on, for other calls of the same run.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.rt
+    }
+
+    pub fn name(&self) -> &str {
+        &self.connector.name
+    }
+
     fn client(&self) -> &crate::http::Client {
         match &self.platform {
             Platform::Huwise(h) => h.client(),
