@@ -98,6 +98,25 @@ pub enum Command {
         dormant apply plan.json --yes             # the rest, without a prompt (cron, CI)\n  \
         dormant journal verify")]
     Apply(ApplyArgs),
+
+    /// Undo what apply did: reactivate deactivated users, and say which deletions cannot be undone.
+    #[command(after_help = "Examples:\n  \
+        dormant undo dormant-journal.jsonl\n  \
+        dormant undo dormant-journal.jsonl --since 2026-11-23 --yes")]
+    Undo(UndoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The journal apply wrote.
+    #[arg(value_name = "JOURNAL")]
+    pub journal: PathBuf,
+    /// Only what was done at or after this instant (a date or an RFC 3339 time).
+    #[arg(long, value_name = "T", value_parser = parse_instant)]
+    pub since: Option<DateTime<Utc>>,
+    /// Act without asking.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -177,6 +177,17 @@ impl Portal {
                 }
                 Reply::Json(200, Portal::envelope(json!([]), None))
             }
+            ("PUT", "/people/status/Active") => {
+                let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let ids: Vec<&str> = body["userIds"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                for p in people.iter_mut().filter(|p| ids.iter().any(|id| p["id"] == *id)) {
+                    p["status"] = json!(1);
+                }
+                Reply::Json(200, Portal::envelope(json!([]), None))
+            }
             ("DELETE", p) if p.starts_with("/people/") => {
                 let id = p.trim_start_matches("/people/");
                 let Some(i) = people.iter().position(|p| p["id"] == id) else {
@@ -471,4 +482,59 @@ fn plans_explains_diffs_and_forecasts_from_the_connector_under_faults() {
         "--as-of",
         "2026-11-23",
     ]);
+}
+
+#[test]
+fn apply_deactivates_then_undo_reactivates() {
+    let portal = Portal::new(8, AuditMode::Works);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), &sim);
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nidle: inactive > 12mo -> deactivate\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("DOCSPACE_KEY", KEY)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        );
+        assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "the key leaked");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}\n{stderr}");
+        stdout
+    };
+    run(&[
+        "plan",
+        "p.policy",
+        "--connector",
+        "docs",
+        "--format",
+        "json",
+        "--output",
+        "plan.json",
+    ]);
+    let applied = run(&["apply", "plan.json", "--yes"]);
+    assert!(applied.contains("1 done"), "{applied}");
+    let status = |id: &str| portal.people.lock().unwrap().iter().find(|p| p["id"] == id).unwrap()["status"].clone();
+    assert_eq!(status("u-old"), 2);
+    // No protected account was ever in a request that changes something.
+    for r in sim.requests().iter().filter(|r| r.method != "GET") {
+        for protected in ["u-owner", "u-admin", "u-ldap", SELF_ID] {
+            assert!(!r.body.contains(protected) && !r.target.contains(protected), "{r:?}");
+        }
+    }
+    let undone = run(&["undo", "dormant-journal.jsonl", "--yes"]);
+    assert!(undone.contains("reactivated u-old"), "{undone}");
+    assert_eq!(status("u-old"), 1);
+    // Undone once: a second undo finds nothing left to undo.
+    let again = run(&["undo", "dormant-journal.jsonl", "--yes"]);
+    assert!(again.contains("nothing to undo"), "{again}");
+    run(&["journal", "verify"]);
 }

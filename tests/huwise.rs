@@ -611,6 +611,73 @@ fn apply_acts_once_journals_and_verifies() {
     let out = apply(dir.path(), &sim, &[]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("add --yes"), "{}", out.stderr);
+    // Deletions are said plainly to be beyond undo.
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &["undo", "dormant-journal.jsonl", "--yes"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "cannot undo: user004 on `portal` removed from the domain: cannot be undone here; invite them again"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("0 reactivated, 3 deletions that cannot be undone, 0 failed"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn deactivation_through_expiry_is_undone() {
+    let domain = Domain::new(6);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let opt_in = "deactivate_via_expiry = true\n";
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nidle: inactive > 12mo -> deactivate\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        opt_in,
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = dormant(dir.path(), &sim, opt_in, Some(KEY), &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let active = |i: usize| domain.users.lock().unwrap()[i]["is_active"].clone();
+    assert_eq!(active(2), false);
+    let out = dormant(
+        dir.path(),
+        &sim,
+        opt_in,
+        Some(KEY),
+        &["undo", "dormant-journal.jsonl", "--yes"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("reactivated user002"), "{}", out.stdout);
+    assert_eq!(active(2), true);
+    assert_eq!(domain.users.lock().unwrap()[2]["expires_at"], Value::Null);
 }
 
 #[test]

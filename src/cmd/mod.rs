@@ -23,6 +23,7 @@ mod fmt;
 mod journal;
 mod plan;
 mod test;
+mod undo;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Exit {
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Fetch(args) => fetch::run(&args, &out),
         Command::Journal(args) => journal::run(&args, &out),
         Command::Apply(args) => apply::run(&args, &out),
+        Command::Undo(args) => undo::run(&args, &out),
     };
     result.unwrap_or_else(|exit| exit)
 }

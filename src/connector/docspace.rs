@@ -306,6 +306,20 @@ impl DocSpace {
     }
 }
 
+impl DocSpace {
+    /// Undoes deactivations: sets the users Active again (each takes a seat;
+    /// the API answers 402 when there is none left).
+    pub async fn reactivate(&self, ids: &[String]) -> Result<(), HttpError> {
+        for chunk in ids.chunks(self.batch) {
+            let body = serde_json::json!({ "userIds": chunk, "resendAll": false });
+            self.client
+                .send(reqwest::Method::PUT, "/people/status/Active", Some(&body))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 fn is_success(e: &Value) -> bool {
     let action = text(e, "action").unwrap_or_default().to_ascii_lowercase();
     let id = get(e, "actionId").and_then(Value::as_i64);

@@ -170,6 +170,18 @@ impl Huwise {
     }
 }
 
+impl Huwise {
+    /// Undoes a deactivation: clears the expiry date.
+    pub async fn reactivate(&self, username: &str) -> Result<(), HttpError> {
+        let path = format!("/users/{}/", encode(username));
+        let body = serde_json::json!({ "expires_at": null });
+        self.client
+            .send(reqwest::Method::PUT, &path, Some(&body))
+            .await
+            .map(|_| ())
+    }
+}
+
 /// A path segment, percent-encoded.
 fn encode(segment: &str) -> String {
     segment

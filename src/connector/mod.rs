@@ -203,6 +203,36 @@ impl Live {
     }
 }
 
+impl Live {
+    /// Undoes deactivations, by user id.
+    pub fn reactivate(&self, ids: &[String]) -> Vec<Acted> {
+        match &self.platform {
+            Platform::Huwise(h) => ids
+                .iter()
+                .map(|id| {
+                    self.rt
+                        .block_on(h.reactivate(id))
+                        .map_or_else(|e| Acted::Failed(e.to_string()), |()| Acted::Done)
+                })
+                .collect(),
+            Platform::Docspace(d) => match self.rt.block_on(d.reactivate(ids)) {
+                Ok(()) => ids.iter().map(|_| Acted::Done).collect(),
+                Err(e) => ids.iter().map(|_| Acted::Failed(e.to_string())).collect(),
+            },
+        }
+    }
+
+    /// What deleting means on this platform, for `undo` to say.
+    pub fn deletion(&self) -> &'static str {
+        match &self.platform {
+            Platform::Huwise(_) => {
+                "removed from the domain: cannot be undone here; invite them again (their groups and permissions are not restored)"
+            }
+            Platform::Docspace(_) => "deleted permanently on DocSpace: cannot be undone",
+        }
+    }
+}
+
 impl Drop for Live {
     fn drop(&mut self) {
         // Counted even when the run failed: the requests were made.

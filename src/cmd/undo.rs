@@ -1,0 +1,159 @@
+//! `dormant undo JOURNAL [--since T] [--yes]`: reactivates the users apply
+//! deactivated (those not reactivated since), journaling each request like
+//! apply does, and says plainly what cannot be undone.
+
+use super::{load_config, Output};
+use crate::cli::UndoArgs;
+use crate::connector::{Acted, Live};
+use crate::journal::Journal;
+use crate::Exit;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+/// One user an undo is about.
+struct Done {
+    connector: String,
+    user: String,
+    username: Option<String>,
+}
+
+pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
+    let fail = |m: String| {
+        out.error(&m);
+        Exit::Errors
+    };
+    crate::journal::verify(&args.journal).map_err(|e| fail(format!("{e}\nnothing was undone")))?;
+    let records = Journal::records(&args.journal).map_err(fail)?;
+    let since = args.since;
+    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    // The last word on each (connector, user): deactivated, reactivated or deleted.
+    let mut last: BTreeMap<(String, String), (String, Option<String>)> = BTreeMap::new();
+    for r in &records {
+        let done = r["event"] == "outcome" && matches!(r["status"].as_str(), Some("done" | "settled"));
+        let recent = since.is_none_or(|s| {
+            r["at"]
+                .as_str()
+                .and_then(crate::time::parse_time)
+                .is_some_and(|at| at >= s)
+        });
+        let action = text(r, "action");
+        if done && recent && matches!(action.as_str(), "deactivate" | "delete" | "reactivate") {
+            let username = r.get("username").and_then(Value::as_str).map(str::to_string);
+            last.insert((text(r, "connector"), text(r, "user")), (action, username));
+        }
+    }
+    let pick = |what: &str| -> Vec<Done> {
+        last.iter()
+            .filter(|(_, (a, _))| a == what)
+            .map(|((c, u), (_, name))| Done {
+                connector: c.clone(),
+                user: u.clone(),
+                username: name.clone(),
+            })
+            .collect()
+    };
+    let (deactivated, deleted) = (pick("deactivate"), pick("delete"));
+    if deactivated.is_empty() && deleted.is_empty() {
+        println!("nothing to undo in `{}`", args.journal.display());
+        return Ok(Exit::Ok);
+    }
+    let config =
+        load_config(out)?.ok_or_else(|| fail(format!("undo needs `{}`: the connectors", crate::config::DEFAULT)))?;
+    if !deactivated.is_empty() && !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(fail(format!(
+                "undo would reactivate {} users, and there is no terminal to ask on: add --yes",
+                deactivated.len()
+            )));
+        }
+        eprint!("Reactivate {} users? [y/N] ", deactivated.len());
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("nothing was undone");
+            return Ok(Exit::Ok);
+        }
+    }
+    let mut journal = Journal::open(&args.journal).map_err(fail)?;
+    let mut failed = 0;
+    let mut by_connector: BTreeMap<&str, Vec<&Done>> = BTreeMap::new();
+    for d in deactivated.iter().chain(&deleted) {
+        by_connector.entry(d.connector.as_str()).or_default().push(d);
+    }
+    for (name, users) in by_connector {
+        let connector = config.connector(name).map_err(fail)?;
+        let live = Live::connect(connector).map_err(fail)?;
+        for d in users
+            .iter()
+            .filter(|d| deleted.iter().any(|x| x.user == d.user && x.connector == d.connector))
+        {
+            println!("cannot undo: {} {}", who(d), live.deletion());
+        }
+        let these: Vec<&&Done> = users
+            .iter()
+            .filter(|d| {
+                deactivated
+                    .iter()
+                    .any(|x| x.user == d.user && x.connector == d.connector)
+            })
+            .collect();
+        for d in &these {
+            journal.append(entry("intent", d, None)).map_err(fail)?;
+        }
+        let ids: Vec<String> = these.iter().map(|d| d.user.clone()).collect();
+        for (d, acted) in these.iter().zip(live.reactivate(&ids)) {
+            let (status, detail) = match acted {
+                Acted::Done => {
+                    println!("reactivated {}", who(d));
+                    ("done", String::new())
+                }
+                Acted::Skipped(why) => ("skipped", why),
+                Acted::Failed(why) => {
+                    failed += 1;
+                    println!("FAILED to reactivate {}: {why}", who(d));
+                    ("failed", why)
+                }
+            };
+            journal
+                .append(entry("outcome", d, Some((status, &detail))))
+                .map_err(fail)?;
+        }
+    }
+    println!(
+        "{} reactivated, {} deletions that cannot be undone, {failed} failed",
+        deactivated.len() - failed,
+        deleted.len()
+    );
+    Ok(if failed > 0 { Exit::Errors } else { Exit::Ok })
+}
+
+fn who(d: &Done) -> String {
+    match &d.username {
+        Some(u) if u != &d.user => format!("{} ({u}) on `{}`", d.user, d.connector),
+        _ => format!("{} on `{}`", d.user, d.connector),
+    }
+}
+
+fn entry(event: &str, d: &Done, status: Option<(&str, &str)>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "at".into(),
+        Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    m.insert("event".into(), Value::from(event));
+    m.insert("plan".into(), Value::from("undo"));
+    m.insert("connector".into(), Value::from(d.connector.as_str()));
+    m.insert("user".into(), Value::from(d.user.as_str()));
+    if let Some(u) = &d.username {
+        m.insert("username".into(), Value::from(u.as_str()));
+    }
+    m.insert("action".into(), Value::from("reactivate"));
+    if let Some((s, detail)) = status {
+        m.insert("status".into(), Value::from(s));
+        if !detail.is_empty() {
+            m.insert("detail".into(), Value::from(detail));
+        }
+    }
+    m
+}
