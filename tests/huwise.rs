@@ -1049,3 +1049,49 @@ fn notices_without_a_channel_are_refused_before_anything_is_done() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("has no `[notify]` channel"), "{}", out.stderr);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_after_the_request_in_flight() {
+    let domain = Domain::new(25);
+    *domain.slow_deletes.lock().unwrap() = Some(Duration::from_millis(400));
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    let child = Command::new(env!("CARGO_BIN_EXE_dormant"))
+        .args(["apply", "plan.json", "--yes"])
+        .current_dir(dir.path())
+        .env("HUWISE_API_KEY", KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while deletes(&sim).values().sum::<usize>() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("stopped on Ctrl-C"), "{stdout}");
+    // The DELETE in flight finished and has its outcome: no intent is left in doubt.
+    let records: Vec<Value> = std::fs::read_to_string(dir.path().join("dormant-journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let intents = records.iter().filter(|r| r["event"] == "intent").count();
+    let outcomes = records.iter().filter(|r| r["event"] == "outcome").count();
+    assert_eq!(intents, outcomes);
+    assert_eq!(deletes(&sim).values().sum::<usize>(), intents);
+    assert!(intents < 6, "it stopped before the end");
+    *domain.slow_deletes.lock().unwrap() = None;
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(deletes(&sim).values().all(|&n| n == 1));
+    assert_eq!(deletes(&sim).len(), 6);
+}

@@ -77,6 +77,11 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         return Ok(Exit::Ok);
     }
 
+    // Ctrl-C lets the request in flight finish and be journaled, then stops.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
     let mut journal = Journal::open(&config.journal).map_err(fail)?;
     let records = Journal::records(&config.journal).map_err(fail)?;
     let progress = apply::progress(&records, &plan_sha);
@@ -103,6 +108,9 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
         let these: Vec<&apply::Work> = work.iter().filter(|w| w.planned.action == action).collect();
         for batch in these.chunks(live.batch()) {
+            if stopped() {
+                break;
+            }
             for w in batch {
                 journal
                     .append(apply::record(
@@ -137,7 +145,15 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         }
     }
     bar.finish();
-    Ok(summary(&results))
+    let exit = summary(&results);
+    if stopped() {
+        println!(
+            "stopped on Ctrl-C once the requests in flight were journaled; {} users were not acted on: run apply again on the same plan to finish",
+            targets.len().saturating_sub(results.len())
+        );
+        return Ok(Exit::Errors);
+    }
+    Ok(exit)
 }
 
 /// Sends one notice: the rule's coming action and its date.
