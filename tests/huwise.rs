@@ -629,7 +629,7 @@ fn apply_acts_once_journals_and_verifies() {
     );
     assert!(
         out.stdout
-            .contains("0 reactivated, 3 deletions that cannot be undone, 0 failed"),
+            .contains("0 reactivated, 3 deletions that cannot be undone, 0 still pending and cancellable, 0 failed"),
         "{}",
         out.stdout
     );

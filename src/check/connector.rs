@@ -19,10 +19,12 @@ pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<S
     let attrs: &[&str] = match kind {
         Kind::Huwise => &["is_ods", "account_type", "expires_at"],
         Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
+        Kind::Bevy => &["deletion_date"],
         _ => return None,
     };
     let platform = match kind {
         Kind::Huwise => "Huwise",
+        Kind::Bevy => "Bevy",
         _ => "DocSpace",
     };
     match (kind, field) {
@@ -33,6 +35,9 @@ pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<S
             attrs.iter().map(|a| format!("attr.{a}")).collect::<Vec<_>>().join(", ")
         )),
         (Kind::Docspace, Field::LastActivity) => Some("DocSpace reports no activity".to_string()),
+        (Kind::Bevy, Field::LastLogin) => Some("Bevy's user list has no last login".to_string()),
+        (Kind::Bevy, Field::LastActivity) => Some("Bevy reports no activity".to_string()),
+        (Kind::Bevy, Field::Group | Field::Permission) => Some(format!("Bevy's user list has no `{field}`")),
         (_, Field::HasActivity) if !own(&Field::LastActivity) => Some(format!(
             "{platform} reports neither activity counters nor a last activity"
         )),

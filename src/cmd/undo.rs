@@ -16,6 +16,8 @@ struct Done {
     connector: String,
     user: String,
     username: Option<String>,
+    /// When it was done.
+    at: Option<crate::time::Time>,
 }
 
 pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
@@ -28,7 +30,8 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
     let since = args.since;
     let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     // The last word on each (connector, user): deactivated, reactivated or deleted.
-    let mut last: BTreeMap<(String, String), (String, Option<String>)> = BTreeMap::new();
+    type Last = (String, Option<String>, Option<crate::time::Time>);
+    let mut last: BTreeMap<(String, String), Last> = BTreeMap::new();
     for r in &records {
         let done = r["event"] == "outcome" && matches!(r["status"].as_str(), Some("done" | "settled"));
         let recent = since.is_none_or(|s| {
@@ -40,16 +43,18 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         let action = text(r, "action");
         if done && recent && matches!(action.as_str(), "deactivate" | "delete" | "reactivate") {
             let username = r.get("username").and_then(Value::as_str).map(str::to_string);
-            last.insert((text(r, "connector"), text(r, "user")), (action, username));
+            let at = r["at"].as_str().and_then(crate::time::parse_time);
+            last.insert((text(r, "connector"), text(r, "user")), (action, username, at));
         }
     }
     let pick = |what: &str| -> Vec<Done> {
         last.iter()
-            .filter(|(_, (a, _))| a == what)
-            .map(|((c, u), (_, name))| Done {
+            .filter(|(_, (a, _, _))| a == what)
+            .map(|((c, u), (_, name, at))| Done {
                 connector: c.clone(),
                 user: u.clone(),
                 username: name.clone(),
+                at: *at,
             })
             .collect()
     };
@@ -77,6 +82,7 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
     }
     let mut journal = Journal::open(&args.journal).map_err(fail)?;
     let mut failed = 0;
+    let mut pending = 0;
     let mut by_connector: BTreeMap<&str, Vec<&Done>> = BTreeMap::new();
     for d in deactivated.iter().chain(&deleted) {
         by_connector.entry(d.connector.as_str()).or_default().push(d);
@@ -88,7 +94,13 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
             .iter()
             .filter(|d| deleted.iter().any(|x| x.user == d.user && x.connector == d.connector))
         {
-            println!("cannot undo: {} {}", who(d), live.deletion());
+            match live.deletion(d.at, chrono::Utc::now()) {
+                (true, what) => {
+                    pending += 1;
+                    println!("can still be cancelled: {} {what}", who(d));
+                }
+                (false, what) => println!("cannot undo: {} {what}", who(d)),
+            }
         }
         let these: Vec<&&Done> = users
             .iter()
@@ -121,9 +133,9 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         }
     }
     println!(
-        "{} reactivated, {} deletions that cannot be undone, {failed} failed",
+        "{} reactivated, {} deletions that cannot be undone, {pending} still pending and cancellable, {failed} failed",
         deactivated.len() - failed,
-        deleted.len()
+        deleted.len() - pending
     );
     Ok(if failed > 0 { Exit::Errors } else { Exit::Ok })
 }

@@ -3,6 +3,7 @@
 //! foundation of `crate::http`. Whatever the platform, a fetch returns every
 //! user exactly once or fails with an error: never a silently partial list.
 
+pub mod bevy;
 pub mod docspace;
 pub mod enrich;
 pub mod file;
@@ -32,6 +33,10 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
             let h = huwise::Huwise::connect(c)?;
             counted(c, h.client(), || crate::http::block_on(h.fetch(progress)))?
         }
+        Kind::Bevy => {
+            let b = bevy::Bevy::connect(c)?;
+            counted(c, b.client(), || crate::http::block_on(b.fetch(progress)))?
+        }
         Kind::Docspace => {
             let d = docspace::DocSpace::connect(c)?;
             // The login history's reach is counted back from now.
@@ -47,7 +52,7 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
         other => {
             return Err(format!(
-                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, file)",
+                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, file)",
                 c.name,
                 other.as_str()
             ))
@@ -85,6 +90,7 @@ pub struct Live {
 }
 
 enum Platform {
+    Bevy(bevy::Bevy),
     Huwise(huwise::Huwise),
     Docspace(docspace::DocSpace),
 }
@@ -102,10 +108,11 @@ impl Live {
     pub fn connect(c: &Connector) -> Result<Live, String> {
         let platform = match c.kind {
             Kind::Huwise => Platform::Huwise(huwise::Huwise::connect(c)?),
+            Kind::Bevy => Platform::Bevy(bevy::Bevy::connect(c)?),
             Kind::Docspace => Platform::Docspace(docspace::DocSpace::connect(c)?),
             other => {
                 return Err(format!(
-                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise and docspace)",
+                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise, docspace and bevy)",
                     c.name,
                     other.as_str()
                 ))
@@ -140,6 +147,7 @@ impl Live {
 
     fn client(&self) -> &crate::http::Client {
         match &self.platform {
+            Platform::Bevy(b) => b.client(),
             Platform::Huwise(h) => h.client(),
             Platform::Docspace(d) => d.client(),
         }
@@ -148,7 +156,7 @@ impl Live {
     /// Users acted on in one request.
     pub fn batch(&self) -> usize {
         match &self.platform {
-            Platform::Huwise(_) => 1,
+            Platform::Huwise(_) | Platform::Bevy(_) => 1,
             Platform::Docspace(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(100))
                 .unwrap_or(100)
                 .max(1),
@@ -158,6 +166,7 @@ impl Live {
     /// Every user, fresh.
     pub fn fetch(&self, progress: &Progress) -> Result<Vec<User>, String> {
         let fetched = match &self.platform {
+            Platform::Bevy(b) => self.rt.block_on(b.fetch(progress)),
             Platform::Huwise(h) => self.rt.block_on(h.fetch(progress)),
             Platform::Docspace(d) => self.rt.block_on(d.fetch(progress, chrono::Utc::now())),
         }
@@ -171,6 +180,17 @@ impl Live {
         use crate::eval::PlanAction as A;
         let failed = |e: String| users.iter().map(|_| Acted::Failed(e.clone())).collect::<Vec<_>>();
         match &self.platform {
+            Platform::Bevy(b) => users
+                .iter()
+                .map(|u| {
+                    let done = match action {
+                        A::Delete => self.rt.block_on(b.delete(&u.id)),
+                        A::Deactivate => self.rt.block_on(b.deactivate(&u.id)),
+                        other => return Acted::Failed(format!("Bevy cannot {}", other.as_str())),
+                    };
+                    done.map_or_else(|e| Acted::Failed(e.to_string()), |()| Acted::Done)
+                })
+                .collect(),
             Platform::Huwise(h) => users
                 .iter()
                 .map(|u| {
@@ -207,6 +227,15 @@ impl Live {
     /// Undoes deactivations, by user id.
     pub fn reactivate(&self, ids: &[String]) -> Vec<Acted> {
         match &self.platform {
+            // Bevy documents no way to undo a deactivation through its API.
+            Platform::Bevy(_) => ids
+                .iter()
+                .map(|_| {
+                    Acted::Failed(
+                        "Bevy's API has no reactivation: reactivate the user in Bevy's admin dashboard".into(),
+                    )
+                })
+                .collect(),
             Platform::Huwise(h) => ids
                 .iter()
                 .map(|id| {
@@ -222,13 +251,29 @@ impl Live {
         }
     }
 
-    /// What deleting means on this platform, for `undo` to say.
-    pub fn deletion(&self) -> &'static str {
+    /// What a deletion made at `at` means now on this platform, for `undo`
+    /// to say, and whether it can still be cancelled.
+    pub fn deletion(&self, at: Option<crate::time::Time>, now: crate::time::Time) -> (bool, String) {
         match &self.platform {
-            Platform::Huwise(_) => {
-                "removed from the domain: cannot be undone here; invite them again (their groups and permissions are not restored)"
+            Platform::Huwise(_) => (
+                false,
+                "removed from the domain: cannot be undone here; invite them again (their groups and permissions are not restored)".into(),
+            ),
+            Platform::Docspace(_) => (false, "deleted permanently on DocSpace: cannot be undone".into()),
+            Platform::Bevy(_) => {
+                let Some(ends) = at.map(|t| t + chrono::TimeDelta::days(bevy::PENDING_DAYS)) else {
+                    return (false, "pending deletion for 7 days from the request, which the journal does not date".into());
+                };
+                let day = ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                if ends > now {
+                    (
+                        true,
+                        format!("pending deletion until {day}: cancel it before then in Bevy's admin dashboard (Members, the user, Cancel Deletion); Bevy's API cannot"),
+                    )
+                } else {
+                    (false, format!("deleted for good: the 7 days of pending deletion ended {day}"))
+                }
             }
-            Platform::Docspace(_) => "deleted permanently on DocSpace: cannot be undone",
         }
     }
 }

@@ -1,0 +1,238 @@
+//! Bevy (community events), public API under `/api` (CONNECTORS.md
+//! section 2): users listed page by page, deleted into a 7-day pending
+//! deletion, deactivated.
+//!
+//! Assumptions where the sources are silent (CONNECTORS.md section 9), kept
+//! here in one place:
+//! - `GET /api/user/?page=N&page_size=M` (at most 100) answers
+//!   `{"count", "next", "previous", "results"}`, and a page past the end
+//!   answers 404; a bare list of users is accepted too;
+//! - fields `id` (a number, or text), `username`, `email`, `first_name`,
+//!   `last_name`, `date_joined`, `is_active`, `is_hq_admin`,
+//!   `pending_deletion`, `deletion_date`; there is no last login;
+//! - `DELETE /api/user/{id}/` answers 204 and marks the user for deletion in
+//!   7 days (cancellable in the dashboard only); repeating it is a no-op;
+//! - deactivate is `POST /api/user/{id}/deactivate/`;
+//! - a missing or bad token answers 403 `{"detail": …}`.
+
+use super::{Fetched, Listing};
+use crate::config::Connector;
+use crate::http::{Client, HttpError, Secret, Settings};
+use crate::progress::Progress;
+use crate::time::Time;
+use crate::user::{Attr, Known, Set, Status, User};
+use serde_json::Value;
+use std::time::Duration;
+
+pub const PLATFORM: &str = "Bevy";
+
+const MAX_PAGE: u64 = 100;
+
+/// How long a deleted user stays pending deletion (Bevy Support can change it).
+pub const PENDING_DAYS: i64 = 7;
+
+pub const DEFAULTS: Settings = Settings {
+    requests_per_second: 5.0,
+    requests_per_day: Some(10_000),
+    concurrency: 2,
+    timeout: Duration::from_secs(30),
+    retries: 5,
+    backoff: Duration::from_millis(200),
+    max_wait: Duration::from_secs(120),
+};
+
+pub struct Bevy {
+    client: Client,
+    source: String,
+    page: u64,
+}
+
+impl Bevy {
+    pub fn connect(c: &Connector) -> Result<Bevy, String> {
+        let var = c.secrets.get("token_env").map(String::as_str).unwrap_or_default();
+        Bevy::with_key(c, Secret::from_env(var, "token_env", &c.name)?)
+    }
+
+    pub fn with_key(c: &Connector, key: Secret) -> Result<Bevy, String> {
+        let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?;
+        client.set_auth("authorization", &format!("Token {}", key.expose()), &key)?;
+        Ok(Bevy {
+            client,
+            source: c.name.clone(),
+            page: c.limits.batch_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Every user, each exactly once.
+    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
+        let mut listing = Listing::new(PLATFORM, "/user/", "users");
+        let mut page = 1;
+        let mut seen = 0;
+        loop {
+            let path = format!("/user/?page={page}&page_size={}", self.page);
+            let answer = match self.client.get_json(&path).await {
+                Ok(a) => a,
+                // A page past the end: the list ended on a full page.
+                Err(e) if e.status() == Some(404) && page > 1 => break,
+                Err(e) => return Err(e),
+            };
+            let (results, total, more) = match &answer {
+                Value::Array(all) => (all.clone(), Some(all.len() as u64), false),
+                obj => (
+                    obj.get("results")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .ok_or_else(|| HttpError::Shape {
+                            platform: PLATFORM,
+                            endpoint: path.clone(),
+                            detail: "no `results` list".to_string(),
+                        })?,
+                    obj.get("count").and_then(Value::as_u64),
+                    obj.get("next").is_some_and(|n| !n.is_null()),
+                ),
+            };
+            if let Some(t) = total {
+                progress.set_total(t);
+            }
+            progress.inc(results.len() as u64);
+            let n = results.len() as u64;
+            seen += n;
+            listing.page(results.into_iter(), total)?;
+            if n == 0 || !more {
+                break;
+            }
+            page += 1;
+            listing.guard(seen)?;
+        }
+        let users = listing
+            .finish()?
+            .iter()
+            .map(|u| normalize(u, &self.source))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|detail| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: "/user/".to_string(),
+                detail,
+            })?;
+        Ok(Fetched {
+            users,
+            requests: self.client.requests(),
+        })
+    }
+
+    /// Marks a user for deletion in 7 days.
+    pub async fn delete(&self, id: &str) -> Result<(), HttpError> {
+        self.client
+            .send(reqwest::Method::DELETE, &format!("/user/{id}/"), None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn deactivate(&self, id: &str) -> Result<(), HttpError> {
+        self.client
+            .send(reqwest::Method::POST, &format!("/user/{id}/deactivate/"), None)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// One Bevy user as a dormant user (SPEC section 2).
+pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
+    let id = match u.get("id") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        _ => {
+            return Err(format!(
+                "a user without an `id`: {}",
+                u.to_string().chars().take(120).collect::<String>()
+            ))
+        }
+    };
+    let text = |k: &str| {
+        u.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let flag = |k: &str| u.get(k).and_then(Value::as_bool);
+    let time = |k: &str| -> Result<Option<Time>, String> {
+        match text(k) {
+            None => Ok(None),
+            Some(s) => crate::time::parse_time(s)
+                .map(Some)
+                .ok_or_else(|| format!("user `{id}`: `{k}` is not a time: `{s}`")),
+        }
+    };
+    let status = match (flag("pending_deletion"), flag("is_active")) {
+        (Some(true), _) => Some(Status::PendingDelete),
+        (_, Some(false)) => Some(Status::Disabled),
+        (_, Some(true)) => Some(Status::Active),
+        _ => None,
+    };
+    let is_admin = flag("is_hq_admin");
+    let role: Option<Set> = is_admin.map(|a| std::iter::once(if a { "hq_admin" } else { "member" }.into()).collect());
+    let mut attr = Vec::new();
+    if let Some(t) = time("deletion_date")? {
+        attr.push(("deletion_date".into(), Attr::Time(t)));
+    }
+    let name = [text("first_name"), text("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(User {
+        id: id.as_str().into(),
+        username: text("username").map(Into::into),
+        email: text("email").map(Into::into),
+        name: (!name.is_empty()).then(|| name.into()),
+        status,
+        joined: time("date_joined")?,
+        // Bevy's user list has no last login: unknown, unless an enrich file says.
+        last_login: Known::Unknown,
+        last_activity: Known::Unknown,
+        group: None,
+        role,
+        permission: None,
+        is_admin,
+        is_service: None,
+        source: Some(source.into()),
+        activity: Default::default(),
+        attr,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_both_shapes_of_id_and_every_status() {
+        let n = |v: Value| normalize(&v, "events").unwrap();
+        let u = n(
+            serde_json::json!({"id": 42, "username": "ana", "first_name": "Ana", "last_name": "Lima",
+            "date_joined": "2022-05-01T10:00:00Z", "is_active": true, "is_hq_admin": false, "pending_deletion": false}),
+        );
+        assert_eq!(
+            (u.id.as_str(), u.status, u.is_admin),
+            ("42", Some(Status::Active), Some(false))
+        );
+        assert_eq!(u.name.as_deref(), Some("Ana Lima"));
+        assert_eq!(u.last_login, Known::Unknown);
+        assert_eq!(u.role.unwrap().as_slice(), ["member"]);
+        let pending = n(
+            serde_json::json!({"id": "7", "is_active": true, "pending_deletion": true,
+            "deletion_date": "2026-11-30T00:00:00Z", "is_hq_admin": true}),
+        );
+        assert_eq!(pending.status, Some(Status::PendingDelete));
+        assert_eq!(pending.role.unwrap().as_slice(), ["hq_admin"]);
+        assert_eq!(
+            n(serde_json::json!({"id": 8, "is_active": false})).status,
+            Some(Status::Disabled)
+        );
+        assert!(normalize(&serde_json::json!({"username": "x"}), "e").is_err());
+    }
+}
