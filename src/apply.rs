@@ -107,6 +107,9 @@ pub enum Outcome {
 fn settled(action: PlanAction, fresh: Option<&User>) -> Option<&'static str> {
     match (action, fresh) {
         (PlanAction::Delete, None) => Some("settled: the user is gone from the platform"),
+        (PlanAction::Delete, Some(u)) if u.status == Some(Status::PendingDelete) => {
+            Some("settled: the user is pending deletion on the platform")
+        }
         (PlanAction::Deactivate, Some(u)) if u.status == Some(Status::Disabled) => {
             Some("settled: the user is deactivated on the platform")
         }

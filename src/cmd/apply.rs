@@ -103,12 +103,13 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         }
         results.push((d, outcome));
     }
+    let mut out_of_quota: Option<String> = None;
     let bar = crate::progress::Progress::new("users acted on");
     bar.set_total(work.len() as u64);
     for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
         let these: Vec<&apply::Work> = work.iter().filter(|w| w.planned.action == action).collect();
         for batch in these.chunks(live.batch()) {
-            if stopped() {
+            if stopped() || out_of_quota.is_some() {
                 break;
             }
             for w in batch {
@@ -137,6 +138,10 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                     Acted::Done => Outcome::Done,
                     Acted::Skipped(why) => Outcome::Skipped(why),
                     Acted::Failed(why) => Outcome::Failed(why),
+                    Acted::OutOfQuota(why) => {
+                        out_of_quota = Some(why.clone());
+                        Outcome::Failed(format!("not sent: {why}"))
+                    }
                 };
                 apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
                 results.push((w.planned, outcome));
@@ -146,6 +151,16 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     }
     bar.finish();
     let exit = summary(&results);
+    if let Some(why) = out_of_quota {
+        let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
+        let unsent = |o: &Outcome| matches!(o, Outcome::Failed(w) if w.starts_with("not sent"));
+        let settled = results.iter().filter(|(_, o)| !unsent(o)).count();
+        println!(
+            "stopped: {why}; {} users were not acted on: run apply again on the same plan from {tomorrow} 00:00 UTC to go on",
+            targets.len().saturating_sub(settled)
+        );
+        return Ok(Exit::Errors);
+    }
     if stopped() {
         println!(
             "stopped on Ctrl-C once the requests in flight were journaled; {} users were not acted on: run apply again on the same plan to finish",

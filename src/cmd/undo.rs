@@ -121,7 +121,7 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
                     ("done", String::new())
                 }
                 Acted::Skipped(why) => ("skipped", why),
-                Acted::Failed(why) => {
+                Acted::Failed(why) | Acted::OutOfQuota(why) => {
                     failed += 1;
                     println!("FAILED to reactivate {}: {why}", who(d));
                     ("failed", why)

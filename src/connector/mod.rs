@@ -102,6 +102,18 @@ pub enum Acted {
     /// Left out, and why (a protected account).
     Skipped(String),
     Failed(String),
+    /// Not sent: the daily quota is used up; nothing more can be sent today.
+    OutOfQuota(String),
+}
+
+impl Acted {
+    fn of(result: Result<(), HttpError>) -> Acted {
+        match result {
+            Ok(()) => Acted::Done,
+            Err(e @ HttpError::Quota { .. }) => Acted::OutOfQuota(e.to_string()),
+            Err(e) => Acted::Failed(e.to_string()),
+        }
+    }
 }
 
 impl Live {
@@ -188,7 +200,7 @@ impl Live {
                         A::Deactivate => self.rt.block_on(b.deactivate(&u.id)),
                         other => return Acted::Failed(format!("Bevy cannot {}", other.as_str())),
                     };
-                    done.map_or_else(|e| Acted::Failed(e.to_string()), |()| Acted::Done)
+                    Acted::of(done)
                 })
                 .collect(),
             Platform::Huwise(h) => users
@@ -199,7 +211,7 @@ impl Live {
                         A::Deactivate => self.rt.block_on(h.deactivate(&u.id, chrono::Utc::now())),
                         other => return Acted::Failed(format!("Huwise cannot {}", other.as_str())),
                     };
-                    done.map_or_else(|e| Acted::Failed(e.to_string()), |()| Acted::Done)
+                    Acted::of(done)
                 })
                 .collect(),
             Platform::Docspace(d) => {
@@ -216,6 +228,9 @@ impl Live {
                             None => Acted::Done,
                         })
                         .collect(),
+                    Err(e @ HttpError::Quota { .. }) => {
+                        users.iter().map(|_| Acted::OutOfQuota(e.to_string())).collect()
+                    }
                     Err(e) => failed(e.to_string()),
                 }
             }

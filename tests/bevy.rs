@@ -1,0 +1,353 @@
+//! The Bevy connector against a simulator of its public API (CONNECTORS.md
+//! sections 2 and 9): pages with a 404 past the end, pending deletion,
+//! the daily quota across runs, and apply with a crash and a resume.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::sim::{Fault, Faults, Reply, Request, Sim};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const KEY: &str = "bevy-secret-77a0c3e1";
+/// The token's own user.
+const SELF_ID: u64 = 1;
+
+struct Site {
+    users: Mutex<Vec<Value>>,
+    faults: Faults,
+    slow_deletes: Mutex<Option<Duration>>,
+}
+
+fn user(i: u64) -> Value {
+    json!({
+        "id": i, "username": format!("member{i}"), "email": format!("member{i}@example.org"),
+        "first_name": "Member", "last_name": format!("{i}"),
+        "date_joined": "2022-01-10T09:00:00Z", "is_active": true,
+        "is_hq_admin": i == SELF_ID || i == 2, "pending_deletion": false, "deletion_date": null
+    })
+}
+
+impl Site {
+    fn new(n: u64) -> Arc<Site> {
+        Arc::new(Site {
+            users: Mutex::new((1..=n).map(user).collect()),
+            faults: Faults::default(),
+            slow_deletes: Mutex::new(None),
+        })
+    }
+
+    fn serve(&self, r: &Request) -> Reply {
+        if r.header("authorization") != Some(&format!("Token {KEY}")) {
+            return Reply::Json(403, json!({"detail": "Invalid token."}));
+        }
+        let path = r.path().strip_prefix("/api").unwrap_or("");
+        let mut users = self.users.lock().unwrap();
+        match (r.method.as_str(), path) {
+            ("GET", "/user/") => {
+                let size: usize = r.query("page_size").and_then(|s| s.parse().ok()).unwrap_or(20).min(100);
+                let page: usize = r.query("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let start = (page - 1) * size;
+                if start > 0 && start >= users.len() {
+                    return Reply::Json(404, json!({"detail": "Invalid page."}));
+                }
+                let results: Vec<Value> = users.iter().skip(start).take(size).cloned().collect();
+                // Like some list endpoints, `next` is set whenever the page is full.
+                let next = (results.len() == size).then(|| format!("/api/user/?page={}&page_size={size}", page + 1));
+                Reply::Json(
+                    200,
+                    json!({"count": users.len(), "next": next, "previous": null, "results": results}),
+                )
+            }
+            ("DELETE", p) => {
+                let id: u64 = p
+                    .trim_start_matches("/user/")
+                    .trim_end_matches('/')
+                    .parse()
+                    .unwrap_or(0);
+                if id == SELF_ID {
+                    return Reply::Json(400, json!({"detail": "You cannot delete your own account."}));
+                }
+                let Some(u) = users.iter_mut().find(|u| u["id"] == id) else {
+                    return Reply::Json(404, json!({"detail": "Not found."}));
+                };
+                if u["pending_deletion"] != true {
+                    u["pending_deletion"] = json!(true);
+                    u["deletion_date"] = json!((chrono::Utc::now() + chrono::TimeDelta::days(7)).to_rfc3339());
+                }
+                match *self.slow_deletes.lock().unwrap() {
+                    Some(wait) => Reply::Slow(wait, Box::new(Reply::Json(204, Value::Null))),
+                    None => Reply::Json(204, Value::Null),
+                }
+            }
+            ("POST", p) if p.ends_with("/deactivate/") => {
+                let id: u64 = p
+                    .trim_start_matches("/user/")
+                    .trim_end_matches("/deactivate/")
+                    .parse()
+                    .unwrap_or(0);
+                let Some(u) = users.iter_mut().find(|u| u["id"] == id) else {
+                    return Reply::Json(404, json!({"detail": "Not found."}));
+                };
+                u["is_active"] = json!(false);
+                Reply::Json(200, u.clone())
+            }
+            _ => Reply::Json(404, json!({"detail": "Not found."})),
+        }
+    }
+}
+
+fn start(site: &Arc<Site>) -> Sim {
+    let s = site.clone();
+    Sim::start(move |r| s.faults.apply(s.serve(r)))
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
+    run_with(dir, sim, extra, KEY, args)
+}
+
+fn run_with(dir: &Path, sim: &Sim, extra: &str, token: &str, args: &[&str]) -> Out {
+    let config = format!(
+        "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
+        sim.url()
+    );
+    std::fs::write(dir.join("dormant.toml"), config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
+        .args(args)
+        .current_dir(dir)
+        .env("BEVY_TOKEN", token)
+        .output()
+        .unwrap();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    };
+    assert!(
+        !out.stdout.contains(token) && !out.stderr.contains(token),
+        "the key leaked"
+    );
+    out
+}
+
+fn ids(out: &Out) -> Vec<String> {
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    users.iter().map(|u| u["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn fetches_every_user_once_at_every_pagination_edge_and_fault() {
+    for n in [0, 1, 2, 3, 4] {
+        let site = Site::new(n);
+        let sim = start(&site);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dormant(dir.path(), &sim, "", &["fetch", "--connector", "events"]);
+        let expected: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+        assert_eq!(ids(&out), expected, "{n} users");
+    }
+    let site = Site::new(5);
+    site.faults.at([
+        (0, Fault::TooMany(1)),
+        (2, Fault::Truncate),
+        (3, Fault::ServerError),
+        (5, Fault::Drop),
+        (6, Fault::Slow(1500)),
+    ]);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(dir.path(), &sim, "", &["fetch", "--connector", "events"]);
+    assert_eq!(ids(&out), ["1", "2", "3", "4", "5"]);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(users[1]["is_admin"], true);
+    assert!(users[0].get("last_login").is_none(), "no last login: unknown");
+}
+
+#[test]
+fn a_bad_token_and_what_check_says() {
+    let site = Site::new(2);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_with(
+        dir.path(),
+        &sim,
+        "",
+        "wrong-token-123",
+        &["fetch", "--connector", "events"],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("Bevy: GET /user/?page=1&page_size=2 answered 403: Invalid token."),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "hq: is_admin -> keep\nidle: inactive > 12mo -> delete\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        &["check", "p.policy", "--connector", "events", "--error-format", "plain"],
+    );
+    assert!(
+        out.stderr
+            .contains("connector `events` never supplies `inactive`: Bevy does not report logins"),
+        "{}",
+        out.stderr
+    );
+}
+
+const POLICY: &str = "hq: is_admin -> keep\nidle: inactive > 12mo -> delete\n";
+
+/// A plan whose last logins come from an enrich file: members 3 to 8 idle.
+fn planned(dir: &Path, sim: &Sim) -> String {
+    let mut csv = "username,last_login\n".to_string();
+    for i in 1..=8 {
+        let at = if i >= 3 { "2023-01-01" } else { "2026-11-01" };
+        csv.push_str(&format!("member{i},{at}\n"));
+    }
+    std::fs::write(dir.join("logins.csv"), csv).unwrap();
+    std::fs::write(dir.join("p.policy"), POLICY).unwrap();
+    let extra = "enrich = [\"logins.csv\"]\n".to_string();
+    let out = dormant(
+        dir,
+        sim,
+        &extra,
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "events",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert!(matches!(out.code, 0 | 3), "{}", out.stderr);
+    extra
+}
+
+fn deletes(sim: &Sim) -> HashMap<String, usize> {
+    let mut n = HashMap::new();
+    for r in sim.requests().iter().filter(|r| r.method == "DELETE") {
+        *n.entry(r.path().to_string()).or_insert(0) += 1;
+    }
+    n
+}
+
+#[test]
+fn deletion_is_pending_and_undo_says_how_and_until_when_to_cancel_it() {
+    let site = Site::new(8);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let extra = planned(dir.path(), &sim);
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("6 done"), "{}", out.stdout);
+    assert_eq!(deletes(&sim).len(), 6);
+    assert!(site.users.lock().unwrap()[4]["pending_deletion"] == true);
+    let fetched = dormant(dir.path(), &sim, &extra, &["fetch", "--connector", "events"]);
+    let users: Vec<Value> = serde_json::from_str(&fetched.stdout).unwrap();
+    assert_eq!(users[4]["status"], "pending_delete");
+    let out = dormant(dir.path(), &sim, &extra, &["undo", "dormant-journal.jsonl", "--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let until = (chrono::Utc::now() + chrono::TimeDelta::days(7))
+        .date_naive()
+        .to_string();
+    assert!(
+        out.stdout.contains(&format!(
+            "can still be cancelled: 5 (member5) on `events` pending deletion until {until}"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Cancel Deletion"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("0 deletions that cannot be undone, 6 still pending and cancellable"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn apply_stops_at_the_daily_quota_and_a_later_run_resumes() {
+    let site = Site::new(8);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let extra = planned(dir.path(), &sim);
+    // The plan took 5 requests (pages of 2, and the one past the end),
+    // apply takes 5 to fetch again: 13 a day leaves room for 3 deletions.
+    let quota = format!("{extra}requests_per_day = 13\n");
+    let out = dormant(dir.path(), &sim, &quota, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("stopped: Bevy: the daily quota of 13 requests is used up"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("3 users were not acted on: run apply again on the same plan from"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(deletes(&sim).len(), 3);
+    // The next day (a new count), the same plan finishes without repeating anything.
+    std::fs::remove_file(dir.path().join("dormant-usage.json")).unwrap();
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let d = deletes(&sim);
+    assert_eq!(d.len(), 6);
+    assert!(d.values().all(|&n| n == 1), "{d:?}");
+}
+
+#[test]
+fn killed_in_the_middle_then_resumed_acts_once_on_each() {
+    let site = Site::new(8);
+    *site.slow_deletes.lock().unwrap() = Some(Duration::from_millis(300));
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let extra = planned(dir.path(), &sim);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dormant"))
+        .args(["apply", "plan.json", "--yes"])
+        .current_dir(dir.path())
+        .env("BEVY_TOKEN", KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while deletes(&sim).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    *site.slow_deletes.lock().unwrap() = None;
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let d = deletes(&sim);
+    assert_eq!(d.len(), 6);
+    assert!(d.values().all(|&n| n == 1), "{d:?}");
+    assert!(
+        !d.contains_key("/api/user/1/") && !d.contains_key("/api/user/2/"),
+        "HQ admins were never touched"
+    );
+}
