@@ -122,20 +122,44 @@ impl HttpError {
     }
 }
 
-/// A token being acquired: the `Authorization` header value, and the secret it holds.
-pub type TokenFuture<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Secret), HttpError>> + Send + 'a>>;
+/// A short-lived credential.
+pub struct Token {
+    /// The header it goes in (`authorization`, or a platform's own, lower case).
+    pub header: &'static str,
+    /// The header's value.
+    pub value: String,
+    /// The secret in it, kept out of every message.
+    pub secret: Secret,
+    /// How long it lasts, if the platform says: it is renewed before then.
+    pub lifetime: Option<Duration>,
+}
+
+/// A token being acquired.
+pub type TokenFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Token, HttpError>> + Send + 'a>>;
 
 /// Where a connector's short-lived tokens come from (OAuth2, a login call):
-/// asked before the first request and again, once, when an answer is 401.
-/// It makes its own calls with `Client::send_unauthenticated`.
+/// asked before the first request, before the last one runs out, and again,
+/// once, when an answer says it expired. It makes its own calls with
+/// `Client::send_unauthenticated`.
 pub trait Tokens: Send + Sync {
     /// The secrets the token calls send (client secret, password), so that
     /// no error repeats them.
     fn secrets(&self) -> Vec<Secret>;
 
-    /// A fresh `Authorization` header value, and the secret it holds.
     fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a>;
+
+    /// Whether an answer with this status means the token expired.
+    fn expired(&self, status: u16) -> bool {
+        status == 401
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Json(&'a serde_json::Value),
+    /// `application/x-www-form-urlencoded` (OAuth2 token calls).
+    Form(&'a [(&'a str, &'a str)]),
 }
 
 /// How a request authenticates: a header set on every call, which a
@@ -158,6 +182,8 @@ pub struct Client {
     tokens: Option<Box<dyn Tokens>>,
     /// Serialises token renewals, so that concurrent 401s renew once.
     renewing: tokio::sync::Mutex<u64>,
+    /// When the current token should be renewed, before it runs out.
+    renew_at: Mutex<Option<std::time::Instant>>,
 }
 
 /// A successful answer.
@@ -209,6 +235,7 @@ impl Client {
             settings,
             tokens: None,
             renewing: tokio::sync::Mutex::new(0),
+            renew_at: Mutex::new(None),
         })
     }
 
@@ -238,16 +265,29 @@ impl Client {
         let Some(tokens) = &self.tokens else { return Ok(seen) };
         let mut count = self.renewing.lock().await;
         if *count == seen {
-            let (value, secret) = tokens.acquire(self).await?;
-            self.set_auth("authorization", &value, &secret)
+            let token = tokens.acquire(self).await?;
+            self.set_auth(token.header, &token.value, &token.secret)
                 .map_err(|m| HttpError::Shape {
                     platform: self.platform,
                     endpoint: "(token)".to_string(),
                     detail: m,
                 })?;
+            // Renewed when nine tenths of its life have passed.
+            let at = token.lifetime.map(|l| std::time::Instant::now() + l.mul_f64(0.9));
+            if let Ok(mut r) = self.renew_at.lock() {
+                *r = at;
+            }
             *count += 1;
         }
         Ok(*count)
+    }
+
+    fn token_due(&self) -> bool {
+        !self.has_auth()
+            || self
+                .renew_at
+                .lock()
+                .is_ok_and(|r| r.is_some_and(|at| std::time::Instant::now() >= at))
     }
 
     /// Sets (or renews) the header that authenticates every request.
@@ -296,13 +336,17 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, HttpError> {
+        let body = body.map(Body::Json);
+        let Some(tokens) = &self.tokens else {
+            return self.send_with(method, path, body, true).await;
+        };
         let mut renewals = *self.renewing.lock().await;
-        if self.tokens.is_some() && !self.has_auth() {
+        if self.token_due() {
             renewals = self.renew(renewals).await?;
         }
         match self.send_with(method.clone(), path, body, true).await {
-            // A token that expired: renew it once and try again.
-            Err(e) if e.status() == Some(401) && self.tokens.is_some() => {
+            // A token that expired early: renew it once and try again.
+            Err(e) if e.status().is_some_and(|s| tokens.expired(s)) => {
                 self.renew(renewals).await?;
                 self.send_with(method, path, body, true).await
             }
@@ -310,12 +354,12 @@ impl Client {
         }
     }
 
-    /// Sends without the `Authorization` header: for the calls that get a token.
+    /// Sends without the credential header: for the calls that get a token.
     pub async fn send_unauthenticated(
         &self,
         method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<Body<'_>>,
     ) -> Result<Answer, HttpError> {
         self.send_with(method, path, body, false).await
     }
@@ -324,7 +368,7 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<Body<'_>>,
         authorize: bool,
     ) -> Result<Answer, HttpError> {
         let delays = backon::BackoffBuilder::build(
@@ -365,7 +409,7 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, method: &Method, path: &str, body: Option<&serde_json::Value>, authorize: bool) -> Attempt {
+    async fn attempt(&self, method: &Method, path: &str, body: Option<Body<'_>>, authorize: bool) -> Attempt {
         let Ok(_permit) = self.permits.acquire().await else {
             return Attempt::Failed(self.status_error(method, path, 0, "the client was shut down".to_string()));
         };
@@ -387,10 +431,23 @@ impl Client {
                 request = request.header(name.clone(), value.clone());
             }
         }
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+        match body {
+            Some(Body::Json(v)) => {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(v.to_string());
+            }
+            Some(Body::Form(fields)) => {
+                let encoded: String = fields
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(encoded);
+            }
+            None => {}
         }
         let response = match request.send().await {
             Ok(r) => r,
@@ -441,6 +498,17 @@ impl Client {
         }
         text
     }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one key or value.
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `Retry-After` in seconds or as an HTTP date.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::sim::{Reply, Sim};
-use dormant::http::{Client, Secret, Settings, TokenFuture, Tokens};
+use dormant::http::{Body, Client, Secret, Settings, Token, TokenFuture, Tokens};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,8 +26,36 @@ fn settings() -> Settings {
     }
 }
 
-/// An OAuth2-style token endpoint.
+/// An OAuth2-style token endpoint; tokens last `LIFETIME` when `short`.
 struct OAuth(Secret);
+
+/// Tokens that say they last 200 ms.
+struct Brief(Secret);
+
+impl Tokens for Brief {
+    fn secrets(&self) -> Vec<Secret> {
+        vec![self.0.clone()]
+    }
+
+    fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a> {
+        Box::pin(async move {
+            let form = [("grant_type", "client_credentials"), ("client_secret", self.0.expose())];
+            let answer = client
+                .send_unauthenticated(reqwest::Method::POST, "/oauth2/token", Some(Body::Form(&form)))
+                .await?;
+            let token = answer.json(client.platform, "/oauth2/token")?["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            Ok(Token {
+                header: "authorization",
+                value: format!("Bearer {token}"),
+                secret: Secret::new(token),
+                lifetime: Some(Duration::from_millis(200)),
+            })
+        })
+    }
+}
 
 impl Tokens for OAuth {
     fn secrets(&self) -> Vec<Secret> {
@@ -38,13 +66,18 @@ impl Tokens for OAuth {
         Box::pin(async move {
             let body = json!({"grant_type": "password", "client_secret": self.0.expose()});
             let answer = client
-                .send_unauthenticated(reqwest::Method::POST, "/oauth2/token", Some(&body))
+                .send_unauthenticated(reqwest::Method::POST, "/oauth2/token", Some(Body::Json(&body)))
                 .await?;
             let token = answer.json(client.platform, "/oauth2/token")?["access_token"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            Ok((format!("Bearer {token}"), Secret::new(token)))
+            Ok(Token {
+                header: "authorization",
+                value: format!("Bearer {token}"),
+                secret: Secret::new(token),
+                lifetime: None,
+            })
         })
     }
 }
@@ -112,4 +145,31 @@ fn a_refused_token_is_an_error_without_the_secret() {
     let text = e.to_string();
     // The platform echoed the secret back; the error does not.
     assert_eq!(text, "Test: POST /oauth2/token answered 401: bad secret [secret]");
+}
+
+#[test]
+fn a_token_is_renewed_before_it_runs_out_and_form_bodies_are_encoded() {
+    let (sim, issued) = server();
+    let client = Client::new("Test", &sim.url(), settings())
+        .unwrap()
+        .with_tokens(Box::new(Brief(Secret::new("s3cret &=+"))));
+    dormant::http::block_on(async {
+        client.get_json("/data").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        client.get_json("/data").await.unwrap();
+    })
+    .unwrap();
+    assert_eq!(issued.load(Ordering::SeqCst), 2);
+    let log = sim.requests();
+    // No request was refused: the second token came before the first ran out.
+    assert_eq!(log.iter().filter(|r| r.path() == "/data").count(), 2);
+    let token_call = log.iter().find(|r| r.path() == "/oauth2/token").unwrap();
+    assert_eq!(
+        token_call.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        token_call.body,
+        "grant_type=client_credentials&client_secret=s3cret+%26%3D%2B"
+    );
 }
