@@ -59,7 +59,7 @@ impl Notice<'_> {
 
 enum Channel {
     Smtp { transport: SmtpTransport, from: Mailbox },
-    Webhook { client: Client },
+    Webhook { client: Box<Client> },
 }
 
 pub struct Notifier {
@@ -198,7 +198,7 @@ fn webhook_channel(c: &WebhookConf) -> Result<Channel, String> {
         let token = Secret::from_env(var, "token_env", "[notify.webhook]")?;
         client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
     }
-    Ok(Channel::Webhook { client })
+    Ok(Channel::Webhook { client: Box::new(client) })
 }
 
 #[cfg(test)]
