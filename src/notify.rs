@@ -58,7 +58,7 @@ impl Notice<'_> {
 }
 
 enum Channel {
-    Smtp { transport: SmtpTransport, from: Mailbox },
+    Smtp { transport: Box<SmtpTransport>, from: Box<Mailbox> },
     Webhook { client: Box<Client> },
 }
 
@@ -102,7 +102,7 @@ impl Notifier {
                     .parse()
                     .map_err(|e| format!("the user's e-mail address cannot be used: {e}"))?;
                 let message = Message::builder()
-                    .from(from.clone())
+                    .from((**from).clone())
                     .to(to)
                     .subject(subject)
                     .body(body)
@@ -164,8 +164,8 @@ fn smtp_channel(c: &SmtpConf) -> Result<Channel, String> {
         builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
     }
     Ok(Channel::Smtp {
-        transport: builder.build(),
-        from,
+        transport: Box::new(builder.build()),
+        from: Box::new(from),
     })
 }
 
