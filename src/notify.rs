@@ -58,8 +58,13 @@ impl Notice<'_> {
 }
 
 enum Channel {
-    Smtp { transport: Box<SmtpTransport>, from: Box<Mailbox> },
-    Webhook { client: Box<Client> },
+    Smtp {
+        transport: Box<SmtpTransport>,
+        from: Box<Mailbox>,
+    },
+    Webhook {
+        client: Box<Client>,
+    },
 }
 
 pub struct Notifier {
@@ -198,7 +203,9 @@ fn webhook_channel(c: &WebhookConf) -> Result<Channel, String> {
         let token = Secret::from_env(var, "token_env", "[notify.webhook]")?;
         client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
     }
-    Ok(Channel::Webhook { client: Box::new(client) })
+    Ok(Channel::Webhook {
+        client: Box::new(client),
+    })
 }
 
 #[cfg(test)]

@@ -20,11 +20,13 @@ pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<S
         Kind::Huwise => &["is_ods", "account_type", "expires_at"],
         Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
         Kind::Bevy => &["deletion_date"],
+        Kind::MetricInsights => &["ldap"],
         _ => return None,
     };
     let platform = match kind {
         Kind::Huwise => "Huwise",
         Kind::Bevy => "Bevy",
+        Kind::MetricInsights => "Metric Insights",
         _ => "DocSpace",
     };
     match (kind, field) {
@@ -36,6 +38,10 @@ pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<S
         )),
         (Kind::Docspace, Field::LastActivity) => Some("DocSpace reports no activity".to_string()),
         (Kind::Bevy, Field::LastLogin) => Some("Bevy's user list has no last login".to_string()),
+        (Kind::MetricInsights, Field::LastLogin | Field::LastActivity | Field::Joined) => {
+            Some(format!("Metric Insights' user list has no `{field}`"))
+        }
+        (Kind::MetricInsights, Field::Permission) => Some("Metric Insights' user list has no permissions".to_string()),
         (Kind::Bevy, Field::LastActivity) => Some("Bevy reports no activity".to_string()),
         (Kind::Bevy, Field::Group | Field::Permission) => Some(format!("Bevy's user list has no `{field}`")),
         (_, Field::HasActivity) if !own(&Field::LastActivity) => Some(format!(

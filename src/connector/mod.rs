@@ -8,6 +8,7 @@ pub mod docspace;
 pub mod enrich;
 pub mod file;
 pub mod huwise;
+pub mod metric_insights;
 pub mod record;
 pub mod snapshot;
 pub mod usage;
@@ -37,6 +38,10 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
             let b = bevy::Bevy::connect(c)?;
             counted(c, b.client(), || crate::http::block_on(b.fetch(progress)))?
         }
+        Kind::MetricInsights => {
+            let m = metric_insights::MetricInsights::connect(c)?;
+            counted(c, m.client(), || crate::http::block_on(m.fetch(progress)))?
+        }
         Kind::Docspace => {
             let d = docspace::DocSpace::connect(c)?;
             // The login history's reach is counted back from now.
@@ -52,7 +57,7 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
         other => {
             return Err(format!(
-                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, file)",
+                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, metric_insights, file)",
                 c.name,
                 other.as_str()
             ))
@@ -91,6 +96,7 @@ pub struct Live {
 
 enum Platform {
     Bevy(bevy::Bevy),
+    MetricInsights(metric_insights::MetricInsights),
     Huwise(huwise::Huwise),
     Docspace(docspace::DocSpace),
 }
@@ -121,10 +127,11 @@ impl Live {
         let platform = match c.kind {
             Kind::Huwise => Platform::Huwise(huwise::Huwise::connect(c)?),
             Kind::Bevy => Platform::Bevy(bevy::Bevy::connect(c)?),
+            Kind::MetricInsights => Platform::MetricInsights(metric_insights::MetricInsights::connect(c)?),
             Kind::Docspace => Platform::Docspace(docspace::DocSpace::connect(c)?),
             other => {
                 return Err(format!(
-                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise, docspace and bevy)",
+                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise, docspace, bevy and metric_insights)",
                     c.name,
                     other.as_str()
                 ))
@@ -160,6 +167,7 @@ impl Live {
     fn client(&self) -> &crate::http::Client {
         match &self.platform {
             Platform::Bevy(b) => b.client(),
+            Platform::MetricInsights(m) => m.client(),
             Platform::Huwise(h) => h.client(),
             Platform::Docspace(d) => d.client(),
         }
@@ -168,7 +176,7 @@ impl Live {
     /// Users acted on in one request.
     pub fn batch(&self) -> usize {
         match &self.platform {
-            Platform::Huwise(_) | Platform::Bevy(_) => 1,
+            Platform::Huwise(_) | Platform::Bevy(_) | Platform::MetricInsights(_) => 1,
             Platform::Docspace(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(100))
                 .unwrap_or(100)
                 .max(1),
@@ -179,6 +187,7 @@ impl Live {
     pub fn fetch(&self, progress: &Progress) -> Result<Vec<User>, String> {
         let fetched = match &self.platform {
             Platform::Bevy(b) => self.rt.block_on(b.fetch(progress)),
+            Platform::MetricInsights(m) => self.rt.block_on(m.fetch(progress)),
             Platform::Huwise(h) => self.rt.block_on(h.fetch(progress)),
             Platform::Docspace(d) => self.rt.block_on(d.fetch(progress, chrono::Utc::now())),
         }
@@ -199,6 +208,20 @@ impl Live {
                         A::Delete => self.rt.block_on(b.delete(&u.id)),
                         A::Deactivate => self.rt.block_on(b.deactivate(&u.id)),
                         other => return Acted::Failed(format!("Bevy cannot {}", other.as_str())),
+                    };
+                    Acted::of(done)
+                })
+                .collect(),
+            Platform::MetricInsights(m) => users
+                .iter()
+                .map(|u| {
+                    if m.is_me(u.username.as_deref()) {
+                        return Acted::Skipped("the user dormant acts as".into());
+                    }
+                    let done = match action {
+                        A::Delete => self.rt.block_on(m.delete(&u.id)),
+                        A::Deactivate => self.rt.block_on(m.enable(&u.id, false)),
+                        other => return Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
                     };
                     Acted::of(done)
                 })
@@ -251,6 +274,10 @@ impl Live {
                     )
                 })
                 .collect(),
+            Platform::MetricInsights(m) => ids
+                .iter()
+                .map(|id| Acted::of(self.rt.block_on(m.enable(id, true))))
+                .collect(),
             Platform::Huwise(h) => ids
                 .iter()
                 .map(|id| {
@@ -275,6 +302,7 @@ impl Live {
                 "removed from the domain: cannot be undone here; invite them again (their groups and permissions are not restored)".into(),
             ),
             Platform::Docspace(_) => (false, "deleted permanently on DocSpace: cannot be undone".into()),
+            Platform::MetricInsights(_) => (false, "deleted on Metric Insights, which keeps no deleted users: cannot be undone".into()),
             Platform::Bevy(_) => {
                 let Some(ends) = at.map(|t| t + chrono::TimeDelta::days(bevy::PENDING_DAYS)) else {
                     return (false, "pending deletion for 7 days from the request, which the journal does not date".into());
