@@ -79,6 +79,7 @@ struct RawConnector {
     retries: Option<Spanned<u64>>,
     enrich: Option<Spanned<Vec<String>>>,
     deactivate_via_expiry: Option<Spanned<bool>>,
+    enrollments: Option<Spanned<bool>>,
 }
 
 /// The platforms dormant connects to.
@@ -128,7 +129,7 @@ impl Kind {
             Kind::Docspace => (&["url", "api_key_env"], &[]),
             Kind::Docebo => (
                 &["url", "client_id", "client_secret_env", "username", "password_env"],
-                &["timezone"],
+                &["timezone", "enrollments"],
             ),
             Kind::Scim => (&["url", "token_env"], &[]),
             Kind::File => (&["path"], &[]),
@@ -167,6 +168,8 @@ pub struct Connector {
     pub enrich: Vec<PathBuf>,
     /// Huwise: deactivate by setting an expiry date in the past.
     pub deactivate_via_expiry: bool,
+    /// Docebo: count each user's enrollments (a request per user).
+    pub enrollments: bool,
     /// Where requests per day are counted across runs, for `requests_per_day`.
     pub usage: PathBuf,
 }
@@ -327,7 +330,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
         ("password_env", &raw.password_env),
         ("timezone", &raw.timezone),
     ];
-    let others: [(&'static str, Option<Span>); 9] = [
+    let others: [(&'static str, Option<Span>); 10] = [
         ("requests_per_second", raw.requests_per_second.as_ref().map(span)),
         ("requests_per_day", raw.requests_per_day.as_ref().map(span)),
         ("batch_size", raw.batch_size.as_ref().map(span)),
@@ -336,6 +339,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
         ("retries", raw.retries.as_ref().map(span)),
         ("enrich", raw.enrich.as_ref().map(span)),
         ("deactivate_via_expiry", raw.deactivate_via_expiry.as_ref().map(span)),
+        ("enrollments", raw.enrollments.as_ref().map(span)),
         ("kind", Some(span(&raw.kind))),
     ];
     let (required, optional) = kind.keys();
@@ -391,6 +395,17 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             settings.insert(*key, value.get_ref().clone());
         }
     }
+    if let Some(tz) = text("timezone") {
+        if tz.get_ref().parse::<chrono_tz::Tz>().is_err() {
+            return Err(Diag::error(
+                Code::Config,
+                span(tz),
+                format!("`{}` is not a time zone dormant knows", tz.get_ref()),
+            )
+            .label("here")
+            .help("write an IANA time zone, such as \"Europe/Rome\" or \"UTC\""));
+        }
+    }
     let url = match text("url") {
         Some(u) => check_url(u)?,
         None => String::new(),
@@ -432,6 +447,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             .map(|e| e.into_inner().iter().map(|p| dir.join(p)).collect())
             .unwrap_or_default(),
         deactivate_via_expiry: raw.deactivate_via_expiry.is_some_and(|d| *d.get_ref()),
+        enrollments: raw.enrollments.is_some_and(|d| *d.get_ref()),
         usage: PathBuf::new(),
     })
 }

@@ -21,17 +21,25 @@ pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<S
         Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
         Kind::Bevy => &["deletion_date"],
         Kind::MetricInsights => &["ldap"],
+        Kind::Docebo => &[],
         _ => return None,
     };
     let platform = match kind {
         Kind::Huwise => "Huwise",
         Kind::Bevy => "Bevy",
         Kind::MetricInsights => "Metric Insights",
+        Kind::Docebo => "Docebo",
         _ => "DocSpace",
     };
+    let docebo_counters = ["courses_enrolled", "courses_completed"];
     match (kind, field) {
+        (Kind::Docebo, Field::Activity(name)) if docebo_counters.contains(&name.as_str()) => None,
+        (Kind::Docebo, Field::LastActivity | Field::Group | Field::Permission) => {
+            Some(format!("Docebo's user list has no `{field}`"))
+        }
         (_, Field::IsService) => Some(format!("{platform} has no flag for service or API accounts")),
         (_, Field::Activity(_)) => Some(format!("{platform} reports no activity counters")),
+        (_, Field::Attr(_)) if attrs.is_empty() => Some(format!("{platform} supplies no `attr.*`")),
         (_, Field::Attr(name)) if !attrs.contains(&name.as_str()) => Some(format!(
             "{platform} supplies only {}",
             attrs.iter().map(|a| format!("attr.{a}")).collect::<Vec<_>>().join(", ")

@@ -4,6 +4,7 @@
 //! user exactly once or fails with an error: never a silently partial list.
 
 pub mod bevy;
+pub mod docebo;
 pub mod docspace;
 pub mod enrich;
 pub mod file;
@@ -38,6 +39,10 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
             let b = bevy::Bevy::connect(c)?;
             counted(c, b.client(), || crate::http::block_on(b.fetch(progress)))?
         }
+        Kind::Docebo => {
+            let d = docebo::Docebo::connect(c)?;
+            counted(c, d.client(), || crate::http::block_on(d.fetch(progress)))?
+        }
         Kind::MetricInsights => {
             let m = metric_insights::MetricInsights::connect(c)?;
             counted(c, m.client(), || crate::http::block_on(m.fetch(progress)))?
@@ -57,7 +62,7 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
         }
         other => {
             return Err(format!(
-                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, metric_insights, file)",
+                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, metric_insights, docebo, file)",
                 c.name,
                 other.as_str()
             ))
@@ -96,6 +101,7 @@ pub struct Live {
 
 enum Platform {
     Bevy(bevy::Bevy),
+    Docebo(docebo::Docebo),
     MetricInsights(metric_insights::MetricInsights),
     Huwise(huwise::Huwise),
     Docspace(docspace::DocSpace),
@@ -127,11 +133,12 @@ impl Live {
         let platform = match c.kind {
             Kind::Huwise => Platform::Huwise(huwise::Huwise::connect(c)?),
             Kind::Bevy => Platform::Bevy(bevy::Bevy::connect(c)?),
+            Kind::Docebo => Platform::Docebo(docebo::Docebo::connect(c)?),
             Kind::MetricInsights => Platform::MetricInsights(metric_insights::MetricInsights::connect(c)?),
             Kind::Docspace => Platform::Docspace(docspace::DocSpace::connect(c)?),
             other => {
                 return Err(format!(
-                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise, docspace, bevy and metric_insights)",
+                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise, docspace, bevy, metric_insights and docebo)",
                     c.name,
                     other.as_str()
                 ))
@@ -167,6 +174,7 @@ impl Live {
     fn client(&self) -> &crate::http::Client {
         match &self.platform {
             Platform::Bevy(b) => b.client(),
+            Platform::Docebo(d) => d.client(),
             Platform::MetricInsights(m) => m.client(),
             Platform::Huwise(h) => h.client(),
             Platform::Docspace(d) => d.client(),
@@ -177,6 +185,7 @@ impl Live {
     pub fn batch(&self) -> usize {
         match &self.platform {
             Platform::Huwise(_) | Platform::Bevy(_) | Platform::MetricInsights(_) => 1,
+            Platform::Docebo(d) => d.batch(),
             Platform::Docspace(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(100))
                 .unwrap_or(100)
                 .max(1),
@@ -187,6 +196,7 @@ impl Live {
     pub fn fetch(&self, progress: &Progress) -> Result<Vec<User>, String> {
         let fetched = match &self.platform {
             Platform::Bevy(b) => self.rt.block_on(b.fetch(progress)),
+            Platform::Docebo(d) => self.rt.block_on(d.fetch(progress)),
             Platform::MetricInsights(m) => self.rt.block_on(m.fetch(progress)),
             Platform::Huwise(h) => self.rt.block_on(h.fetch(progress)),
             Platform::Docspace(d) => self.rt.block_on(d.fetch(progress, chrono::Utc::now())),
@@ -212,6 +222,36 @@ impl Live {
                     Acted::of(done)
                 })
                 .collect(),
+            Platform::Docebo(d) => {
+                let ids: Vec<String> = users
+                    .iter()
+                    .filter(|u| !d.is_me(u.username.as_deref()))
+                    .map(|u| u.id.to_string())
+                    .collect();
+                let result = match action {
+                    A::Delete => self.rt.block_on(d.delete(&ids)),
+                    A::Deactivate => self.rt.block_on(d.set_status(&ids, false)),
+                    other => return failed(format!("Docebo cannot {}", other.as_str())),
+                };
+                match result {
+                    Ok(left) => users
+                        .iter()
+                        .map(|u| {
+                            if d.is_me(u.username.as_deref()) {
+                                Acted::Skipped("the user dormant acts as".into())
+                            } else if left.iter().any(|id| id == u.id.as_str()) {
+                                Acted::Failed(format!("Docebo did not {} this user", action.as_str()))
+                            } else {
+                                Acted::Done
+                            }
+                        })
+                        .collect(),
+                    Err(e @ HttpError::Quota { .. }) => {
+                        users.iter().map(|_| Acted::OutOfQuota(e.to_string())).collect()
+                    }
+                    Err(e) => failed(e.to_string()),
+                }
+            }
             Platform::MetricInsights(m) => users
                 .iter()
                 .map(|u| {
@@ -278,6 +318,16 @@ impl Live {
                 .iter()
                 .map(|id| Acted::of(self.rt.block_on(m.enable(id, true))))
                 .collect(),
+            Platform::Docebo(d) => match self.rt.block_on(d.set_status(ids, true)) {
+                Ok(left) => ids
+                    .iter()
+                    .map(|id| match left.contains(id) {
+                        true => Acted::Failed("Docebo did not reactivate this user".into()),
+                        false => Acted::Done,
+                    })
+                    .collect(),
+                Err(e) => ids.iter().map(|_| Acted::Failed(e.to_string())).collect(),
+            },
             Platform::Huwise(h) => ids
                 .iter()
                 .map(|id| {
@@ -303,6 +353,10 @@ impl Live {
             ),
             Platform::Docspace(_) => (false, "deleted permanently on DocSpace: cannot be undone".into()),
             Platform::MetricInsights(_) => (false, "deleted on Metric Insights, which keeps no deleted users: cannot be undone".into()),
+            Platform::Docebo(_) => (
+                false,
+                "deleted on Docebo with their progress, enrollments and history: cannot be undone".into(),
+            ),
             Platform::Bevy(_) => {
                 let Some(ends) = at.map(|t| t + chrono::TimeDelta::days(bevy::PENDING_DAYS)) else {
                     return (false, "pending deletion for 7 days from the request, which the journal does not date".into());
