@@ -184,7 +184,15 @@ impl Live {
     /// Users acted on in one request.
     pub fn batch(&self) -> usize {
         match &self.platform {
-            Platform::Huwise(_) | Platform::Bevy(_) | Platform::MetricInsights(_) => 1,
+            Platform::Huwise(_) | Platform::Bevy(_) => 1,
+            Platform::MetricInsights(_) => usize::try_from(
+                self.connector
+                    .limits
+                    .concurrency
+                    .unwrap_or(metric_insights::DEFAULTS.concurrency as u64),
+            )
+            .unwrap_or(1)
+            .max(1),
             Platform::Docebo(d) => d.batch(),
             Platform::Docspace(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(100))
                 .unwrap_or(100)
@@ -252,20 +260,22 @@ impl Live {
                     Err(e) => failed(e.to_string()),
                 }
             }
-            Platform::MetricInsights(m) => users
-                .iter()
-                .map(|u| {
+            // Deleting takes about a minute each on the server: a batch is
+            // sent at once, as many at a time as `concurrency` allows.
+            Platform::MetricInsights(m) => {
+                let each = users.iter().map(|u| async move {
                     if m.is_me(u.username.as_deref()) {
                         return Acted::Skipped("the user dormant acts as".into());
                     }
                     let done = match action {
-                        A::Delete => self.rt.block_on(m.delete(&u.id)),
-                        A::Deactivate => self.rt.block_on(m.enable(&u.id, false)),
+                        A::Delete => m.delete(&u.id).await,
+                        A::Deactivate => m.enable(&u.id, false).await,
                         other => return Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
                     };
                     Acted::of(done)
-                })
-                .collect(),
+                });
+                self.rt.block_on(futures_util::future::join_all(each))
+            }
             Platform::Huwise(h) => users
                 .iter()
                 .map(|u| {
