@@ -127,9 +127,10 @@ impl Kind {
                 &["application_id", "application_key_env", "user", "token_env"],
             ),
             Kind::Docspace => (&["url", "api_key_env"], &[]),
+            // Without username and password_env, the client_credentials grant.
             Kind::Docebo => (
-                &["url", "client_id", "client_secret_env", "username", "password_env"],
-                &["timezone", "enrollments"],
+                &["url", "client_id", "client_secret_env"],
+                &["username", "password_env", "timezone", "enrollments"],
             ),
             Kind::Scim => (&["url", "token_env"], &[]),
             Kind::File => (&["path"], &[]),

@@ -61,9 +61,10 @@ impl Lms {
 
     fn serve(&self, r: &Request) -> Reply {
         if r.path() == "/oauth2/token" {
+            let password_grant =
+                r.body.contains(&format!("password={PASSWORD}")) && r.body.contains("grant_type=password");
             let ok = r.body.contains(&format!("client_secret={SECRET}"))
-                && r.body.contains(&format!("password={PASSWORD}"))
-                && r.body.contains("grant_type=password")
+                && (password_grant || r.body.contains("grant_type=client_credentials"))
                 && r.header("content-type") == Some("application/x-www-form-urlencoded");
             if !ok {
                 return Reply::Json(
@@ -318,4 +319,34 @@ fn apply_deletes_in_batches_through_a_crash_and_undo_reactivates() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn the_client_credentials_grant_without_a_user() {
+    let lms = Lms::new(3, 10);
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nrequests_per_second = 1000\n",
+        sim.url()
+    );
+    std::fs::write(dir.path().join("dormant.toml"), config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
+        .args(["fetch", "--connector", "lms"])
+        .current_dir(dir.path())
+        .env("DOCEBO_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let token_call = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == "/oauth2/token")
+        .unwrap();
+    assert!(
+        token_call.body.contains("grant_type=client_credentials"),
+        "{}",
+        token_call.body
+    );
+    assert!(!token_call.body.contains("username="));
 }

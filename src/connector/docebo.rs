@@ -44,25 +44,33 @@ pub const DEFAULTS: Settings = Settings {
 struct OAuth {
     client_id: String,
     secret: Secret,
-    username: String,
-    password: Secret,
+    /// The password grant's user and password; the client_credentials
+    /// grant without them.
+    user: Option<(String, Secret)>,
 }
 
 impl Tokens for OAuth {
     fn secrets(&self) -> Vec<Secret> {
-        vec![self.secret.clone(), self.password.clone()]
+        let mut s = vec![self.secret.clone()];
+        s.extend(self.user.as_ref().map(|(_, p)| p.clone()));
+        s
     }
 
     fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a> {
         Box::pin(async move {
-            let form = [
+            let mut form = vec![
                 ("client_id", self.client_id.as_str()),
                 ("client_secret", self.secret.expose()),
-                ("grant_type", "password"),
                 ("scope", "api"),
-                ("username", self.username.as_str()),
-                ("password", self.password.expose()),
             ];
+            match &self.user {
+                Some((username, password)) => form.extend([
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", password.expose()),
+                ]),
+                None => form.push(("grant_type", "client_credentials")),
+            }
             let answer = client
                 .send_unauthenticated(reqwest::Method::POST, "/oauth2/token", Some(Body::Form(&form)))
                 .await?;
@@ -101,16 +109,25 @@ impl Docebo {
     pub fn connect(c: &Connector) -> Result<Docebo, String> {
         let secret =
             |key: &str| Secret::from_env(c.secrets.get(key).map(String::as_str).unwrap_or_default(), key, &c.name);
-        Docebo::with(c, secret("client_secret_env")?, secret("password_env")?)
+        let password = match (c.settings.contains_key("username"), c.secrets.contains_key("password_env")) {
+            (true, true) => Some(secret("password_env")?),
+            (false, false) => None,
+            _ => {
+                return Err(format!(
+                    "connector `{}` (docebo): `username` and `password_env` go together (the password grant), or neither (the client_credentials grant)",
+                    c.name
+                ))
+            }
+        };
+        Docebo::with(c, secret("client_secret_env")?, password)
     }
 
-    pub fn with(c: &Connector, client_secret: Secret, password: Secret) -> Result<Docebo, String> {
+    pub fn with(c: &Connector, client_secret: Secret, password: Option<Secret>) -> Result<Docebo, String> {
         let setting = |k: &str| c.settings.get(k).cloned().unwrap_or_default();
         let oauth = OAuth {
             client_id: setting("client_id"),
             secret: client_secret,
-            username: setting("username"),
-            password,
+            user: password.map(|p| (setting("username"), p)),
         };
         let client = Client::new(PLATFORM, &c.url, Settings::new(DEFAULTS, &c.limits))?.with_tokens(Box::new(oauth));
         let zone = match c.settings.get("timezone") {
@@ -139,7 +156,7 @@ impl Docebo {
     }
 
     pub fn is_me(&self, username: Option<&str>) -> bool {
-        username.is_some_and(|u| u.eq_ignore_ascii_case(&self.me))
+        !self.me.is_empty() && username.is_some_and(|u| u.eq_ignore_ascii_case(&self.me))
     }
 
     /// Every user, active, suspended and invited, each exactly once.

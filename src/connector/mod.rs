@@ -184,7 +184,11 @@ impl Live {
     /// Users acted on in one request.
     pub fn batch(&self) -> usize {
         match &self.platform {
-            Platform::Huwise(_) | Platform::Bevy(_) => 1,
+            Platform::Huwise(_) => 1,
+            // Bevy recommends batches of at most 250 users.
+            Platform::Bevy(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(250))
+                .unwrap_or(250)
+                .clamp(1, 250),
             Platform::MetricInsights(_) => usize::try_from(
                 self.connector
                     .limits
