@@ -1095,3 +1095,50 @@ fn ctrl_c_stops_cleanly_after_the_request_in_flight() {
     assert!(deletes(&sim).values().all(|&n| n == 1));
     assert_eq!(deletes(&sim).len(), 6);
 }
+
+/// Runs apply on a terminal (util-linux's `script` gives it one), answering `answer`.
+fn apply_on_a_terminal(dir: &Path, answer: &str) -> String {
+    use std::io::Write;
+    let line = format!("{} apply plan.json", env!("CARGO_BIN_EXE_dormant"));
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env("HUWISE_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    // Answer once the prompt is up: a pty drops what comes before its reader.
+    std::thread::sleep(Duration::from_millis(1500));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn without_yes_apply_shows_what_it_will_do_and_asks() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    let shown = apply_on_a_terminal(dir.path(), "n");
+    assert!(shown.contains("3 users through connector `portal`"), "{shown}");
+    assert!(shown.contains("delete"), "{shown}");
+    assert!(
+        shown.contains("user004 (user004@example.org), user008 (user008@example.org), user012"),
+        "{shown}"
+    );
+    assert!(shown.contains("Apply? [y/N]"), "{shown}");
+    assert!(shown.contains("nothing was done"), "{shown}");
+    assert!(deletes(&sim).is_empty());
+    let shown = apply_on_a_terminal(dir.path(), "y");
+    assert!(shown.contains("3 done, 0 skipped, 0 failed"), "{shown}");
+    assert_eq!(deletes(&sim).len(), 3);
+}
