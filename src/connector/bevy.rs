@@ -142,22 +142,8 @@ impl Bevy {
 
 /// One Bevy user as a dormant user (SPEC section 2).
 pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
-    let id = match u.get("id") {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        _ => {
-            return Err(format!(
-                "a user without an `id`: {}",
-                u.to_string().chars().take(120).collect::<String>()
-            ))
-        }
-    };
-    let text = |k: &str| {
-        u.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
+    let id = super::shape::id(u, &["id"])?;
+    let text = |k: &str| super::shape::text(u, k);
     let flag = |k: &str| u.get(k).and_then(Value::as_bool);
     let time = |k: &str| -> Result<Option<Time>, String> {
         match text(k) {
@@ -179,16 +165,11 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
     if let Some(t) = time("deletion_date")? {
         attr.push(("deletion_date".into(), Attr::Time(t)));
     }
-    let name = [text("first_name"), text("last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
     Ok(User {
         id: id.as_str().into(),
         username: text("username").map(Into::into),
         email: text("email").map(Into::into),
-        name: (!name.is_empty()).then(|| name.into()),
+        name: super::shape::full_name(u, "first_name", "last_name"),
         status,
         joined: time("date_joined")?,
         // Bevy's user list has no last login: unknown, unless an enrich file says.

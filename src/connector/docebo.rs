@@ -315,22 +315,8 @@ pub fn date(text: &str, zone: chrono_tz::Tz) -> Option<Time> {
 }
 
 pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) -> Result<User, String> {
-    let id = match u.get("user_id").or_else(|| u.get("id")) {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        _ => {
-            return Err(format!(
-                "a user without a `user_id`: {}",
-                u.to_string().chars().take(120).collect::<String>()
-            ))
-        }
-    };
-    let text = |k: &str| {
-        u.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
+    let id = super::shape::id(u, &["user_id", "id"])?;
+    let text = |k: &str| super::shape::text(u, k);
     let time = |k: &str| -> Result<Known<Time>, String> {
         match u.get(k) {
             None => Ok(Known::Unknown),
@@ -361,11 +347,6 @@ pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) ->
     if let Some(r) = text("role_title") {
         role.push(r.into());
     }
-    let name = [text("first_name"), text("last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
     let joined = match time("creation_date")? {
         Known::Value(t) => Some(t),
         _ => time("request_on")?.value(),
@@ -374,7 +355,7 @@ pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) ->
         id: id.as_str().into(),
         username: text("username").map(Into::into),
         email: text("email").map(Into::into),
-        name: (!name.is_empty()).then(|| name.into()),
+        name: super::shape::full_name(u, "first_name", "last_name"),
         status,
         joined,
         // An invited user has not accepted yet: never logged in.

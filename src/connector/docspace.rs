@@ -404,6 +404,7 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         attr.push(("activation_status".into(), Attr::Number(a as f64)));
     }
     let name = text(p, "displayName").map(Into::into).or_else(|| {
+        // Through `text`, which also finds PascalCase keys.
         let full = [text(p, "firstName"), text(p, "lastName")]
             .into_iter()
             .flatten()

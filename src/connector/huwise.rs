@@ -254,14 +254,9 @@ pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<Us
     if let Known::Value(t) = time("expires_at")? {
         attr.push(("expires_at".into(), Attr::Time(t)));
     }
-    let name = text("display_name").map(Into::into).or_else(|| {
-        let full = [text("first_name"), text("last_name")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        (!full.is_empty()).then(|| full.into())
-    });
+    let name = text("display_name")
+        .map(Into::into)
+        .or_else(|| super::shape::full_name(u, "first_name", "last_name"));
     Ok(User {
         id: username.into(),
         username: Some(username.into()),

@@ -252,12 +252,7 @@ fn yes(v: &Value, k: &str) -> Option<bool> {
 }
 
 pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
-    let id = text(u, "id").ok_or_else(|| {
-        format!(
-            "a user without an `id`: {}",
-            u.to_string().chars().take(120).collect::<String>()
-        )
-    })?;
+    let id = super::shape::id(u, &["id"])?;
     let kind = text(u, "type");
     let ldap = yes(u, "ldap");
     let mut role: Set = Set::new();
@@ -271,16 +266,11 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
     if let Some(l) = ldap {
         attr.push(("ldap".into(), Attr::Bool(l)));
     }
-    let name = [text(u, "first_name"), text(u, "last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
     Ok(User {
         id: id.as_str().into(),
         username: text(u, "username").map(Into::into),
         email: text(u, "email").map(Into::into),
-        name: (!name.is_empty()).then(|| name.into()),
+        name: super::shape::full_name(u, "first_name", "last_name"),
         status: yes(u, "enabled").map(|e| if e { Status::Active } else { Status::Disabled }),
         joined: None,
         last_login: Known::Unknown,

@@ -11,6 +11,7 @@ pub mod file;
 pub mod huwise;
 pub mod metric_insights;
 pub mod record;
+mod shape;
 pub mod snapshot;
 pub mod usage;
 

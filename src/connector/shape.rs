@@ -1,0 +1,59 @@
+//! Reading the JSON platforms answer with: the small rules every connector
+//! shares, so that each reads ids, text and names the same way.
+
+use crate::user::Text;
+use serde_json::Value;
+
+/// A key's text, trimmed; `None` when it is absent, not text, or empty.
+pub fn text<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// An id, given as a number or as text, from the first of `keys` there.
+pub fn id(v: &Value, keys: &[&str]) -> Result<String, String> {
+    match keys.iter().find_map(|k| v.get(k)) {
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        _ => Err(format!(
+            "a user without an `{}`: {}",
+            keys.first().copied().unwrap_or("id"),
+            v.to_string().chars().take(120).collect::<String>()
+        )),
+    }
+}
+
+/// `first last`, from what of the two there is.
+pub fn full_name(v: &Value, first: &str, last: &str) -> Option<Text> {
+    let name = [text(v, first), text(v, last)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!name.is_empty()).then(|| name.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_text_and_names() {
+        assert_eq!(id(&json!({"id": 7}), &["id"]).unwrap(), "7");
+        assert_eq!(id(&json!({"user_id": " u7 "}), &["user_id", "id"]).unwrap(), "u7");
+        assert_eq!(
+            id(&json!({"name": "x"}), &["user_id"]).unwrap_err(),
+            "a user without an `user_id`: {\"name\":\"x\"}"
+        );
+        assert_eq!(text(&json!({"a": "  "}), "a"), None);
+        assert_eq!(
+            full_name(&json!({"f": "Ana", "l": "Lima"}), "f", "l").as_deref(),
+            Some("Ana Lima")
+        );
+        assert_eq!(full_name(&json!({"l": "Lima"}), "f", "l").as_deref(), Some("Lima"));
+        assert_eq!(full_name(&json!({}), "f", "l"), None);
+    }
+}
