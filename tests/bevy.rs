@@ -7,10 +7,10 @@
 mod common;
 
 use common::sim::{Fault, Faults, Reply, Request, Sim};
+use common::Run;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -107,11 +107,7 @@ fn start(site: &Arc<Site>) -> Sim {
     Sim::start(move |r| s.faults.apply(s.serve(r)))
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::Done;
 
 fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
     run_with(dir, sim, extra, KEY, args)
@@ -123,22 +119,7 @@ fn run_with(dir: &Path, sim: &Sim, extra: &str, token: &str, args: &[&str]) -> O
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(args)
-        .current_dir(dir)
-        .env("BEVY_TOKEN", token)
-        .output()
-        .unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    };
-    assert!(
-        !out.stdout.contains(token) && !out.stderr.contains(token),
-        "the key leaked"
-    );
-    out
+    Run::new(args).in_dir(dir).secret("BEVY_TOKEN", token).run()
 }
 
 fn ids(out: &Out) -> Vec<String> {
@@ -326,20 +307,10 @@ fn killed_in_the_middle_then_resumed_acts_once_on_each() {
     let sim = start(&site);
     let dir = tempfile::tempdir().unwrap();
     let extra = planned(dir.path(), &sim);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(["apply", "plan.json", "--yes"])
-        .current_dir(dir.path())
-        .env("BEVY_TOKEN", KEY)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while deletes(&sim).len() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    Run::new(&["apply", "plan.json", "--yes"])
+        .in_dir(dir.path())
+        .secret("BEVY_TOKEN", KEY)
+        .kill_when(|| deletes(&sim).len() >= 2);
     *site.slow_deletes.lock().unwrap() = None;
     let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);

@@ -7,6 +7,7 @@
 mod common;
 
 use common::sim::{Reply, Request, Sim};
+use common::Run;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -169,11 +170,7 @@ fn start(l: &Arc<Lms>) -> Sim {
     Sim::start(move |r| l.serve(r))
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::Done;
 
 fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
     let config = format!(
@@ -181,25 +178,13 @@ fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(args)
-        .current_dir(dir)
-        .env("DOCEBO_SECRET", SECRET)
-        .env("DOCEBO_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    };
-    for secret in [SECRET, PASSWORD, "at-1", "at-2"] {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "a secret leaked: {secret}"
-        );
-    }
-    out
+    Run::new(args)
+        .in_dir(dir)
+        .secret("DOCEBO_SECRET", SECRET)
+        .secret("DOCEBO_PASSWORD", PASSWORD)
+        .never_shows("at-1")
+        .never_shows("at-2")
+        .run()
 }
 
 #[test]
@@ -284,21 +269,11 @@ fn apply_deletes_in_batches_through_a_crash_and_undo_reactivates() {
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(["apply", "plan.json", "--yes"])
-        .current_dir(dir.path())
-        .env("DOCEBO_SECRET", SECRET)
-        .env("DOCEBO_PASSWORD", PASSWORD)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while lms.deleted.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    Run::new(&["apply", "plan.json", "--yes"])
+        .in_dir(dir.path())
+        .secret("DOCEBO_SECRET", SECRET)
+        .secret("DOCEBO_PASSWORD", PASSWORD)
+        .kill_when(|| !lms.deleted.lock().unwrap().is_empty());
     *lms.slow_deletes.lock().unwrap() = None;
     let out = dormant(dir.path(), &sim, "", &["apply", "plan.json", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);

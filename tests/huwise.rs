@@ -6,6 +6,7 @@
 mod common;
 
 use common::sim::{Fault, Faults, Reply, Request, Sim};
+use common::Run;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -154,11 +155,7 @@ fn start(domain: &Arc<Domain>) -> Sim {
     sim
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::Done;
 
 /// Runs dormant in `dir` with a dormant.toml for the simulator.
 fn dormant(dir: &Path, sim: &Sim, extra: &str, key: Option<&str>, args: &[&str]) -> Out {
@@ -167,24 +164,11 @@ fn dormant(dir: &Path, sim: &Sim, extra: &str, key: Option<&str>, args: &[&str])
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dormant"));
-    cmd.args(args).current_dir(dir).env_remove("HUWISE_API_KEY");
-    if let Some(k) = key {
-        cmd.env("HUWISE_API_KEY", k);
+    let run = Run::new(args).in_dir(dir).never_shows(KEY).without("HUWISE_API_KEY");
+    match key {
+        Some(k) => run.secret("HUWISE_API_KEY", k).run(),
+        None => run.run(),
     }
-    let out = cmd.output().unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    };
-    assert!(
-        !out.stdout.contains(KEY) && !out.stderr.contains(KEY),
-        "the key leaked: {}\n{}",
-        out.stdout,
-        out.stderr
-    );
-    out
 }
 
 fn fetched(out: &Out) -> Vec<String> {
@@ -774,21 +758,11 @@ fn killed_in_the_middle_then_run_again_acts_on_everyone_exactly_once() {
     let sim = start(&domain);
     let dir = tempfile::tempdir().unwrap();
     planned(dir.path(), &sim, POLICY);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(["apply", "plan.json", "--yes"])
-        .current_dir(dir.path())
-        .env("HUWISE_API_KEY", KEY)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Kill it while its third DELETE is in flight.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while deletes(&sim).values().sum::<usize>() < 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    Run::new(&["apply", "plan.json", "--yes"])
+        .in_dir(dir.path())
+        .secret("HUWISE_API_KEY", KEY)
+        .kill_when(|| deletes(&sim).values().sum::<usize>() >= 3);
     let before = deletes(&sim);
     assert_eq!(before.values().sum::<usize>(), 3, "{before:?}");
     *domain.slow_deletes.lock().unwrap() = None;

@@ -7,10 +7,10 @@
 mod common;
 
 use common::sim::{Reply, Request, Sim};
+use common::Run;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -134,11 +134,7 @@ fn start(i: &Arc<Instance>) -> Sim {
     Sim::start(move |r| i.serve(r))
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::Done;
 
 fn dormant(dir: &Path, sim: &Sim, key: &str, args: &[&str]) -> Out {
     let config = format!(
@@ -146,24 +142,12 @@ fn dormant(dir: &Path, sim: &Sim, key: &str, args: &[&str]) -> Out {
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(args)
-        .current_dir(dir)
-        .env("MI_KEY", key)
-        .output()
-        .unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    };
-    for secret in [key, "tok-1", "tok-2"] {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "a secret leaked: {secret}"
-        );
-    }
-    out
+    Run::new(args)
+        .in_dir(dir)
+        .secret("MI_KEY", key)
+        .never_shows("tok-1")
+        .never_shows("tok-2")
+        .run()
 }
 
 #[test]
@@ -236,20 +220,10 @@ fn apply_renews_its_token_survives_a_crash_and_never_touches_its_own_user() {
     let sim = start(&inst);
     let dir = tempfile::tempdir().unwrap();
     planned(dir.path(), &sim);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dormant"))
-        .args(["apply", "plan.json", "--yes"])
-        .current_dir(dir.path())
-        .env("MI_KEY", APP_KEY)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while deletes(&sim).len() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    Run::new(&["apply", "plan.json", "--yes"])
+        .in_dir(dir.path())
+        .secret("MI_KEY", APP_KEY)
+        .kill_when(|| deletes(&sim).len() >= 2);
     *inst.slow_deletes.lock().unwrap() = None;
     let out = dormant(dir.path(), &sim, APP_KEY, &["apply", "plan.json", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);

@@ -9,6 +9,11 @@ use std::process::Command;
 pub struct Run {
     args: Vec<String>,
     dir: PathBuf,
+    env: Vec<(String, String)>,
+    /// Variables the run must not inherit.
+    unset: Vec<String>,
+    /// Values that must appear nowhere in the output.
+    secrets: Vec<String>,
 }
 
 pub struct Done {
@@ -22,6 +27,9 @@ impl Run {
         Run {
             args: args.iter().map(|s| s.to_string()).collect(),
             dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            env: Vec::new(),
+            unset: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -30,18 +38,69 @@ impl Run {
         self
     }
 
-    pub fn run(self) -> Done {
-        let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-            .args(&self.args)
-            .current_dir(&self.dir)
-            .env_remove("NO_COLOR")
-            .output()
+    /// Sets an environment variable holding a secret: the run's output must
+    /// not contain it.
+    pub fn secret(mut self, var: &str, value: &str) -> Self {
+        self.env.push((var.to_string(), value.to_string()));
+        self.secrets.push(value.to_string());
+        self
+    }
+
+    /// Runs without this variable, whatever the environment has.
+    pub fn without(mut self, var: &str) -> Self {
+        self.unset.push(var.to_string());
+        self
+    }
+
+    /// Another value that must appear nowhere in the output.
+    pub fn never_shows(mut self, value: &str) -> Self {
+        self.secrets.push(value.to_string());
+        self
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dormant"));
+        cmd.args(&self.args).current_dir(&self.dir).env_remove("NO_COLOR");
+        for k in &self.unset {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Starts it, and kills it (SIGKILL) once `until` holds, or after 20 s.
+    pub fn kill_when(self, until: impl Fn() -> bool) {
+        let mut child = self
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
             .expect("the binary runs");
-        Done {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !until() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().expect("it can be killed");
+        child.wait().expect("it ends");
+    }
+
+    pub fn run(self) -> Done {
+        let out = self.command().output().expect("the binary runs");
+        let done = Done {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        for s in &self.secrets {
+            assert!(
+                !done.stdout.contains(s.as_str()) && !done.stderr.contains(s.as_str()),
+                "a secret leaked into the output of {:?}",
+                self.args
+            );
         }
+        done
     }
 }
 pub mod sim;
