@@ -461,6 +461,13 @@ fn key_help(key: &str) -> String {
     }
 }
 
+/// Whether a host is this machine: `localhost`, 127.0.0.0/8 or `::1`
+/// (in brackets or not).
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// An address dormant may call: https anywhere, plain http only on this
 /// machine (tests and local proxies), since a secret goes with every call.
 fn check_url(u: &Spanned<String>) -> Result<String, Diag> {
@@ -476,13 +483,7 @@ fn check_url(u: &Spanned<String>) -> Result<String, Diag> {
             "write the platform's address, e.g. `url = \"https://data.example.org\"`",
         )
     })?;
-    let host = parsed
-        .host_str()
-        .unwrap_or("")
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let loopback =
-        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback = is_loopback(parsed.host_str().unwrap_or(""));
     match parsed.scheme() {
         "https" => Ok(text.to_string()),
         "http" if loopback => Ok(text.to_string()),

@@ -176,13 +176,7 @@ fn smtp_channel(c: &SmtpConf) -> Result<Channel, String> {
 
 fn webhook_channel(c: &WebhookConf) -> Result<Channel, String> {
     let url = reqwest::Url::parse(&c.url).map_err(|e| format!("`[notify.webhook] url` is not an address: {e}"))?;
-    let host = url
-        .host_str()
-        .unwrap_or("")
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let loopback =
-        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback = crate::config::is_loopback(url.host_str().unwrap_or(""));
     if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
         return Err(format!(
             "`[notify.webhook] url` must be https (plain http only on this machine), not `{}`",

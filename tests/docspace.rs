@@ -7,6 +7,7 @@
 mod common;
 
 use common::sim::{Fault, Faults, Reply, Request, Sim};
+use common::Run;
 use dormant::config::Config;
 use dormant::connector::docspace::DocSpace;
 use dormant::http::Secret;
@@ -218,6 +219,13 @@ fn config(dir: &Path, sim: &Sim) -> String {
     text
 }
 
+/// Runs dormant in `dir`, which must succeed: its stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = Run::new(args).in_dir(dir).secret("DOCSPACE_KEY", KEY).run();
+    assert_eq!(out.code, 0, "{args:?}: {}\n{}", out.stdout, out.stderr);
+    out.stdout
+}
+
 fn fetch(dir: &Path, sim: &Sim) -> (i32, String, String) {
     config(dir, sim);
     let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
@@ -404,21 +412,7 @@ fn plans_explains_diffs_and_forecasts_from_the_connector_under_faults() {
         "admins: is_admin -> keep\ninvites: status == invited -> delete\nidle: inactive > 12mo -> deactivate\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("DOCSPACE_KEY", KEY)
-            .output()
-            .unwrap();
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        );
-        assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "the key leaked");
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-        stdout
-    };
+    let run = |args: &[&str]| ok(dir.path(), args);
     let plan: Value = serde_json::from_str(&run(&[
         "plan",
         "p.policy",
@@ -495,21 +489,7 @@ fn apply_deactivates_then_undo_reactivates() {
         "admins: is_admin -> keep\nidle: inactive > 12mo -> deactivate\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_dormant"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("DOCSPACE_KEY", KEY)
-            .output()
-            .unwrap();
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        );
-        assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "the key leaked");
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}\n{stderr}");
-        stdout
-    };
+    let run = |args: &[&str]| ok(dir.path(), args);
     run(&[
         "plan",
         "p.policy",
