@@ -44,6 +44,8 @@ pub const DEFAULTS: Settings = Settings {
 
 pub struct DocSpace {
     client: Client,
+    /// Login-audit requests in flight at once.
+    concurrency: usize,
     source: String,
     page: u64,
     batch: usize,
@@ -98,8 +100,10 @@ impl DocSpace {
             Settings::new(DEFAULTS, &c.limits),
         )?;
         client.set_auth("authorization", &format!("Bearer {}", key.expose()), &key)?;
+        let concurrency = Settings::new(DEFAULTS, &c.limits).concurrency.max(1);
         Ok(DocSpace {
             client,
+            concurrency,
             source: c.name.clone(),
             page: c.limits.batch_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
             batch: usize::try_from(c.limits.batch_size.unwrap_or(100))
@@ -127,7 +131,7 @@ impl DocSpace {
         if let Audit::Works(since) = audit {
             let logins: Vec<Result<Option<Known<Time>>, HttpError>> = futures_util::stream::iter(users.iter())
                 .map(|u| self.last_login(&u.id, u.joined, since))
-                .buffered(DEFAULTS.concurrency)
+                .buffered(self.concurrency)
                 .collect()
                 .await;
             for (u, login) in users.iter_mut().zip(logins) {
