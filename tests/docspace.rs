@@ -166,7 +166,9 @@ impl Portal {
                     let Some(p) = people.iter().find(|p| p["id"] == id.as_str()) else {
                         continue;
                     };
-                    if p["isOwner"] == true || p["isAdmin"] == true || p["isLDAP"] == true || id == SELF_ID {
+                    // `system` is the simulator's own mark: the profile does not show it.
+                    let system = p.get("system") == Some(&json!(true));
+                    if p["isOwner"] == true || p["isAdmin"] == true || p["isLDAP"] == true || id == SELF_ID || system {
                         return Portal::error(403, "Access denied");
                     }
                 }
@@ -517,4 +519,24 @@ fn apply_deactivates_then_undo_reactivates() {
     let again = run(&["undo", "dormant-journal.jsonl", "--yes"]);
     assert!(again.contains("nothing to undo"), "{again}");
     run(&["journal", "verify"]);
+}
+
+#[test]
+fn a_system_account_the_profile_does_not_show_holds_back_only_itself() {
+    let portal = Portal::new(8, AuditMode::Works);
+    portal.people.lock().unwrap()[7]["system"] = json!(true); // u-old
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let d = connector(dir.path(), &sim);
+    let users: Vec<_> = fetched(&d)
+        .into_iter()
+        .filter(|u| u.id == "u-new" || u.id == "u-old")
+        .collect();
+    let skipped = dormant::http::block_on(d.deactivate(&users)).unwrap().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].0, "u-old");
+    assert!(skipped[0].1.contains("system account"), "{skipped:?}");
+    let people = portal.people.lock().unwrap();
+    let status = |id: &str| people.iter().find(|p| p["id"] == id).unwrap()["status"].clone();
+    assert_eq!((status("u-new"), status("u-old")), (json!(2), json!(1)));
 }
