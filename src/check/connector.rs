@@ -9,13 +9,15 @@ use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
 use std::collections::{HashMap, HashSet};
 
-/// Why `kind` never supplies `field`, if it never does. `enriched` are the
-/// columns of the connector's enrich files, which supply what they hold.
-pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<String> {
+/// Why connector `c` never supplies `field`, if it never does. `enriched`
+/// are the columns of the connector's enrich files, which supply what they
+/// hold.
+pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Option<String> {
     if enriched.contains(field) {
         return None;
     }
-    let own = |f: &Field| never_supplied(kind, f, enriched).is_none();
+    let kind = c.kind;
+    let own = |f: &Field| never_supplied(c, f, enriched).is_none();
     let attrs: &[&str] = match kind {
         Kind::Huwise => &["is_ods", "account_type", "expires_at"],
         Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
@@ -33,7 +35,14 @@ pub fn never_supplied(kind: Kind, field: &Field, enriched: &[Field]) -> Option<S
     };
     let docebo_counters = ["courses_enrolled", "courses_completed"];
     match (kind, field) {
-        (Kind::Docebo, Field::Activity(name)) if docebo_counters.contains(&name.as_str()) => None,
+        (Kind::Docebo, Field::Activity(name)) if docebo_counters.contains(&name.as_str()) => {
+            (!c.enrollments).then(|| {
+                format!(
+                    "connector `{}` counts enrollments only with `enrollments = true`",
+                    c.name
+                )
+            })
+        }
         (Kind::Docebo, Field::LastActivity | Field::Group | Field::Permission) => {
             Some(format!("Docebo's user list has no `{field}`"))
         }
@@ -86,7 +95,7 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
             let Some(resolved) = Field::lookup(&field) else {
                 continue;
             };
-            let Some(why) = never_supplied(c.kind, &resolved, enriched) else {
+            let Some(why) = never_supplied(c, &resolved, enriched) else {
                 continue;
             };
             if !reported.insert((span.start, span.end)) {
@@ -176,6 +185,17 @@ mod tests {
 
     const HUWISE: &str = "[connector.portal]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\n";
     const DOCSPACE: &str = "[connector.docs]\nkind = \"docspace\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\n";
+    const DOCEBO: &str =
+        "[connector.lms]\nkind = \"docebo\"\nurl = \"https://x.org\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\n";
+
+    #[test]
+    fn docebo_counts_enrollments_only_when_asked() {
+        let policy = "d: activity.courses_completed == 0 -> delete\n";
+        let d = diags(policy, DOCEBO, &[]);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].0.contains("only with `enrollments = true`"), "{d:?}");
+        assert_eq!(diags(policy, &format!("{DOCEBO}enrollments = true\n"), &[]), []);
+    }
 
     #[test]
     fn fields_a_platform_never_supplies() {
