@@ -32,9 +32,11 @@ pub struct Journal {
 }
 
 /// What `verify` found in a sound journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
     pub lines: u64,
+    /// Every record, in order.
+    pub records: Vec<Value>,
     /// The hash of the last line: what an auditor keeps to check it later.
     pub head: String,
     /// Lines written after the head was last updated (a run that stopped).
@@ -60,6 +62,7 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
     };
     let mut prev = GENESIS.to_string();
     let mut lines = 0u64;
+    let mut records = Vec::new();
     let mut hashes = Vec::new();
     let body = text.strip_suffix(b"\n").unwrap_or(&text);
     let pieces = if body.is_empty() {
@@ -84,6 +87,7 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
         }
         prev = sha256(line);
         hashes.push(prev.clone());
+        records.push(record);
         lines += 1;
     }
     let head = match std::fs::read_to_string(head_path(path)) {
@@ -123,6 +127,7 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
     };
     Ok(Verified {
         lines,
+        records,
         head: prev,
         past_head,
     })
@@ -130,8 +135,8 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
 
 impl Journal {
     /// Opens a journal for appending, after verifying it: nothing is added
-    /// to a journal that does not verify.
-    pub fn open(path: &Path) -> Result<Journal, String> {
+    /// to a journal that does not verify. Also gives the records it holds.
+    pub fn open(path: &Path) -> Result<(Journal, Vec<Value>), String> {
         let v = verify(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -141,12 +146,13 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(|e| format!("cannot open journal `{}`: {e}", path.display()))?;
-        Ok(Journal {
+        let journal = Journal {
             path: path.to_path_buf(),
             file,
             prev: v.head,
             seq: v.lines,
-        })
+        };
+        Ok((journal, v.records))
     }
 
     /// Appends a record and flushes it to disk before returning: an intent
@@ -167,20 +173,6 @@ impl Journal {
             format!("{} {}\n", self.seq, self.prev).as_bytes(),
         )
         .map_err(|e| format!("cannot write `{}`: {e}", head_path(&self.path).display()))
-    }
-
-    /// Every record, in order (the journal verified when it was opened).
-    pub fn records(path: &Path) -> Result<Vec<Value>, String> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(format!("cannot read journal `{}`: {e}", path.display())),
-        };
-        text.lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(n, l)| serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1)))
-            .collect()
     }
 }
 
@@ -223,13 +215,23 @@ impl Notices {
     pub fn read(path: &Path) -> Result<Notices, String> {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read journal `{}`: {e}", path.display()))?;
+        let records = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(n, line)| {
+                serde_json::from_str(line)
+                    .map(|r| (n + 1, r))
+                    .map_err(|e| format!("{}:{}: not a journal record: {e}", path.display(), n + 1))
+            })
+            .collect::<Result<Vec<(usize, Value)>, String>>()?;
+        Notices::from_records(&path.display().to_string(), &records)
+    }
+
+    /// The notices among records already read, with their line numbers.
+    pub fn from_records(name: &str, records: &[(usize, Value)]) -> Result<Notices, String> {
         let mut notices = Notices::new();
-        for (n, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let record: serde_json::Value = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: not a journal record: {e}", path.display(), n + 1))?;
+        for (n, record) in records {
             let field = |k: &str| record.get(k).and_then(|v| v.as_str());
             if field("event") != Some("outcome") || field("action") != Some("notify") || field("status") != Some("done")
             {
@@ -239,9 +241,7 @@ impl Notices {
                 (field("user"), field("rule"), field("at").and_then(time::parse_time))
             else {
                 return Err(format!(
-                    "{}:{}: a notice needs `user`, `rule` and an RFC 3339 `at`",
-                    path.display(),
-                    n + 1
+                    "{name}:{n}: a notice needs `user`, `rule` and an RFC 3339 `at`"
                 ));
             };
             notices.add(user, rule, at);
@@ -292,7 +292,7 @@ mod chain_tests {
 
     fn journal(dir: &Path) -> PathBuf {
         let path = dir.join("j.jsonl");
-        let mut j = Journal::open(&path).unwrap();
+        let (mut j, _) = Journal::open(&path).unwrap();
         for u in ["a", "b", "c", "d"] {
             j.append(record(u)).unwrap();
         }
@@ -317,10 +317,10 @@ mod chain_tests {
         let path = journal(dir.path());
         let v = verify(&path).unwrap();
         assert_eq!((v.lines, v.past_head), (4, 0));
-        let mut j = Journal::open(&path).unwrap();
+        let (mut j, _) = Journal::open(&path).unwrap();
         j.append(record("e")).unwrap();
         assert_eq!(verify(&path).unwrap().lines, 5);
-        assert_eq!(Journal::records(&path).unwrap()[4]["seq"], 5);
+        assert_eq!(verify(&path).unwrap().records[4]["seq"], 5);
         assert_eq!(verify(&dir.path().join("none.jsonl")).unwrap().lines, 0);
     }
 

@@ -357,7 +357,6 @@ fn fetched(d: &DocSpace) -> Vec<dormant::user::User> {
     dormant::http::block_on(d.fetch(&dormant::progress::Progress::hidden(), chrono::Utc::now()))
         .unwrap()
         .unwrap()
-        .users
 }
 
 #[test]

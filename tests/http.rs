@@ -26,20 +26,33 @@ fn settings() -> Settings {
     }
 }
 
-/// An OAuth2-style token endpoint; tokens last `LIFETIME` when `short`.
-struct OAuth(Secret);
+/// An OAuth2-style token endpoint (client_credentials, a form body); its
+/// tokens last `lifetime` when it says.
+struct OAuth {
+    secret: Secret,
+    lifetime: Option<Duration>,
+}
 
-/// Tokens that say they last 200 ms.
-struct Brief(Secret);
+impl OAuth {
+    fn new(secret: &str, lifetime: Option<Duration>) -> Box<OAuth> {
+        Box::new(OAuth {
+            secret: Secret::new(secret),
+            lifetime,
+        })
+    }
+}
 
-impl Tokens for Brief {
+impl Tokens for OAuth {
     fn secrets(&self) -> Vec<Secret> {
-        vec![self.0.clone()]
+        vec![self.secret.clone()]
     }
 
     fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a> {
         Box::pin(async move {
-            let form = [("grant_type", "client_credentials"), ("client_secret", self.0.expose())];
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_secret", self.secret.expose()),
+            ];
             let answer = client
                 .send_unauthenticated(reqwest::Method::POST, "/oauth2/token", Some(Body::Form(&form)))
                 .await?;
@@ -51,32 +64,7 @@ impl Tokens for Brief {
                 header: "authorization",
                 value: format!("Bearer {token}"),
                 secret: Secret::new(token),
-                lifetime: Some(Duration::from_millis(200)),
-            })
-        })
-    }
-}
-
-impl Tokens for OAuth {
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.0.clone()]
-    }
-
-    fn acquire<'a>(&'a self, client: &'a Client) -> TokenFuture<'a> {
-        Box::pin(async move {
-            let body = json!({"grant_type": "password", "client_secret": self.0.expose()});
-            let answer = client
-                .send_unauthenticated(reqwest::Method::POST, "/oauth2/token", Some(Body::Json(&body)))
-                .await?;
-            let token = answer.json(client.platform, "/oauth2/token")?["access_token"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            Ok(Token {
-                header: "authorization",
-                value: format!("Bearer {token}"),
-                secret: Secret::new(token),
-                lifetime: None,
+                lifetime: self.lifetime,
             })
         })
     }
@@ -115,7 +103,7 @@ fn tokens_are_acquired_then_renewed_once_on_401() {
     let (sim, issued) = server();
     let client = Client::new("Test", &sim.url(), settings())
         .unwrap()
-        .with_tokens(Box::new(OAuth(Secret::new(CLIENT_SECRET))));
+        .with_tokens(OAuth::new(CLIENT_SECRET, None));
     dormant::http::block_on(async {
         for _ in 0..4 {
             client.get_json("/data").await.unwrap();
@@ -140,7 +128,7 @@ fn a_refused_token_is_an_error_without_the_secret() {
     });
     let client = Client::new("Test", &sim.url(), settings())
         .unwrap()
-        .with_tokens(Box::new(OAuth(Secret::new(CLIENT_SECRET))));
+        .with_tokens(OAuth::new(CLIENT_SECRET, None));
     let e = dormant::http::block_on(client.get_json("/data")).unwrap().unwrap_err();
     let text = e.to_string();
     // The platform echoed the secret back; the error does not.
@@ -152,7 +140,7 @@ fn a_token_is_renewed_before_it_runs_out_and_form_bodies_are_encoded() {
     let (sim, issued) = server();
     let client = Client::new("Test", &sim.url(), settings())
         .unwrap()
-        .with_tokens(Box::new(Brief(Secret::new("s3cret &=+"))));
+        .with_tokens(OAuth::new("s3cret &=+", Some(Duration::from_millis(200))));
     dormant::http::block_on(async {
         client.get_json("/data").await.unwrap();
         tokio::time::sleep(Duration::from_millis(250)).await;

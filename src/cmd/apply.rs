@@ -1,6 +1,6 @@
 //! `dormant apply PLAN.json [--yes] [--canary N]`.
 
-use super::{compile, load_config, load_notices, load_policy, read_text, Output};
+use super::{compile, load_config, load_policy, read_text, Output};
 use crate::apply::{self, Outcome, PlanFile, PlannedDecision};
 use crate::cli::ApplyArgs;
 use crate::connector::{Acted, Live};
@@ -82,10 +82,11 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
-    let mut journal = Journal::open(&config.journal).map_err(fail)?;
-    let records = Journal::records(&config.journal).map_err(fail)?;
+    let (mut journal, records) = Journal::open(&config.journal).map_err(fail)?;
     let progress = apply::progress(&records, &plan_sha);
-    let notices = load_notices(out)?;
+    let numbered: Vec<(usize, serde_json::Value)> = records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
+    let notices =
+        crate::journal::Notices::from_records(&config.journal.display().to_string(), &numbered).map_err(fail)?;
     let live = Live::connect(&connector).map_err(fail)?;
     let fresh = live
         .fetch(&crate::progress::Progress::new("users fetched again"))

@@ -13,7 +13,9 @@ pub fn run(args: &CheckArgs, out: &Output) -> Exit {
         as_of: args.as_of.unwrap_or_else(Utc::now),
     };
     let connector = match &args.connector {
-        Some(name) => match super::configured(name, out) {
+        Some(name) => match super::connector_named(name, out)
+            .and_then(|c| super::enriched_fields(&c, out).map(|fields| (c, fields)))
+        {
             Ok(c) => Some(c),
             Err(exit) => return exit,
         },

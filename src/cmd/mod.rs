@@ -179,8 +179,8 @@ pub fn load_config(out: &Output) -> Result<Option<Config>, Exit> {
     })
 }
 
-/// A connector of the config, with the fields its enrich files supply.
-pub fn configured(name: &str, out: &Output) -> Result<(crate::config::Connector, Vec<crate::fields::Field>), Exit> {
+/// The connector of the config named `name`.
+pub fn connector_named(name: &str, out: &Output) -> Result<crate::config::Connector, Exit> {
     let fail = |m: String| {
         out.error(&m);
         Exit::Errors
@@ -191,19 +191,31 @@ pub fn configured(name: &str, out: &Output) -> Result<(crate::config::Connector,
             crate::config::DEFAULT
         ))
     })?;
-    let connector = config.connector(name).map_err(fail)?.clone();
-    let mut enriched = Vec::new();
-    for path in &connector.enrich {
-        enriched.extend(crate::connector::enrich::columns(path).map_err(fail)?);
+    config.connector(name).cloned().map_err(fail)
+}
+
+/// The fields a connector's enrich files supply (their columns).
+pub fn enriched_fields(c: &crate::config::Connector, out: &Output) -> Result<Vec<crate::fields::Field>, Exit> {
+    let mut fields = Vec::new();
+    for path in &c.enrich {
+        fields.extend(crate::connector::enrich::columns(path).map_err(|m| {
+            out.error(&m);
+            Exit::Errors
+        })?);
     }
-    Ok((connector, enriched))
+    Ok(fields)
 }
 
 /// What a policy asks of a connector that it cannot give, as diagnostics.
 /// Outside `check` they are printed as warnings: a plan can still be read.
-pub fn connector_warnings(source: &Source, policy: &Policy, name: &str, out: &Output) -> Result<(), Exit> {
-    let (connector, enriched) = configured(name, out)?;
-    let diags: Vec<Diag> = checker::connector::against(policy, &connector, &enriched)
+pub fn connector_warnings(
+    source: &Source,
+    policy: &Policy,
+    connector: &crate::config::Connector,
+    out: &Output,
+) -> Result<(), Exit> {
+    let enriched = enriched_fields(connector, out)?;
+    let diags: Vec<Diag> = checker::connector::against(policy, connector, &enriched)
         .into_iter()
         .map(|mut d| {
             d.severity = diagnostic::Severity::Warning;
@@ -214,19 +226,13 @@ pub fn connector_warnings(source: &Source, policy: &Policy, name: &str, out: &Ou
     Ok(())
 }
 
-/// Every user of a connector, with the SHA-256 of their snapshot.
+/// Every user of a connector named in the config, with the SHA-256 of their snapshot.
 pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Exit> {
-    let config = load_config(out)?.ok_or_else(|| {
-        out.error(&format!(
-            "--connector {name} needs a config: no `{}` here (or name one with --config)",
-            crate::config::DEFAULT
-        ));
-        Exit::Errors
-    })?;
-    let connector = config.connector(name).map_err(|m| {
-        out.error(&m);
-        Exit::Errors
-    })?;
+    fetch_from(&connector_named(name, out)?, out)
+}
+
+/// Every user of a connector, with the SHA-256 of their snapshot.
+pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<UsersFile, Exit> {
     let progress = crate::progress::Progress::new("users fetched");
     let users = crate::connector::fetch(connector, &progress).map_err(|m| {
         progress.finish();
@@ -236,7 +242,7 @@ pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Exit> {
     let sha256 = file::sha256_hex(&crate::connector::snapshot::write(&users));
     Ok(UsersFile {
         users,
-        source: format!("connector:{name}"),
+        source: format!("connector:{}", connector.name),
         sha256,
     })
 }

@@ -34,8 +34,9 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     // another thread while this one decides and writes.
     let fetched = match (&args.users.users, &args.users.connector) {
         (None, Some(name)) => {
-            super::connector_warnings(&source, &policy, name, out)?;
-            Some(load_users(&args.users, out)?)
+            let connector = super::connector_named(name, out)?;
+            super::connector_warnings(&source, &policy, &connector, out)?;
+            Some(super::fetch_from(&connector, out)?)
         }
         _ => None,
     };

@@ -25,8 +25,11 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         out.error(&m);
         Exit::Errors
     };
-    crate::journal::verify(&args.journal).map_err(|e| fail(format!("{e}\nnothing was undone")))?;
-    let records = Journal::records(&args.journal).map_err(fail)?;
+    if !args.journal.exists() {
+        println!("nothing to undo in `{}`", args.journal.display());
+        return Ok(Exit::Ok);
+    }
+    let (mut journal, records) = Journal::open(&args.journal).map_err(|e| fail(format!("{e}\nnothing was undone")))?;
     let since = args.since;
     let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     // The last word on each (connector, user): deactivated, reactivated or deleted.
@@ -80,7 +83,6 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
             return Ok(Exit::Ok);
         }
     }
-    let mut journal = Journal::open(&args.journal).map_err(fail)?;
     let mut failed = 0;
     let mut pending = 0;
     let mut by_connector: BTreeMap<&str, Vec<&Done>> = BTreeMap::new();

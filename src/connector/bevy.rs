@@ -15,12 +15,12 @@
 //! - deactivate is `POST /api/user/{id}/deactivate/`;
 //! - a missing or bad token answers 403 `{"detail": …}`.
 
-use super::{Fetched, Listing};
+use super::Listing;
 use crate::config::Connector;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::time::Time;
-use crate::user::{Attr, Known, Set, Status, User};
+use crate::user::{Attr, Set, Status, User};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -68,7 +68,7 @@ impl Bevy {
     }
 
     /// Every user, each exactly once.
-    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
         let mut listing = Listing::new(PLATFORM, "/user/", "users");
         let mut page = 1;
         let mut seen = 0;
@@ -118,10 +118,7 @@ impl Bevy {
                 endpoint: "/user/".to_string(),
                 detail,
             })?;
-        Ok(Fetched {
-            users,
-            requests: self.client.requests(),
-        })
+        Ok(users)
     }
 
     /// Marks a user for deletion in 7 days.
@@ -172,23 +169,20 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
         name: super::shape::full_name(u, "first_name", "last_name"),
         status,
         joined: time("date_joined")?,
-        // Bevy's user list has no last login: unknown, unless an enrich file says.
-        last_login: Known::Unknown,
-        last_activity: Known::Unknown,
-        group: None,
         role,
-        permission: None,
         is_admin,
-        is_service: None,
         source: Some(source.into()),
-        activity: Default::default(),
         attr,
+        // Unknown: Bevy's user list has no last login (an enrich file may
+        // say), no activity, groups or permissions, and no service flag.
+        ..User::default()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::user::Known;
 
     #[test]
     fn normalizes_both_shapes_of_id_and_every_status() {

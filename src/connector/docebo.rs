@@ -16,7 +16,6 @@
 //! - an expired token answers 401 `invalid_token`;
 //! - an enrollment is completed when its `status` is "completed".
 
-use super::Fetched;
 use crate::config::Connector;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};
 use crate::progress::Progress;
@@ -160,7 +159,7 @@ impl Docebo {
     }
 
     /// Every user, active, suspended and invited, each exactly once.
-    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
         let mut users = Vec::new();
         for pending in [false, true] {
             for item in self.list(pending, progress).await? {
@@ -177,10 +176,7 @@ impl Docebo {
                 users.push(u);
             }
         }
-        Ok(Fetched {
-            users,
-            requests: self.client.requests(),
-        })
+        Ok(users)
     }
 
     async fn list(&self, pending: bool, progress: &Progress) -> Result<Vec<Value>, HttpError> {
@@ -364,15 +360,11 @@ pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) ->
         } else {
             time("last_access_date")?
         },
-        last_activity: Known::Unknown,
-        group: None,
         role: (!role.is_empty()).then_some(role),
-        permission: None,
         is_admin: level.map(|l| matches!(l.to_ascii_lowercase().as_str(), "godadmin" | "superadmin")),
-        is_service: None,
         source: Some(source.into()),
-        activity: Default::default(),
-        attr: Vec::new(),
+        // Unknown: no last activity, groups, permissions or service flag.
+        ..User::default()
     })
 }
 

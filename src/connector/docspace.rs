@@ -18,7 +18,7 @@
 //!   (events of other users come back) or 402 answers: every last login is
 //!   then *unknown*, never *never*.
 
-use super::{Fetched, Listing};
+use super::Listing;
 use crate::config::Connector;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
@@ -46,6 +46,8 @@ pub struct DocSpace {
     client: Client,
     /// Login-audit requests in flight at once.
     concurrency: usize,
+    /// The id of the account dormant acts as, asked once.
+    me: tokio::sync::OnceCell<String>,
     source: String,
     page: u64,
     batch: usize,
@@ -104,6 +106,7 @@ impl DocSpace {
         Ok(DocSpace {
             client,
             concurrency,
+            me: tokio::sync::OnceCell::new(),
             source: c.name.clone(),
             page: c.limits.batch_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
             batch: usize::try_from(c.limits.batch_size.unwrap_or(100))
@@ -116,7 +119,7 @@ impl DocSpace {
         &self.client
     }
 
-    pub async fn fetch(&self, progress: &Progress, now: Time) -> Result<Fetched, HttpError> {
+    pub async fn fetch(&self, progress: &Progress, now: Time) -> Result<Vec<User>, HttpError> {
         let people = self.people(progress).await?;
         let mut users = people
             .iter()
@@ -134,28 +137,16 @@ impl DocSpace {
                 .buffered(self.concurrency)
                 .collect()
                 .await;
-            for (u, login) in users.iter_mut().zip(logins) {
-                match login? {
-                    Some(known) => u.last_login = known,
-                    // The filter was ignored for this user after all.
-                    None => return self.without_audit(users),
+            let logins = logins.into_iter().collect::<Result<Vec<_>, _>>()?;
+            // If the filter was ignored for anyone after all, no login is
+            // known: every last login stays unknown, as normalize left it.
+            if let Some(all) = logins.into_iter().collect::<Option<Vec<_>>>() {
+                for (u, login) in users.iter_mut().zip(all) {
+                    u.last_login = login;
                 }
             }
         }
-        Ok(Fetched {
-            users,
-            requests: self.client.requests(),
-        })
-    }
-
-    fn without_audit(&self, mut users: Vec<User>) -> Result<Fetched, HttpError> {
-        for u in &mut users {
-            u.last_login = Known::Unknown;
-        }
-        Ok(Fetched {
-            users,
-            requests: self.client.requests(),
-        })
+        Ok(users)
     }
 
     /// Every user of every status, page by page.
@@ -264,9 +255,17 @@ impl DocSpace {
     /// Sets users Terminated, in batches that hold no protected account.
     /// Returns the ids left out, with why.
     pub async fn deactivate(&self, users: &[User]) -> Result<Vec<(String, String)>, HttpError> {
-        let me = self.client.get_json("/people/@self").await?;
-        let me = response(&me, "/people/@self")?;
-        let my_id = text(me, "id").unwrap_or_default().to_string();
+        let my_id = self
+            .me
+            .get_or_try_init(|| async {
+                let me = self.client.get_json("/people/@self").await?;
+                Ok::<_, HttpError>(
+                    text(response(&me, "/people/@self")?, "id")
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .await?;
         let mut skipped = Vec::new();
         let mut ids = Vec::new();
         for u in users {
@@ -275,7 +274,7 @@ impl DocSpace {
                     u.id.to_string(),
                     "owner, administrator, LDAP or system account".to_string(),
                 ));
-            } else if u.id.as_str() == my_id {
+            } else if u.id.as_str() == my_id.as_str() {
                 skipped.push((u.id.to_string(), "the account dormant acts as".to_string()));
             } else {
                 ids.push(u.id.to_string());
@@ -446,9 +445,6 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         name,
         status,
         joined,
-        // Filled from the login audit, where it can tell.
-        last_login: Known::Unknown,
-        last_activity: Known::Unknown,
         group: get(p, "groups").and_then(Value::as_array).map(|g| {
             g.iter()
                 .filter_map(|g| text(g, "id").or_else(|| g.as_str()))
@@ -458,11 +454,11 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         role: Some(role),
         permission: Some(modules),
         is_admin,
-        // DocSpace has no flag for API-only accounts.
-        is_service: None,
         source: Some(source.into()),
-        activity: Default::default(),
         attr,
+        // Unknown until the login audit says (`fetch`); no activity and no
+        // flag for API-only accounts.
+        ..User::default()
     })
 }
 

@@ -8,7 +8,7 @@
 //! login, `last_seen_at` standing in when only it is present; deactivating
 //! is setting `expires_at` in the past, offered only on the admin's opt-in.
 
-use super::{Fetched, Listing};
+use super::Listing;
 use crate::config::Connector;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
@@ -65,7 +65,7 @@ impl Huwise {
     }
 
     /// Every user of the domain, each exactly once.
-    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
         let admins: HashSet<String> = self
             .list(
                 "domain administrators",
@@ -86,10 +86,7 @@ impl Huwise {
                 endpoint: "/users/".to_string(),
                 detail,
             })?;
-        Ok(Fetched {
-            users,
-            requests: self.client.requests(),
-        })
+        Ok(users)
     }
 
     /// All pages of `/users/`, checked against `total_count`.
@@ -270,11 +267,10 @@ pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<Us
         role: Some(role),
         permission: strings("permissions"),
         is_admin: Some(admins.contains(username)),
-        // Huwise has no flag for API-only accounts.
-        is_service: None,
         source: Some(source.into()),
-        activity: Default::default(),
         attr,
+        // Unknown: Huwise has no flag for API-only accounts and no counters.
+        ..User::default()
     })
 }
 

@@ -15,11 +15,10 @@
 //! - the user list has no last login and no creation date: both stay
 //!   *unknown* unless an enrich file says.
 
-use super::Fetched;
 use crate::config::Connector;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};
 use crate::progress::Progress;
-use crate::user::{Attr, Known, Set, Status, User};
+use crate::user::{Attr, Set, Status, User};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -158,7 +157,7 @@ impl MetricInsights {
         self.me.is_some() && self.me.as_deref() == username
     }
 
-    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
         let answer = self.client.get_json("/user").await?;
         let users = answer
             .get("users")
@@ -206,10 +205,7 @@ impl MetricInsights {
             out.push(n);
             progress.inc(1);
         }
-        Ok(Fetched {
-            users: out,
-            requests: self.client.requests(),
-        })
+        Ok(out)
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), HttpError> {
@@ -272,23 +268,20 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
         email: text(u, "email").map(Into::into),
         name: super::shape::full_name(u, "first_name", "last_name"),
         status: yes(u, "enabled").map(|e| if e { Status::Active } else { Status::Disabled }),
-        joined: None,
-        last_login: Known::Unknown,
-        last_activity: Known::Unknown,
-        group: None,
         role: kind.is_some().then_some(role),
-        permission: None,
         is_admin: kind.map(|k| k.eq_ignore_ascii_case("administrator")),
-        is_service: None,
         source: Some(source.into()),
-        activity: Default::default(),
         attr,
+        // Unknown: no creation date, last login (an enrich file may say) or
+        // activity in `/api/user`.
+        ..User::default()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::user::Known;
 
     #[test]
     fn normalizes_the_documented_user() {

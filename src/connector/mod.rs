@@ -22,55 +22,24 @@ use crate::user::User;
 use std::collections::HashSet;
 
 /// Users fetched from a platform.
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    pub users: Vec<User>,
-    /// Requests it took.
-    pub requests: u64,
-}
-
 /// Fetches every user of a configured connector.
 pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
-    let users = match c.kind {
-        Kind::Huwise => {
-            let h = huwise::Huwise::connect(c)?;
-            counted(c, h.client(), || crate::http::block_on(h.fetch(progress)))?
-        }
-        Kind::Bevy => {
-            let b = bevy::Bevy::connect(c)?;
-            counted(c, b.client(), || crate::http::block_on(b.fetch(progress)))?
-        }
-        Kind::Docebo => {
-            let d = docebo::Docebo::connect(c)?;
-            counted(c, d.client(), || crate::http::block_on(d.fetch(progress)))?
-        }
-        Kind::MetricInsights => {
-            let m = metric_insights::MetricInsights::connect(c)?;
-            counted(c, m.client(), || crate::http::block_on(m.fetch(progress)))?
-        }
-        Kind::Docspace => {
-            let d = docspace::DocSpace::connect(c)?;
-            // The login history's reach is counted back from now.
-            counted(c, d.client(), || crate::http::block_on(d.fetch(progress, chrono::Utc::now())))?
-        }
+    match c.kind {
         Kind::File => {
             let path = c.path.as_deref().unwrap_or(std::path::Path::new(""));
             let mut users = file::load(path).map_err(|e| e.to_string())?.users;
             for u in &mut users {
                 u.source = Some(c.name.as_str().into());
             }
-            users
+            progress.finish();
+            finish(c, users)
         }
-        other => {
-            return Err(format!(
-                "connector `{}`: the `{}` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, metric_insights, docebo, file)",
-                c.name,
-                other.as_str()
-            ))
-        }
-    };
-    progress.finish();
-    finish(c, users)
+        Kind::Scim => Err(format!(
+            "connector `{}`: the `scim` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, metric_insights, docebo, file)",
+            c.name
+        )),
+        _ => Live::connect(c)?.fetch(progress),
+    }
 }
 
 /// Checks a fetched list and fills it in from the connector's enrich files.
@@ -216,7 +185,7 @@ impl Live {
         }
         .map_err(|e| e.to_string())?;
         progress.finish();
-        finish(&self.connector, fetched.users)
+        finish(&self.connector, fetched)
     }
 
     /// Deactivates or deletes a batch of users: what happened to each.
@@ -400,22 +369,6 @@ impl Drop for Live {
             self.client().requests(),
         );
     }
-}
-
-/// Runs a fetch with the requests earlier runs made today counted against
-/// the daily quota, and counts this one's, whether it succeeded or not.
-fn counted(
-    c: &Connector,
-    client: &crate::http::Client,
-    run: impl FnOnce() -> Result<Result<Fetched, HttpError>, String>,
-) -> Result<Vec<User>, String> {
-    let today = chrono::Utc::now().date_naive().to_string();
-    if c.limits.requests_per_day.is_some() {
-        client.used_earlier(usage::earlier(&c.usage, &c.name, &today)?);
-    }
-    let result = run();
-    usage::add(&c.usage, &c.name, &today, client.requests())?;
-    Ok(result?.map_err(|e| e.to_string())?.users)
 }
 
 /// Refuses a list that holds a user twice: pages that shifted under the
