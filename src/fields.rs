@@ -119,6 +119,30 @@ impl Field {
     }
 
     /// The name a policy uses for this field.
+    /// The name of a field that is not `activity.*` or `attr.*`.
+    pub fn plain_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Field::Id => "id",
+            Field::Username => "username",
+            Field::Email => "email",
+            Field::Name => "name",
+            Field::Status => "status",
+            Field::Joined => "joined",
+            Field::LastLogin => "last_login",
+            Field::LastActivity => "last_activity",
+            Field::Group => "group",
+            Field::Role => "role",
+            Field::Permission => "permission",
+            Field::IsAdmin => "is_admin",
+            Field::IsService => "is_service",
+            Field::Source => "source",
+            Field::NeverLoggedIn => "never_logged_in",
+            Field::Inactive => "inactive",
+            Field::HasActivity => "has_activity",
+            Field::Activity(_) | Field::Attr(_) => return None,
+        })
+    }
+
     pub fn name(&self) -> String {
         self.to_string()
     }
@@ -129,7 +153,7 @@ impl std::fmt::Display for Field {
         match self {
             Field::Activity(n) => write!(f, "activity.{n}"),
             Field::Attr(n) => write!(f, "attr.{n}"),
-            other => f.write_str(FIELDS.iter().find(|(_, x)| x == other).map_or("", |(n, _)| n)),
+            other => f.write_str(other.plain_name().unwrap_or("")),
         }
     }
 }
@@ -137,6 +161,14 @@ impl std::fmt::Display for Field {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_names_are_the_table_s() {
+        for (name, field) in FIELDS {
+            assert_eq!(field.plain_name(), Some(*name));
+        }
+        assert_eq!(Field::Activity("x".into()).plain_name(), None);
+    }
 
     #[test]
     fn lookup_plain_and_prefixed_names() {

@@ -3,7 +3,7 @@
 //! Items point into the program; the values they saw are read from the user
 //! when shown, so explaining a million users copies nothing.
 
-use super::{leaf, value, Decider, Decision, PlanAction, Val};
+use super::{value, Decider, Decision, PlanAction, Val};
 use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Exempt, Leaf, Program, Test};
@@ -100,7 +100,13 @@ impl Truths {
     /// Every comparison once: an explanation asks for most of them, some
     /// several times over.
     pub fn of(p: &Program, u: &User) -> Truths {
-        Truths(p.leaves.iter().map(|l| leaf(l, u)).collect())
+        let t = Truths(p.flat.leaf_truths(&p.leaves, u).collect());
+        if t.0.len() == p.leaves.len() {
+            t
+        } else {
+            // A program whose comparisons were not flattened.
+            Truths(p.leaves.iter().map(|l| super::leaf(l, u)).collect())
+        }
     }
 
     /// `eval`, reading comparisons from the table.

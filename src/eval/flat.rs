@@ -32,6 +32,9 @@ const DEPTH: usize = 32;
 #[derive(Debug, Clone, Default)]
 pub struct Flat {
     rules: Vec<Option<Vec<Step>>>,
+    /// Each comparison of the program on its own, by leaf index, for the
+    /// explanations, which ask for all of them.
+    leaves: Vec<Kernel>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +114,17 @@ impl Flat {
                 (depth <= DEPTH).then_some(steps)
             })
             .collect();
-        Flat { rules }
+        let leaves = leaves.iter().enumerate().map(|(i, l)| specialise(l, i)).collect();
+        Flat { rules, leaves }
+    }
+
+    /// Every comparison's value for `u`, by leaf index.
+    pub fn leaf_truths<'a>(&'a self, leaves: &'a [Leaf], u: &'a User) -> impl Iterator<Item = Truth> + 'a {
+        self.leaves.iter().map(move |k| match kernel(k, leaves, u) {
+            FALSE => Truth::False,
+            TRUE => Truth::True,
+            _ => Truth::Unknown,
+        })
     }
 
     /// Rule `i`'s condition for `u`; `None` when that rule is not flattened.
@@ -460,6 +473,14 @@ j: staff == false and (joined <= 2024-02-29 or not (is_service or never_logged_i
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn flat_comparisons_agree_with_the_reference(u in user()) {
+            let p = program();
+            let flat: Vec<Truth> = p.flat.leaf_truths(&p.leaves, &u).collect();
+            let reference: Vec<Truth> = p.leaves.iter().map(|l| super::super::leaf(l, &u)).collect();
+            prop_assert_eq!(flat, reference);
+        }
 
         #[test]
         fn flat_rules_agree_with_the_reference(u in user()) {
