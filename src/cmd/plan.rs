@@ -308,12 +308,12 @@ fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
         eval::CondText(p, item.cond),
         item.result.as_str()
     );
-    let mut seen = Vec::new();
+    let mut seen = eval::Seens::new();
     eval::values(p, item.cond, u, &mut seen);
     for v in &seen {
         let _ = writeln!(s, "{indent}    {} {}", v.field, v.value);
     }
-    let mut ages = Vec::new();
+    let mut ages = eval::Ages::new();
     eval::ages(p, item.cond, u, &mut ages);
     for a in &ages {
         let _ = writeln!(s, "{indent}    {} age: {}", a.field, a.note());

@@ -216,7 +216,14 @@ struct Hashing<R> {
 
 enum Hasher {
     Here(Sha256),
-    Thread(std::sync::mpsc::SyncSender<Vec<u8>>, JoinHandle<Sha256>),
+    /// Chunks to hash go out on the first channel and come back, hashed, on
+    /// the second, to be filled again: fresh buffers of a megabyte would
+    /// each cost the kernel a megabyte of zeroed pages.
+    Thread(
+        std::sync::mpsc::SyncSender<Vec<u8>>,
+        std::sync::mpsc::Receiver<Vec<u8>>,
+        JoinHandle<Sha256>,
+    ),
 }
 
 impl<R: Read> Hashing<R> {
@@ -229,16 +236,19 @@ impl<R: Read> Hashing<R> {
 
     fn threaded(inner: R) -> Self {
         let (tx, rx) = sync_channel::<Vec<u8>>(8);
+        let (back_tx, back_rx) = sync_channel::<Vec<u8>>(8);
         let handle = std::thread::spawn(move || {
             let mut h = Sha256::new();
             for chunk in rx.iter() {
                 h.update(&chunk);
+                // A full return channel only means a buffer is dropped.
+                let _ = back_tx.try_send(chunk);
             }
             h
         });
         Hashing {
             inner,
-            hasher: Hasher::Thread(tx, handle),
+            hasher: Hasher::Thread(tx, back_rx, handle),
         }
     }
 
@@ -247,7 +257,7 @@ impl<R: Read> Hashing<R> {
     fn finish(self) -> Option<String> {
         let h = match self.hasher {
             Hasher::Here(h) => h,
-            Hasher::Thread(tx, handle) => {
+            Hasher::Thread(tx, _, handle) => {
                 // The hashing thread stops when the channel closes.
                 drop(tx);
                 handle.join().ok()?
@@ -263,9 +273,14 @@ impl<R: Read> Read for Hashing<R> {
         let bytes = buf.get(..n).unwrap_or(&[]);
         match &mut self.hasher {
             Hasher::Here(h) => h.update(bytes),
-            Hasher::Thread(tx, _) => {
-                if !bytes.is_empty() && tx.send(bytes.to_vec()).is_err() {
-                    return Err(std::io::Error::other("the hashing thread stopped"));
+            Hasher::Thread(tx, back, _) => {
+                if !bytes.is_empty() {
+                    let mut chunk = back.try_recv().unwrap_or_default();
+                    chunk.clear();
+                    chunk.extend_from_slice(bytes);
+                    if tx.send(chunk).is_err() {
+                        return Err(std::io::Error::other("the hashing thread stopped"));
+                    }
                 }
             }
         }

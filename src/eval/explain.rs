@@ -227,7 +227,13 @@ static JOINED: Field = Field::Joined;
 
 /// Adds the values that the leaves under `cond` saw to `out`, once each.
 /// Derived fields show what they derive from.
-pub fn values<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, out: &mut Vec<Seen<'a>>) {
+/// The values an explanation shows, on the stack for the few of a rule.
+pub type Seens<'a> = smallvec::SmallVec<[Seen<'a>; 8]>;
+
+/// The ages an explanation shows.
+pub type Ages<'p> = smallvec::SmallVec<[Age<'p>; 4]>;
+
+pub fn values<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, out: &mut Seens<'a>) {
     match cond {
         Cond::Leaf(i) => {
             if let Some(l) = p.leaves.get(*i) {
@@ -239,7 +245,7 @@ pub fn values<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, out: &mut Vec<See
     }
 }
 
-fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Vec<Seen<'a>>) {
+fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
     let mut push = |field: FieldRef<'a>, value: Shown<'a>| {
         if !out.iter().any(|s| s.field == field) {
             out.push(Seen { field, value });
@@ -277,7 +283,7 @@ pub struct Age<'p> {
 }
 
 /// The ages that the age comparisons under `cond` saw.
-pub fn ages<'p>(p: &'p Program, cond: &'p Cond, u: &User, out: &mut Vec<Age<'p>>) {
+pub fn ages<'p>(p: &'p Program, cond: &'p Cond, u: &User, out: &mut Ages<'p>) {
     match cond {
         Cond::Leaf(i) => {
             let Some(l) = p.leaves.get(*i) else { return };
@@ -394,12 +400,12 @@ pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> Strin
 /// `joined > 90d (joined 2025-01-15T00:00:00Z, 677 days before as-of)`
 fn short(p: &Program, u: &User, item: &Item<'_>) -> String {
     let mut s = CondText(p, item.cond).to_string();
-    let mut seen = Vec::new();
+    let mut seen = Seens::new();
     values(p, item.cond, u, &mut seen);
     if !seen.is_empty() {
         let values: Vec<String> = seen.iter().map(|v| format!("{} {}", v.field, v.value)).collect();
         let _ = write!(s, " ({}", values.join(", "));
-        let mut age = Vec::new();
+        let mut age = Ages::new();
         ages(p, item.cond, u, &mut age);
         for a in &age {
             let _ = write!(s, ", {}", a.days_text());

@@ -265,7 +265,7 @@ fn explanations_say_which_conditions_decided() {
             ("joined > 1d".to_string(), Truth::True),
         ]
     );
-    let mut age = Vec::new();
+    let mut age = crate::eval::Ages::new();
     ages(&p, e.because[1].cond, &u, &mut age);
     assert_eq!(
         age[0].note(),
@@ -276,7 +276,7 @@ fn explanations_say_which_conditions_decided() {
     assert_eq!(e.passed[0].rule, "staff_rule");
     let failed: Vec<String> = e.passed[0].items.iter().map(text).collect();
     assert_eq!(failed, ["staff"]);
-    let mut seen = Vec::new();
+    let mut seen = crate::eval::Seens::new();
     values(&p, e.passed[0].items[0].cond, &u, &mut seen);
     let fields: Vec<String> = seen.iter().map(|s| s.field.to_string()).collect();
     assert_eq!(fields, ["is_admin", "group"]);

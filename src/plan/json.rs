@@ -23,7 +23,7 @@ impl Serialize for Entry<'_> {
         if let Some(at) = self.decision.notified {
             map.serialize_entry("notified", crate::time::Rfc3339::new(at).as_str())?;
         }
-        let mut seen = Vec::new();
+        let mut seen = eval::Seens::new();
         match e.exempt {
             Some(x) => {
                 map.serialize_entry("because", &[ExemptItem(x)])?;
@@ -32,7 +32,7 @@ impl Serialize for Entry<'_> {
             None => map.serialize_entry("because", &Because(p, &e.because))?,
         }
         map.serialize_entry("passed", &PassedList(p, &e.passed))?;
-        let mut ages = Vec::new();
+        let mut ages = eval::Ages::new();
         for item in e.because.iter().chain(e.passed.iter().flat_map(|r| &r.items)) {
             eval::values(p, item.cond, u, &mut seen);
             eval::ages(p, item.cond, u, &mut ages);
@@ -83,7 +83,7 @@ impl Serialize for ExemptItem<'_> {
 }
 
 /// The id, username or email an exemption named.
-fn exempt_values<'a>(x: &crate::program::Exempt, u: &'a User, out: &mut Vec<eval::Seen<'a>>) {
+fn exempt_values<'a>(x: &crate::program::Exempt, u: &'a User, out: &mut eval::Seens<'a>) {
     static ID: Field = Field::Id;
     static USERNAME: Field = Field::Username;
     static EMAIL: Field = Field::Email;
@@ -281,15 +281,15 @@ impl<'p> Shapes<'p> {
         put::opt_str(out, rule_label(p, d));
         if let Some(due) = d.due {
             out.extend_from_slice(b",\"due\":");
-            put::str(out, crate::time::Rfc3339::new(due).as_str());
+            put::plain_str(out, crate::time::Rfc3339::new(due).as_str());
         }
         if let Some(at) = d.notified {
             out.extend_from_slice(b",\"notified\":");
-            put::str(out, crate::time::Rfc3339::new(at).as_str());
+            put::plain_str(out, crate::time::Rfc3339::new(at).as_str());
         }
         out.push(b',');
         out.extend_from_slice(&shape.json);
-        let (mut seen, mut ages) = (Vec::new(), Vec::new());
+        let (mut seen, mut ages) = (eval::Seens::new(), eval::Ages::new());
         for cond in &shape.conds {
             eval::values(p, cond, u, &mut seen);
             eval::ages(p, cond, u, &mut ages);
@@ -341,9 +341,31 @@ mod put {
         }
     }
 
-    /// Whether `s` is written as it is between quotes.
-    fn plain(s: &str) -> bool {
-        s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+    /// Whether `s` is written as it is between quotes: no control
+    /// character, quote or backslash. Eight bytes at a time: a byte below
+    /// `n` (n ≤ 128) sets the high bit of `v - n·0x0101…` where `v` had it
+    /// clear, exactly when some byte is below `n` (a quote or a backslash is
+    /// a zero byte after `xor`).
+    pub(super) fn plain(s: &str) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH != 0;
+        let mut words = s.as_bytes().chunks_exact(8);
+        for w in &mut words {
+            // Always eight bytes; a zero word would only send `s` the slow way.
+            let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+            if below(v, 0x20) || below(v ^ (ONES * u64::from(b'"')), 1) || below(v ^ (ONES * u64::from(b'\\')), 1) {
+                return false;
+            }
+        }
+        words.remainder().iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    }
+
+    /// A string known to need no escape (a time in plan form).
+    pub fn plain_str(out: &mut Vec<u8>, s: &str) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     }
 
     pub fn opt_str(out: &mut Vec<u8>, s: Option<&str>) {
@@ -385,7 +407,7 @@ mod put {
             Shown::Number(n) => serde_json::to_writer(&mut *out, n)?,
             Shown::Bool(true) => out.extend_from_slice(b"true"),
             Shown::Bool(false) => out.extend_from_slice(b"false"),
-            Shown::Time(t) => str(out, crate::time::Rfc3339::new(*t).as_str()),
+            Shown::Time(t) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
             Shown::Never => out.extend_from_slice(b"\"never\""),
             Shown::Unknown => out.extend_from_slice(b"\"unknown\""),
         }
@@ -399,6 +421,17 @@ mod tests {
     use crate::check::{check, Options};
     use crate::journal::Notices;
     use crate::source::Source;
+
+    proptest::proptest! {
+        /// A string is written as serde_json writes it, escaped or not.
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(s in "[ -~\\x00-\\x1f\"\\\\é\u{7f}\u{2028}]{0,40}") {
+            let mut out = Vec::new();
+            put::str(&mut out, &s);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
+            proptest::prop_assert_eq!(put::plain(&s), s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
+        }
+    }
 
     /// The fast JSON writer and `Entry`'s `Serialize` write the same bytes,
     /// for every example policy over the example users, at several dates.
