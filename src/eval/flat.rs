@@ -3,12 +3,14 @@
 //! field and test they join (a set against a prepared list, a time against
 //! a cut-off), then the connectives over their results.
 //!
-//! Every step runs for every user, without short-circuit: the same steps in
-//! the same order each time, which the processor predicts, where a tree
-//! walk that stops early at a different place for each user is mispredicted
-//! over and over. Skipping nothing changes no answer, since comparisons are
-//! pure. `eval::eval` stays the reference that explanations use; a property
-//! test holds the two equal.
+//! Most rules are one comparison, or comparisons joined by a single `and`
+//! or `or`: those are a plain list, run cheapest first and stopped at the
+//! first comparison that settles the rule (false for `and`, true for
+//! `or`), with no stack. Others run every step in postfix order. Neither
+//! order nor stopping early changes an answer, since comparisons are pure
+//! and `and`/`or` are the least/greatest of their operands.
+//! `eval::eval` stays the reference that explanations use; a property test
+//! holds the two equal.
 
 use crate::ast::CmpOp;
 use crate::fields::Field;
@@ -31,10 +33,37 @@ const DEPTH: usize = 32;
 /// The rules of a program, flattened; `None` for a rule left to `eval`.
 #[derive(Debug, Clone, Default)]
 pub struct Flat {
-    rules: Vec<Option<Vec<Step>>>,
+    rules: Vec<Option<Rule>>,
     /// Each comparison of the program on its own, by leaf index, for the
     /// explanations, which ask for all of them.
     leaves: Vec<Kernel>,
+}
+
+#[derive(Debug, Clone)]
+enum Rule {
+    /// Comparisons joined by `and` (or just one), or by `or`. One loop
+    /// serves both, since `a or b` is `not (not a and not b)`: `flip` is
+    /// FALSE for `and`, and TRUE for `or`, where each value is mirrored
+    /// (`TRUE - v`, written `v.abs_diff(TRUE)`) on the way in and out.
+    List { flip: T, kernels: Vec<Kernel> },
+    /// Anything else, in postfix order.
+    Steps(Vec<Step>),
+}
+
+impl Rule {
+    #[cfg(test)]
+    fn kernels(&self) -> Vec<&Kernel> {
+        match self {
+            Rule::List { kernels, .. } => kernels.iter().collect(),
+            Rule::Steps(steps) => steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Leaf(k) => Some(k),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,9 +138,12 @@ impl Flat {
         let rules = conds
             .into_iter()
             .map(|c| {
+                if let Some(rule) = list(c, leaves) {
+                    return Some(rule);
+                }
                 let mut steps = Vec::new();
                 let depth = flatten(c, leaves, &mut steps);
-                (depth <= DEPTH).then_some(steps)
+                (depth <= DEPTH).then_some(Rule::Steps(steps))
             })
             .collect();
         let leaves = leaves.iter().enumerate().map(|(i, l)| specialise(l, i)).collect();
@@ -130,7 +162,19 @@ impl Flat {
     /// Rule `i`'s condition for `u`; `None` when that rule is not flattened.
     #[inline]
     pub fn rule(&self, i: usize, leaves: &[Leaf], u: &User) -> Option<Truth> {
-        let steps = self.rules.get(i)?.as_ref()?;
+        let steps = match self.rules.get(i)?.as_ref()? {
+            Rule::List { flip, kernels } => {
+                let mut acc = TRUE;
+                for k in kernels {
+                    acc = acc.min(kernel(k, leaves, u).abs_diff(*flip));
+                    if acc == FALSE {
+                        break;
+                    }
+                }
+                return Some(truth(acc.abs_diff(*flip)));
+            }
+            Rule::Steps(steps) => steps,
+        };
         let mut stack = [FALSE; DEPTH];
         let mut sp = 0;
         for step in steps {
@@ -145,11 +189,65 @@ impl Flat {
             }
             sp += 1;
         }
-        Some(match stack.first() {
-            Some(&FALSE) => Truth::False,
-            Some(&TRUE) => Truth::True,
-            _ => Truth::Unknown,
-        })
+        Some(truth(stack.first().copied().unwrap_or(UNKNOWN)))
+    }
+}
+
+fn truth(t: T) -> Truth {
+    match t {
+        FALSE => Truth::False,
+        TRUE => Truth::True,
+        _ => Truth::Unknown,
+    }
+}
+
+/// `c` as a list of comparisons under one `and` or `or`, cheapest first;
+/// `None` for any other shape.
+fn list(c: &Cond, leaves: &[Leaf]) -> Option<Rule> {
+    let kernel = |c: &Cond| match unlet(c) {
+        Cond::Leaf(i) => Some(leaves.get(*i).map_or(Kernel::Other(*i), |l| specialise(l, *i))),
+        _ => None,
+    };
+    let kernels = |cs: &[Cond]| {
+        let mut ks = cs.iter().map(kernel).collect::<Option<Vec<_>>>()?;
+        ks.sort_by_key(cost);
+        Some(ks)
+    };
+    match unlet(c) {
+        Cond::Leaf(_) => Some(Rule::List {
+            flip: FALSE,
+            kernels: vec![kernel(c)?],
+        }),
+        Cond::And(cs) => Some(Rule::List {
+            flip: FALSE,
+            kernels: kernels(cs)?,
+        }),
+        Cond::Or(cs) => Some(Rule::List {
+            flip: TRUE,
+            kernels: kernels(cs)?,
+        }),
+        _ => None,
+    }
+}
+
+/// What a `let` names, seen through.
+fn unlet(c: &Cond) -> &Cond {
+    match c {
+        Cond::Let(_, inner) => unlet(inner),
+        other => other,
+    }
+}
+
+/// A comparison's rough cost, to run the cheap ones first.
+fn cost(k: &Kernel) -> u8 {
+    match k {
+        Kernel::Bool(..) | Kernel::Status { .. } => 0,
+        Kernel::Time(..) => 1,
+        Kernel::Activity(..) => 2,
+        Kernel::TextIn { .. } => 3,
+        Kernel::SetIn(..) => 4,
+        Kernel::TextMatches(..) | Kernel::SetMatches(..) => 5,
+        Kernel::Other(_) => 6,
     }
 }
 
@@ -296,7 +394,7 @@ fn known(b: Option<bool>) -> T {
     b.map_or(UNKNOWN, of)
 }
 
-#[inline]
+#[inline(always)]
 fn kernel(k: &Kernel, leaves: &[Leaf], u: &User) -> T {
     match k {
         Kernel::Bool(f, want) => {
@@ -464,9 +562,25 @@ j: staff == false and (joined <= 2024-02-29 or not (is_service or never_logged_i
             .rules
             .iter()
             .flatten()
-            .flatten()
-            .filter(|s| matches!(s, Step::Leaf(Kernel::Other(_))))
+            .flat_map(Rule::kernels)
+            .filter(|k| matches!(k, Kernel::Other(_)))
             .count();
+        // Lists where the rule is one, otherwise steps.
+        let kinds: Vec<&str> = p
+            .flat
+            .rules
+            .iter()
+            .flatten()
+            .map(|r| match r {
+                Rule::List { flip: FALSE, .. } => "all",
+                Rule::List { .. } => "any",
+                Rule::Steps(_) => "steps",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["steps", "all", "any", "all", "any", "steps", "any", "all", "any", "steps"]
+        );
         // attr.level, attr.team, `status matches`.
         assert_eq!(others, 3);
     }
