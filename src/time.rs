@@ -103,7 +103,10 @@ pub enum Rfc3339 {
 impl Rfc3339 {
     pub fn new(t: Time) -> Self {
         use chrono::{Datelike, Timelike};
-        let Ok(year) = u32::try_from(t.year()) else {
+        // The fields of the UTC date and time, read once: through `Time`
+        // itself each would add the (zero) offset again.
+        let n = t.naive_utc();
+        let Ok(year) = u32::try_from(n.year()) else {
             return Rfc3339::Other(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         };
         if year > 9999 {
@@ -111,11 +114,11 @@ impl Rfc3339 {
         }
         let mut buf = *b"0000-00-00T00:00:00Z";
         put(&mut buf, 0, year, 4);
-        put(&mut buf, 5, t.month(), 2);
-        put(&mut buf, 8, t.day(), 2);
-        put(&mut buf, 11, t.hour(), 2);
-        put(&mut buf, 14, t.minute(), 2);
-        put(&mut buf, 17, t.second(), 2);
+        put(&mut buf, 5, n.month(), 2);
+        put(&mut buf, 8, n.day(), 2);
+        put(&mut buf, 11, n.hour(), 2);
+        put(&mut buf, 14, n.minute(), 2);
+        put(&mut buf, 17, n.second(), 2);
         Rfc3339::Fast(buf)
     }
 
@@ -141,6 +144,17 @@ fn put(buf: &mut [u8; 20], at: usize, mut n: u32, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The plan's time text is chrono's RFC 3339 to the second, for
+        /// every year chrono can hold.
+        #[test]
+        fn plan_times_are_rfc3339(secs in -8_000_000_000_000_i64..8_000_000_000_000) {
+            let t = Time::from_timestamp(secs, 0).unwrap();
+            let fast = Rfc3339::new(t);
+            proptest::prop_assert_eq!(fast.as_str(), t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+    }
 
     fn t(s: &str) -> Time {
         parse_time(s).unwrap()
