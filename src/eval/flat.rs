@@ -152,11 +152,7 @@ impl Flat {
 
     /// Every comparison's value for `u`, by leaf index.
     pub fn leaf_truths<'a>(&'a self, leaves: &'a [Leaf], u: &'a User) -> impl Iterator<Item = Truth> + 'a {
-        self.leaves.iter().map(move |k| match kernel(k, leaves, u) {
-            FALSE => Truth::False,
-            TRUE => Truth::True,
-            _ => Truth::Unknown,
-        })
+        self.leaves.iter().map(move |k| truth(kernel(k, leaves, u)))
     }
 
     /// Rule `i`'s condition for `u`; `None` when that rule is not flattened.
