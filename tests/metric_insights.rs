@@ -188,13 +188,9 @@ fn deletes(sim: &Sim) -> HashMap<String, usize> {
     n
 }
 
-/// A plan that deletes every regular user.
-fn planned(dir: &Path, sim: &Sim) {
-    std::fs::write(
-        dir.join("p.policy"),
-        "admins: is_admin or is_service -> keep\nregular: role in [regular] -> delete\n",
-    )
-    .unwrap();
+/// Plans `policy` from the simulator into `plan.json`.
+fn planned(dir: &Path, sim: &Sim, policy: &str) {
+    std::fs::write(dir.join("p.policy"), policy).unwrap();
     let out = dormant(
         dir,
         sim,
@@ -219,7 +215,12 @@ fn apply_renews_its_token_survives_a_crash_and_never_touches_its_own_user() {
     *inst.slow_deletes.lock().unwrap() = Some(Duration::from_millis(300));
     let sim = start(&inst);
     let dir = tempfile::tempdir().unwrap();
-    planned(dir.path(), &sim);
+    // Every regular user deleted.
+    planned(
+        dir.path(),
+        &sim,
+        "admins: is_admin or is_service -> keep\nregular: role in [regular] -> delete\n",
+    );
     Run::new(&["apply", "plan.json", "--yes"])
         .in_dir(dir.path())
         .secret("MI_KEY", APP_KEY)
@@ -247,27 +248,11 @@ fn deactivation_by_enabled_n_and_its_undo() {
     let inst = Instance::new(5, 100);
     let sim = start(&inst);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.policy"),
-        "admins: is_admin or is_service -> keep\nldap: role in [ldap] -> deactivate\n",
-    )
-    .unwrap();
-    let out = dormant(
+    planned(
         dir.path(),
         &sim,
-        APP_KEY,
-        &[
-            "plan",
-            "p.policy",
-            "--connector",
-            "bi",
-            "--format",
-            "json",
-            "--output",
-            "plan.json",
-        ],
+        "admins: is_admin or is_service -> keep\nldap: role in [ldap] -> deactivate\n",
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
     let out = dormant(dir.path(), &sim, APP_KEY, &["apply", "plan.json", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(inst.users.lock().unwrap()[3]["enabled"], "N");

@@ -100,13 +100,7 @@ impl Truths {
     /// Every comparison once: an explanation asks for most of them, some
     /// several times over.
     pub fn of(p: &Program, u: &User) -> Truths {
-        let t = Truths(p.flat.leaf_truths(&p.leaves, u).collect());
-        if t.0.len() == p.leaves.len() {
-            t
-        } else {
-            // A program whose comparisons were not flattened.
-            Truths(p.leaves.iter().map(|l| super::leaf(l, u)).collect())
-        }
+        Truths(p.flat.leaf_truths(&p.leaves, u).collect())
     }
 
     /// `eval`, reading comparisons from the table.
