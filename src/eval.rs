@@ -116,14 +116,19 @@ pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
             notified: None,
         };
     }
-    for (i, rule) in p.rules.iter().enumerate() {
+    let facts = p.flat.facts(u);
+    for i in p.flat.candidates(&facts, p.rules.len()) {
+        let Some(rule) = p.rules.get(i) else { break };
         let decision = |action| Decision {
             action,
             decider: Decider::Rule(i),
             due: None,
             notified: None,
         };
-        let truth = p.flat.rule(i, &p.leaves, u).unwrap_or_else(|| eval(p, &rule.cond, u));
+        let truth = p
+            .flat
+            .rule(i, &p.leaves, u, &facts)
+            .unwrap_or_else(|| eval(p, &rule.cond, u));
         match truth {
             Truth::False => continue,
             Truth::Unknown => return decision(PlanAction::Review),
