@@ -135,8 +135,12 @@ impl Domain {
                 };
                 if let Some(expires) = body.get("expires_at") {
                     u["expires_at"] = expires.clone();
-                    // An expiry in the past ends access.
-                    let past = expires.as_str().is_some_and(|e| e < "2026-11-23");
+                    // An expiry in the past ends access, as the platform judges it by its own
+                    // clock: the real one, not the as-of of any plan.
+                    let past = expires
+                        .as_str()
+                        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+                        .is_some_and(|e| e < chrono::Utc::now());
                     u["is_active"] = json!(!past);
                 }
                 Reply::Json(200, u.clone())
