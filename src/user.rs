@@ -9,8 +9,8 @@ use serde::Serialize;
 /// of them, and evaluation speed is the speed of reaching them.
 pub type Text = compact_str::CompactString;
 
-/// A set field's values (groups, roles, permissions), inline up to four.
-pub type Set = smallvec::SmallVec<[Text; 4]>;
+mod set;
+pub use set::Set;
 
 /// A value that may be known, known not to exist (*never*), or not known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

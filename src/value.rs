@@ -103,6 +103,8 @@ pub struct Folded {
     bytes: Vec<String>,
     /// The others, compared with `eq_folded`.
     unicode: Vec<String>,
+    /// The [`folded_bit`]s of `bytes`; all bits when `unicode` has any.
+    bits: u64,
 }
 
 impl Folded {
@@ -112,12 +114,23 @@ impl Folded {
             match u32::try_from(lit.len()) {
                 Ok(n) if n < 64 && !needs_unicode(lit, false) => {
                     f.lengths |= 1 << n;
+                    f.bits |= folded_bit(lit);
                     f.bytes.push(lit.to_string());
                 }
-                _ => f.unicode.push(lit.to_string()),
+                _ => {
+                    f.bits = u64::MAX;
+                    f.unicode.push(lit.to_string());
+                }
             }
         }
         f
+    }
+
+    /// Whether a set whose values' [`folded_bit`]s are `bits` may hold one
+    /// of the literals; when not, none of its values is among them.
+    #[inline]
+    pub fn may_hold_any(&self, bits: u64) -> bool {
+        self.bits & bits != 0
     }
 
     /// Whether `value` equals one of the literals, ignoring case; the same
@@ -133,6 +146,34 @@ impl Folded {
                 .any(|lit| lit.len() == n && value.eq_ignore_ascii_case(lit)))
             || self.unicode.iter().any(|lit| eq_folded(value, lit))
     }
+}
+
+/// One of 64 bits for `text`, the same for every text equal to it ignoring
+/// ASCII case: a hash of its bytes with `A`–`Z` lowered. A text equals a
+/// literal compared as bytes (see [`Folded`]) only when it equals it
+/// ignoring ASCII case, so the two always have the same bit.
+pub fn folded_bit(text: &str) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let bytes = text.as_bytes();
+    let mut h = bytes.len() as u64;
+    for chunk in bytes.chunks(8) {
+        let mut word = [0u8; 8];
+        for (w, b) in word.iter_mut().zip(chunk) {
+            *w = *b;
+        }
+        let x = u64::from_le_bytes(word);
+        // Eight bytes lowered at once: a byte of `A`..=`Z` (high bit
+        // clear, at least 0x41, at most 0x5A) gains 0x20; no sum carries
+        // into the next byte, as each is at most 0x7F + 0x3F.
+        let seven = x & (0x7F * LOW);
+        let from_a = seven + 0x3F * LOW;
+        let past_z = seven + 0x25 * LOW;
+        let upper = from_a & !past_z & !x & (0x80 * LOW);
+        h = (h ^ (x | upper >> 2))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+    1 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
 }
 
 /// A `matches` pattern, prepared once: the common shapes (`*@domain`,

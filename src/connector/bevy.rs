@@ -157,7 +157,7 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
         _ => None,
     };
     let is_admin = flag("is_hq_admin");
-    let role: Option<Set> = is_admin.map(|a| std::iter::once(if a { "hq_admin" } else { "member" }.into()).collect());
+    let role: Option<Set> = is_admin.map(|a| std::iter::once(if a { "hq_admin" } else { "member" }).collect());
     let mut attr = Vec::new();
     if let Some(t) = time("deletion_date")? {
         attr.push(("deletion_date".into(), Attr::Time(t)));

@@ -409,7 +409,7 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
     }
     let modules: Set = get(p, "listAdminModules")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(Into::into).collect())
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let admin_known = ["isOwner", "isAdmin"].iter().any(|k| get(p, k).is_some());
     let is_admin = admin_known.then(|| is("isOwner") || is("isAdmin") || !modules.is_empty());
@@ -445,12 +445,9 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         name,
         status,
         joined,
-        group: get(p, "groups").and_then(Value::as_array).map(|g| {
-            g.iter()
-                .filter_map(|g| text(g, "id").or_else(|| g.as_str()))
-                .map(Into::into)
-                .collect()
-        }),
+        group: get(p, "groups")
+            .and_then(Value::as_array)
+            .map(|g| g.iter().filter_map(|g| text(g, "id").or_else(|| g.as_str())).collect()),
         role: Some(role),
         permission: Some(modules),
         is_admin,

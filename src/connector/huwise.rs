@@ -228,7 +228,6 @@ pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<Us
                     Value::Object(o) => o.get("uid").and_then(Value::as_str),
                     _ => None,
                 })
-                .map(Into::into)
                 .collect()
         })
     };

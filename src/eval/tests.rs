@@ -26,7 +26,7 @@ fn user() -> User {
         joined: Some(t("2020-01-01")),
         last_login: Known::Never,
         last_activity: Known::Never,
-        group: Some(smallvec::smallvec![]),
+        group: Some(crate::user::Set::new()),
         is_admin: Some(false),
         is_service: Some(false),
         ..User::default()
@@ -144,9 +144,9 @@ fn text_in_and_globs_ignore_case() {
         "2026-11-23",
     );
     let mut u = user();
-    u.group = Some(smallvec::smallvec!["ADMINS".into()]);
+    u.group = Some(crate::user::Set::from_iter(["ADMINS"]));
     assert_eq!(run(&p, &u), of(PlanAction::Keep, "a"));
-    u.group = Some(smallvec::smallvec![]);
+    u.group = Some(crate::user::Set::new());
     assert_eq!(run(&p, &u), of(PlanAction::Notify, "b"));
     u.email = Some("x@other.org".into());
     assert_eq!(run(&p, &u), of(PlanAction::Delete, "c"));
@@ -240,7 +240,7 @@ fn let_names_and_bool_comparisons() {
     );
     let mut u = user();
     assert_eq!(run(&p, &u).0, PlanAction::Delete);
-    u.group = Some(smallvec::smallvec!["admins".into()]);
+    u.group = Some(crate::user::Set::from_iter(["admins"]));
     assert_eq!(run(&p, &u).0, PlanAction::Keep);
 }
 
@@ -294,7 +294,7 @@ fn a_deciding_let_is_opened_to_show_which_part_decided() {
         "2026-11-23",
     );
     let mut u = user();
-    u.group = Some(smallvec::smallvec!["admins".into()]);
+    u.group = Some(crate::user::Set::from_iter(["admins"]));
     let d = decide(&p, &u, &Notices::new());
     let e = explain(&p, &u, &d);
     let items: Vec<(String, Option<&str>)> = e
