@@ -42,7 +42,8 @@ pub struct Flat {
     /// Each comparison of the program on its own, by leaf index, for the
     /// explanations, which ask for all of them.
     leaves: Vec<Kernel>,
-    cheap: Cheap,
+    /// The cheap comparisons, for [`Flat::facts`].
+    table: Table,
     /// For each of the first 64 rules, what rules it out for a user on
     /// the cheap comparisons alone: `(mask, true)`, any of the mask's
     /// comparisons false (an `and`); `(mask, false)`, all of them false
@@ -51,11 +52,11 @@ pub struct Flat {
 }
 
 /// The comparisons of the lists that read one small field (a bool, the
-/// status, a time), each once however many rules repeat it. They are
-/// worked out together for a user before any rule, in a loop per kind
+/// status, a time), each once however many rules repeat it, while the
+/// rules are compiled. Each has its slot: its bit in a [`Facts`]. They are
+/// worked out together for a user before any rule, from a [`Table`],
 /// with no jump per comparison: a mispredicted jump to the comparison's
-/// code cost more than most comparisons themselves. Each has its slot:
-/// its bit in a [`Facts`].
+/// code cost more than most comparisons themselves.
 #[derive(Debug, Clone, Default)]
 struct Cheap {
     bools: Vec<(u8, BoolField, bool)>,
@@ -65,9 +66,6 @@ struct Cheap {
     /// comparison true (bit 0 less, bit 1 equal, bit 2 greater), the
     /// instant.
     times: Vec<(u8, TimeField, u8, Time)>,
-    /// Whether any bool is `has_activity`, which costs a look at every
-    /// counter.
-    has_activity: bool,
 }
 
 /// The cheap comparisons' values for one user, one bit per slot: set in
@@ -77,6 +75,110 @@ struct Cheap {
 pub struct Facts {
     f: u64,
     t: u64,
+}
+
+impl std::ops::BitOrAssign for Facts {
+    #[inline]
+    fn bitor_assign(&mut self, other: Facts) {
+        self.f |= other.f;
+        self.t |= other.t;
+    }
+}
+
+/// The cheap comparisons as tables of their bits, by what a user's field
+/// holds: a field's value picks one entry, which has the bit of every
+/// comparison of that field, true or false, so that all of them take a
+/// look-up and an `or`, whatever their number.
+#[derive(Debug, Clone, Default)]
+struct Table {
+    /// Each bool field that some comparison reads, with the bits for its
+    /// value unknown, false and true.
+    bools: Vec<(BoolField, [Facts; 3])>,
+    /// The bits for the status unknown, then for each `Status` by number;
+    /// empty when no comparison reads it.
+    status: Vec<Facts>,
+    /// Each time field that some comparison reads, with the instants it is
+    /// compared with, in order, and the bits for each region they cut the
+    /// timeline into: before the first instant, at it, between it and the
+    /// next, ..., after the last; then for the field unknown.
+    times: Vec<(TimeField, Vec<Time>, Vec<Facts>)>,
+    /// Whether a comparison reads `has_activity`, which costs a look at
+    /// every counter.
+    has_activity: bool,
+}
+
+impl Table {
+    fn new(c: &Cheap) -> Table {
+        let bit = |slot: u8, v: bool| {
+            let b = 1u64 << slot;
+            if v {
+                Facts { f: 0, t: b }
+            } else {
+                Facts { f: b, t: 0 }
+            }
+        };
+        let mut t = Table {
+            has_activity: c.bools.iter().any(|b| b.1 == BoolField::HasActivity),
+            ..Table::default()
+        };
+        for &(slot, field, want) in &c.bools {
+            let i = match t.bools.iter().position(|(f, _)| *f == field) {
+                Some(i) => i,
+                None => {
+                    t.bools.push((field, [Facts::default(); 3]));
+                    t.bools.len() - 1
+                }
+            };
+            if let Some((_, by_value)) = t.bools.get_mut(i) {
+                for (value, entry) in [false, true].into_iter().zip(by_value.iter_mut().skip(1)) {
+                    *entry |= bit(slot, value == want);
+                }
+            }
+        }
+        if !c.statuses.is_empty() {
+            t.status = std::iter::once(Facts::default())
+                .chain(Status::ALL.into_iter().map(|s| {
+                    let mut entry = Facts::default();
+                    for &(slot, mask, negate) in &c.statuses {
+                        entry |= bit(slot, ((mask >> s as u8) & 1 == 1) != negate);
+                    }
+                    entry
+                }))
+                .collect();
+        }
+        for &(_, field, _, _) in &c.times {
+            if t.times.iter().any(|(f, ..)| *f == field) {
+                continue;
+            }
+            let of_field = || c.times.iter().filter(|x| x.1 == field);
+            let mut cuts: Vec<Time> = of_field().map(|x| x.3).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut regions = vec![Facts::default(); 2 * cuts.len() + 2];
+            for (r, entry) in regions.iter_mut().take(2 * cuts.len() + 1).enumerate() {
+                for &(slot, _, orderings, at) in of_field() {
+                    let j = cuts.partition_point(|c| *c < at);
+                    // Region `2j + 1` is the instant itself; those before
+                    // it are earlier, those after later.
+                    let at_region = 2 * j + 1;
+                    let ordering = u8::from(r >= at_region) + u8::from(r > at_region);
+                    *entry |= bit(slot, (orderings >> ordering) & 1 == 1);
+                }
+            }
+            t.times.push((field, cuts, regions));
+        }
+        t
+    }
+
+    /// How many slots the tables fill.
+    #[cfg(test)]
+    fn slots(&self) -> usize {
+        let entries = self.bools.iter().flat_map(|b| b.1.iter());
+        let entries = entries
+            .chain(&self.status)
+            .chain(self.times.iter().flat_map(|t| t.2.iter()));
+        entries.fold(0u64, |all, e| all | e.f | e.t).count_ones() as usize
+    }
 }
 
 /// Rule indices, from [`Flat::candidates`].
@@ -227,7 +329,7 @@ impl Flat {
         Flat {
             rules,
             leaves,
-            cheap,
+            table: Table::new(&cheap),
             ruled_out,
         }
     }
@@ -257,21 +359,18 @@ impl Flat {
     /// The cheap comparisons' values for `u`, for [`Flat::rule`].
     #[inline]
     pub fn facts(&self, u: &User) -> Facts {
-        let c = &self.cheap;
-        let (mut f, mut t) = (0u64, 0u64);
-        let mut put = |slot: u8, v: Option<bool>| {
-            f |= u64::from(v == Some(false)) << slot;
-            t |= u64::from(v == Some(true)) << slot;
-        };
+        let tb = &self.table;
+        let pick = |entries: &[Facts], i: usize| entries.get(i).copied().unwrap_or_default();
+        let mut facts = Facts::default();
         // In the order of `BoolField` and `TimeField`, which index them.
-        let has_activity = if c.has_activity { u.has_activity() } else { None };
+        let has_activity = if tb.has_activity { u.has_activity() } else { None };
         let bools = [u.is_admin, u.is_service, u.never_logged_in(), has_activity];
-        for (slot, field, want) in &c.bools {
+        for (field, by_value) in &tb.bools {
             let v = bools.get(*field as usize).copied().flatten();
-            put(*slot, v.map(|v| v == *want));
+            facts |= pick(by_value, v.map_or(0, |v| 1 + usize::from(v)));
         }
-        for (slot, mask, negate) in &c.statuses {
-            put(*slot, u.status.map(|s| ((mask >> s as u8) & 1 == 1) != *negate));
+        if !tb.status.is_empty() {
+            facts |= pick(&tb.status, u.status.map_or(0, |s| 1 + s as usize));
         }
         let times = [
             u.joined,
@@ -279,11 +378,15 @@ impl Flat {
             u.last_activity.value(),
             u.inactive_since(),
         ];
-        for (slot, field, orderings, at) in &c.times {
-            let v = times.get(*field as usize).copied().flatten();
-            put(*slot, v.map(|v| (orderings >> (v.cmp(at) as i8 + 1)) & 1 == 1));
+        for (field, cuts, regions) in &tb.times {
+            let region = match times.get(*field as usize).copied().flatten() {
+                // Two for each instant before the value, one for an equal one.
+                Some(v) => cuts.iter().map(|c| (1 - c.cmp(&v) as i8) as usize).sum(),
+                None => regions.len() - 1,
+            };
+            facts |= pick(regions, region);
         }
-        Facts { f, t }
+        facts
     }
 
     /// Every comparison's value for `u`, by leaf index.
@@ -390,7 +493,6 @@ impl Cheap {
             Kernel::Bool(field, want) => match self.bools.iter().find(|b| (b.1, b.2) == (field, want)) {
                 Some(b) => b.0,
                 None => {
-                    self.has_activity |= matches!(field, BoolField::HasActivity);
                     self.bools.push((next?, field, want));
                     next?
                 }
@@ -802,7 +904,7 @@ j: staff == false and (joined <= 2024-02-29 or not (is_service or never_logged_i
             .map(|k| format!("r{k}: joined > {}d -> delete\n", 1000 - k))
             .collect();
         let p = compile(&policy);
-        assert_eq!(p.flat.cheap.len(), SLOTS);
+        assert_eq!(p.flat.table.slots(), SLOTS);
         assert_eq!(p.flat.ruled_out.len(), 64);
         let as_of = parse_time("2026-11-23").unwrap();
         let decider = |days: Option<i64>| {
