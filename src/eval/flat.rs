@@ -11,7 +11,9 @@
 //! and `and`/`or` are the least/greatest of their operands.
 //!
 //! The lists' comparisons of one small field (a bool, the status, a time)
-//! are worked out first, all together, as bits ([`Facts`]); from those
+//! and their `in` tests of sets (which a set's summary answers without a
+//! look at its values, for nearly every user) are worked out first, all
+//! together, as bits ([`Facts`]); from those
 //! alone most rules are seen to be false for a user, and deciding visits
 //! only the rules left ([`Flat::candidates`]).
 //! `eval::eval` stays the reference that explanations use; a property test
@@ -52,7 +54,8 @@ pub struct Flat {
 }
 
 /// The comparisons of the lists that read one small field (a bool, the
-/// status, a time), each once however many rules repeat it, while the
+/// status, a time) or test a set with `in`, each once however many rules
+/// repeat it, while the
 /// rules are compiled. Each has its slot: its bit in a [`Facts`]. They are
 /// worked out together for a user before any rule, from a [`Table`],
 /// with no jump per comparison: a mispredicted jump to the comparison's
@@ -66,6 +69,7 @@ struct Cheap {
     /// comparison true (bit 0 less, bit 1 equal, bit 2 greater), the
     /// instant.
     times: Vec<(u8, TimeField, u8, Time)>,
+    sets: Vec<(u8, SetField, Folded)>,
 }
 
 /// The cheap comparisons' values for one user, one bit per slot: set in
@@ -75,6 +79,18 @@ struct Cheap {
 pub struct Facts {
     f: u64,
     t: u64,
+}
+
+impl Facts {
+    /// Comparison `slot` known to be `v`.
+    fn one(slot: u8, v: bool) -> Facts {
+        let b = 1u64 << slot;
+        if v {
+            Facts { f: 0, t: b }
+        } else {
+            Facts { f: b, t: 0 }
+        }
+    }
 }
 
 impl std::ops::BitOrAssign for Facts {
@@ -102,6 +118,9 @@ struct Table {
     /// timeline into: before the first instant, at it, between it and the
     /// next, ..., after the last; then for the field unknown.
     times: Vec<(TimeField, Vec<Time>, Vec<Facts>)>,
+    /// Each `in` test of a set, with its slot: a set's summary bits rule
+    /// most lists out at once, and the values are compared only when not.
+    sets: Vec<(u8, SetField, Folded)>,
     /// Whether a comparison reads `has_activity`, which costs a look at
     /// every counter.
     has_activity: bool,
@@ -109,15 +128,9 @@ struct Table {
 
 impl Table {
     fn new(c: &Cheap) -> Table {
-        let bit = |slot: u8, v: bool| {
-            let b = 1u64 << slot;
-            if v {
-                Facts { f: 0, t: b }
-            } else {
-                Facts { f: b, t: 0 }
-            }
-        };
+        let bit = Facts::one;
         let mut t = Table {
+            sets: c.sets.clone(),
             has_activity: c.bools.iter().any(|b| b.1 == BoolField::HasActivity),
             ..Table::default()
         };
@@ -177,7 +190,8 @@ impl Table {
         let entries = entries
             .chain(&self.status)
             .chain(self.times.iter().flat_map(|t| t.2.iter()));
-        entries.fold(0u64, |all, e| all | e.f | e.t).count_ones() as usize
+        let sets = self.sets.iter().fold(0u64, |all, s| all | 1 << s.0);
+        entries.fold(sets, |all, e| all | e.f | e.t).count_ones() as usize
     }
 }
 
@@ -286,7 +300,7 @@ enum TimeField {
     Inactive,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum SetField {
     Group,
     Role,
@@ -386,6 +400,11 @@ impl Flat {
             };
             facts |= pick(regions, region);
         }
+        for (slot, field, list) in &tb.sets {
+            if let Some(v) = set_in(u, *field, list) {
+                facts |= Facts::one(*slot, v);
+            }
+        }
         facts
     }
 
@@ -482,7 +501,7 @@ fn list(c: &Cond, leaves: &[Leaf], cheap: &mut Cheap) -> Option<Rule> {
 
 impl Cheap {
     fn len(&self) -> usize {
-        self.bools.len() + self.statuses.len() + self.times.len()
+        self.bools.len() + self.statuses.len() + self.times.len() + self.sets.len()
     }
 
     /// The slot of `k`, a new one unless an equal comparison has one;
@@ -514,6 +533,13 @@ impl Cheap {
                     }
                 }
             }
+            Kernel::SetIn(field, ref list) => match self.sets.iter().find(|s| s.1 == field && s.2 == *list) {
+                Some(s) => s.0,
+                None => {
+                    self.sets.push((next?, field, list.clone()));
+                    next?
+                }
+            },
             _ => return None,
         };
         Some(usize::from(slot))
@@ -720,9 +746,7 @@ fn kernel(k: &Kernel, leaves: &[Leaf], u: &User) -> T {
             };
             known(t.map(|t| time::compare(&t, *op, at)))
         }
-        Kernel::SetIn(f, list) => {
-            known(set(u, *f).map(|s| list.may_hold_any(s.bits()) && s.iter().any(|v| list.contains(v))))
-        }
+        Kernel::SetIn(f, list) => known(set_in(u, *f, list)),
         Kernel::SetMatches(f, glob) => known(set(u, *f).map(|s| s.iter().any(|v| glob.matches(v)))),
         Kernel::TextIn { field, list, negate } => known(text(u, *field).map(|v| list.contains(v) != *negate)),
         Kernel::TextMatches(f, glob) => known(text(u, *f).map(|v| glob.matches(v))),
@@ -733,6 +757,12 @@ fn kernel(k: &Kernel, leaves: &[Leaf], u: &User) -> T {
             _ => UNKNOWN,
         },
     }
+}
+
+/// `f in list`: unknown when the set is.
+#[inline]
+fn set_in(u: &User, f: SetField, list: &Folded) -> Option<bool> {
+    set(u, f).map(|s| list.may_hold_any(s.bits()) && s.iter().any(|v| list.contains(v)))
 }
 
 fn set(u: &User, f: SetField) -> Option<&Set> {
