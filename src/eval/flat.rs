@@ -104,20 +104,20 @@ impl std::ops::BitOrAssign for Facts {
 /// The cheap comparisons as tables of their bits, by what a user's field
 /// holds: a field's value picks one entry, which has the bit of every
 /// comparison of that field, true or false, so that all of them take a
-/// look-up and an `or`, whatever their number.
+/// look-up and an `or`, whatever their number. The tables have a place
+/// for every field, empty for those no comparison reads: looking one up
+/// costs less than a loop that skips it.
 #[derive(Debug, Clone, Default)]
 struct Table {
-    /// Each bool field that some comparison reads, with the bits for its
-    /// value unknown, false and true.
-    bools: Vec<(BoolField, [Facts; 3])>,
-    /// The bits for the status unknown, then for each `Status` by number;
-    /// empty when no comparison reads it.
-    status: Vec<Facts>,
-    /// Each time field that some comparison reads, with the instants it is
-    /// compared with, in order, and the bits for each region they cut the
-    /// timeline into: before the first instant, at it, between it and the
-    /// next, ..., after the last; then for the field unknown.
-    times: Vec<(TimeField, Vec<Time>, Vec<Facts>)>,
+    /// By `BoolField`, the bits for its value unknown, false and true.
+    bools: [[Facts; 3]; 4],
+    /// The bits for the status unknown, then for each `Status` by number.
+    status: [Facts; 1 + Status::ALL.len()],
+    /// By `TimeField`, the instants it is compared with, in order, and the
+    /// bits for each region they cut the timeline into: before the first
+    /// instant, at it, between it and the next, ..., after the last; then
+    /// for the field unknown.
+    times: [(Vec<Time>, Vec<Facts>); 4],
     /// Each `in` test of a set, with its slot: a set's summary bits rule
     /// most lists out at once, and the values are compared only when not.
     sets: Vec<(u8, SetField, Folded)>,
@@ -135,39 +135,23 @@ impl Table {
             ..Table::default()
         };
         for &(slot, field, want) in &c.bools {
-            let i = match t.bools.iter().position(|(f, _)| *f == field) {
-                Some(i) => i,
-                None => {
-                    t.bools.push((field, [Facts::default(); 3]));
-                    t.bools.len() - 1
-                }
-            };
-            if let Some((_, by_value)) = t.bools.get_mut(i) {
+            if let Some(by_value) = t.bools.get_mut(field as usize) {
                 for (value, entry) in [false, true].into_iter().zip(by_value.iter_mut().skip(1)) {
                     *entry |= bit(slot, value == want);
                 }
             }
         }
-        if !c.statuses.is_empty() {
-            t.status = std::iter::once(Facts::default())
-                .chain(Status::ALL.into_iter().map(|s| {
-                    let mut entry = Facts::default();
-                    for &(slot, mask, negate) in &c.statuses {
-                        entry |= bit(slot, ((mask >> s as u8) & 1 == 1) != negate);
-                    }
-                    entry
-                }))
-                .collect();
-        }
-        for &(_, field, _, _) in &c.times {
-            if t.times.iter().any(|(f, ..)| *f == field) {
-                continue;
+        for (s, entry) in Status::ALL.into_iter().zip(t.status.iter_mut().skip(1)) {
+            for &(slot, mask, negate) in &c.statuses {
+                *entry |= bit(slot, ((mask >> s as u8) & 1 == 1) != negate);
             }
-            let of_field = || c.times.iter().filter(|x| x.1 == field);
-            let mut cuts: Vec<Time> = of_field().map(|x| x.3).collect();
+        }
+        for (k, (cuts, regions)) in t.times.iter_mut().enumerate() {
+            let of_field = || c.times.iter().filter(|x| x.1 as usize == k);
+            *cuts = of_field().map(|x| x.3).collect();
             cuts.sort_unstable();
             cuts.dedup();
-            let mut regions = vec![Facts::default(); 2 * cuts.len() + 2];
+            *regions = vec![Facts::default(); 2 * cuts.len() + 2];
             for (r, entry) in regions.iter_mut().take(2 * cuts.len() + 1).enumerate() {
                 for &(slot, _, orderings, at) in of_field() {
                     let j = cuts.partition_point(|c| *c < at);
@@ -178,7 +162,6 @@ impl Table {
                     *entry |= bit(slot, (orderings >> ordering) & 1 == 1);
                 }
             }
-            t.times.push((field, cuts, regions));
         }
         t
     }
@@ -186,10 +169,8 @@ impl Table {
     /// How many slots the tables fill.
     #[cfg(test)]
     fn slots(&self) -> usize {
-        let entries = self.bools.iter().flat_map(|b| b.1.iter());
-        let entries = entries
-            .chain(&self.status)
-            .chain(self.times.iter().flat_map(|t| t.2.iter()));
+        let entries = self.bools.iter().flatten().chain(&self.status);
+        let entries = entries.chain(self.times.iter().flat_map(|t| t.1.iter()));
         let sets = self.sets.iter().fold(0u64, |all, s| all | 1 << s.0);
         entries.fold(sets, |all, e| all | e.f | e.t).count_ones() as usize
     }
@@ -375,16 +356,13 @@ impl Flat {
     pub fn facts(&self, u: &User) -> Facts {
         let tb = &self.table;
         let pick = |entries: &[Facts], i: usize| entries.get(i).copied().unwrap_or_default();
-        let mut facts = Facts::default();
+        let state = |v: Option<bool>| v.map_or(0, |v| 1 + usize::from(v));
         // In the order of `BoolField` and `TimeField`, which index them.
         let has_activity = if tb.has_activity { u.has_activity() } else { None };
         let bools = [u.is_admin, u.is_service, u.never_logged_in(), has_activity];
-        for (field, by_value) in &tb.bools {
-            let v = bools.get(*field as usize).copied().flatten();
-            facts |= pick(by_value, v.map_or(0, |v| 1 + usize::from(v)));
-        }
-        if !tb.status.is_empty() {
-            facts |= pick(&tb.status, u.status.map_or(0, |s| 1 + s as usize));
+        let mut facts = pick(&tb.status, u.status.map_or(0, |s| 1 + s as usize));
+        for (v, by_value) in bools.into_iter().zip(&tb.bools) {
+            facts |= pick(by_value, state(v));
         }
         let times = [
             u.joined,
@@ -392,11 +370,11 @@ impl Flat {
             u.last_activity.value(),
             u.inactive_since(),
         ];
-        for (field, cuts, regions) in &tb.times {
-            let region = match times.get(*field as usize).copied().flatten() {
+        for (v, (cuts, regions)) in times.into_iter().zip(&tb.times) {
+            let region = match v {
                 // Two for each instant before the value, one for an equal one.
                 Some(v) => cuts.iter().map(|c| (1 - c.cmp(&v) as i8) as usize).sum(),
-                None => regions.len() - 1,
+                None => regions.len().saturating_sub(1),
             };
             facts |= pick(regions, region);
         }
