@@ -15,7 +15,10 @@ use std::ops::Deref;
 /// nearly everyone, where comparing each value with each literal cost
 /// more than the rest of the rule. The values can be read but not changed
 /// in place, which keeps `bits` true to them.
+// `bits` first, beside the `Option`'s tag in the record: deciding reads
+// both, and seldom the values after them.
 #[derive(Clone, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Set {
     bits: u64,
     values: smallvec::SmallVec<[Text; 4]>,
