@@ -740,7 +740,14 @@ fn kernel(k: &Kernel, leaves: &[Leaf], u: &User) -> T {
 /// `f in list`: unknown when the set is.
 #[inline]
 fn set_in(u: &User, f: SetField, list: &Folded) -> Option<bool> {
-    set(u, f).map(|s| list.may_hold_any(s.bits()) && s.iter().any(|v| list.contains(v)))
+    set(u, f).map(|s| list.may_hold_any(s.bits()) && holds_any(s, list))
+}
+
+/// Whether `list` holds a value of `s`, once their bits could not tell:
+/// out of line, so that the common case stays small enough to inline.
+#[inline(never)]
+fn holds_any(s: &Set, list: &Folded) -> bool {
+    s.iter().any(|v| list.contains(v))
 }
 
 fn set(u: &User, f: SetField) -> Option<&Set> {
