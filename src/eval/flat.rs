@@ -54,12 +54,12 @@ pub struct Flat {
 }
 
 /// The comparisons of the lists that read one small field (a bool, the
-/// status, a time) or test a set with `in`, each once however many rules
-/// repeat it, while the
-/// rules are compiled. Each has its slot: its bit in a [`Facts`]. They are
-/// worked out together for a user before any rule, from a [`Table`],
-/// with no jump per comparison: a mispredicted jump to the comparison's
-/// code cost more than most comparisons themselves.
+/// status, a time) or test a set with `in`, gathered while the rules are
+/// compiled, each once however many rules repeat it. Each has its slot:
+/// its bit in a [`Facts`]. They are worked out together for a user before
+/// any rule, from a [`Table`], with no jump per comparison: a mispredicted
+/// jump to the comparison's code cost more than most comparisons
+/// themselves.
 #[derive(Debug, Clone, Default)]
 struct Cheap {
     bools: Vec<(u8, BoolField, bool)>,
@@ -69,6 +69,7 @@ struct Cheap {
     /// comparison true (bit 0 less, bit 1 equal, bit 2 greater), the
     /// instant.
     times: Vec<(u8, TimeField, u8, Time)>,
+    /// A set field and the list it is tested against with `in`.
     sets: Vec<(u8, SetField, Folded)>,
 }
 
