@@ -85,15 +85,6 @@ impl<'a> IntoIterator for &'a Set {
     }
 }
 
-impl IntoIterator for Set {
-    type Item = Text;
-    type IntoIter = smallvec::IntoIter<[Text; 4]>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.values.into_iter()
-    }
-}
-
 impl<const N: usize> PartialEq<[&str; N]> for Set {
     fn eq(&self, other: &[&str; N]) -> bool {
         self.values.len() == N && self.values.iter().zip(other).all(|(a, b)| a == b)
