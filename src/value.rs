@@ -153,27 +153,55 @@ impl Folded {
 /// literal compared as bytes (see [`Folded`]) only when it equals it
 /// ignoring ASCII case, so the two always have the same bit.
 pub fn folded_bit(text: &str) -> u64 {
-    const LOW: u64 = 0x0101_0101_0101_0101;
+    const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
     let bytes = text.as_bytes();
-    let mut h = bytes.len() as u64;
-    for chunk in bytes.chunks(8) {
-        let mut word = [0u8; 8];
-        for (w, b) in word.iter_mut().zip(chunk) {
-            *w = *b;
+    let n = bytes.len();
+    let word = |at: usize| {
+        let b: [u8; 8] = bytes
+            .get(at..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        u64::from_le_bytes(b)
+    };
+    let half = |at: usize| {
+        let b: [u8; 4] = bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        u64::from(u32::from_le_bytes(b))
+    };
+    let byte = |at: usize| u64::from(bytes.get(at).copied().unwrap_or_default());
+    let mut h = n as u64;
+    let mut mix = |x: u64| h = (h ^ lower_ascii(x)).wrapping_mul(MIX).rotate_left(29);
+    // Every byte is read, some of them twice where the pieces overlap;
+    // which bytes go where depends on the length alone, so texts equal
+    // but for case make the same words.
+    match n {
+        0 => {}
+        1..=3 => mix(byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16),
+        4..=8 => mix(half(0) | half(n - 4) << 32),
+        _ => {
+            let mut at = 0;
+            while at + 8 < n {
+                mix(word(at));
+                at += 8;
+            }
+            mix(word(n - 8));
         }
-        let x = u64::from_le_bytes(word);
-        // Eight bytes lowered at once: a byte of `A`..=`Z` (high bit
-        // clear, at least 0x41, at most 0x5A) gains 0x20; no sum carries
-        // into the next byte, as each is at most 0x7F + 0x3F.
-        let seven = x & (0x7F * LOW);
-        let from_a = seven + 0x3F * LOW;
-        let past_z = seven + 0x25 * LOW;
-        let upper = from_a & !past_z & !x & (0x80 * LOW);
-        h = (h ^ (x | upper >> 2))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(29);
     }
-    1 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+    1 << (h.wrapping_mul(MIX) >> 58)
+}
+
+/// `x`'s eight bytes with `A`..=`Z` lowered, all at once: a byte of
+/// `A`..=`Z` (high bit clear, at least 0x41, at most 0x5A) gains 0x20; no
+/// sum carries into the next byte, as each is at most 0x7F + 0x3F.
+fn lower_ascii(x: u64) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let seven = x & (0x7F * LOW);
+    let from_a = seven + 0x3F * LOW;
+    let past_z = seven + 0x25 * LOW;
+    let upper = from_a & !past_z & !x & (0x80 * LOW);
+    x | upper >> 2
 }
 
 /// A `matches` pattern, prepared once: the common shapes (`*@domain`,

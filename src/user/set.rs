@@ -107,6 +107,16 @@ mod tests {
         assert_eq!(format!("{set:?}"), r#"["Admins", "readers"]"#);
     }
 
+    /// The bits spread: similar names of every length mostly get bits of
+    /// their own, or the summary would rule nothing out.
+    #[test]
+    fn bits_spread_over_similar_names() {
+        for stem in ["t", "team-", "department-of-"] {
+            let bits = (0..64).fold(0u64, |all, k| all | folded_bit(&format!("{stem}{k}")));
+            assert!(bits.count_ones() >= 32, "{stem}: {bits:064b}");
+        }
+    }
+
     proptest! {
         /// Whenever a list holds one of the values, their bits meet: the
         /// summary never rules out a set that the list matches. The set's
