@@ -156,20 +156,6 @@ pub fn folded_bit(text: &str) -> u64 {
     const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
     let bytes = text.as_bytes();
     let n = bytes.len();
-    let word = |at: usize| {
-        let b: [u8; 8] = bytes
-            .get(at..at + 8)
-            .and_then(|b| b.try_into().ok())
-            .unwrap_or_default();
-        u64::from_le_bytes(b)
-    };
-    let half = |at: usize| {
-        let b: [u8; 4] = bytes
-            .get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .unwrap_or_default();
-        u64::from(u32::from_le_bytes(b))
-    };
     let byte = |at: usize| u64::from(bytes.get(at).copied().unwrap_or_default());
     let mut h = n as u64;
     let mut mix = |x: u64| h = (h ^ lower_ascii(x)).wrapping_mul(MIX).rotate_left(29);
@@ -179,17 +165,27 @@ pub fn folded_bit(text: &str) -> u64 {
     match n {
         0 => {}
         1..=3 => mix(byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16),
-        4..=8 => mix(half(0) | half(n - 4) << 32),
+        4..=8 => mix(le::<4>(bytes, 0) | le::<4>(bytes, n - 4) << 32),
         _ => {
             let mut at = 0;
             while at + 8 < n {
-                mix(word(at));
+                mix(le::<8>(bytes, at));
                 at += 8;
             }
-            mix(word(n - 8));
+            mix(le::<8>(bytes, n - 8));
         }
     }
     1 << (h.wrapping_mul(MIX) >> 58)
+}
+
+/// The `N` (at most 8) bytes of `bytes` from `at`, little-endian; 0 if
+/// there are fewer.
+fn le<const N: usize>(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    if let (Some(to), Some(from)) = (word.get_mut(..N), bytes.get(at..at + N)) {
+        to.copy_from_slice(from);
+    }
+    u64::from_le_bytes(word)
 }
 
 /// `x`'s eight bytes with `A`..=`Z` lowered, all at once: a byte of

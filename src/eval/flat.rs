@@ -128,10 +128,9 @@ struct Table {
 }
 
 impl Table {
-    fn new(c: &Cheap) -> Table {
+    fn new(c: Cheap) -> Table {
         let bit = Facts::one;
         let mut t = Table {
-            sets: c.sets.clone(),
             has_activity: c.bools.iter().any(|b| b.1 == BoolField::HasActivity),
             ..Table::default()
         };
@@ -164,6 +163,7 @@ impl Table {
                 }
             }
         }
+        t.sets = c.sets;
         t
     }
 
@@ -325,7 +325,7 @@ impl Flat {
         Flat {
             rules,
             leaves,
-            table: Table::new(&cheap),
+            table: Table::new(cheap),
             ruled_out,
         }
     }
