@@ -100,26 +100,26 @@ pub enum Outcome {
     /// Not acted on, and why (decision changed, protected, already done).
     Skipped(String),
     Failed(String),
+    /// Sent, but neither the answer nor a read of the user showed it done.
+    Unconfirmed(String),
 }
 
 /// How the platform stands with a user whose request was sent but whose
-/// outcome was never journaled.
-fn settled(action: PlanAction, fresh: Option<&User>) -> Option<&'static str> {
-    match (action, fresh) {
-        (PlanAction::Delete, None) => Some("settled: the user is gone from the platform"),
-        (PlanAction::Delete, Some(u)) if u.status == Some(Status::PendingDelete) => {
-            Some("settled: the user is pending deletion on the platform")
-        }
-        (PlanAction::Deactivate, Some(u)) if u.status == Some(Status::Disabled) => {
-            Some("settled: the user is deactivated on the platform")
-        }
-        (PlanAction::Deactivate, None) => Some("settled: the user is gone from the platform"),
-        _ => None,
-    }
+/// outcome was never confirmed (a crash, or an unconfirmed answer), given
+/// whether the user as read now (`None`: not there) shows it done.
+fn settled(action: PlanAction, fresh: Option<&User>, shows: bool) -> Option<&'static str> {
+    Some(match (action, fresh) {
+        // Not in the whole list just fetched: nothing is left to do.
+        (_, None) => "settled: the user is gone from the platform",
+        _ if !shows => return None,
+        (PlanAction::Delete, Some(_)) => "settled: the user is pending deletion on the platform",
+        (_, Some(u)) if u.status == Some(Status::Disabled) => "settled: the user is deactivated on the platform",
+        (_, Some(_)) => "settled: the user's permissions and groups are gone on the platform",
+    })
 }
 
 /// The journal's state for one plan: what has an outcome, and intents
-/// without one.
+/// without a confirmed one (no outcome, or `unconfirmed`).
 #[derive(Debug, Default)]
 pub struct Progress {
     pub finished: HashSet<(String, String)>,
@@ -137,6 +137,8 @@ pub fn progress(records: &[Value], plan: &str) -> Progress {
             Some("intent") => {
                 p.in_doubt.insert(key);
             }
+            // Still in doubt: the next run reads the platform to settle it.
+            Some("outcome") if r["status"] == "unconfirmed" => {}
             Some("outcome") => {
                 p.in_doubt.remove(&key);
                 if matches!(r["status"].as_str(), Some("done" | "skipped" | "settled")) {
@@ -162,6 +164,7 @@ pub fn recheck<'p>(
     program: &Program,
     notices: &Notices,
     done: &Progress,
+    shows: impl Fn(PlanAction, Option<&User>) -> bool,
 ) -> (Vec<Work<'p>>, Vec<(&'p PlannedDecision, Outcome)>) {
     let by_id: HashMap<&str, &User> = fresh.iter().map(|u| (u.id.as_str(), u)).collect();
     let mut work = Vec::new();
@@ -177,7 +180,7 @@ pub fn recheck<'p>(
             continue;
         }
         if done.in_doubt.contains(&key) {
-            if let Some(why) = settled(d.action, user) {
+            if let Some(why) = settled(d.action, user, shows(d.action, user)) {
                 skipped.push((d, Outcome::Skipped(why.into())));
                 continue;
             }
@@ -253,6 +256,7 @@ pub fn journal_outcome(
         Outcome::Skipped(why) if why.starts_with("settled") => ("settled", why.clone()),
         Outcome::Skipped(why) => ("skipped", why.clone()),
         Outcome::Failed(why) => ("failed", why.clone()),
+        Outcome::Unconfirmed(why) => ("unconfirmed", why.clone()),
     };
     journal.append(record(
         "outcome",
@@ -291,17 +295,52 @@ mod tests {
 
     #[test]
     fn doubt_is_settled_by_the_platform() {
-        assert!(settled(PlanAction::Delete, None).is_some());
+        use crate::connector::shows_done;
+        let settles = |a: PlanAction, u: Option<&User>| settled(a, u, shows_done(false, a, u));
+        assert!(settles(PlanAction::Delete, None).is_some());
         let u = User {
             status: Some(Status::Disabled),
             ..User::default()
         };
-        assert!(settled(PlanAction::Deactivate, Some(&u)).is_some());
+        assert!(settles(PlanAction::Deactivate, Some(&u)).is_some());
         let active = User {
             status: Some(Status::Active),
             ..User::default()
         };
-        assert_eq!(settled(PlanAction::Deactivate, Some(&active)), None);
-        assert_eq!(settled(PlanAction::Delete, Some(&active)), None);
+        assert_eq!(settles(PlanAction::Deactivate, Some(&active)), None);
+        assert_eq!(settles(PlanAction::Delete, Some(&active)), None);
+        // A revoke is settled by the permissions and groups being gone,
+        // whatever the status says.
+        let revoked = User {
+            status: Some(Status::Active),
+            permission: Some(crate::user::Set::new()),
+            group: Some(crate::user::Set::new()),
+            ..User::default()
+        };
+        assert!(settled(
+            PlanAction::Deactivate,
+            Some(&revoked),
+            shows_done(true, PlanAction::Deactivate, Some(&revoked))
+        )
+        .is_some());
+        assert_eq!(
+            settled(
+                PlanAction::Deactivate,
+                Some(&revoked),
+                shows_done(false, PlanAction::Deactivate, Some(&revoked))
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unconfirmed_outcome_stays_in_doubt() {
+        let records = vec![
+            serde_json::json!({"event": "intent", "user": "a", "action": "delete", "plan": "p"}),
+            serde_json::json!({"event": "outcome", "user": "a", "action": "delete", "status": "unconfirmed", "plan": "p"}),
+        ];
+        let p = progress(&records, "p");
+        assert!(p.in_doubt.contains(&("a".into(), "delete".into())));
+        assert!(!p.finished.contains(&("a".into(), "delete".into())));
     }
 }

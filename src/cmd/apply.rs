@@ -91,7 +91,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let fresh = live
         .fetch(&crate::progress::Progress::new("users fetched again"))
         .map_err(|m| fail(format!("{m}\nnothing was done")))?;
-    let (work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress);
+    let (work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress, |a, u| live.shows(a, u));
 
     let mut results: Vec<(&PlannedDecision, Outcome)> = Vec::new();
     for (d, outcome) in skipped {
@@ -137,6 +137,11 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
             for (w, a) in batch.iter().zip(acted) {
                 let outcome = match a {
                     Acted::Done => Outcome::Done,
+                    // `Live::act` reads back whatever was only accepted.
+                    Acted::Accepted => {
+                        Outcome::Unconfirmed("the platform took the request without saying what it did".into())
+                    }
+                    Acted::Unconfirmed(why) => Outcome::Unconfirmed(why),
                     Acted::Skipped(why) => Outcome::Skipped(why),
                     Acted::Failed(why) => Outcome::Failed(why),
                     Acted::OutOfQuota(why) => {
@@ -261,15 +266,21 @@ fn summary(results: &[(&PlannedDecision, Outcome)]) -> Exit {
     let done = count(|o| matches!(o, Outcome::Done));
     let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
     let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let unconfirmed = count(|o| matches!(o, Outcome::Unconfirmed(_)));
     for (d, o) in results {
         match o {
             Outcome::Done => {}
             Outcome::Skipped(why) => println!("skipped {} {}: {why}", d.action.as_str(), who(d)),
             Outcome::Failed(why) => println!("FAILED  {} {}: {why}", d.action.as_str(), who(d)),
+            Outcome::Unconfirmed(why) => println!("UNCONFIRMED {} {}: {why}", d.action.as_str(), who(d)),
         }
     }
-    println!("{done} done, {skipped} skipped, {failed} failed");
-    if failed > 0 {
+    if unconfirmed > 0 {
+        println!("{done} done, {skipped} skipped, {failed} failed, {unconfirmed} unconfirmed: run apply again on the same plan to settle the unconfirmed by reading the platform");
+    } else {
+        println!("{done} done, {skipped} skipped, {failed} failed");
+    }
+    if failed + unconfirmed > 0 {
         Exit::Errors
     } else {
         Exit::Ok

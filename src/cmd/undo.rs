@@ -123,6 +123,16 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
                     ("done", String::new())
                 }
                 Acted::Skipped(why) => ("skipped", why),
+                Acted::Accepted => {
+                    failed += 1;
+                    println!("UNCONFIRMED reactivation of {}: the platform did not say", who(d));
+                    ("unconfirmed", String::new())
+                }
+                Acted::Unconfirmed(why) => {
+                    failed += 1;
+                    println!("UNCONFIRMED reactivation of {}: {why}", who(d));
+                    ("unconfirmed", why)
+                }
                 Acted::Failed(why) | Acted::OutOfQuota(why) => {
                     failed += 1;
                     println!("FAILED to reactivate {}: {why}", who(d));

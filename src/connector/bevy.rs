@@ -137,6 +137,25 @@ impl Bevy {
     }
 }
 
+impl Bevy {
+    /// One user as Bevy has them now (`GET /api/user/{id}/`); `None` when
+    /// Bevy no longer knows them.
+    pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
+        let path = format!("/user/{id}/");
+        match self.client.get_json(&path).await {
+            Ok(u) => normalize(&u, &self.source)
+                .map(Some)
+                .map_err(|detail| HttpError::Shape {
+                    platform: PLATFORM,
+                    endpoint: path,
+                    detail,
+                }),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// One Bevy user as a dormant user (SPEC section 2).
 pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
     let id = super::shape::id(u, &["id"])?;

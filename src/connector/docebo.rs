@@ -265,6 +265,28 @@ impl Docebo {
     }
 }
 
+impl Docebo {
+    /// One user as the platform has them now (`GET /manage/v1/user/{id}`,
+    /// the user under `data`); `None` when it answers 404.
+    pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
+        let path = format!("/manage/v1/user/{id}");
+        match self.client.get_json(&path).await {
+            Ok(answer) => {
+                let u = answer.get("data").unwrap_or(&answer);
+                normalize(u, &self.source, self.zone, false)
+                    .map(Some)
+                    .map_err(|detail| HttpError::Shape {
+                        platform: PLATFORM,
+                        endpoint: path,
+                        detail,
+                    })
+            }
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The ids listed under `key` in every entry of `data`.
 fn ids_in(answer: &Value, key: &str) -> Vec<String> {
     let entries = match answer.get("data") {

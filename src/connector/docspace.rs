@@ -346,6 +346,25 @@ impl DocSpace {
     }
 }
 
+impl DocSpace {
+    /// One user as the portal has them now (`GET /people/{id}`); `None`
+    /// when it answers 404.
+    pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
+        let path = format!("/people/{id}");
+        match self.client.get_json(&path).await {
+            Ok(answer) => normalize(response(&answer, &path)?, &self.source)
+                .map(Some)
+                .map_err(|detail| HttpError::Shape {
+                    platform: PLATFORM,
+                    endpoint: path,
+                    detail,
+                }),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 fn is_success(e: &Value) -> bool {
     let action = text(e, "action").unwrap_or_default().to_ascii_lowercase();
     let id = get(e, "actionId").and_then(Value::as_i64);

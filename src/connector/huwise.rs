@@ -179,6 +179,29 @@ impl Huwise {
     }
 }
 
+impl Huwise {
+    /// One user as the domain has them now (`GET /users/{username}/`);
+    /// `None` when it answers 404. Whether they are an administrator is not
+    /// read here: it takes the effective-permission list.
+    pub async fn read(&self, username: &str) -> Result<Option<User>, HttpError> {
+        let path = format!("/users/{}/", encode(username));
+        match self.client.get_json(&path).await {
+            Ok(u) => normalize(&u, &HashSet::new(), &self.source)
+                .map(|mut u| {
+                    u.is_admin = None;
+                    Some(u)
+                })
+                .map_err(|detail| HttpError::Shape {
+                    platform: PLATFORM,
+                    endpoint: path,
+                    detail,
+                }),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// A path segment, percent-encoded.
 fn encode(segment: &str) -> String {
     segment

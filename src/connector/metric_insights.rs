@@ -225,6 +225,26 @@ impl MetricInsights {
     }
 }
 
+impl MetricInsights {
+    /// One user as the platform has them now (`GET /api/user/id/{id}`, the
+    /// user under `user` or alone); `None` when it answers 404.
+    pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
+        let path = format!("/user/id/{id}");
+        match self.client.get_json(&path).await {
+            Ok(answer) => {
+                let u = answer.get("user").unwrap_or(&answer);
+                normalize(u, &self.source).map(Some).map_err(|detail| HttpError::Shape {
+                    platform: PLATFORM,
+                    endpoint: path,
+                    detail,
+                })
+            }
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Text, or a number written as text (ids come both ways).
 fn text(v: &Value, k: &str) -> Option<String> {
     match v.get(k)? {

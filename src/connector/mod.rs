@@ -78,9 +78,21 @@ enum Platform {
 }
 
 /// What one action did to one user.
+///
+/// A user is done only when the platform said so for that user, or a read
+/// of the user shows the new state (CONNECTORS.md, "All platforms: confirm
+/// before recording"): a 2xx alone is not enough, since some platforms
+/// answer 200 to a change they ignore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Acted {
+    /// The answer named this user as done, or a read showed it.
     Done,
+    /// The platform took the request without saying what became of this
+    /// user: `Live::act` reads the user back before it calls it done.
+    Accepted,
+    /// Sent, and neither the answer nor a read shows it done: the next run
+    /// settles it by reading the platform, like an intent left by a crash.
+    Unconfirmed(String),
     /// Left out, and why (a protected account).
     Skipped(String),
     Failed(String),
@@ -89,12 +101,47 @@ pub enum Acted {
 }
 
 impl Acted {
+    /// A request whose success says nothing about the user: read back.
     fn of(result: Result<(), HttpError>) -> Acted {
         match result {
-            Ok(()) => Acted::Done,
-            Err(e @ HttpError::Quota { .. }) => Acted::OutOfQuota(e.to_string()),
-            Err(e) => Acted::Failed(e.to_string()),
+            Ok(()) => Acted::Accepted,
+            Err(e) => Acted::error(e),
         }
+    }
+
+    /// A request whose success names the user as done (a DELETE of that
+    /// one user answered 2xx, an answer listing their id).
+    fn named(result: Result<(), HttpError>) -> Acted {
+        match result {
+            Ok(()) => Acted::Done,
+            Err(e) => Acted::error(e),
+        }
+    }
+
+    fn error(e: HttpError) -> Acted {
+        match e {
+            e @ HttpError::Quota { .. } => Acted::OutOfQuota(e.to_string()),
+            e => Acted::Failed(e.to_string()),
+        }
+    }
+}
+
+/// Whether a user as read from the platform (`None`: not there) shows that
+/// `action` was done. Revoke (Huwise's deactivate) shows as no domain
+/// permissions and no groups left.
+pub fn shows_done(revoke: bool, action: crate::eval::PlanAction, fresh: Option<&User>) -> bool {
+    use crate::eval::PlanAction as A;
+    use crate::user::Status;
+    match (action, fresh) {
+        // Deleted, as a read answering 404 says. A deactivated user is
+        // still there: their absence proves nothing about a deactivation.
+        (A::Delete, None) => true,
+        (A::Delete, Some(u)) => u.status == Some(Status::PendingDelete),
+        (A::Deactivate, Some(u)) if revoke => {
+            u.permission.as_ref().is_some_and(|p| p.is_empty()) && u.group.as_ref().is_some_and(|g| g.is_empty())
+        }
+        (A::Deactivate, Some(u)) => u.status == Some(Status::Disabled),
+        _ => false,
     }
 }
 
@@ -188,20 +235,84 @@ impl Live {
         finish(&self.connector, fetched)
     }
 
-    /// Deactivates or deletes a batch of users: what happened to each.
+    /// Deactivates or deletes a batch of users: what happened to each, each
+    /// outcome confirmed by the platform's answer or by reading the user back.
     pub fn act(&self, action: crate::eval::PlanAction, users: &[User]) -> Vec<Acted> {
+        let sent = self.send(action, users);
+        sent.into_iter()
+            .zip(users)
+            .map(|(acted, u)| match acted {
+                Acted::Accepted => self.confirm(action, u),
+                other => other,
+            })
+            .collect()
+    }
+
+    /// Reads a user back after a request that did not say what it did.
+    fn confirm(&self, action: crate::eval::PlanAction, u: &User) -> Acted {
+        let platform = self.platform_name();
+        match self.read(&u.id) {
+            Ok(fresh) if self.shows(action, fresh.as_ref()) => Acted::Done,
+            Ok(_) => Acted::Unconfirmed(format!(
+                "{platform} accepted the request, but the user read back afterwards is not {}",
+                match action {
+                    crate::eval::PlanAction::Delete => "deleted",
+                    _ if self.revokes() => "without permissions and groups",
+                    _ => "deactivated",
+                }
+            )),
+            Err(e) => Acted::Unconfirmed(format!(
+                "{platform} accepted the request, and reading the user back failed: {e}"
+            )),
+        }
+    }
+
+    /// Whether `fresh` (the user as the platform has them now, `None` when
+    /// not there) shows `action` done.
+    pub fn shows(&self, action: crate::eval::PlanAction, fresh: Option<&User>) -> bool {
+        shows_done(self.revokes(), action, fresh)
+    }
+
+    /// Whether deactivating here is a revoke of permissions and groups.
+    fn revokes(&self) -> bool {
+        matches!(self.platform, Platform::Huwise(_))
+    }
+
+    fn platform_name(&self) -> &'static str {
+        match &self.platform {
+            Platform::Bevy(_) => bevy::PLATFORM,
+            Platform::Docebo(_) => docebo::PLATFORM,
+            Platform::MetricInsights(_) => metric_insights::PLATFORM,
+            Platform::Huwise(_) => huwise::PLATFORM,
+            Platform::Docspace(_) => docspace::PLATFORM,
+        }
+    }
+
+    /// One user as the platform has them now; `None` when not there.
+    pub fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
+        match &self.platform {
+            Platform::Bevy(b) => self.rt.block_on(b.read(id)),
+            Platform::Docebo(d) => self.rt.block_on(d.read(id)),
+            Platform::MetricInsights(m) => self.rt.block_on(m.read(id)),
+            Platform::Huwise(h) => self.rt.block_on(h.read(id)),
+            Platform::Docspace(d) => self.rt.block_on(d.read(id)),
+        }
+    }
+
+    /// Sends the requests of one batch: what each answer said.
+    fn send(&self, action: crate::eval::PlanAction, users: &[User]) -> Vec<Acted> {
         use crate::eval::PlanAction as A;
         let failed = |e: String| users.iter().map(|_| Acted::Failed(e.clone())).collect::<Vec<_>>();
         match &self.platform {
             Platform::Bevy(b) => users
                 .iter()
                 .map(|u| {
-                    let done = match action {
-                        A::Delete => self.rt.block_on(b.delete(&u.id)),
-                        A::Deactivate => self.rt.block_on(b.deactivate(&u.id)),
-                        other => return Acted::Failed(format!("Bevy cannot {}", other.as_str())),
-                    };
-                    Acted::of(done)
+                    match action {
+                        // 204 to a DELETE of this one user: pending deletion.
+                        A::Delete => Acted::named(self.rt.block_on(b.delete(&u.id))),
+                        A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
+                        other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
+                    }
                 })
                 .collect(),
             Platform::Docebo(d) => {
@@ -241,24 +352,20 @@ impl Live {
                     if m.is_me(u.username.as_deref()) {
                         return Acted::Skipped("the user dormant acts as".into());
                     }
-                    let done = match action {
-                        A::Delete => m.delete(&u.id).await,
-                        A::Deactivate => m.enable(&u.id, false).await,
-                        other => return Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
-                    };
-                    Acted::of(done)
+                    match action {
+                        A::Delete => Acted::named(m.delete(&u.id).await),
+                        A::Deactivate => Acted::of(m.enable(&u.id, false).await),
+                        other => Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
+                    }
                 });
                 self.rt.block_on(futures_util::future::join_all(each))
             }
             Platform::Huwise(h) => users
                 .iter()
-                .map(|u| {
-                    let done = match action {
-                        A::Delete => self.rt.block_on(h.delete(&u.id)),
-                        A::Deactivate => self.rt.block_on(h.deactivate(&u.id, chrono::Utc::now())),
-                        other => return Acted::Failed(format!("Huwise cannot {}", other.as_str())),
-                    };
-                    Acted::of(done)
+                .map(|u| match action {
+                    A::Delete => Acted::named(self.rt.block_on(h.delete(&u.id))),
+                    A::Deactivate => Acted::of(self.rt.block_on(h.deactivate(&u.id, chrono::Utc::now()))),
+                    other => Acted::Failed(format!("Huwise cannot {}", other.as_str())),
                 })
                 .collect(),
             Platform::Docspace(d) => {
@@ -272,7 +379,8 @@ impl Live {
                         .iter()
                         .map(|u| match skipped.iter().find(|(id, _)| id == u.id.as_str()) {
                             Some((_, why)) => Acted::Skipped(format!("kept out of the batch: {why}")),
-                            None => Acted::Done,
+                            // The status answer does not say who changed.
+                            None => Acted::Accepted,
                         })
                         .collect(),
                     Err(e @ HttpError::Quota { .. }) => {
