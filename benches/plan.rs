@@ -48,6 +48,7 @@ fn main() {
             count: 0,
             sha256: String::new(),
         },
+        revoke: false,
     };
 
     // Reading as `plan` does: batches handed on and dropped, nothing kept.

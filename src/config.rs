@@ -78,7 +78,9 @@ struct RawConnector {
     timeout_seconds: Option<Spanned<f64>>,
     retries: Option<Spanned<u64>>,
     enrich: Option<Spanned<Vec<String>>>,
-    deactivate_via_expiry: Option<Spanned<bool>>,
+    deactivate: Option<Spanned<String>>,
+    /// Gone (Huwise's `expires_at` is read-only): read only to say so.
+    deactivate_via_expiry: Option<Spanned<toml::Value>>,
     enrollments: Option<Spanned<bool>>,
 }
 
@@ -120,7 +122,7 @@ impl Kind {
     /// The keys a connector of this kind requires, and those it may have.
     fn keys(self) -> (&'static [&'static str], Vec<&'static str>) {
         let (required, own): (&[&str], &[&str]) = match self {
-            Kind::Huwise => (&["url", "api_key_env"], &["deactivate_via_expiry"]),
+            Kind::Huwise => (&["url", "api_key_env"], &["deactivate"]),
             Kind::Bevy => (&["url", "token_env"], &[]),
             Kind::MetricInsights => (
                 &["url"],
@@ -167,8 +169,10 @@ pub struct Connector {
     pub limits: Limits,
     /// Enrichment files, relative to the config file's folder.
     pub enrich: Vec<PathBuf>,
-    /// Huwise: deactivate by setting an expiry date in the past.
-    pub deactivate_via_expiry: bool,
+    /// Huwise: `deactivate = "revoke"`, the admin's opt-in to deactivating
+    /// by taking the user's domain permissions and groups away (Huwise has
+    /// no deactivation of its own).
+    pub revoke: bool,
     /// Docebo: count each user's enrollments (a request per user).
     pub enrollments: bool,
     /// Where requests per day are counted across runs, for `requests_per_day`.
@@ -317,7 +321,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
                     .unwrap_or_else(|| format!("kinds are {}", names.join(", "))),
             )
         })?;
-    let texts: [(&'static str, &Option<Spanned<String>>); 12] = [
+    let texts: [(&'static str, &Option<Spanned<String>>); 13] = [
         ("url", &raw.url),
         ("path", &raw.path),
         ("api_key_env", &raw.api_key_env),
@@ -330,8 +334,9 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
         ("username", &raw.username),
         ("password_env", &raw.password_env),
         ("timezone", &raw.timezone),
+        ("deactivate", &raw.deactivate),
     ];
-    let others: [(&'static str, Option<Span>); 10] = [
+    let others: [(&'static str, Option<Span>); 9] = [
         ("requests_per_second", raw.requests_per_second.as_ref().map(span)),
         ("requests_per_day", raw.requests_per_day.as_ref().map(span)),
         ("batch_size", raw.batch_size.as_ref().map(span)),
@@ -339,7 +344,6 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
         ("timeout_seconds", raw.timeout_seconds.as_ref().map(span)),
         ("retries", raw.retries.as_ref().map(span)),
         ("enrich", raw.enrich.as_ref().map(span)),
-        ("deactivate_via_expiry", raw.deactivate_via_expiry.as_ref().map(span)),
         ("enrollments", raw.enrollments.as_ref().map(span)),
         ("kind", Some(span(&raw.kind))),
     ];
@@ -407,6 +411,24 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             .help("write an IANA time zone, such as \"Europe/Rome\" or \"UTC\""));
         }
     }
+    if let Some(old) = &raw.deactivate_via_expiry {
+        return Err(Diag::error(
+            Code::Config,
+            span(old),
+            "`deactivate_via_expiry` is gone: Huwise's `expires_at` is read-only, so an expiry set through the API changes nothing",
+        )
+        .label("remove this key")
+        .help("write `deactivate = \"revoke\"` instead: a deactivate then takes the user's domain permissions and groups away, and undo gives them back"));
+    }
+    if let Some(d) = text("deactivate").filter(|d| d.get_ref() != "revoke") {
+        return Err(Diag::error(
+            Code::Config,
+            span(d),
+            format!("`deactivate` takes only \"revoke\", not `{}`", d.get_ref()),
+        )
+        .label("here")
+        .help("Huwise has no deactivation: `deactivate = \"revoke\"` lets a policy's deactivate take the user's domain permissions and groups away (undo gives them back); leave the key out to refuse deactivate on this connector"));
+    }
     let url = match text("url") {
         Some(u) => check_url(u)?,
         None => String::new(),
@@ -447,7 +469,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             .enrich
             .map(|e| e.into_inner().iter().map(|p| dir.join(p)).collect())
             .unwrap_or_default(),
-        deactivate_via_expiry: raw.deactivate_via_expiry.is_some_and(|d| *d.get_ref()),
+        revoke: text("deactivate").is_some(),
         enrollments: raw.enrollments.is_some_and(|d| *d.get_ref()),
         usage: PathBuf::new(),
     })

@@ -44,6 +44,7 @@ pub enum Code {
     Config,
     UnsuppliedField,
     UnsupportedAction,
+    PartialAction,
 }
 
 impl Code {
@@ -76,6 +77,7 @@ impl Code {
             Code::Config => "dormant::config",
             Code::UnsuppliedField => "dormant::unsupplied_field",
             Code::UnsupportedAction => "dormant::unsupported_action",
+            Code::PartialAction => "dormant::partial_action",
         }
     }
 }

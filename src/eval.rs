@@ -54,6 +54,16 @@ impl PlanAction {
         }
     }
 
+    /// The word people read for this action: on a platform where
+    /// deactivating is a revoke of permissions and groups (Huwise), a
+    /// plan says "revoke". Machines read `as_str`.
+    pub fn word(self, revoke: bool) -> &'static str {
+        match self {
+            PlanAction::Deactivate if revoke => "revoke",
+            other => other.as_str(),
+        }
+    }
+
     pub fn parse(text: &str) -> Option<PlanAction> {
         PlanAction::ALL.into_iter().find(|a| a.as_str() == text)
     }

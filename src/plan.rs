@@ -17,6 +17,10 @@ pub struct Header {
     pub as_of: Time,
     pub policy: PolicyRef,
     pub users: UsersRef,
+    /// Deactivating is a revoke on the users' platform (Huwise): plans
+    /// say "revoke" for it.
+    #[serde(skip)]
+    pub revoke: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -36,6 +36,8 @@ pub struct Renderer<W: Write> {
     rows: Vec<Row>,
     first: bool,
     scratch: Vec<u8>,
+    /// Deactivate is a revoke here: the human formats say so.
+    revoke: bool,
 }
 
 impl<W: Write> Renderer<W> {
@@ -46,18 +48,25 @@ impl<W: Write> Renderer<W> {
             rows: Vec::new(),
             first: true,
             scratch: Vec::with_capacity(4096),
+            revoke: false,
         }
     }
 
     /// Starts the plan. `header.users.count` and `sha256` are not read here:
     /// they are written by `finish`.
     pub fn begin(&mut self, header: &Header, p: &Program) -> io::Result<()> {
+        self.revoke = header.revoke;
         match self.format {
             Format::Json => {
                 write!(self.out, "{{\"as_of\":")?;
                 serde_json::to_writer(&mut self.out, &crate::time::format_time(header.as_of))?;
                 write!(self.out, ",\"policy\":")?;
                 serde_json::to_writer(&mut self.out, &header.policy)?;
+                // Actions keep their SPEC names for apply; what deactivate
+                // means on this platform is said once.
+                if header.revoke {
+                    write!(self.out, ",\"deactivate_is\":\"revoke\"")?;
+                }
                 // Each age comparison's boundary is the same for every user:
                 // it is given once here, and decisions give ages in days.
                 let boundaries: serde_json::Map<String, serde_json::Value> = p
@@ -101,7 +110,7 @@ impl<W: Write> Renderer<W> {
                         e.user.id,
                         e.user.username.unwrap_or(""),
                         e.user.email.unwrap_or(""),
-                        e.action.as_str(),
+                        e.action.word(self.revoke),
                         e.rule.unwrap_or(""),
                         &e.reason(),
                         &due,
@@ -195,13 +204,13 @@ fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
     out.write_all(&bytes)
 }
 
-fn summary_rows(s: &Summary) -> [(&'static str, usize); 6] {
+fn summary_rows(s: &Summary, revoke: bool) -> [(&'static str, usize); 6] {
     [
         ("keep", s.keep),
         ("review", s.review),
         ("notify", s.notify),
         ("wait", s.wait),
-        ("deactivate", s.deactivate),
+        (PlanAction::Deactivate.word(revoke), s.deactivate),
         ("delete", s.delete),
     ]
 }
@@ -229,7 +238,7 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     writeln!(out, "  users   {} ({} users)", h.users.source, h.users.count)?;
     writeln!(out)?;
     writeln!(out, "{:<12}{:>8}", "action", "users")?;
-    for (name, n) in summary_rows(s) {
+    for (name, n) in summary_rows(s, h.revoke) {
         writeln!(out, "{name:<12}{n:>8}")?;
     }
     writeln!(out)?;
@@ -242,7 +251,7 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         + 2;
     writeln!(out, "{:<w$}{:<12}{:>8}", "rule", "action", "users")?;
     for r in by_rule {
-        writeln!(out, "{:<w$}{:<12}{:>8}", rule_name(r), r.action.as_str(), r.users)?;
+        writeln!(out, "{:<w$}{:<12}{:>8}", rule_name(r), r.action.word(h.revoke), r.users)?;
     }
     for l in limits {
         writeln!(out, "\n{}", limit_line(l, "EXCEEDED"))?;
@@ -259,7 +268,7 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
             out,
             "{:<uw$}{:<12}{:<rw$}{}",
             r.user,
-            r.action.as_str(),
+            r.action.word(h.revoke),
             r.rule,
             r.reason
         )?;
@@ -292,13 +301,19 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     )?;
     writeln!(out)?;
     writeln!(out, "| action | users |\n|---|---:|")?;
-    for (name, n) in summary_rows(s) {
+    for (name, n) in summary_rows(s, h.revoke) {
         writeln!(out, "| {name} | {n} |")?;
     }
     writeln!(out)?;
     writeln!(out, "| rule | action | users |\n|---|---|---:|")?;
     for r in by_rule {
-        writeln!(out, "| {} | {} | {} |", cell(rule_name(r)), r.action.as_str(), r.users)?;
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(rule_name(r)),
+            r.action.word(h.revoke),
+            r.users
+        )?;
     }
     if !limits.is_empty() {
         writeln!(out)?;
@@ -320,7 +335,7 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
             out,
             "| {} | {} | {} | {} |",
             cell(&r.user),
-            r.action.as_str(),
+            r.action.word(h.revoke),
             cell(&r.rule),
             cell(&r.reason)
         )?;

@@ -26,7 +26,22 @@ struct Domain {
     grow_after: Mutex<Option<usize>>,
     /// Answer each DELETE this late.
     slow_deletes: Mutex<Option<Duration>>,
+    /// Answer PUTs 200 without changing anything.
+    ignore_puts: Mutex<bool>,
+    /// Answer 404 to reads of one user once their permissions are gone.
+    hide_reads: Mutex<bool>,
 }
+
+/// What `PUT /users/{username}/` writes (the schema's fields that are not readOnly).
+const WRITABLE: [&str; 7] = [
+    "first_name",
+    "last_name",
+    "email",
+    "permissions",
+    "groups",
+    "explore_limits",
+    "management_limits",
+];
 
 fn user(i: usize) -> Value {
     json!({
@@ -59,6 +74,8 @@ impl Domain {
             faults: Faults::default(),
             grow_after: Mutex::new(None),
             slow_deletes: Mutex::new(None),
+            ignore_puts: Mutex::new(false),
+            hide_reads: Mutex::new(false),
         })
     }
 
@@ -126,24 +143,75 @@ impl Domain {
                 users.remove(i);
                 Reply::Json(204, json!(null))
             }
+            ("GET", p) if p.starts_with("/users/") => {
+                let name = p.trim_start_matches("/users/").trim_end_matches('/');
+                let users = self.users.lock().unwrap();
+                let hide = *self.hide_reads.lock().unwrap();
+                match users.iter().find(|u| u["username"] == name) {
+                    Some(u) if hide && u["permissions"] == json!([]) => {
+                        Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}))
+                    }
+                    Some(u) => Reply::Json(200, u.clone()),
+                    None => Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"})),
+                }
+            }
+            // Follows the SDK's OpenAPI schema `User`
+            // (generators/python/openapi/openapi_3.1.0_original.json):
+            // `email` is required; `is_active` and `expires_at` are readOnly,
+            // so a PUT that carries them changes nothing about them.
             ("PUT", p) if p.starts_with("/users/") => {
                 let name = p.trim_start_matches("/users/").trim_end_matches('/');
                 let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                if body.get("email").and_then(Value::as_str).is_none() {
+                    return Reply::Json(
+                        400,
+                        json!({"error_code": "ValidationError", "message": "email: this field is required"}),
+                    );
+                }
                 let mut users = self.users.lock().unwrap();
                 let Some(u) = users.iter_mut().find(|u| u["username"] == name) else {
                     return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
                 };
-                if let Some(expires) = body.get("expires_at") {
-                    u["expires_at"] = expires.clone();
-                    // An expiry in the past ends access, as the platform judges it by its own
-                    // clock: the real one, not the as-of of any plan.
-                    let past = expires
-                        .as_str()
-                        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
-                        .is_some_and(|e| e < chrono::Utc::now());
-                    u["is_active"] = json!(!past);
+                if *self.ignore_puts.lock().unwrap() {
+                    return Reply::Json(200, u.clone());
+                }
+                for key in WRITABLE {
+                    if let Some(v) = body.get(key) {
+                        u[key] = v.clone();
+                    }
                 }
                 Reply::Json(200, u.clone())
+            }
+            // python/docs/UserGroupsApi.md: `delete_user_of_a_user_group`
+            // answers 204, or 404 when the user is not in the group.
+            ("DELETE", p) if p.starts_with("/groups/") => {
+                let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+                let (group, name) = (parts[1], parts[3]);
+                let mut users = self.users.lock().unwrap();
+                let Some(u) = users.iter_mut().find(|u| u["username"] == name) else {
+                    return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
+                };
+                let groups = u["groups"].as_array_mut().unwrap();
+                let Some(i) = groups.iter().position(|g| g["uid"] == group) else {
+                    return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
+                };
+                groups.remove(i);
+                Reply::Json(204, json!(null))
+            }
+            // `add_user_to_user_group`: `{"username"}` (RelatedUser.md), 201 with the user.
+            ("POST", p) if p.starts_with("/groups/") && p.ends_with("/users/") => {
+                let group = p.trim_matches('/').split('/').nth(1).unwrap_or("").to_string();
+                let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let name = body["username"].as_str().unwrap_or("");
+                let mut users = self.users.lock().unwrap();
+                let Some(u) = users.iter_mut().find(|u| u["username"] == name) else {
+                    return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
+                };
+                let groups = u["groups"].as_array_mut().unwrap();
+                if !groups.iter().any(|g| g["uid"] == group.as_str()) {
+                    groups.push(json!({"uid": group}));
+                }
+                Reply::Json(201, u.clone())
             }
             _ => Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"})),
         }
@@ -411,11 +479,18 @@ fn check_and_plan_say_what_the_connector_cannot_give() {
         out.stderr
     );
     assert!(out.stderr.contains("Huwise cannot deactivate users"), "{}", out.stderr);
-    // Opting in to expiry, and an enrich file with the column, answer both.
+    // Opting in to a revoke, and an enrich file with the column, answer both;
+    // check says what a revoke leaves.
     std::fs::write(dir.path().join("services.csv"), "username,is_service\nuser002,true\n").unwrap();
-    let extra = "deactivate_via_expiry = true\nenrich = [\"services.csv\"]\n";
+    let extra = "deactivate = \"revoke\"\nenrich = [\"services.csv\"]\n";
     let out = dormant(dir.path(), &sim, extra, Some(KEY), &check);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("deactivate is a revoke")
+            && out.stderr.contains("grants made on single datasets or pages stay"),
+        "{}",
+        out.stderr
+    );
     // Nothing was fetched to check.
     assert!(sim.requests().is_empty());
     // plan says so too, and still plans.
@@ -500,27 +575,66 @@ fn deletes_by_username_but_never_the_last_admin() {
 }
 
 #[test]
-fn deactivates_through_expiry_only_on_opt_in() {
+fn revokes_only_on_opt_in_and_never_through_the_read_only_expiry() {
     let domain = Domain::new(3);
     let sim = start(&domain);
     let dir = tempfile::tempdir().unwrap();
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
-        .unwrap()
-        .to_utc();
+    let raw = json!({"username": "user002", "email": "user002@example.org", "first_name": "User",
+                     "permissions": ["edit_dataset"], "groups": [{"uid": "gr_readers"}]});
     let h = connector(dir.path(), &sim, "");
-    let e = dormant::http::block_on(h.deactivate("user002", now))
+    let e = dormant::http::block_on(h.revoke("user002", &raw)).unwrap().unwrap_err();
+    assert!(e.to_string().contains("set `deactivate = \"revoke\"`"), "{e}");
+    assert!(sim.requests().is_empty(), "nothing was sent");
+    let h = connector(dir.path(), &sim, "deactivate = \"revoke\"\n");
+    dormant::http::block_on(h.revoke("user002", &raw)).unwrap().unwrap();
+    let sent: Vec<(String, String, String)> = sim
+        .requests()
+        .iter()
+        .map(|r| {
+            (
+                r.method.clone(),
+                r.path().trim_start_matches(BASE).to_string(),
+                r.body.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!((sent[0].0.as_str(), sent[0].1.as_str()), ("PUT", "/users/user002/"));
+    let body: Value = serde_json::from_str(&sent[0].2).unwrap();
+    assert_eq!(
+        body,
+        json!({"email": "user002@example.org", "first_name": "User", "permissions": []}),
+        "the writable fields as read, permissions emptied, nothing read-only"
+    );
+    assert_eq!(
+        (sent[1].0.as_str(), sent[1].1.as_str()),
+        ("DELETE", "/groups/gr_readers/users/user002/")
+    );
+    let u = domain.users.lock().unwrap()[2].clone();
+    assert_eq!((u["permissions"].clone(), u["groups"].clone()), (json!([]), json!([])));
+    // The platform's own flag is untouched: is_active is read-only.
+    assert_eq!(u["is_active"], true);
+    // A user without an email cannot be updated (the PUT requires it).
+    let e = dormant::http::block_on(h.revoke("user001", &json!({"username": "user001", "permissions": []})))
         .unwrap()
         .unwrap_err();
-    assert!(e.to_string().contains("set `deactivate_via_expiry = true`"), "{e}");
-    assert!(sim.requests().is_empty(), "nothing was sent");
-    let h = connector(dir.path(), &sim, "deactivate_via_expiry = true\n");
-    dormant::http::block_on(h.deactivate("user002", now)).unwrap().unwrap();
-    let r = sim.requests().pop().unwrap();
-    assert_eq!(
-        (r.method.as_str(), r.body.as_str()),
-        ("PUT", r#"{"expires_at":"2026-11-22T00:00:00Z"}"#)
-    );
-    assert_eq!(domain.users.lock().unwrap()[2]["is_active"], false);
+    assert!(e.to_string().contains("requires"), "{e}");
+}
+
+/// Domain users with more to lose: two permissions and two groups.
+fn rich(domain: &Domain, i: usize) {
+    let mut users = domain.users.lock().unwrap();
+    users[i]["permissions"] = json!(["edit_dataset", "publish_dataset"]);
+    users[i]["groups"] = json!([{"uid": "gr_readers"}, {"uid": "gr_editors"}]);
+    users[i]["explore_limits"] = json!({"api_calls": 1000});
+}
+
+fn journal(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("dormant-journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 // ---- apply -------------------------------------------------------------
@@ -624,37 +738,64 @@ fn apply_acts_once_journals_and_verifies() {
 }
 
 #[test]
-fn deactivation_through_expiry_is_undone() {
+fn a_revoke_is_undone_exactly() {
     let domain = Domain::new(6);
+    rich(&domain, 2);
+    let before = domain.users.lock().unwrap()[2].clone();
     let sim = start(&domain);
     let dir = tempfile::tempdir().unwrap();
-    let opt_in = "deactivate_via_expiry = true\n";
+    let opt_in = "deactivate = \"revoke\"\n";
     std::fs::write(
         dir.path().join("p.policy"),
         "admins: is_admin -> keep\nidle: inactive > 12mo -> deactivate\n",
     )
     .unwrap();
-    let out = dormant(
-        dir.path(),
-        &sim,
-        opt_in,
-        Some(KEY),
-        &[
-            "plan",
-            "p.policy",
-            "--connector",
-            "portal",
-            "--format",
-            "json",
-            "--output",
-            "plan.json",
-        ],
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan = |format: &str, output: &str| {
+        dormant(
+            dir.path(),
+            &sim,
+            opt_in,
+            Some(KEY),
+            &[
+                "plan",
+                "p.policy",
+                "--connector",
+                "portal",
+                "--format",
+                format,
+                "--output",
+                output,
+            ],
+        )
+    };
+    assert_eq!(plan("json", "plan.json").code, 0);
+    // A plan over Huwise says revoke wherever it would say deactivate.
+    assert_eq!(plan("table", "plan.txt").code, 0);
+    let table = std::fs::read_to_string(dir.path().join("plan.txt")).unwrap();
+    assert!(table.contains("revoke") && !table.contains("deactivate"), "{table}");
+    let json_plan = std::fs::read_to_string(dir.path().join("plan.json")).unwrap();
+    assert!(json_plan.contains(r#""deactivate_is":"revoke""#), "{json_plan}");
     let out = dormant(dir.path(), &sim, opt_in, Some(KEY), &["apply", "plan.json", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let active = |i: usize| domain.users.lock().unwrap()[i]["is_active"].clone();
-    assert_eq!(active(2), false);
+    assert!(out.stdout.contains("4 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    let revoked = domain.users.lock().unwrap()[2].clone();
+    assert_eq!(
+        (revoked["permissions"].clone(), revoked["groups"].clone()),
+        (json!([]), json!([]))
+    );
+    assert_eq!(
+        revoked["explore_limits"], before["explore_limits"],
+        "other fields as they were"
+    );
+    // The intent holds what was taken away, read just before.
+    let intent = journal(dir.path())
+        .into_iter()
+        .find(|r| r["event"] == "intent" && r["user"] == "user002")
+        .unwrap();
+    assert_eq!(
+        intent["before"],
+        json!({"permissions": ["edit_dataset", "publish_dataset"], "groups": ["gr_readers", "gr_editors"]})
+    );
     let out = dormant(
         dir.path(),
         &sim,
@@ -662,10 +803,77 @@ fn deactivation_through_expiry_is_undone() {
         Some(KEY),
         &["undo", "dormant-journal.jsonl", "--yes"],
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("reactivated user002"), "{}", out.stdout);
-    assert_eq!(active(2), true);
-    assert_eq!(domain.users.lock().unwrap()[2]["expires_at"], Value::Null);
+    let mut restored = domain.users.lock().unwrap()[2].clone();
+    let mut groups: Vec<Value> = restored["groups"].as_array().unwrap().clone();
+    groups.sort_by_key(|g| g["uid"].as_str().unwrap().to_string());
+    restored["groups"] = json!(groups);
+    let mut expected = before.clone();
+    let mut groups: Vec<Value> = expected["groups"].as_array().unwrap().clone();
+    groups.sort_by_key(|g| g["uid"].as_str().unwrap().to_string());
+    expected["groups"] = json!(groups);
+    assert_eq!(restored, expected, "exactly the permissions and groups the user had");
+}
+
+#[test]
+fn a_revoke_the_platform_ignores_is_unconfirmed_and_the_next_run_settles_what_was_done() {
+    let domain = Domain::new(6);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let opt_in = "deactivate = \"revoke\"\n";
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nidle: username in [user002, user003] -> deactivate\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| dormant(dir.path(), &sim, opt_in, Some(KEY), args);
+    let out = run(&[
+        "plan",
+        "p.policy",
+        "--connector",
+        "portal",
+        "--format",
+        "json",
+        "--output",
+        "plan.json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The platform answers 200 and changes nothing (as a PUT of the
+    // read-only `expires_at` did): no user may be journaled done.
+    *domain.ignore_puts.lock().unwrap() = true;
+    let out = run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("0 done") && out.stdout.contains("2 unconfirmed"),
+        "{}",
+        out.stdout
+    );
+    let outcomes: Vec<Value> = journal(dir.path())
+        .into_iter()
+        .filter(|r| r["event"] == "outcome")
+        .collect();
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().all(|r| r["status"] == "unconfirmed"), "{outcomes:?}");
+    // Now the change goes through but the read back fails: unconfirmed again.
+    *domain.ignore_puts.lock().unwrap() = false;
+    *domain.hide_reads.lock().unwrap() = true;
+    let out = run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("2 unconfirmed"), "{}", out.stdout);
+    // The next run reads the platform's list: the revokes happened, so they
+    // are settled, and nothing is sent again.
+    *domain.hide_reads.lock().unwrap() = false;
+    let sent = sim.requests().len();
+    let out = run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("permissions and groups are gone"), "{}", out.stdout);
+    assert!(
+        sim.requests()[sent..].iter().all(|r| r.method == "GET"),
+        "nothing sent again"
+    );
+    let out = run(&["journal", "verify"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
 #[test]
@@ -962,7 +1170,7 @@ fn notices_to_a_webhook() {
     let out = dormant(
         dir.path(),
         &sim,
-        &format!("deactivate_via_expiry = true\n{extra}"),
+        &format!("deactivate = \"revoke\"\n{extra}"),
         Some(KEY),
         &[
             "plan",
@@ -979,7 +1187,7 @@ fn notices_to_a_webhook() {
     let out = dormant(
         dir.path(),
         &sim,
-        &format!("deactivate_via_expiry = true\n{extra}"),
+        &format!("deactivate = \"revoke\"\n{extra}"),
         Some(KEY),
         &["apply", "plan.json", "--yes"],
     );

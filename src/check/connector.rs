@@ -116,19 +116,30 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
                 )),
             );
         }
-        if c.kind == Kind::Huwise && rule.action.node == "deactivate" && !c.deactivate_via_expiry {
-            diags.push(
+        if c.kind == Kind::Huwise && rule.action.node == "deactivate" {
+            diags.push(if c.revoke {
+                Diag::warning(
+                    Code::PartialAction,
+                    rule.action.span,
+                    format!(
+                        "on connector `{}`, deactivate is a revoke: the user's domain permissions and group memberships are taken away (undo gives them back), but grants made on single datasets or pages stay",
+                        c.name
+                    ),
+                )
+                .label(format!("{name} revokes through connector `{}`", c.name))
+                .help("Huwise has no deactivation (`is_active` and `expires_at` are read-only); remove grants on single datasets or pages in the back office, or use `delete` to remove the user from the domain")
+            } else {
                 Diag::error(
                     Code::UnsupportedAction,
                     rule.action.span,
-                    format!("Huwise cannot deactivate users, and connector `{}` does not opt in to expiry", c.name),
+                    format!("Huwise cannot deactivate users, and connector `{}` does not opt in to a revoke", c.name),
                 )
                 .label(format!("{name} cannot be applied through connector `{}`", c.name))
                 .help(format!(
-                    "set `deactivate_via_expiry = true` on connector `{}` to deactivate by setting an expiry date in the past, or use `delete`",
+                    "set `deactivate = \"revoke\"` on connector `{}` to deactivate by taking the user's domain permissions and groups away (undo gives them back), or use `delete`",
                     c.name
-                )),
-            );
+                ))
+            });
         }
     }
     diags
@@ -228,7 +239,14 @@ mod tests {
         let d = diags(policy, HUWISE, &[]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].1, "deactivate");
-        let opted = format!("{HUWISE}deactivate_via_expiry = true\n");
-        assert_eq!(diags(policy, &opted, &[]), []);
+        assert!(d[0].0.contains("does not opt in to a revoke"), "{d:?}");
+        let opted = format!("{HUWISE}deactivate = \"revoke\"\n");
+        let d = diags(policy, &opted, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].0.contains("deactivate is a revoke")
+                && d[0].0.contains("grants made on single datasets or pages stay"),
+            "{d:?}"
+        );
     }
 }

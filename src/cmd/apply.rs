@@ -72,7 +72,9 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
             )))
         }
     };
-    if !args.yes && !confirm(&targets, &name, args.canary.is_some()).map_err(fail)? {
+    // On Huwise a deactivation is a revoke: people read that word.
+    let revoke = connector.kind == crate::config::Kind::Huwise;
+    if !args.yes && !confirm(&targets, &name, args.canary.is_some(), revoke).map_err(fail)? {
         println!("nothing was done");
         return Ok(Exit::Ok);
     }
@@ -113,18 +115,28 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
             if stopped() || out_of_quota.is_some() {
                 break;
             }
+            // What each action takes away that undo must give back, read
+            // just before, goes into its intent; a user it cannot be read
+            // for is not acted on.
+            let mut ready = Vec::with_capacity(batch.len());
             for w in batch {
-                journal
-                    .append(apply::record(
-                        "intent",
-                        &plan_sha,
-                        &name,
-                        w.planned,
-                        chrono::Utc::now(),
-                        None,
-                    ))
-                    .map_err(fail)?;
+                let before = match w.fresh.as_ref().map(|u| live.before(action, u)).transpose() {
+                    Ok(b) => b.flatten(),
+                    Err(e) => {
+                        let outcome = Outcome::Failed(format!("not sent: reading the user first failed: {e}"));
+                        apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
+                        results.push((w.planned, outcome));
+                        continue;
+                    }
+                };
+                let mut intent = apply::record("intent", &plan_sha, &name, w.planned, chrono::Utc::now(), None);
+                if let Some(b) = before {
+                    intent.insert("before".into(), b);
+                }
+                journal.append(intent).map_err(fail)?;
+                ready.push(*w);
             }
+            let batch = ready;
             let users: Vec<crate::user::User> = batch.iter().filter_map(|w| w.fresh.clone()).collect();
             let acted = match (action, &notifier) {
                 (PlanAction::Notify, Some(n)) => batch
@@ -156,7 +168,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         }
     }
     bar.finish();
-    let exit = summary(&results);
+    let exit = summary(&results, revoke);
     if let Some(why) = out_of_quota {
         let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
         let unsent = |o: &Outcome| matches!(o, Outcome::Failed(w) if w.starts_with("not sent"));
@@ -209,7 +221,7 @@ fn short(sha: &str) -> &str {
 }
 
 /// Shows what will be done and asks; only on a terminal.
-fn confirm(targets: &[&PlannedDecision], connector: &str, canary: bool) -> Result<bool, String> {
+fn confirm(targets: &[&PlannedDecision], connector: &str, canary: bool, revoke: bool) -> Result<bool, String> {
     if !std::io::stdin().is_terminal() {
         return Err(
             "apply asks before acting, and there is no terminal to ask on: add --yes to act without asking".into(),
@@ -232,7 +244,7 @@ fn confirm(targets: &[&PlannedDecision], connector: &str, canary: bool) -> Resul
         let _ = writeln!(
             err,
             "  {:<10} {:>6}  {}{}",
-            action.as_str(),
+            action.word(revoke),
             these.len(),
             first.join(", "),
             if more > 0 {
@@ -261,7 +273,7 @@ fn who(d: &PlannedDecision) -> String {
 }
 
 /// Prints what happened; exit 1 if anything failed.
-fn summary(results: &[(&PlannedDecision, Outcome)]) -> Exit {
+fn summary(results: &[(&PlannedDecision, Outcome)], revoke: bool) -> Exit {
     let count = |f: fn(&Outcome) -> bool| results.iter().filter(|(_, o)| f(o)).count();
     let done = count(|o| matches!(o, Outcome::Done));
     let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
@@ -270,9 +282,9 @@ fn summary(results: &[(&PlannedDecision, Outcome)]) -> Exit {
     for (d, o) in results {
         match o {
             Outcome::Done => {}
-            Outcome::Skipped(why) => println!("skipped {} {}: {why}", d.action.as_str(), who(d)),
-            Outcome::Failed(why) => println!("FAILED  {} {}: {why}", d.action.as_str(), who(d)),
-            Outcome::Unconfirmed(why) => println!("UNCONFIRMED {} {}: {why}", d.action.as_str(), who(d)),
+            Outcome::Skipped(why) => println!("skipped {} {}: {why}", d.action.word(revoke), who(d)),
+            Outcome::Failed(why) => println!("FAILED  {} {}: {why}", d.action.word(revoke), who(d)),
+            Outcome::Unconfirmed(why) => println!("UNCONFIRMED {} {}: {why}", d.action.word(revoke), who(d)),
         }
     }
     if unconfirmed > 0 {

@@ -29,6 +29,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             count: 0,
             sha256: String::new(),
         },
+        revoke: false,
     };
     // A connector's users are fetched whole first; a file's are read on
     // another thread while this one decides and writes.
@@ -36,6 +37,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         (None, Some(name)) => {
             let connector = super::connector_named(name, out)?;
             super::connector_warnings(&source, &policy, &connector, out)?;
+            header.revoke = connector.kind == crate::config::Kind::Huwise;
             Some(super::fetch_from(&connector, out)?)
         }
         _ => None,
@@ -246,18 +248,25 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
             s.push('\n');
             s
         }
-        TextOrJson::Text => explanation_text(&e),
+        TextOrJson::Text => {
+            // On Huwise a deactivation is a revoke: say so.
+            let revoke = match &args.users.connector {
+                Some(name) => super::connector_named(name, out)?.kind == crate::config::Kind::Huwise,
+                None => false,
+            };
+            explanation_text(&e, revoke)
+        }
     };
     write_output(None, text.as_bytes(), out)?;
     Ok(Exit::Ok)
 }
 
 /// The explanation for a person who never wrote a policy.
-pub fn explanation_text(e: &Entry<'_>) -> String {
+pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     let (p, d, x) = (e.program, &e.decision, &e.explanation);
     let mut s = String::new();
     let _ = writeln!(s, "{}", e.user.display());
-    let _ = writeln!(s, "  decision  {}", e.action.as_str());
+    let _ = writeln!(s, "  decision  {}", e.action.word(revoke));
     let _ = writeln!(s, "  rule      {}", e.rule.unwrap_or("none (no rule matched)"));
     let _ = writeln!(s, "  as of     {}", crate::time::format_time(p.as_of));
     if let Some(due) = d.due {

@@ -18,6 +18,9 @@ struct Done {
     username: Option<String>,
     /// When it was done.
     at: Option<crate::time::Time>,
+    /// What the action took away, as its intent record says (a revoke's
+    /// permissions and groups), for undo to give back.
+    before: Option<Value>,
 }
 
 pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
@@ -35,7 +38,14 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
     // The last word on each (connector, user): deactivated, reactivated or deleted.
     type Last = (String, Option<String>, Option<crate::time::Time>);
     let mut last: BTreeMap<(String, String), Last> = BTreeMap::new();
+    // The latest intent's `before` for each (connector, user, action).
+    let mut before: BTreeMap<(String, String, String), Value> = BTreeMap::new();
     for r in &records {
+        if r["event"] == "intent" {
+            if let Some(b) = r.get("before").filter(|b| !b.is_null()) {
+                before.insert((text(r, "connector"), text(r, "user"), text(r, "action")), b.clone());
+            }
+        }
         let done = r["event"] == "outcome" && matches!(r["status"].as_str(), Some("done" | "settled"));
         let recent = since.is_none_or(|s| {
             r["at"]
@@ -58,6 +68,7 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
                 user: u.clone(),
                 username: name.clone(),
                 at: *at,
+                before: before.get(&(c.clone(), u.clone(), what.to_string())).cloned(),
             })
             .collect()
     };
@@ -116,7 +127,8 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
             journal.append(entry("intent", d, None)).map_err(fail)?;
         }
         let ids: Vec<String> = these.iter().map(|d| d.user.clone()).collect();
-        for (d, acted) in these.iter().zip(live.reactivate(&ids)) {
+        let taken: Vec<Option<Value>> = these.iter().map(|d| d.before.clone()).collect();
+        for (d, acted) in these.iter().zip(live.reactivate(&ids, &taken)) {
             let (status, detail) = match acted {
                 Acted::Done => {
                     println!("reactivated {}", who(d));

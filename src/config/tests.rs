@@ -23,7 +23,7 @@ api_key_env = "HUWISE_API_KEY"
 requests_per_second = 5
 requests_per_day = 10000
 enrich = ["logins.csv"]
-deactivate_via_expiry = true
+deactivate = "revoke"
 
 [connector.docs]
 kind = "docspace"
@@ -38,7 +38,7 @@ api_key_env = "DOCSPACE_KEY"
     assert_eq!(p.secrets.get("api_key_env").map(String::as_str), Some("HUWISE_API_KEY"));
     assert_eq!(p.limits.requests_per_second, Some(5.0));
     assert_eq!(p.enrich, vec![PathBuf::from("cfg/logins.csv")]);
-    assert!(p.deactivate_via_expiry);
+    assert!(p.revoke);
     assert_eq!(c.connector("docs").unwrap().kind, Kind::Docspace);
     let missing = c.connector("portl").unwrap_err();
     assert!(missing.contains("did you mean `portal`"), "{missing}");
@@ -51,6 +51,16 @@ fn mistakes_are_reported_at_their_span() {
             "[connector.a]\nkind = \"huwsie\"\n",
             "unknown connector kind `huwsie`",
             "\"huwsie\"",
+        ),
+        (
+            "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\ndeactivate = \"expire\"\n",
+            "`deactivate` takes only \"revoke\", not `expire`",
+            "\"expire\"",
+        ),
+        (
+            "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\ndeactivate_via_expiry = true\n",
+            "`deactivate_via_expiry` is gone: Huwise's `expires_at` is read-only, so an expiry set through the API changes nothing",
+            "true",
         ),
         (
             "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\ntoken_env = \"T\"\n",

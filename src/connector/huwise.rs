@@ -1,12 +1,36 @@
 //! Huwise (formerly Opendatasoft), Automation API v1.0 (CONNECTORS.md
 //! section 1): users listed with limit/offset, admins found through the
-//! effective `edit_domain` permission, users deleted by username.
+//! effective `edit_domain` permission, users deleted by username, and, on
+//! opt-in, "deactivated" by a revoke of their permissions and groups.
 //!
-//! Assumptions where the sources are silent (CONNECTORS.md section 9), kept
-//! here in one place: the header is `Authorization: Apikey KEY`; `limit` is
-//! at most 1000; invited users are not listed; `last_login_at` is the last
-//! login, `last_seen_at` standing in when only it is present; deactivating
-//! is setting `expires_at` in the past, offered only on the admin's opt-in.
+//! What this connector relies on, and where each fact comes from
+//! ([S: file] read in opendatasoft/opendatasoft-automation-sdk, the
+//! vendor's generated SDK and its OpenAPI spec; [I] assumed where the
+//! sources are silent, CONNECTORS.md section 9):
+//! - `GET /users/?limit&offset` answers `{total_count, next, previous,
+//!   results}` [S: python/docs/UsersApi.md, GetUsers200Response.md];
+//!   `limit` is at most 1000 [I, the datasets list's documented cap];
+//! - `all_permissions=edit_domain` lists users with the permission directly
+//!   or through a group: the effective admins [S: UsersApi.md `get_users`];
+//! - the header is `Authorization: Apikey KEY` [S: python/README.md
+//!   "HeaderAPIKey"; the prefix I, as the sibling APIs document it];
+//! - invited users are not listed [I]; `last_login_at` is the last login,
+//!   `last_seen_at` standing in when only it is present [I];
+//! - `DELETE /users/{username}/` answers 204 and removes the user from the
+//!   domain, and fails for the only domain administrator [S: UsersApi.md];
+//! - `is_active` and `expires_at` are **readOnly** [S: generators/python/
+//!   openapi/openapi_3.1.0_original.json, schema `User`]: there is no
+//!   deactivation. `PUT /users/{username}/` writes `first_name`,
+//!   `last_name`, `email` (required), `permissions`, `groups`,
+//!   `explore_limits`, `management_limits` [S: same schema]; group
+//!   membership is removed with `DELETE /groups/{uid}/users/{username}/`
+//!   (204) and added with `POST /groups/{uid}/users/` `{"username"}` (201)
+//!   [S: python/docs/UserGroupsApi.md, RelatedUser.md]. So `deactivate` is
+//!   a revoke of the user's domain permissions and group memberships,
+//!   offered only on the admin's opt-in (`deactivate = "revoke"`); grants
+//!   on single datasets or pages (`/datasets/{uid}/security/users/…`) stay;
+//! - `GET /users/{username}/` reads one user back, 404 when not in the
+//!   domain [S: UsersApi.md `get_user`].
 
 use super::Listing;
 use crate::config::Connector;
@@ -36,7 +60,8 @@ pub struct Huwise {
     client: Client,
     source: String,
     page: u64,
-    pub deactivate_via_expiry: bool,
+    /// `deactivate = "revoke"`: the admin's opt-in.
+    pub revoke: bool,
 }
 
 impl Huwise {
@@ -56,7 +81,7 @@ impl Huwise {
             client,
             source: c.name.clone(),
             page: c.limits.batch_size.unwrap_or(100).clamp(1, MAX_PAGE),
-            deactivate_via_expiry: c.deactivate_via_expiry,
+            revoke: c.revoke,
         })
     }
 
@@ -145,38 +170,154 @@ impl Huwise {
         }
     }
 
-    /// Deactivates by setting the expiry in the past; only when the admin
-    /// opted in, since Huwise has no deactivation of its own.
-    pub async fn deactivate(&self, username: &str, now: crate::time::Time) -> Result<(), HttpError> {
+    /// Revokes a user: their domain permissions and group memberships
+    /// taken away, the closest Huwise comes to a deactivation (`is_active`
+    /// and `expires_at` are read-only). Only on the admin's opt-in
+    /// (`deactivate = "revoke"`). `user` is the user as read just before
+    /// (`Huwise::read_raw`), whose other writable fields are sent back as
+    /// they were, since `PUT` replaces the user's writable fields.
+    pub async fn revoke(&self, username: &str, user: &Value) -> Result<(), HttpError> {
         let path = format!("/users/{}/", encode(username));
-        if !self.deactivate_via_expiry {
+        if !self.revoke {
             return Err(HttpError::Status {
                 platform: PLATFORM,
                 method: "PUT".to_string(),
                 endpoint: path,
                 status: 0,
-                message: "Huwise has no deactivation; set `deactivate_via_expiry = true` on this connector to deactivate by setting an expiry date in the past".to_string(),
+                message: "Huwise has no deactivation; set `deactivate = \"revoke\"` on this connector to deactivate by taking the user's domain permissions and groups away".to_string(),
             });
         }
-        let expired = now - chrono::TimeDelta::days(1);
-        let body = serde_json::json!({ "expires_at": expired.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) });
+        self.put_permissions(&path, user, &[]).await?;
+        for group in groups_of(user) {
+            let path = format!("/groups/{}/users/{}/", encode(&group), encode(username));
+            match self.client.send(reqwest::Method::DELETE, &path, None).await {
+                // 404: not a member any more (a repeated run).
+                Err(e) if e.status() == Some(404) => {}
+                other => {
+                    other?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives a revoked user back the permissions and groups they had.
+    pub async fn restore(&self, username: &str, before: &Revoked) -> Result<(), HttpError> {
+        let path = format!("/users/{}/", encode(username));
+        let Some(user) = self.read_raw(username).await? else {
+            return Err(HttpError::Status {
+                platform: PLATFORM,
+                method: "GET".to_string(),
+                endpoint: path,
+                status: 404,
+                message: "the user is no longer in the domain".to_string(),
+            });
+        };
+        self.put_permissions(&path, &user, &before.permissions).await?;
+        let member_of = groups_of(&user);
+        for group in before.groups.iter().filter(|g| !member_of.contains(g)) {
+            let body = serde_json::json!({ "username": username });
+            self.client
+                .send(
+                    reqwest::Method::POST,
+                    &format!("/groups/{}/users/", encode(group)),
+                    Some(&body),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `PUT /users/{username}/` with the user's writable fields as read,
+    /// but `permissions`. `email` is required in the body.
+    async fn put_permissions(&self, path: &str, user: &Value, permissions: &[String]) -> Result<(), HttpError> {
+        let mut body = serde_json::Map::new();
+        for key in WRITABLE {
+            if let Some(v) = user.get(key).filter(|v| !v.is_null()) {
+                body.insert(key.to_string(), v.clone());
+            }
+        }
+        if !body.contains_key("email") {
+            return Err(HttpError::Status {
+                platform: PLATFORM,
+                method: "PUT".to_string(),
+                endpoint: path.to_string(),
+                status: 0,
+                message: "the user has no email, which Huwise requires on every update".to_string(),
+            });
+        }
+        body.insert("permissions".into(), serde_json::json!(permissions));
         self.client
-            .send(reqwest::Method::PUT, &path, Some(&body))
+            .send(reqwest::Method::PUT, path, Some(&Value::Object(body)))
             .await
             .map(|_| ())
+    }
+
+    /// One user's record as Huwise answers it, `None` on 404.
+    pub async fn read_raw(&self, username: &str) -> Result<Option<Value>, HttpError> {
+        let path = format!("/users/{}/", encode(username));
+        match self.client.get_json(&path).await {
+            Ok(u) => Ok(Some(u)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
-impl Huwise {
-    /// Undoes a deactivation: clears the expiry date.
-    pub async fn reactivate(&self, username: &str) -> Result<(), HttpError> {
-        let path = format!("/users/{}/", encode(username));
-        let body = serde_json::json!({ "expires_at": null });
-        self.client
-            .send(reqwest::Method::PUT, &path, Some(&body))
-            .await
-            .map(|_| ())
+/// The fields of a user that `PUT /users/{username}/` writes besides
+/// `permissions` and `groups`: sent back unchanged [S: the SDK's OpenAPI
+/// schema `User`, where every other field is readOnly].
+const WRITABLE: [&str; 5] = [
+    "email",
+    "first_name",
+    "last_name",
+    "explore_limits",
+    "management_limits",
+];
+
+/// What a revoke took away: journaled with its intent, so that undo gives
+/// back exactly this.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revoked {
+    pub permissions: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl Revoked {
+    pub fn of(user: &Value) -> Revoked {
+        let permissions = user
+            .get("permissions")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        Revoked {
+            permissions,
+            groups: groups_of(user),
+        }
     }
+
+    /// Whether `u` has at least these permissions and groups again.
+    pub fn holds(&self, u: &User) -> bool {
+        let has = |set: &Option<Set>, want: &[String]| {
+            want.iter()
+                .all(|w| set.as_ref().is_some_and(|s| s.iter().any(|v| v.as_str() == w.as_str())))
+        };
+        has(&u.permission, &self.permissions) && has(&u.group, &self.groups)
+    }
+}
+
+/// The uids of the groups a user is in: `{uid}` objects, whole group
+/// objects, or bare uids.
+fn groups_of(user: &Value) -> Vec<String> {
+    user.get("groups")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|g| g.get("uid").and_then(Value::as_str).or_else(|| g.as_str()))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Huwise {
@@ -184,21 +325,19 @@ impl Huwise {
     /// `None` when it answers 404. Whether they are an administrator is not
     /// read here: it takes the effective-permission list.
     pub async fn read(&self, username: &str) -> Result<Option<User>, HttpError> {
-        let path = format!("/users/{}/", encode(username));
-        match self.client.get_json(&path).await {
-            Ok(u) => normalize(&u, &HashSet::new(), &self.source)
-                .map(|mut u| {
-                    u.is_admin = None;
-                    Some(u)
-                })
-                .map_err(|detail| HttpError::Shape {
-                    platform: PLATFORM,
-                    endpoint: path,
-                    detail,
-                }),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let Some(u) = self.read_raw(username).await? else {
+            return Ok(None);
+        };
+        normalize(&u, &HashSet::new(), &self.source)
+            .map(|mut u| {
+                u.is_admin = None;
+                Some(u)
+            })
+            .map_err(|detail| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: format!("/users/{}/", encode(username)),
+                detail,
+            })
     }
 }
 

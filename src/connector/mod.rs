@@ -67,6 +67,8 @@ pub struct Live {
     platform: Platform,
     connector: Connector,
     today: String,
+    /// Users read by `before`, for the request that follows.
+    held: std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 enum Platform {
@@ -171,6 +173,7 @@ impl Live {
             platform,
             connector: c.clone(),
             today,
+            held: std::sync::Mutex::default(),
         };
         if c.limits.requests_per_day.is_some() {
             live.client()
@@ -364,7 +367,19 @@ impl Live {
                 .iter()
                 .map(|u| match action {
                     A::Delete => Acted::named(self.rt.block_on(h.delete(&u.id))),
-                    A::Deactivate => Acted::of(self.rt.block_on(h.deactivate(&u.id, chrono::Utc::now()))),
+                    A::Deactivate => {
+                        // The record `before` read, or a fresh one.
+                        let held = self.held.lock().ok().and_then(|mut h| h.remove(u.id.as_str()));
+                        let raw = match held {
+                            Some(raw) => raw,
+                            None => match self.rt.block_on(h.read_raw(&u.id)) {
+                                Ok(Some(raw)) => raw,
+                                Ok(None) => return Acted::Failed("no longer in the domain".into()),
+                                Err(e) => return Acted::error(e),
+                            },
+                        };
+                        Acted::of(self.rt.block_on(h.revoke(&u.id, &raw)))
+                    }
                     other => Acted::Failed(format!("Huwise cannot {}", other.as_str())),
                 })
                 .collect(),
@@ -394,8 +409,73 @@ impl Live {
 }
 
 impl Live {
-    /// Undoes deactivations, by user id.
-    pub fn reactivate(&self, ids: &[String]) -> Vec<Acted> {
+    /// Undoes deactivations, by user id, with what each deactivation took
+    /// away where the platform needs it (Huwise's revoke, from the journal's
+    /// intent record). Each outcome confirmed like `act`'s.
+    pub fn reactivate(&self, ids: &[String], before: &[Option<serde_json::Value>]) -> Vec<Acted> {
+        let sent = self.send_reactivate(ids, before);
+        sent.into_iter()
+            .zip(ids.iter().zip(before))
+            .map(|(acted, (id, before))| match acted {
+                Acted::Accepted => self.confirm_reactivated(id, before.as_ref()),
+                other => other,
+            })
+            .collect()
+    }
+
+    /// Reads a user back after a reactivation the platform did not confirm.
+    fn confirm_reactivated(&self, id: &str, before: Option<&serde_json::Value>) -> Acted {
+        let platform = self.platform_name();
+        let restored = |u: &User| match self.revoked(before) {
+            Some(r) => r.holds(u),
+            None => u.status == Some(crate::user::Status::Active),
+        };
+        match self.read(id) {
+            Ok(Some(u)) if restored(&u) => Acted::Done,
+            Ok(Some(_)) => Acted::Unconfirmed(format!(
+                "{platform} accepted the request, but the user read back afterwards is not {}",
+                if self.revokes() {
+                    "back in the permissions and groups they had"
+                } else {
+                    "active"
+                }
+            )),
+            Ok(None) => Acted::Failed(format!("{platform} no longer has this user")),
+            Err(e) => Acted::Unconfirmed(format!(
+                "{platform} accepted the request, and reading the user back failed: {e}"
+            )),
+        }
+    }
+
+    /// What a Huwise revoke took away, from its journal record.
+    fn revoked(&self, before: Option<&serde_json::Value>) -> Option<huwise::Revoked> {
+        match &self.platform {
+            Platform::Huwise(_) => before.and_then(|b| serde_json::from_value(b.clone()).ok()),
+            _ => None,
+        }
+    }
+
+    /// What an action is about to take away that undo must give back,
+    /// read from the platform just before the action's intent is journaled:
+    /// on Huwise, a revoke's permissions and groups. The record read is
+    /// kept for the request itself.
+    pub fn before(&self, action: crate::eval::PlanAction, u: &User) -> Result<Option<serde_json::Value>, HttpError> {
+        match (&self.platform, action) {
+            (Platform::Huwise(h), crate::eval::PlanAction::Deactivate) => {
+                let Some(raw) = self.rt.block_on(h.read_raw(&u.id))? else {
+                    return Ok(None);
+                };
+                let revoked = huwise::Revoked::of(&raw);
+                if let Ok(mut held) = self.held.lock() {
+                    held.insert(u.id.to_string(), raw);
+                }
+                Ok(serde_json::to_value(revoked).ok())
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn send_reactivate(&self, ids: &[String], before: &[Option<serde_json::Value>]) -> Vec<Acted> {
         match &self.platform {
             // Bevy documents no way to undo a deactivation through its API.
             Platform::Bevy(_) => ids
@@ -422,10 +502,12 @@ impl Live {
             },
             Platform::Huwise(h) => ids
                 .iter()
-                .map(|id| {
-                    self.rt
-                        .block_on(h.reactivate(id))
-                        .map_or_else(|e| Acted::Failed(e.to_string()), |()| Acted::Done)
+                .zip(before)
+                .map(|(id, before)| match self.revoked(before.as_ref()) {
+                    Some(r) => Acted::of(self.rt.block_on(h.restore(id, &r))),
+                    None => Acted::Failed(
+                        "the journal does not record the permissions and groups this user had (a deactivation made before revokes were journaled): give them back in Huwise's back office".into(),
+                    ),
                 })
                 .collect(),
             Platform::Docspace(d) => match self.rt.block_on(d.reactivate(ids)) {
