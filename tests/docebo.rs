@@ -1,6 +1,11 @@
 //! The Docebo connector against a simulator (CONNECTORS.md sections 5 and
-//! 9): OAuth2 tokens that expire mid-way, `has_more_data` paging, invited
-//! users, zone-less dates in a non-UTC zone, enrollments, and apply.
+//! 9, and its corrections): OAuth2 tokens that expire mid-way,
+//! `has_more_data` paging, temporary users, zone-less dates in a non-UTC
+//! zone, enrollments paged and not always filtered, every shape of the
+//! delete answer, reading one user back, and apply.
+//!
+//! The simulator follows the vendor's own Swagger client,
+//! `maspuce/docebo-php-sdk`: each behaviour names the file it follows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -12,6 +17,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,15 +25,42 @@ const SECRET: &str = "docebo-client-secret-3f9";
 const PASSWORD: &str = "docebo-password-a71";
 const ME: &str = "api.bot";
 
+/// How `DELETE /manage/v1/user/delete` names the users it deleted.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum DeleteAnswer {
+    /// `deleted_user_ids` a list of ids, as answers seen in public code.
+    Ids,
+    /// One entry per user, `deleted_user_ids` that user's id alone.
+    EachId,
+    /// `deleted_user_ids` a bool, as the SDK types it
+    /// (docs/Model/ManageUserDeleteData.md): nobody named.
+    Bool,
+}
+
 struct Lms {
     users: Mutex<Vec<Value>>,
-    pending: Vec<Value>,
+    /// Temporary users: self-registrations awaiting an admin's approval
+    /// (docs/Api/UserApi.md, "Approve temporary users", "Reject temporary user").
+    temporary: Mutex<Vec<Value>>,
     /// Token → requests left before it expires.
     tokens: Mutex<HashMap<String, usize>>,
     issued: Mutex<usize>,
     life: usize,
     deleted: Mutex<Vec<String>>,
+    rejected: Mutex<Vec<String>>,
     slow_deletes: Mutex<Option<Duration>>,
+    delete_answer: Mutex<DeleteAnswer>,
+    /// Users whose deletion the platform answers 200 to and ignores.
+    undeletable: Mutex<Vec<String>>,
+    /// change_status answers `success` alone, naming nobody.
+    bare_status_answer: AtomicBool,
+    /// Temporary users whose reject answer does not name them.
+    reject_unnamed: Mutex<Vec<String>>,
+    /// Enrollments, each naming its user (`user_id`).
+    enrollments: Mutex<Vec<Value>>,
+    /// Users whose `id_user[]` filter is not applied: their query gets the
+    /// whole list.
+    unfiltered_for: Mutex<Vec<String>>,
 }
 
 fn user(i: u64) -> Value {
@@ -44,19 +77,55 @@ fn user(i: u64) -> Value {
            "last_access_date": access, "creation_date": "2021-06-01 12:00:00", "expiration_date": null})
 }
 
+/// A temporary user as the pending list gives them: `request_on`,
+/// `confirmed`, `create_by_admin` instead of a status
+/// (docs/Model/ManageUserIndexItems.md).
+fn temporary(id: u64, name: &str) -> Value {
+    json!({"user_id": id, "username": name, "first_name": "New", "last_name": "Comer",
+           "email": format!("{name}@example.com"), "confirmed": "0", "create_by_admin": 0,
+           "request_on": "2026-10-01 08:00:00"})
+}
+
+/// The ids a body names under `key`: a list, or one id.
+fn ids_under(body: &Value, key: &str) -> Vec<String> {
+    let one = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    match &body[key] {
+        Value::Array(a) => a.iter().map(one).collect(),
+        Value::Null => Vec::new(),
+        v => vec![one(v)],
+    }
+}
+
+fn id_of(u: &Value) -> String {
+    u["user_id"].to_string()
+}
+
 impl Lms {
     fn new(n: u64, life: usize) -> Arc<Lms> {
+        // User k has k % 4 enrollments, the first completed.
+        let enrollments = (1..=n)
+            .flat_map(|k| {
+                (0..k % 4).map(move |c| {
+                    json!({"id": c, "user_id": k, "type": "elearning",
+                           "status": if c == 0 { "completed" } else { "in_progress" }})
+                })
+            })
+            .collect();
         Arc::new(Lms {
             users: Mutex::new((1..=n).map(user).collect()),
-            pending: vec![
-                json!({"user_id": 900, "username": "newcomer", "email": "newcomer@example.com",
-                                 "confirmed": false, "request_on": "2026-10-01 08:00:00"}),
-            ],
+            temporary: Mutex::new(vec![temporary(900, "newcomer")]),
             tokens: Mutex::new(HashMap::new()),
             issued: Mutex::new(0),
             life,
             deleted: Mutex::new(Vec::new()),
+            rejected: Mutex::new(Vec::new()),
             slow_deletes: Mutex::new(None),
+            delete_answer: Mutex::new(DeleteAnswer::Ids),
+            undeletable: Mutex::new(Vec::new()),
+            bare_status_answer: AtomicBool::new(false),
+            reject_unnamed: Mutex::new(Vec::new()),
+            enrollments: Mutex::new(enrollments),
+            unfiltered_for: Mutex::new(Vec::new()),
         })
     }
 
@@ -100,16 +169,18 @@ impl Lms {
             }
         }
         let mut users = self.users.lock().unwrap();
+        let mut temporary = self.temporary.lock().unwrap();
         let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-        let ids: Vec<String> = body["user_ids"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let ids = ids_under(&body, "user_ids");
+        let not_found = || {
+            Reply::Json(
+                404,
+                json!({"name": "Not Found", "message": "Page not found.", "code": 0, "status": 404}),
+            )
+        };
         match (r.method.as_str(), r.path()) {
+            // docs/Api/UserApi.md `userManagev1user`: `pending=1` lists the
+            // temporary users, and only it does.
             ("GET", "/manage/v1/user") => {
                 let size: usize = r
                     .query("page_size")
@@ -118,7 +189,7 @@ impl Lms {
                     .min(200);
                 let page: usize = r.query("page").and_then(|p| p.parse().ok()).unwrap_or(1);
                 let list: Vec<Value> = if r.query("pending").as_deref() == Some("1") {
-                    self.pending.clone()
+                    temporary.clone()
                 } else {
                     users.clone()
                 };
@@ -130,37 +201,154 @@ impl Lms {
                                     "current_page_size": size, "total_count": list.len()}, "_links": []}),
                 )
             }
-            ("GET", "/learn/v1/enrollments") => {
-                let user: u64 = r.query("id_user[]").and_then(|u| u.parse().ok()).unwrap_or(0);
-                let items: Vec<Value> = (0..user % 4)
-                    .map(|k| json!({"id_course": k, "status": if k == 0 { "completed" } else { "in_progress" }}))
-                    .collect();
-                Reply::Json(200, json!({"data": {"items": items}}))
+            // docs/Api/UserApi.md `userManagev1usertempDetailsidUser`, answered as
+            // docs/Model/ManageUserTempDetails{Response,Data,UserDetails}.md: lists
+            // at both levels. No such temporary user: 404.
+            ("GET", p) if p.starts_with("/manage/v1/user/temp_details/") => {
+                let id = p.trim_start_matches("/manage/v1/user/temp_details/");
+                match temporary.iter().find(|t| id_of(t) == id) {
+                    Some(t) => Reply::Json(
+                        200,
+                        json!({"data": [{"user_settings": [], "additional_fields": [], "user_details": [{
+                            "email": t["email"], "user_name": t["username"], "firstname": t["first_name"],
+                            "lastname": t["last_name"], "registration_date": t["request_on"], "language": "english"}]}]}),
+                    ),
+                    None => not_found(),
+                }
             }
+            // docs/Api/UserApi.md `userManagev1useruserId`, answered as
+            // docs/Model/ManageUserView{Response,Data,UserData}.md: the user under
+            // `data.user_data`, `valid` for the status; fields "available only for
+            // NOT pending users" left out of a temporary user. Gone: 404.
+            ("GET", p) if p.starts_with("/manage/v1/user/") => {
+                let id = p.trim_start_matches("/manage/v1/user/");
+                if let Some(u) = users.iter().find(|u| id_of(u) == id) {
+                    let valid: u64 = u["status"].as_str().unwrap_or("1").parse().unwrap();
+                    return Reply::Json(
+                        200,
+                        json!({"data": {"user_data": {"user_id": u["user_id"], "username": u["username"],
+                            "email": u["email"], "first_tname": u["first_name"], "last_name": u["last_name"],
+                            "level": u["level"], "valid": valid, "timezone": "Europe/Rome"},
+                            "additional_fields": []}}),
+                    );
+                }
+                match temporary.iter().find(|t| id_of(t) == id) {
+                    Some(t) => Reply::Json(
+                        200,
+                        json!({"data": {"user_data": {"user_id": t["user_id"], "username": t["username"],
+                            "email": t["email"], "last_name": t["last_name"]}, "additional_fields": []}}),
+                    ),
+                    None => not_found(),
+                }
+            }
+            // docs/Api/EnrollmentApi.md `enrollmentLearnv1enrollments`, answered as
+            // docs/Model/LearnEnrollmentIndexData.md: pages like the user list. An
+            // empty `id_user[]` "returns full list", and for some users the filter
+            // is not applied (CONNECTORS.md corrections: public scripts filter again).
+            ("GET", "/learn/v1/enrollments") => {
+                let user = r.query("id_user[]").unwrap_or_default();
+                let size: usize = r
+                    .query("page_size")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(200)
+                    .min(200);
+                let page: usize = r.query("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let filtered = !user.is_empty() && !self.unfiltered_for.lock().unwrap().contains(&user);
+                let list: Vec<Value> = self
+                    .enrollments
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| !filtered || id_of(e) == user)
+                    .cloned()
+                    .collect();
+                let items: Vec<Value> = list.iter().skip((page - 1) * size).take(size).cloned().collect();
+                let more = page * size < list.len();
+                Reply::Json(
+                    200,
+                    json!({"data": {"items": items, "count": items.len(), "has_more_data": more, "current_page": page,
+                                    "current_page_size": size, "total_page_count": list.len().div_ceil(size),
+                                    "cursor": "c-1"}, "_links": [], "version": "1.0.0"}),
+                )
+            }
+            // docs/Model/ManageUserChangeStatus{Schema,Response,Data}.md. It acts only
+            // on the user list's users: a temporary user's id is not updated.
             ("PUT", "/manage/v1/user/change_status") => {
                 let status = body["status"].as_str().unwrap_or("1").to_string();
                 let mut updated = Vec::new();
-                for u in users.iter_mut().filter(|u| ids.contains(&u["user_id"].to_string())) {
-                    u["status"] = json!(status);
-                    updated.push(u["user_id"].clone());
+                let mut not_updated = Vec::new();
+                for id in &ids {
+                    match users.iter_mut().find(|u| id_of(u) == *id) {
+                        Some(u) => {
+                            u["status"] = json!(status);
+                            updated.push(u["user_id"].clone());
+                        }
+                        None => not_updated.push(json!(id.parse::<u64>().unwrap_or(0))),
+                    }
+                }
+                if self.bare_status_answer.load(Ordering::SeqCst) {
+                    return Reply::Json(200, json!({"data": [{"success": true}]}));
                 }
                 Reply::Json(
                     200,
-                    json!({"data": [{"updated_ids": updated, "not_updated_ids": [], "success": true}]}),
+                    json!({"data": [{"updated_ids": updated, "not_updated_ids": not_updated,
+                                     "success": not_updated.is_empty()}]}),
                 )
             }
+            // docs/Model/ManageUserDelete{Schema,Response,Data}.md. It deletes only the
+            // user list's users (a temporary user's id is ignored), and names them
+            // in one of the shapes the sources disagree on.
             ("DELETE", "/manage/v1/user/delete") => {
-                let before = users.len();
-                users.retain(|u| !ids.contains(&u["user_id"].to_string()));
-                let gone = before - users.len();
-                self.deleted.lock().unwrap().extend(ids.iter().take(gone).cloned());
-                let reply = Reply::Json(200, json!({"data": [{"deleted_user_ids": ids, "success": true}]}));
+                let undeletable = self.undeletable.lock().unwrap().clone();
+                let mut gone = Vec::new();
+                users.retain(|u| {
+                    let id = id_of(u);
+                    let hit = ids.contains(&id) && !undeletable.contains(&id);
+                    if hit {
+                        gone.push(id);
+                    }
+                    !hit
+                });
+                self.deleted.lock().unwrap().extend(gone.iter().cloned());
+                let number = |id: &String| json!(id.parse::<u64>().unwrap());
+                let data = match *self.delete_answer.lock().unwrap() {
+                    DeleteAnswer::Ids => {
+                        json!([{"deleted_user_ids": gone.iter().map(number).collect::<Vec<_>>(), "success": true}])
+                    }
+                    DeleteAnswer::EachId => Value::Array(
+                        ids.iter()
+                            .map(|id| json!({"deleted_user_ids": number(id), "success": gone.contains(id)}))
+                            .collect(),
+                    ),
+                    DeleteAnswer::Bool => json!([{"deleted_user_ids": !gone.is_empty(), "success": true}]),
+                };
+                let reply = Reply::Json(200, json!({ "data": data }));
                 match *self.slow_deletes.lock().unwrap() {
                     Some(wait) => Reply::Slow(wait, Box::new(reply)),
                     None => reply,
                 }
             }
-            _ => Reply::Json(404, json!({"name": "Not Found", "message": "Page not found."})),
+            // docs/Api/UserApi.md `userManagev1userreject`: one temporary user, named
+            // by `id_user` (the schema, ManageUserRejectUserSchema.md, lists no
+            // property), answered as docs/Model/ManageUserRejectUser{Response,Data}.md.
+            // It removes only temporary users.
+            ("DELETE", "/manage/v1/user/reject") => {
+                let id = ids_under(&body, "id_user").join(",");
+                let before = temporary.len();
+                temporary.retain(|t| id_of(t) != id);
+                if temporary.len() == before {
+                    return Reply::Json(
+                        400,
+                        json!({"name": "Bad Request", "message": "Invalid user", "code": 0, "status": 400}),
+                    );
+                }
+                self.rejected.lock().unwrap().push(id.clone());
+                if self.reject_unnamed.lock().unwrap().contains(&id) {
+                    return Reply::Json(200, json!({"data": []}));
+                }
+                Reply::Json(200, json!({"data": {"id_user": id.parse::<u64>().unwrap()}}))
+            }
+            _ => not_found(),
         }
     }
 }
@@ -209,7 +397,11 @@ fn fetches_with_zone_less_dates_invited_users_enrollments_and_a_token_that_expir
     assert_eq!(users[0]["joined"], "2021-06-01T10:00:00Z");
     assert_eq!(users[0]["is_admin"], true);
     assert_eq!(users[0]["role"], json!(["godadmin"]));
+    // The pending list's user: a temporary user awaiting approval.
     assert_eq!(users[5]["status"], "invited");
+    assert_eq!(users[5]["attr.awaiting_approval"], true);
+    assert_eq!(users[5]["joined"], "2026-10-01T06:00:00Z");
+    assert_eq!(users[0]["attr.awaiting_approval"], false);
     assert_eq!(users[2]["activity.courses_enrolled"], 3.0);
     assert_eq!(users[2]["activity.courses_completed"], 1.0);
     assert!(*lms.issued.lock().unwrap() >= 3, "tokens were renewed on 401");
@@ -280,6 +472,9 @@ fn apply_deletes_in_batches_through_a_crash_and_undo_reactivates() {
     let mut deleted = lms.deleted.lock().unwrap().clone();
     deleted.sort();
     assert_eq!(deleted, ["3", "6", "9"], "each deleted once");
+    // 900, a temporary user who never signed in, rejected once.
+    assert_eq!(*lms.rejected.lock().unwrap(), ["900"]);
+    only_reject_touched(&sim, &["900"]);
     let status = |id: u64| lms.users.lock().unwrap().iter().find(|u| u["user_id"] == id).unwrap()["status"].clone();
     assert_eq!(
         (status(4), status(7), status(1), status(2)),
@@ -324,4 +519,297 @@ fn the_client_credentials_grant_without_a_user() {
         token_call.body
     );
     assert!(!token_call.body.contains("username="));
+}
+
+/// Plans `policy` through the simulator, then applies the plan.
+fn plan_and_apply(dir: &Path, sim: &Sim, policy: &str) -> Out {
+    std::fs::write(dir.join("p.policy"), policy).unwrap();
+    let out = dormant(
+        dir,
+        sim,
+        "",
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "lms",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    dormant(dir, sim, "", &["apply", "plan.json", "--yes"])
+}
+
+/// The journal's outcome for a user: its status and detail.
+fn outcome(dir: &Path, user: &str) -> (String, String) {
+    let text = std::fs::read_to_string(dir.join("dormant-journal.jsonl")).unwrap();
+    let last = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .rfind(|r| r["event"] == "outcome" && r["user"] == user)
+        .unwrap_or_else(|| panic!("no outcome for {user}: {text}"));
+    (
+        last["status"].as_str().unwrap().to_string(),
+        last["detail"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// Whether a request names user `id`, in its path, query or body.
+fn names(r: &Request, id: &str) -> bool {
+    let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    r.path().ends_with(&format!("/{id}"))
+        || r.query("id_user[]").as_deref() == Some(id)
+        || ids_under(&body, "user_ids").iter().any(|i| i == id)
+        || ids_under(&body, "id_user").iter().any(|i| i == id)
+}
+
+/// Nothing but `reject` (and `temp_details`, which only reads) named a
+/// temporary user: the user delete and change_status do not act on them.
+fn only_reject_touched(sim: &Sim, temporary: &[&str]) {
+    for r in sim.requests() {
+        for id in temporary {
+            if names(&r, id) {
+                assert!(
+                    (r.method == "DELETE" && r.path() == "/manage/v1/user/reject")
+                        || (r.method == "GET" && r.path().starts_with("/manage/v1/user/temp_details/")),
+                    "{} {} named temporary user {id}: {}",
+                    r.method,
+                    r.target,
+                    r.body
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn temporary_users_are_removed_by_reject_one_at_a_time_and_by_nothing_else() {
+    let lms = Lms::new(4, 1000);
+    lms.temporary.lock().unwrap().push(temporary(901, "latecomer"));
+    // Its reject answer does not name it: read back from temp_details.
+    lms.reject_unnamed.lock().unwrap().push("901".into());
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    // 1 is an admin, 2 the bot, 3 never signed in, 4 did.
+    let out = plan_and_apply(
+        dir.path(),
+        &sim,
+        "admins: is_admin -> keep\nbot: username == \"api.bot\" -> keep\npending: attr.awaiting_approval -> delete\ngone: never_logged_in -> delete\n",
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    assert_eq!(*lms.rejected.lock().unwrap(), ["900", "901"]);
+    assert_eq!(*lms.deleted.lock().unwrap(), ["3"]);
+    assert!(lms.temporary.lock().unwrap().is_empty());
+    let requests = sim.requests();
+    // One reject per user, each naming one id.
+    let rejects: Vec<Value> = requests
+        .iter()
+        .filter(|r| r.path() == "/manage/v1/user/reject")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(rejects, [json!({"id_user": 900}), json!({"id_user": 901})]);
+    // 901's removal was confirmed by reading it back; 900's answer named it.
+    let read = |path: &str| requests.iter().any(|r| r.method == "GET" && r.path() == path);
+    assert!(read("/manage/v1/user/temp_details/901"));
+    assert!(!read("/manage/v1/user/temp_details/900"));
+    only_reject_touched(&sim, &["900", "901"]);
+    assert_eq!(outcome(dir.path(), "900").0, "done");
+    assert_eq!(outcome(dir.path(), "901").0, "done");
+}
+
+#[test]
+fn deactivate_skips_temporary_users_and_check_says_so() {
+    let lms = Lms::new(4, 1000);
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    let policy =
+        "admins: is_admin -> keep\nbot: username == \"api.bot\" -> keep\nstale: never_logged_in -> deactivate\n";
+    std::fs::write(dir.path().join("p.policy"), policy).unwrap();
+    let check = dormant(dir.path(), &sim, "", &["check", "p.policy", "--connector", "lms"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check
+            .stderr
+            .contains("Docebo cannot deactivate temporary users (self-registrations awaiting approval"),
+        "{}",
+        check.stderr
+    );
+    assert!(check.stderr.contains("`delete` rule"), "{}", check.stderr);
+    // 3 never signed in, nor has 900, a temporary user.
+    let out = plan_and_apply(dir.path(), &sim, policy);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("1 done, 1 skipped, 0 failed"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("skipped deactivate 900 (newcomer): a temporary user awaiting approval"),
+        "{}",
+        out.stdout
+    );
+    let (status, detail) = outcome(dir.path(), "900");
+    assert_eq!(status, "skipped");
+    assert!(detail.contains("a `delete` rule removes them"), "{detail}");
+    let status_of = |id: u64| lms.users.lock().unwrap().iter().find(|u| u["user_id"] == id).unwrap()["status"].clone();
+    assert_eq!(status_of(3), json!("0"));
+    assert_eq!(lms.temporary.lock().unwrap().len(), 1, "still awaiting approval");
+    only_reject_touched(&sim, &["900"]);
+}
+
+#[test]
+fn a_deletion_answered_with_the_sdks_bool_is_confirmed_by_reading_the_user() {
+    let lms = Lms::new(9, 1000);
+    *lms.delete_answer.lock().unwrap() = DeleteAnswer::Bool;
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    // Never signed in: 3, 6 and 9.
+    let out = plan_and_apply(
+        dir.path(),
+        &sim,
+        "admins: is_admin -> keep\nbot: username == \"api.bot\" -> keep\ngone: status == active and never_logged_in -> delete\n",
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    for id in ["3", "6", "9"] {
+        assert_eq!(outcome(dir.path(), id).0, "done");
+        // The answer named nobody: each was read back, and was gone.
+        assert!(sim
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path() == format!("/manage/v1/user/{id}")));
+    }
+}
+
+#[test]
+fn a_deletion_the_platform_answers_but_ignores_stays_unconfirmed() {
+    let lms = Lms::new(9, 1000);
+    *lms.delete_answer.lock().unwrap() = DeleteAnswer::Bool;
+    lms.undeletable.lock().unwrap().push("6".into());
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = "admins: is_admin -> keep\nbot: username == \"api.bot\" -> keep\ngone: status == active and never_logged_in -> delete\n";
+    let out = plan_and_apply(dir.path(), &sim, policy);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("UNCONFIRMED delete 6 (learner6): Docebo accepted the request, but the user read back afterwards is not deleted"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(outcome(dir.path(), "3").0, "done");
+    assert_eq!(outcome(dir.path(), "6").0, "unconfirmed");
+}
+
+#[test]
+fn a_deletion_answered_one_id_per_user_needs_no_read() {
+    let lms = Lms::new(9, 1000);
+    *lms.delete_answer.lock().unwrap() = DeleteAnswer::EachId;
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    let out = plan_and_apply(
+        dir.path(),
+        &sim,
+        "admins: is_admin -> keep\nbot: username == \"api.bot\" -> keep\ngone: status == active and never_logged_in -> delete\n",
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    let mut deleted = lms.deleted.lock().unwrap().clone();
+    deleted.sort();
+    assert_eq!(deleted, ["3", "6", "9"]);
+    // Each user named in the answer: none read back.
+    assert!(!sim
+        .requests()
+        .iter()
+        .any(|r| r.method == "GET" && r.path().starts_with("/manage/v1/user/")));
+}
+
+#[test]
+fn a_status_change_answered_without_ids_is_confirmed_by_reading_the_user() {
+    let lms = Lms::new(4, 1000);
+    lms.bare_status_answer.store(true, Ordering::SeqCst);
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    // 1 and 4 signed in before 2025: 1 is an admin.
+    let out = plan_and_apply(
+        dir.path(),
+        &sim,
+        "admins: is_admin -> keep\nbot: username == \"api.bot\" -> keep\nidle: status == active and inactive > 12mo -> deactivate\n",
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(outcome(dir.path(), "4").0, "done");
+    assert!(sim
+        .requests()
+        .iter()
+        .any(|r| r.method == "GET" && r.path() == "/manage/v1/user/4"));
+    let out = dormant(dir.path(), &sim, "", &["undo", "dormant-journal.jsonl", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("reactivated 4"), "{}", out.stdout);
+}
+
+#[test]
+fn enrollments_are_read_page_by_page_and_filtered_again() {
+    let lms = Lms::new(5, 1000);
+    // User 4 has 230 enrollments, more than a page of 200, 30 completed.
+    lms.enrollments.lock().unwrap().extend((0..230).map(|c| {
+        json!({"id": 100 + c, "user_id": 4, "type": "elearning",
+               "status": if c < 30 { "completed" } else { "in_progress" }})
+    }));
+    let sim = start(&lms);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "enrollments = true\n",
+        &["fetch", "--connector", "lms"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let counts = |u: &Value| {
+        (
+            u["activity.courses_enrolled"].clone(),
+            u["activity.courses_completed"].clone(),
+        )
+    };
+    assert_eq!(counts(&users[3]), (json!(230.0), json!(30.0)));
+    assert_eq!(counts(&users[2]), (json!(3.0), json!(1.0)));
+    assert!(sim
+        .requests()
+        .iter()
+        .any(|r| r.query("id_user[]").as_deref() == Some("4") && r.query("page").as_deref() == Some("2")));
+
+    // Now the filter is not applied for user 2: the answer is everyone's.
+    let lms = Lms::new(5, 1000);
+    lms.enrollments
+        .lock()
+        .unwrap()
+        .extend((0..230).map(|c| json!({"id": 100 + c, "user_id": 4, "type": "elearning", "status": "in_progress"})));
+    lms.unfiltered_for.lock().unwrap().push("2".into());
+    let sim = start(&lms);
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "enrollments = true\n",
+        &["fetch", "--connector", "lms"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let enrolled: Vec<Value> = users
+        .iter()
+        .take(5)
+        .map(|u| u["activity.courses_enrolled"].clone())
+        .collect();
+    // k % 4 each, and user 4's 230.
+    assert_eq!(enrolled, [json!(1.0), json!(2.0), json!(3.0), json!(230.0), json!(1.0)]);
+    // The whole list read once, for user 2, serves the users after them.
+    let asked: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/learn/v1/enrollments")
+        .map(|r| format!("{}:{}", r.query("id_user[]").unwrap(), r.query("page").unwrap()))
+        .collect();
+    assert_eq!(asked, ["1:1", "2:1", "2:2"]);
+    // A temporary user has no enrollments to count.
+    assert_eq!(users[5]["activity.courses_enrolled"], Value::Null);
 }

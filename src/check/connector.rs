@@ -23,7 +23,7 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
         Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
         Kind::Bevy => &["deletion_date"],
         Kind::MetricInsights => &["ldap"],
-        Kind::Docebo => &[],
+        Kind::Docebo => &[crate::connector::docebo::AWAITING_APPROVAL],
         _ => return None,
     };
     let platform = match kind {
@@ -91,6 +91,10 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
             .map_or_else(|| "this rule".to_string(), |n| format!("rule `{}`", n.node));
         let mut fields = Vec::new();
         collect(&rule.cond, &lets, &mut HashSet::new(), &mut fields);
+        // A rule that reads the attribute has taken temporary users into account.
+        let reads_awaiting = fields
+            .iter()
+            .any(|(f, _)| Field::lookup(f) == Some(Field::Attr(crate::connector::docebo::AWAITING_APPROVAL.into())));
         for (field, span) in fields {
             let Some(resolved) = Field::lookup(&field) else {
                 continue;
@@ -141,8 +145,28 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
                 ))
             });
         }
+        if c.kind == Kind::Docebo && rule.action.node == "deactivate" && !reads_awaiting {
+            diags.push(temporary_users_skipped(&c.name, &name, rule.action.span));
+        }
     }
     diags
+}
+
+/// A `deactivate` rule on Docebo: temporary users (self-registrations
+/// awaiting approval) have no account to deactivate, so apply skips those
+/// the rule reaches; only `delete` removes them, by rejecting them.
+fn temporary_users_skipped(connector: &str, rule: &str, span: crate::source::Span) -> Diag {
+    Diag::warning(
+        Code::UnsupportedAction,
+        span,
+        format!(
+            "Docebo cannot deactivate temporary users (self-registrations awaiting approval, `attr.awaiting_approval`): apply skips those this rule reaches through connector `{connector}`"
+        ),
+    )
+    .label(format!("{rule} skips users awaiting approval"))
+    .help(
+        "to remove users awaiting approval, give them a `delete` rule before this one (for example `pending: attr.awaiting_approval and joined > 30d -> delete`, which rejects their registration); or add `and not attr.awaiting_approval` to this rule to leave them out",
+    )
 }
 
 /// Every field a condition reads, through `let` names, with where it is written.
@@ -231,6 +255,42 @@ mod tests {
         assert_eq!(diags("b: is_service -> keep\n", HUWISE, &[Field::IsService]), []);
         // Logins are supplied (where the audit allows): nothing to say.
         assert_eq!(diags("d: inactive > 1y -> delete\n", DOCSPACE, &[]), []);
+    }
+
+    #[test]
+    fn docebo_warns_that_deactivate_skips_temporary_users() {
+        let policy = "idle: inactive > 1y -> deactivate\nold: inactive > 2y -> delete\n";
+        let d = diags(policy, DOCEBO, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].1, "deactivate");
+        assert!(
+            d[0].0
+                .starts_with("Docebo cannot deactivate temporary users (self-registrations awaiting approval"),
+            "{d:?}"
+        );
+        let source = Source::new("p.policy", policy);
+        let parsed = crate::parse::parse(&source).unwrap();
+        let config = Config::parse(Source::new("dormant.toml", DOCEBO), std::path::Path::new(".")).unwrap();
+        let full = against(&parsed.policy, config.connectors.first().unwrap(), &[]);
+        assert_eq!(full[0].severity, crate::diagnostic::Severity::Warning);
+        assert!(full[0].help.as_deref().unwrap().contains("`delete` rule"), "{full:?}");
+        // The attribute is one Docebo supplies: rules may read it.
+        assert_eq!(diags("p: attr.awaiting_approval -> delete\n", DOCEBO, &[]), []);
+        assert_eq!(
+            diags("p: attr.team == x -> delete\n", DOCEBO, &[])[0].0,
+            "connector `lms` never supplies `attr.team`: Docebo supplies only attr.awaiting_approval"
+        );
+        // A rule that leaves them out, as the help says, is not warned about.
+        assert_eq!(
+            diags(
+                "idle: inactive > 1y and not attr.awaiting_approval -> deactivate\n",
+                DOCEBO,
+                &[]
+            ),
+            []
+        );
+        // No other platform has temporary users.
+        assert_eq!(diags(policy, DOCSPACE, &[]), []);
     }
 
     #[test]

@@ -1,28 +1,125 @@
 //! Docebo LMS (CONNECTORS.md section 5): an OAuth2 token, users page by
-//! page (`has_more_data`), invited users from the pending list, dates
+//! page (`has_more_data`), temporary users from the pending list, dates
 //! without a zone read in the `timezone` key's zone, deactivation by
-//! `change_status`, deletion by `DELETE` with a JSON body, and, on opt-in,
-//! enrollments as activity counters.
+//! `change_status`, deletion by `DELETE` with a JSON body (temporary users
+//! by `reject`), outcomes confirmed by the answer or by reading the user
+//! back, and, on opt-in, enrollments as activity counters.
 //!
-//! Assumptions where the sources are silent (CONNECTORS.md sections 5 and
-//! 9), kept here in one place:
-//! - `user_id` is a number (text accepted too); levels are `godadmin`,
-//!   `power_user` and `user`; `status` is "1" (active) or "0" (suspended);
-//! - `data.count` is the items of this page, and `data.total_count` comes
-//!   only with `get_total_count=1`; `page_size` is at most 200;
-//! - invited users appear only with `pending=1`;
-//! - change_status answers `{"data": [{"updated_ids", "not_updated_ids",
-//!   "success"}]}`, delete `{"data": [{"deleted_user_ids", "success"}]}`;
-//! - an expired token answers 401 `invalid_token`;
-//! - an enrollment is completed when its `status` is "completed".
+//! # What this module relies on
+//!
+//! Every fact about the platform, in one place. `[S: …]` names the vendor
+//! source: unless said otherwise a file of `maspuce/docebo-php-sdk`, the
+//! Swagger client generated from Docebo's own API definition. `[I]` marks
+//! an assumption where the sources are silent (CONNECTORS.md sections 5
+//! and 9): there the code accepts every plausible shape, and what it
+//! cannot tell stays *unknown* or is read back, never taken as done.
+//!
+//! Tokens and limits
+//! - `POST /oauth2/token`, form `client_id`, `client_secret`, `scope=api`
+//!   and `grant_type=password` with `username`/`password`, or
+//!   `client_credentials`; answer `access_token`, `expires_in` [S:
+//!   help.docebo.com/hc/it/articles/360020082060]. An expired token answers
+//!   401 `invalid_token` [I].
+//! - 1,000 calls an hour from one address [S:
+//!   help.docebo.com/hc/de/articles/360020126999]; 429 and 503 beyond the
+//!   contract's limits [S: community.docebo.com tid=13953].
+//!
+//! The user list
+//! - `GET /manage/v1/user` with `page`, `page_size` (default 200),
+//!   `get_total_count`, `pending` [S: docs/Api/UserApi.md]; the answer is
+//!   `{"data": {"items": [...]}}` [S: docs/Model/ManageUserIndexResponse.md,
+//!   ManageUserIndexData.md]. Paging keys `has_more_data`, `total_page_count`,
+//!   `total_count` and `count` (this page's items) inside `data` [I: the
+//!   enrollment list documents the same keys, LearnEnrollmentIndexData.md];
+//!   `page_size` at most 200 [S: riccardo-larosa/docebo-mcp-server:
+//!   src/server/tools/users.ts].
+//! - Items carry `user_id`, `username`, `email`, `first_name`, `last_name`,
+//!   `level`, `role_title`, `status` (0 suspended, 1 unsuspended),
+//!   `last_access_date`, `creation_date`; pending items `request_on`,
+//!   `confirmed`, `create_by_admin` [S: docs/Model/ManageUserIndexItems.md].
+//!   `user_id` is a number, text accepted; `status` "1"/"0" or 1/0 [I: typed
+//!   int]; levels are `godadmin`, `power_user`, `user` [I: typed int]; dates
+//!   are `YYYY-MM-DD HH:MM:SS` without a zone [I].
+//!
+//! Temporary users
+//! - `pending=1` lists *temporary users*: self-registrations awaiting an
+//!   admin's approval, not invitations [S: docs/Api/UserApi.md, "Approve
+//!   temporary users", "Reject temporary user"; CONNECTORS.md corrections].
+//!   They appear only with `pending=1` [I]. dormant lists them as `invited`
+//!   with `attr.awaiting_approval = true` (every other user has `false`),
+//!   never logged in, and not admins: they have no account yet, and the
+//!   level is "available only for NOT pending users" [S:
+//!   docs/Model/ManageUserIndexItems.md].
+//! - `DELETE /manage/v1/user/reject` removes one; it answers
+//!   `{"data": {"id_user": N}}` [S: docs/Model/ManageUserRejectUserResponse.md,
+//!   ManageUserRejectUserData.md]. Its body is `{"id_user": N}` [I: the
+//!   schema, ManageUserRejectUserSchema.md, lists no property], so one
+//!   request per user.
+//! - `/manage/v1/user/delete` and `change_status` do not act on them [S:
+//!   CONNECTORS.md corrections]: their ids are never sent there, and a
+//!   `deactivate` of one is skipped (there is nothing to deactivate).
+//! - `GET /manage/v1/user/temp_details/{id_user}` reads one:
+//!   `{"data": [{"user_details": [{"email", "user_name", "firstname",
+//!   "lastname", "registration_date", "language"}]}]}` [S: docs/Api/UserApi.md,
+//!   docs/Model/ManageUserTempDetailsResponse.md, ManageUserTempDetailsData.md,
+//!   ManageUserTempDetailsUserDetails.md]; lists or single objects accepted
+//!   at each level [I]; 404 when there is no such temporary user [I].
+//!
+//! One user
+//! - `GET /manage/v1/user/{user_id}` answers `{"data": {"user_data": {...}}}`
+//!   where `valid` is 1 (active) or 0 (not active) [S: docs/Api/UserApi.md,
+//!   docs/Model/ManageUserViewResponse.md, ManageUserViewData.md,
+//!   ManageUserViewUserData.md]; the user directly under `data`, and
+//!   `status` instead of `valid`, accepted too [I]; 404 when there is no such
+//!   user [I].
+//!
+//! Changing users
+//! - `PUT /manage/v1/user/change_status`, body `{"user_ids": [...],
+//!   "status": "0"}` ("1" reactivates) [S: docs/Model/ManageUserChangeStatusSchema.md;
+//!   community.docebo.com/integrations-apis-45/removing-users-via-api-603];
+//!   answer `{"data": [{"updated_ids": [...], "not_updated_ids": [...],
+//!   "success": bool}]}` [S: ManageUserChangeStatusResponse.md,
+//!   ManageUserChangeStatusData.md]; `data` as one object and an id given
+//!   alone accepted too [I].
+//! - `DELETE /manage/v1/user/delete`, body `{"user_ids": [...]}` [S:
+//!   ManageUserDeleteSchema.md]; answer `{"data": [{"deleted_user_ids",
+//!   "success"}]}` [S: ManageUserDeleteResponse.md], where the SDK types
+//!   `deleted_user_ids` as a bool (ManageUserDeleteData.md) while answers
+//!   seen in public code carry ids: one id, a list of ids or a bool are all
+//!   accepted [I].
+//! - A user an answer names as done (with no `success: false` beside) is
+//!   done; one named as not done (`not_updated_ids`) failed; any other
+//!   answer, a bool or a body that is not JSON included, is read back (one
+//!   user, or a temporary user) before the user is recorded: 404 is
+//!   deleted, `valid`/`status` 0 is deactivated (CONNECTORS.md, "confirm
+//!   before recording").
+//!
+//! Enrollments
+//! - `GET /learn/v1/enrollments?id_user[]=` [S: docs/Api/EnrollmentApi.md]
+//!   answers `data` with `items`, `has_more_data`, `current_page`,
+//!   `total_page_count` [S: LearnEnrollmentIndexData.md; `data` is typed as
+//!   a list there, one object accepted too]; `page` and `page_size` (at most
+//!   200) as on the user list [I: not among the SDK's parameters;
+//!   CONNECTORS.md corrections]. Every page is read.
+//! - Items carry `user_id` and `status` [S: LearnEnrollmentIndexItems.md];
+//!   an enrollment is completed when its `status` is "completed" [I].
+//! - `id_user[]` empty "returns full list" [S: EnrollmentApi.md], and the
+//!   filter is not always applied [S: CONNECTORS.md corrections; public
+//!   scripts filter again]: only items whose `user_id` is the user asked
+//!   for are counted. Once an answer held other users' items, it was the
+//!   whole list, and its counts serve every later user without asking
+//!   again [I]. An item without a user id makes the counts *unknown* [I].
 
+use super::Acted;
 use crate::config::Connector;
+use crate::eval::PlanAction;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};
 use crate::progress::Progress;
 use crate::time::Time;
-use crate::user::{Known, Set, Status, User};
+use crate::user::{Attr, Known, Set, Status, User};
 use chrono::TimeZone;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 pub const PLATFORM: &str = "Docebo";
@@ -158,9 +255,10 @@ impl Docebo {
         !self.me.is_empty() && username.is_some_and(|u| u.eq_ignore_ascii_case(&self.me))
     }
 
-    /// Every user, active, suspended and invited, each exactly once.
+    /// Every user, active, suspended and temporary, each exactly once.
     pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
         let mut users = Vec::new();
+        let mut whole: Option<HashMap<String, Counts>> = None;
         for pending in [false, true] {
             for item in self.list(pending, progress).await? {
                 let mut u = normalize(&item, &self.source, self.zone, pending).map_err(|detail| HttpError::Shape {
@@ -168,10 +266,27 @@ impl Docebo {
                     endpoint: "/manage/v1/user".into(),
                     detail,
                 })?;
+                // A temporary user has no enrollments to count: they cannot
+                // sign in before an admin approves them.
                 if self.enrollments && !pending {
-                    let (enrolled, completed) = self.enrollments_of(&u.id).await?;
-                    u.activity.push(("courses_enrolled".into(), enrolled));
-                    u.activity.push(("courses_completed".into(), completed));
+                    let counts = match &whole {
+                        Some(all) => Some(all.get(u.id.as_str()).copied().unwrap_or_default()),
+                        None => {
+                            let read = self.enrollments_of(&u.id).await?;
+                            let counts = read.of(&u.id);
+                            // The whole list, each item naming its user: it
+                            // answers for every later user too.
+                            if read.whole && !read.anonymous {
+                                whole = Some(read.by_user);
+                            }
+                            counts
+                        }
+                    };
+                    // Unknown counts are left out, never given as 0.
+                    if let Some(c) = counts {
+                        u.activity.push(("courses_enrolled".into(), c.enrolled));
+                        u.activity.push(("courses_completed".into(), c.completed));
+                    }
                 }
                 users.push(u);
             }
@@ -180,7 +295,11 @@ impl Docebo {
     }
 
     async fn list(&self, pending: bool, progress: &Progress) -> Result<Vec<Value>, HttpError> {
-        let what = if pending { "invited users" } else { "users" };
+        let what = if pending {
+            "temporary users (awaiting approval)"
+        } else {
+            "users"
+        };
         let mut listing = super::Listing::new(PLATFORM, "/manage/v1/user", what);
         let mut page = 1;
         let mut seen = 0;
@@ -205,14 +324,7 @@ impl Docebo {
             let n = items.len() as u64;
             seen += n;
             listing.page(items.into_iter(), total)?;
-            let more = match data.get("has_more_data") {
-                Some(Value::Bool(b)) => *b,
-                _ => data
-                    .get("total_page_count")
-                    .and_then(count)
-                    .is_some_and(|pages| page < pages),
-            };
-            if n == 0 || !more {
+            if n == 0 || !more_pages(data, page) {
                 break;
             }
             page += 1;
@@ -221,89 +333,401 @@ impl Docebo {
         listing.finish()
     }
 
-    async fn enrollments_of(&self, id: &str) -> Result<(f64, f64), HttpError> {
-        let path = format!("/learn/v1/enrollments?id_user[]={id}&page_size=200");
-        let answer = self.client.get_json(&path).await?;
-        let items = answer
-            .get("data")
-            .and_then(|d| d.get("items"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let completed = items
-            .iter()
-            .filter(|e| e.get("status").and_then(Value::as_str) == Some("completed"))
-            .count();
-        Ok((items.len() as f64, completed as f64))
+    /// A user's enrollments, every page of them, counted by the user each
+    /// item names: the `id_user[]` filter is not always applied.
+    async fn enrollments_of(&self, id: &str) -> Result<Enrollments, HttpError> {
+        let mut read = Enrollments::default();
+        let mut page: u64 = 1;
+        loop {
+            let path = format!(
+                "/learn/v1/enrollments?id_user[]={}&page={page}&page_size={MAX_PAGE}",
+                segment(id)
+            );
+            let answer = self.client.get_json(&path).await?;
+            let parts = data_parts(&answer);
+            let mut n = 0;
+            for item in parts
+                .iter()
+                .filter_map(|d| d.get("items").and_then(Value::as_array))
+                .flatten()
+            {
+                n += 1;
+                read.count(item, id);
+            }
+            if n == 0 || !parts.iter().any(|d| more_pages(d, page)) {
+                break;
+            }
+            if page >= MAX_ENROLLMENT_PAGES {
+                return Err(HttpError::Shape {
+                    platform: PLATFORM,
+                    endpoint: "/learn/v1/enrollments".into(),
+                    detail: format!("the enrollments of user `{id}` go on past {MAX_ENROLLMENT_PAGES} pages"),
+                });
+            }
+            page += 1;
+        }
+        Ok(read)
     }
 
-    /// `change_status` for a batch: the ids not updated.
-    pub async fn set_status(&self, ids: &[String], active: bool) -> Result<Vec<String>, HttpError> {
+    /// Deactivates (`active` false) or reactivates a batch of users: what
+    /// the answer says of each.
+    async fn set_status(&self, ids: &[String], active: bool) -> Result<Said, HttpError> {
         let body = serde_json::json!({ "user_ids": ids, "status": if active { "1" } else { "0" } });
         let answer = self
             .client
             .send(reqwest::Method::PUT, "/manage/v1/user/change_status", Some(&body))
-            .await?
-            .json(PLATFORM, "/manage/v1/user/change_status")?;
-        Ok(ids_in(&answer, "not_updated_ids"))
+            .await?;
+        // A 2xx whose body cannot be read says nothing: the users are read back.
+        let v = answer
+            .json(PLATFORM, "/manage/v1/user/change_status")
+            .unwrap_or(Value::Null);
+        Ok(Said::of_status(&v))
     }
 
-    /// Deletes a batch: the ids not deleted.
-    pub async fn delete(&self, ids: &[String]) -> Result<Vec<String>, HttpError> {
-        let numbers: Vec<Value> = ids
-            .iter()
-            .map(|i| i.parse::<u64>().map_or_else(|_| Value::from(i.as_str()), Value::from))
-            .collect();
-        let body = serde_json::json!({ "user_ids": numbers });
+    /// Deletes a batch of users (never temporary ones): what the answer
+    /// says of each.
+    async fn delete(&self, ids: &[String]) -> Result<Said, HttpError> {
+        let body = serde_json::json!({ "user_ids": ids.iter().map(|i| number(i)).collect::<Vec<_>>() });
         let answer = self
             .client
             .send(reqwest::Method::DELETE, "/manage/v1/user/delete", Some(&body))
-            .await?
-            .json(PLATFORM, "/manage/v1/user/delete")?;
-        let deleted = ids_in(&answer, "deleted_user_ids");
-        Ok(ids.iter().filter(|i| !deleted.contains(i)).cloned().collect())
+            .await?;
+        let v = answer.json(PLATFORM, "/manage/v1/user/delete").unwrap_or(Value::Null);
+        Ok(Said::of_deletion(&v))
+    }
+
+    /// Rejects one temporary user's registration, which removes them: done
+    /// when the answer names them, else to be read back.
+    async fn reject(&self, id: &str) -> Acted {
+        let body = serde_json::json!({ "id_user": number(id) });
+        match self
+            .client
+            .send(reqwest::Method::DELETE, "/manage/v1/user/reject", Some(&body))
+            .await
+        {
+            Ok(answer) => {
+                let v = answer.json(PLATFORM, "/manage/v1/user/reject").unwrap_or(Value::Null);
+                let named = data_parts(&v)
+                    .iter()
+                    .flat_map(|d| ids_named(d.get("id_user")))
+                    .any(|named| named == id);
+                if named {
+                    Acted::Done
+                } else {
+                    Acted::Accepted
+                }
+            }
+            Err(e) => Acted::error(e),
+        }
+    }
+
+    /// Acts on a batch: temporary users through `reject` (delete) or not at
+    /// all (deactivate), the others in one `delete` or `change_status`. What
+    /// the answers leave open is `Acted::Accepted`, for `Live::act` to read
+    /// back.
+    pub async fn act(&self, action: PlanAction, users: &[User]) -> Vec<Acted> {
+        let cannot = || Acted::Failed(format!("Docebo cannot {}", action.as_str()));
+        let regular: Vec<String> = users
+            .iter()
+            .filter(|u| !self.is_me(u.username.as_deref()) && !is_temporary(u))
+            .map(|u| u.id.to_string())
+            .collect();
+        let batch = match (action, regular.is_empty()) {
+            (_, true) => Ok(Said::default()),
+            (PlanAction::Delete, false) => self.delete(&regular).await,
+            (PlanAction::Deactivate, false) => self.set_status(&regular, false).await,
+            _ => return users.iter().map(|_| cannot()).collect(),
+        };
+        let mut acted = Vec::with_capacity(users.len());
+        for u in users {
+            acted.push(if self.is_me(u.username.as_deref()) {
+                Acted::Skipped("the user dormant acts as".into())
+            } else if is_temporary(u) {
+                match action {
+                    PlanAction::Delete => self.reject(&u.id).await,
+                    PlanAction::Deactivate => Acted::Skipped(TEMPORARY_NOT_DEACTIVATED.into()),
+                    _ => cannot(),
+                }
+            } else {
+                match &batch {
+                    Ok(said) => said.of(&u.id, action.as_str()),
+                    Err(e) => Acted::error(e.clone()),
+                }
+            });
+        }
+        acted
+    }
+
+    /// Reactivates users deactivated earlier: done when the answer names
+    /// them as updated or a read shows them active.
+    pub async fn reactivate(&self, ids: &[String]) -> Vec<Acted> {
+        let said = match self.set_status(ids, true).await {
+            Ok(said) => said,
+            Err(e) => return ids.iter().map(|_| Acted::Failed(e.to_string())).collect(),
+        };
+        let mut acted = Vec::with_capacity(ids.len());
+        for id in ids {
+            acted.push(match said.of(id, "reactivate") {
+                Acted::Accepted => match self.read(id, false).await {
+                    Ok(Some(u)) if u.status == Some(Status::Active) => Acted::Done,
+                    Ok(Some(_)) => Acted::Unconfirmed(
+                        "Docebo accepted the request, but the user read back afterwards is not active".into(),
+                    ),
+                    Ok(None) => Acted::Failed("the user is no longer on Docebo".into()),
+                    Err(e) => Acted::Unconfirmed(format!(
+                        "Docebo accepted the request, and reading the user back failed: {e}"
+                    )),
+                },
+                other => other,
+            });
+        }
+        acted
+    }
+
+    /// One user as the platform has them now; `None` when it answers 404.
+    /// A temporary user is read from `temp_details`, any other from
+    /// `GET /manage/v1/user/{id}`.
+    pub async fn read(&self, id: &str, temporary: bool) -> Result<Option<User>, HttpError> {
+        let path = if temporary {
+            format!("/manage/v1/user/temp_details/{}", segment(id))
+        } else {
+            format!("/manage/v1/user/{}", segment(id))
+        };
+        let answer = match self.client.get_json(&path).await {
+            Ok(answer) => answer,
+            Err(e) if e.status() == Some(404) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let record = if temporary {
+            temporary_record(&answer, id)
+        } else {
+            viewed_record(&answer, id)
+        };
+        normalize(&record, &self.source, self.zone, temporary)
+            .map(Some)
+            .map_err(|detail| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: path,
+                detail,
+            })
     }
 }
 
-impl Docebo {
-    /// One user as the platform has them now (`GET /manage/v1/user/{id}`,
-    /// the user under `data`); `None` when it answers 404.
-    pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
-        let path = format!("/manage/v1/user/{id}");
-        match self.client.get_json(&path).await {
-            Ok(answer) => {
-                let u = answer.get("data").unwrap_or(&answer);
-                normalize(u, &self.source, self.zone, false)
-                    .map(Some)
-                    .map_err(|detail| HttpError::Shape {
-                        platform: PLATFORM,
-                        endpoint: path,
-                        detail,
-                    })
+/// Why a temporary user is not deactivated.
+pub const TEMPORARY_NOT_DEACTIVATED: &str = "a temporary user awaiting approval (attr.awaiting_approval) has no account to deactivate on Docebo: a `delete` rule removes them, by rejecting the registration";
+
+/// The attribute that marks a temporary user: a self-registration awaiting
+/// an admin's approval, listed only with `pending=1`.
+pub const AWAITING_APPROVAL: &str = "awaiting_approval";
+
+/// Whether `u`, as fetched, is a temporary user.
+pub fn is_temporary(u: &User) -> bool {
+    matches!(u.attr(AWAITING_APPROVAL), Some(Attr::Bool(true)))
+}
+
+/// More enrollment pages than a user has: a list that never ends.
+const MAX_ENROLLMENT_PAGES: u64 = 100_000;
+
+/// A user's enrollment counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counts {
+    enrolled: f64,
+    completed: f64,
+}
+
+/// What the enrollment pages of one query held.
+#[derive(Debug, Default)]
+struct Enrollments {
+    by_user: HashMap<String, Counts>,
+    /// Items for another user than the one asked: the filter was ignored,
+    /// and the answer was the whole list.
+    whole: bool,
+    /// Items that name no user: whose they are cannot be told.
+    anonymous: bool,
+}
+
+impl Enrollments {
+    fn count(&mut self, item: &Value, asked: &str) {
+        let Some(user) = ["user_id", "id_user"].iter().find_map(|k| item.get(k)).and_then(one_id) else {
+            self.anonymous = true;
+            return;
+        };
+        if user != asked {
+            self.whole = true;
+        }
+        let c = self.by_user.entry(user).or_default();
+        c.enrolled += 1.0;
+        if item.get("status").and_then(Value::as_str) == Some("completed") {
+            c.completed += 1.0;
+        }
+    }
+
+    /// The counts of `id`: `None` (unknown) when some item named no user.
+    fn of(&self, id: &str) -> Option<Counts> {
+        (!self.anonymous).then(|| self.by_user.get(id).copied().unwrap_or_default())
+    }
+}
+
+/// What a change_status or delete answer says of each user.
+#[derive(Debug, Default)]
+struct Said {
+    done: HashSet<String>,
+    not_done: HashSet<String>,
+}
+
+impl Said {
+    /// `{"data": [{"updated_ids", "not_updated_ids", "success"}]}`: ids
+    /// updated count as done unless `success` is false beside them.
+    fn of_status(answer: &Value) -> Said {
+        let mut said = Said::default();
+        for entry in data_parts(answer) {
+            if flag(entry.get("success")) != Some(false) {
+                said.done.extend(ids_named(entry.get("updated_ids")));
             }
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
+            said.not_done.extend(ids_named(entry.get("not_updated_ids")));
+        }
+        said
+    }
+
+    /// `{"data": [{"deleted_user_ids", "success"}]}`, where
+    /// `deleted_user_ids` is one id, a list of ids, or a bool that names
+    /// nobody.
+    fn of_deletion(answer: &Value) -> Said {
+        let mut said = Said::default();
+        for entry in data_parts(answer) {
+            if flag(entry.get("success")) != Some(false) {
+                said.done.extend(ids_named(entry.get("deleted_user_ids")));
+            }
+        }
+        said
+    }
+
+    /// What it says of `id`, for a request that would `verb` them; an
+    /// answer that contradicts itself or says nothing of them is
+    /// `Accepted`: the user is read back.
+    fn of(&self, id: &str, verb: &str) -> Acted {
+        match (self.done.contains(id), self.not_done.contains(id)) {
+            (true, false) => Acted::Done,
+            (false, true) => Acted::Failed(format!("Docebo answered that it did not {verb} this user")),
+            _ => Acted::Accepted,
         }
     }
 }
 
-/// The ids listed under `key` in every entry of `data`.
-fn ids_in(answer: &Value, key: &str) -> Vec<String> {
-    let entries = match answer.get("data") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(one) => vec![one.clone()],
+/// Whether `data` says another page follows page `page`.
+fn more_pages(data: &Value, page: u64) -> bool {
+    match data.get("has_more_data") {
+        Some(Value::Bool(b)) => *b,
+        _ => data
+            .get("total_page_count")
+            .and_then(count)
+            .is_some_and(|pages| page < pages),
+    }
+}
+
+/// The objects under `data`: one, or each of a list.
+fn data_parts(answer: &Value) -> Vec<&Value> {
+    match answer.get("data") {
+        Some(Value::Array(a)) => a.iter().filter(|v| v.is_object()).collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+/// The ids a value names: one id, or a list of them. A bool names nobody.
+fn ids_named(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(one_id).collect(),
+        Some(one) => one_id(one).into_iter().collect(),
         None => Vec::new(),
-    };
-    entries
-        .iter()
-        .filter_map(|e| e.get(key).and_then(Value::as_array))
-        .flatten()
-        .filter_map(|v| match v {
-            Value::Number(n) => Some(n.to_string()),
-            Value::String(s) => Some(s.clone()),
+    }
+}
+
+/// An id, given as a whole number or as text.
+fn one_id(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .map(|n| n.to_string())
+            .or_else(|| n.as_i64().map(|n| n.to_string())),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// A bool as Docebo may give it: `true`, 1, "1", "true".
+fn flag(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_u64().map(|n| n != 0),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" => Some(true),
+            "0" | "false" => Some(false),
             _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An id as the SDK types it (an integer), text when it is not one.
+fn number(id: &str) -> Value {
+    id.parse::<u64>().map_or_else(|_| Value::from(id), Value::from)
+}
+
+/// A path or query segment, percent-encoded.
+fn segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The user of a `GET /manage/v1/user/{id}` answer, as a list item: under
+/// `data.user_data` (or `data`), with `valid` as the list's `status`.
+fn viewed_record(answer: &Value, id: &str) -> Value {
+    let data = answer.get("data").unwrap_or(answer);
+    let mut user = data.get("user_data").unwrap_or(data).clone();
+    if let Value::Object(m) = &mut user {
+        if !m.contains_key("status") {
+            if let Some(valid) = m.get("valid").cloned() {
+                m.insert("status".into(), valid);
+            }
+        }
+        m.entry("user_id").or_insert_with(|| number(id));
+    }
+    user
+}
+
+/// The temporary user of a `temp_details` answer, as a pending list item:
+/// `data[].user_details[]`, each level a list or one object.
+fn temporary_record(answer: &Value, id: &str) -> Value {
+    let details = data_parts(answer)
+        .into_iter()
+        .find_map(|d| match d.get("user_details") {
+            Some(Value::Array(a)) => a.iter().find(|v| v.is_object()),
+            Some(one @ Value::Object(_)) => Some(one),
+            _ => None,
+        })
+        .cloned()
+        .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+    let field = |k: &str| details.get(k).cloned().unwrap_or(Value::Null);
+    let mut user = serde_json::json!({ "user_id": number(id) });
+    if let Value::Object(m) = &mut user {
+        for (to, from) in [
+            ("username", "user_name"),
+            ("email", "email"),
+            ("first_name", "firstname"),
+            ("last_name", "lastname"),
+            ("request_on", "registration_date"),
+        ] {
+            if details.get(from).is_some() {
+                m.insert(to.into(), field(from));
+            }
+        }
+    }
+    user
 }
 
 fn count(v: &Value) -> Option<u64> {
@@ -376,15 +800,22 @@ pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) ->
         name: super::shape::full_name(u, "first_name", "last_name"),
         status,
         joined,
-        // An invited user has not accepted yet: never logged in.
+        // A temporary user cannot sign in before an admin approves them.
         last_login: if pending {
             Known::Never
         } else {
             time("last_access_date")?
         },
         role: (!role.is_empty()).then_some(role),
-        is_admin: level.map(|l| matches!(l.to_ascii_lowercase().as_str(), "godadmin" | "superadmin")),
+        // A temporary user has no account yet, so no level to hold.
+        is_admin: if pending {
+            Some(false)
+        } else {
+            level.map(|l| matches!(l.to_ascii_lowercase().as_str(), "godadmin" | "superadmin"))
+        },
         source: Some(source.into()),
+        // Known for every user: the list they came from says.
+        attr: vec![(AWAITING_APPROVAL.into(), Attr::Bool(pending))],
         // Unknown: no last activity, groups, permissions or service flag.
         ..User::default()
     })
@@ -450,5 +881,121 @@ mod tests {
             (invited.status, invited.last_login),
             (Some(Status::Invited), Known::Never)
         );
+        assert!(is_temporary(&invited));
+        assert!(!is_temporary(&u));
+        assert_eq!(u.attr(AWAITING_APPROVAL), Some(&Attr::Bool(false)));
+    }
+
+    fn said_of_deletion(answer: Value, id: &str) -> Acted {
+        Said::of_deletion(&answer).of(id, "delete")
+    }
+
+    #[test]
+    fn deletion_answers_name_users_by_one_id_a_list_or_not_at_all() {
+        use serde_json::json;
+        // Ids as public code reads them.
+        let list = json!({"data": [{"deleted_user_ids": [3, "6"], "success": true}]});
+        assert_eq!(said_of_deletion(list.clone(), "3"), Acted::Done);
+        assert_eq!(said_of_deletion(list.clone(), "6"), Acted::Done);
+        // Not named: read back, never failed on the answer's word alone.
+        assert_eq!(said_of_deletion(list, "9"), Acted::Accepted);
+        // One entry per user, the id alone.
+        let each =
+            json!({"data": [{"deleted_user_ids": 3, "success": true}, {"deleted_user_ids": "6", "success": false}]});
+        assert_eq!(said_of_deletion(each.clone(), "3"), Acted::Done);
+        assert_eq!(said_of_deletion(each, "6"), Acted::Accepted);
+        // The SDK's bool (docs/Model/ManageUserDeleteData.md) names nobody.
+        let flag = json!({"data": [{"deleted_user_ids": true, "success": true}]});
+        assert_eq!(said_of_deletion(flag, "3"), Acted::Accepted);
+        // `data` as one object.
+        assert_eq!(
+            said_of_deletion(json!({"data": {"deleted_user_ids": [3], "success": "1"}}), "3"),
+            Acted::Done
+        );
+        assert_eq!(said_of_deletion(Value::Null, "3"), Acted::Accepted);
+    }
+
+    #[test]
+    fn change_status_answers_name_users_updated_and_not() {
+        use serde_json::json;
+        let answer = json!({"data": [{"updated_ids": [4], "not_updated_ids": ["7"], "success": true}]});
+        let said = Said::of_status(&answer);
+        assert_eq!(said.of("4", "deactivate"), Acted::Done);
+        assert_eq!(
+            said.of("7", "deactivate"),
+            Acted::Failed("Docebo answered that it did not deactivate this user".into())
+        );
+        assert_eq!(said.of("8", "deactivate"), Acted::Accepted);
+        assert_eq!(
+            said.of("7", "reactivate"),
+            Acted::Failed("Docebo answered that it did not reactivate this user".into())
+        );
+        // Updated beside `success: false`, or named both ways: read back.
+        let doubt = json!({"data": {"updated_ids": 4, "success": false}});
+        assert_eq!(Said::of_status(&doubt).of("4", "deactivate"), Acted::Accepted);
+        let both = json!({"data": [{"updated_ids": [4], "not_updated_ids": [4]}]});
+        assert_eq!(Said::of_status(&both).of("4", "deactivate"), Acted::Accepted);
+    }
+
+    #[test]
+    fn one_user_read_in_the_vendor_shapes() {
+        use serde_json::json;
+        // docs/Model/ManageUserViewResponse.md: the user under data.user_data, `valid` for status.
+        let view = json!({"data": {"user_data": {"user_id": 4, "username": "l4", "valid": 0, "level": 3},
+                                   "additional_fields": []}});
+        let u = normalize(&viewed_record(&view, "4"), "l", chrono_tz::Tz::UTC, false).unwrap();
+        assert_eq!((u.id.as_str(), u.status), ("4", Some(Status::Disabled)));
+        // No `level` text: whether they are an admin stays unknown.
+        assert_eq!(u.is_admin, None);
+        let flat = json!({"data": {"username": "l5", "status": "1"}});
+        let u = normalize(&viewed_record(&flat, "5"), "l", chrono_tz::Tz::UTC, false).unwrap();
+        assert_eq!((u.id.as_str(), u.status), ("5", Some(Status::Active)));
+        // docs/Model/ManageUserTempDetailsResponse.md: lists at both levels.
+        let temp = json!({"data": [{"user_settings": [], "additional_fields": [],
+            "user_details": [{"email": "n@example.com", "user_name": "newcomer", "firstname": "N", "lastname": "C",
+                              "registration_date": "2026-10-01 08:00:00", "language": "english"}]}]});
+        let u = normalize(&temporary_record(&temp, "900"), "l", chrono_tz::Tz::UTC, true).unwrap();
+        assert_eq!(
+            (u.id.as_str(), u.username.as_deref(), u.status),
+            ("900", Some("newcomer"), Some(Status::Invited))
+        );
+        assert_eq!(u.joined, parse_time("2026-10-01T08:00:00Z"));
+        assert!(is_temporary(&u));
+        let bare = normalize(
+            &temporary_record(&json!({"data": {}}), "901"),
+            "l",
+            chrono_tz::Tz::UTC,
+            true,
+        )
+        .unwrap();
+        assert_eq!(bare.id.as_str(), "901");
+    }
+
+    #[test]
+    fn enrollments_counted_for_the_user_asked_only() {
+        use serde_json::json;
+        let mut e = Enrollments::default();
+        for item in [
+            json!({"user_id": 3, "status": "completed"}),
+            json!({"user_id": "3", "status": "in_progress"}),
+        ] {
+            e.count(&item, "3");
+        }
+        assert!(!e.whole);
+        assert_eq!(
+            e.of("3"),
+            Some(Counts {
+                enrolled: 2.0,
+                completed: 1.0
+            })
+        );
+        // Someone else's item: the filter was not applied.
+        e.count(&json!({"user_id": 4, "status": "completed"}), "3");
+        assert!(e.whole);
+        assert_eq!(e.of("3").map(|c| c.enrolled), Some(2.0));
+        assert_eq!(e.of("5"), Some(Counts::default()));
+        // An item naming no one: nobody's counts can be told.
+        e.count(&json!({"status": "completed"}), "3");
+        assert_eq!(e.of("3"), None);
     }
 }

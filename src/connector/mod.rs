@@ -254,7 +254,12 @@ impl Live {
     /// Reads a user back after a request that did not say what it did.
     fn confirm(&self, action: crate::eval::PlanAction, u: &User) -> Acted {
         let platform = self.platform_name();
-        match self.read(&u.id) {
+        let fresh = match &self.platform {
+            // A temporary user has an endpoint of their own.
+            Platform::Docebo(d) => self.rt.block_on(d.read(&u.id, docebo::is_temporary(u))),
+            _ => self.read(&u.id),
+        };
+        match fresh {
             Ok(fresh) if self.shows(action, fresh.as_ref()) => Acted::Done,
             Ok(_) => Acted::Unconfirmed(format!(
                 "{platform} accepted the request, but the user read back afterwards is not {}",
@@ -295,7 +300,9 @@ impl Live {
     pub fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
         match &self.platform {
             Platform::Bevy(b) => self.rt.block_on(b.read(id)),
-            Platform::Docebo(d) => self.rt.block_on(d.read(id)),
+            // By id alone, a user of the user list: `confirm` reads a
+            // temporary user from their own endpoint.
+            Platform::Docebo(d) => self.rt.block_on(d.read(id, false)),
             Platform::MetricInsights(m) => self.rt.block_on(m.read(id)),
             Platform::Huwise(h) => self.rt.block_on(h.read(id)),
             Platform::Docspace(d) => self.rt.block_on(d.read(id)),
@@ -318,36 +325,9 @@ impl Live {
                     }
                 })
                 .collect(),
-            Platform::Docebo(d) => {
-                let ids: Vec<String> = users
-                    .iter()
-                    .filter(|u| !d.is_me(u.username.as_deref()))
-                    .map(|u| u.id.to_string())
-                    .collect();
-                let result = match action {
-                    A::Delete => self.rt.block_on(d.delete(&ids)),
-                    A::Deactivate => self.rt.block_on(d.set_status(&ids, false)),
-                    other => return failed(format!("Docebo cannot {}", other.as_str())),
-                };
-                match result {
-                    Ok(left) => users
-                        .iter()
-                        .map(|u| {
-                            if d.is_me(u.username.as_deref()) {
-                                Acted::Skipped("the user dormant acts as".into())
-                            } else if left.iter().any(|id| id == u.id.as_str()) {
-                                Acted::Failed(format!("Docebo did not {} this user", action.as_str()))
-                            } else {
-                                Acted::Done
-                            }
-                        })
-                        .collect(),
-                    Err(e @ HttpError::Quota { .. }) => {
-                        users.iter().map(|_| Acted::OutOfQuota(e.to_string())).collect()
-                    }
-                    Err(e) => failed(e.to_string()),
-                }
-            }
+            // Temporary users (awaiting approval) go through `reject`, or are
+            // skipped: the user delete and change_status never carry them.
+            Platform::Docebo(d) => self.rt.block_on(d.act(action, users)),
             // Deleting takes about a minute each on the server: a batch is
             // sent at once, as many at a time as `concurrency` allows.
             Platform::MetricInsights(m) => {
@@ -490,16 +470,7 @@ impl Live {
                 .iter()
                 .map(|id| Acted::of(self.rt.block_on(m.enable(id, true))))
                 .collect(),
-            Platform::Docebo(d) => match self.rt.block_on(d.set_status(ids, true)) {
-                Ok(left) => ids
-                    .iter()
-                    .map(|id| match left.contains(id) {
-                        true => Acted::Failed("Docebo did not reactivate this user".into()),
-                        false => Acted::Done,
-                    })
-                    .collect(),
-                Err(e) => ids.iter().map(|_| Acted::Failed(e.to_string())).collect(),
-            },
+            Platform::Docebo(d) => self.rt.block_on(d.reactivate(ids)),
             Platform::Huwise(h) => ids
                 .iter()
                 .zip(before)
