@@ -123,6 +123,9 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                 let before = match w.fresh.as_ref().map(|u| live.before(action, u)).transpose() {
                     Ok(b) => b.flatten(),
                     Err(e) => {
+                        if matches!(e, crate::http::HttpError::Quota { .. }) {
+                            out_of_quota = Some(e.to_string());
+                        }
                         let outcome = Outcome::Failed(format!("not sent: reading the user first failed: {e}"));
                         apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
                         results.push((w.planned, outcome));
