@@ -304,17 +304,26 @@ impl Live {
         use crate::eval::PlanAction as A;
         let failed = |e: String| users.iter().map(|_| Acted::Failed(e.clone())).collect::<Vec<_>>();
         match &self.platform {
-            Platform::Bevy(b) => users
-                .iter()
-                .map(|u| {
-                    match action {
-                        // 204 to a DELETE of this one user: pending deletion.
-                        A::Delete => Acted::named(self.rt.block_on(b.delete(&u.id))),
-                        A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
-                        other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
-                    }
-                })
-                .collect(),
+            Platform::Bevy(b) => {
+                if let Some(warning) = b.unnamed_key(self.name()) {
+                    eprintln!("warning: {warning}");
+                }
+                users
+                    .iter()
+                    .map(|u| {
+                        if b.is_me(u) {
+                            return Acted::Skipped("the owner of the API key dormant uses (`user`)".into());
+                        }
+                        match action {
+                            // 204 to a DELETE of this one user: pending deletion.
+                            A::Delete => Acted::named(self.rt.block_on(b.delete(&u.id))),
+                            // What the answer says is unknown: read back.
+                            A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
+                            other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
+                        }
+                    })
+                    .collect()
+            }
             Platform::Docebo(d) => {
                 let ids: Vec<String> = users
                     .iter()
