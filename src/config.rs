@@ -13,6 +13,10 @@ use toml::Spanned;
 /// The default config file, looked for in the current folder.
 pub const DEFAULT: &str = "dormant.toml";
 
+/// The largest `page_size`: what public scripts ask of Bevy's list
+/// endpoints (CONNECTORS.md, corrections for Bevy).
+pub const MAX_PAGE_SIZE: u64 = 1000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -74,6 +78,7 @@ struct RawConnector {
     requests_per_second: Option<Spanned<f64>>,
     requests_per_day: Option<Spanned<u64>>,
     batch_size: Option<Spanned<u64>>,
+    page_size: Option<Spanned<u64>>,
     concurrency: Option<Spanned<u64>>,
     timeout_seconds: Option<Spanned<f64>>,
     retries: Option<Spanned<u64>>,
@@ -123,7 +128,8 @@ impl Kind {
     fn keys(self) -> (&'static [&'static str], Vec<&'static str>) {
         let (required, own): (&[&str], &[&str]) = match self {
             Kind::Huwise => (&["url", "api_key_env"], &["deactivate"]),
-            Kind::Bevy => (&["url", "token_env"], &[]),
+            // `user`: whose personal key it is; `page_size`: users a page.
+            Kind::Bevy => (&["url", "token_env"], &["user", "page_size"]),
             Kind::MetricInsights => (
                 &["url"],
                 &["application_id", "application_key_env", "user", "token_env"],
@@ -185,6 +191,8 @@ pub struct Limits {
     pub requests_per_second: Option<f64>,
     pub requests_per_day: Option<u64>,
     pub batch_size: Option<u64>,
+    /// Users asked for a page, where the platform lets the admin choose.
+    pub page_size: Option<u64>,
     pub concurrency: Option<u64>,
     pub timeout_seconds: Option<f64>,
     pub retries: Option<u64>,
@@ -336,10 +344,11 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
         ("timezone", &raw.timezone),
         ("deactivate", &raw.deactivate),
     ];
-    let others: [(&'static str, Option<Span>); 9] = [
+    let others: [(&'static str, Option<Span>); 10] = [
         ("requests_per_second", raw.requests_per_second.as_ref().map(span)),
         ("requests_per_day", raw.requests_per_day.as_ref().map(span)),
         ("batch_size", raw.batch_size.as_ref().map(span)),
+        ("page_size", raw.page_size.as_ref().map(span)),
         ("concurrency", raw.concurrency.as_ref().map(span)),
         ("timeout_seconds", raw.timeout_seconds.as_ref().map(span)),
         ("retries", raw.retries.as_ref().map(span)),
@@ -449,14 +458,27 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             other => Ok(other.as_ref().map(|s| *s.get_ref())),
         }
     };
-    let limits = Limits {
-        requests_per_second: positive(&raw.requests_per_second, "requests_per_second")?,
-        requests_per_day: count(&raw.requests_per_day, "requests_per_day", 1)?,
-        batch_size: count(&raw.batch_size, "batch_size", 1)?,
-        concurrency: count(&raw.concurrency, "concurrency", 1)?,
-        timeout_seconds: positive(&raw.timeout_seconds, "timeout_seconds")?,
-        retries: count(&raw.retries, "retries", 0)?,
-    };
+    let limits =
+        Limits {
+            requests_per_second: positive(&raw.requests_per_second, "requests_per_second")?,
+            requests_per_day: count(&raw.requests_per_day, "requests_per_day", 1)?,
+            batch_size: count(&raw.batch_size, "batch_size", 1)?,
+            page_size: match &raw.page_size {
+                Some(s) if !(1..=MAX_PAGE_SIZE).contains(s.get_ref()) => return Err(Diag::error(
+                    Code::Config,
+                    span(s),
+                    format!("`page_size` must be between 1 and {MAX_PAGE_SIZE}"),
+                )
+                .label("here")
+                .help(
+                    "Bevy's public scripts ask for at most 1000 a page; larger pages save requests of the daily quota",
+                )),
+                other => other.as_ref().map(|s| *s.get_ref()),
+            },
+            concurrency: count(&raw.concurrency, "concurrency", 1)?,
+            timeout_seconds: positive(&raw.timeout_seconds, "timeout_seconds")?,
+            retries: count(&raw.retries, "retries", 0)?,
+        };
     Ok(Connector {
         name,
         kind,

@@ -184,6 +184,8 @@ pub struct Client {
     renewing: tokio::sync::Mutex<u64>,
     /// When the current token should be renewed, before it runs out.
     renew_at: Mutex<Option<std::time::Instant>>,
+    /// Headers every request carries, the token calls included.
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// A successful answer.
@@ -191,6 +193,8 @@ pub struct Client {
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The `Date` header: when the server answered, by its own clock.
+    pub date: Option<String>,
 }
 
 impl Answer {
@@ -236,7 +240,19 @@ impl Client {
             tokens: None,
             renewing: tokio::sync::Mutex::new(0),
             renew_at: Mutex::new(None),
+            headers: Vec::new(),
         })
+    }
+
+    /// Sends these headers (lower-case names) with every request, the
+    /// token calls included: a platform's `Accept`, say. A body's own
+    /// `Content-Type` takes the place of one set here.
+    pub fn with_headers(mut self, headers: &[(&'static str, &'static str)]) -> Client {
+        self.headers = headers
+            .iter()
+            .map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v)))
+            .collect();
+        self
     }
 
     /// Authenticates with tokens from `tokens`, acquired when first needed.
@@ -426,16 +442,24 @@ impl Client {
         }
         self.made.fetch_add(1, Ordering::Relaxed);
         let mut request = self.http.request(method.clone(), format!("{}{}", self.base, path));
+        // One value per name: the client's own headers, then the
+        // credential, then the body's type in place of any set before.
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
         if let Ok(auth) = self.auth.lock() {
             if let Some((name, value)) = auth.as_ref().filter(|_| authorize) {
-                request = request.header(name.clone(), value.clone());
+                headers.insert(name.clone(), value.clone());
             }
         }
         match body {
             Some(Body::Json(v)) => {
-                request = request
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(v.to_string());
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                request = request.body(v.to_string());
             }
             Some(Body::Form(fields)) => {
                 let encoded: String = fields
@@ -443,12 +467,15 @@ impl Client {
                     .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
                     .collect::<Vec<_>>()
                     .join("&");
-                request = request
-                    .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(encoded);
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                request = request.body(encoded);
             }
             None => {}
         }
+        request = request.headers(headers);
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => return Attempt::Again(describe(&e), None),
@@ -459,6 +486,11 @@ impl Client {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(retry_after);
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         // A body cut short (the connection dropped, or fewer bytes than
         // Content-Length said) is an error here, never a short answer.
         let bytes = match response.bytes().await {
@@ -475,6 +507,7 @@ impl Client {
         Attempt::Done(Answer {
             status: status.as_u16(),
             body: bytes,
+            date,
         })
     }
 

@@ -1,6 +1,8 @@
 //! The Bevy connector against a simulator of its public API (CONNECTORS.md
-//! sections 2 and 9): pages with a 404 past the end, pending deletion,
-//! the daily quota across runs, and apply with a crash and a resume.
+//! sections 2 and 9, and the corrections at its top): the version pinned in
+//! `Accept`, pages of the size asked (up to a cap) with a 404 past the end,
+//! pending deletion, the key's owner, deactivations read back, the daily
+//! quota across runs, and apply with a crash and a resume.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -11,17 +13,27 @@ use common::Run;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const KEY: &str = "bevy-secret-77a0c3e1";
-/// The token's own user.
+/// The token's own user: an HQ admin, whose personal key it is
+/// [S: help.bevy.com/hc/en-us/articles/20800961964695].
 const SELF_ID: u64 = 1;
+/// The version dormant pins [S: same article, "Versioning"].
+const VERSIONED: &str = "application/json; version=1.0";
 
 struct Site {
     users: Mutex<Vec<Value>>,
     faults: Faults,
     slow_deletes: Mutex<Option<Duration>>,
+    /// The most users a page holds, whatever `page_size` asks
+    /// (CONNECTORS.md section 9: 100).
+    max_page: Mutex<usize>,
+    /// A deactivation answers 200 with the user as they were, and changes
+    /// nothing.
+    ignore_writes: AtomicBool,
 }
 
 fn user(i: u64) -> Value {
@@ -39,10 +51,16 @@ impl Site {
             users: Mutex::new((1..=n).map(user).collect()),
             faults: Faults::default(),
             slow_deletes: Mutex::new(None),
+            max_page: Mutex::new(100),
+            ignore_writes: AtomicBool::new(false),
         })
     }
 
     fn serve(&self, r: &Request) -> Reply {
+        // `Authorization: Token KEY`; a bad one is a 403 with `detail`
+        // [S: help.bevy.com/hc/en-us/articles/20800961964695]. Without a
+        // version in `Accept` the current one answers [S: same]: the
+        // simulator serves the same either way, and the tests check the log.
         if r.header("authorization") != Some(&format!("Token {KEY}")) {
             return Reply::Json(403, json!({"detail": "Invalid token."}));
         }
@@ -50,7 +68,8 @@ impl Site {
         let mut users = self.users.lock().unwrap();
         match (r.method.as_str(), path) {
             ("GET", "/user/") => {
-                let size: usize = r.query("page_size").and_then(|s| s.parse().ok()).unwrap_or(20).min(100);
+                let max = *self.max_page.lock().unwrap();
+                let size: usize = r.query("page_size").and_then(|s| s.parse().ok()).unwrap_or(20).min(max);
                 let page: usize = r.query("page").and_then(|p| p.parse().ok()).unwrap_or(1);
                 let start = (page - 1) * size;
                 if start > 0 && start >= users.len() {
@@ -85,6 +104,19 @@ impl Site {
                     None => Reply::Json(204, Value::Null),
                 }
             }
+            // One user, as the list has them; 404 once unknown (CONNECTORS.md
+            // section 9; public scripts call `GET /api/user/{id}/`).
+            ("GET", p) if p.starts_with("/user/") => {
+                let id: u64 = p
+                    .trim_start_matches("/user/")
+                    .trim_end_matches('/')
+                    .parse()
+                    .unwrap_or(0);
+                match users.iter().find(|u| u["id"] == id) {
+                    Some(u) => Reply::Json(200, u.clone()),
+                    None => Reply::Json(404, json!({"detail": "Not found."})),
+                }
+            }
             ("POST", p) if p.ends_with("/deactivate/") => {
                 let id: u64 = p
                     .trim_start_matches("/user/")
@@ -94,7 +126,9 @@ impl Site {
                 let Some(u) = users.iter_mut().find(|u| u["id"] == id) else {
                     return Reply::Json(404, json!({"detail": "Not found."}));
                 };
-                u["is_active"] = json!(false);
+                if !self.ignore_writes.load(Ordering::SeqCst) {
+                    u["is_active"] = json!(false);
+                }
                 Reply::Json(200, u.clone())
             }
             _ => Reply::Json(404, json!({"detail": "Not found."})),
@@ -115,8 +149,10 @@ fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
 
 fn run_with(dir: &Path, sim: &Sim, extra: &str, token: &str, args: &[&str]) -> Out {
     let config = format!(
-        "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
-        sim.url()
+        "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\n{}requests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
+        sim.url(),
+        // Pages of 2 unless the test sets its own.
+        if extra.contains("page_size") { "" } else { "page_size = 2\nbatch_size = 2\n" }
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
     Run::new(args).in_dir(dir).secret("BEVY_TOKEN", token).run()
@@ -153,6 +189,71 @@ fn fetches_every_user_once_at_every_pagination_edge_and_fault() {
     let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(users[1]["is_admin"], true);
     assert!(users[0].get("last_login").is_none(), "no last login: unknown");
+    assert_versioned(&sim);
+}
+
+/// Every request pinned the API version [S: help.bevy.com/hc/en-us/articles/20800961964695].
+fn assert_versioned(sim: &Sim) {
+    for r in &sim.requests() {
+        assert_eq!(r.header("accept"), Some(VERSIONED), "{} {}", r.method, r.target);
+    }
+}
+
+/// The `page_size` of each list request, in order.
+fn page_sizes(sim: &Sim) -> Vec<String> {
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path() == "/api/user/")
+        .map(|r| r.query("page_size").unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn the_page_size_is_a_setting_of_its_own() {
+    // Up to 1000 a page where the site allows it: 8 users in one request,
+    // whatever the batch size.
+    let site = Site::new(8);
+    *site.max_page.lock().unwrap() = 1000;
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "page_size = 1000\nbatch_size = 3\n",
+        &["fetch", "--connector", "events"],
+    );
+    assert_eq!(ids(&out).len(), 8);
+    assert_eq!(page_sizes(&sim), ["1000"]);
+    // A site that caps pages at 100 still lists everyone once.
+    let site = Site::new(250);
+    let sim = start(&site);
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "page_size = 1000\n",
+        &["fetch", "--connector", "events"],
+    );
+    let expected: Vec<String> = (1..=250).map(|i| i.to_string()).collect();
+    assert_eq!(ids(&out), expected);
+    assert_eq!(page_sizes(&sim).len(), 3);
+    // Unset: 100 a page, and `batch_size` does not change it.
+    let site = Site::new(3);
+    let sim = start(&site);
+    std::fs::write(
+        dir.path().join("dormant.toml"),
+        format!(
+            "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nbatch_size = 2\n",
+            sim.url()
+        ),
+    )
+    .unwrap();
+    let out = Run::new(&["fetch", "--connector", "events"])
+        .in_dir(dir.path())
+        .secret("BEVY_TOKEN", KEY)
+        .run();
+    assert_eq!(ids(&out).len(), 3);
+    assert_eq!(page_sizes(&sim), ["100"]);
+    assert_versioned(&sim);
 }
 
 #[test]
@@ -197,14 +298,20 @@ const POLICY: &str = "hq: is_admin -> keep\nidle: inactive > 12mo -> delete\n";
 
 /// A plan whose last logins come from an enrich file: members 3 to 8 idle.
 fn planned(dir: &Path, sim: &Sim) -> String {
+    planned_with(dir, sim, POLICY, 3, "")
+}
+
+/// A plan of `policy` with `extra` keys, whose last logins come from an
+/// enrich file: members `idle` to 8 idle.
+fn planned_with(dir: &Path, sim: &Sim, policy: &str, idle: u64, extra: &str) -> String {
     let mut csv = "username,last_login\n".to_string();
     for i in 1..=8 {
-        let at = if i >= 3 { "2023-01-01" } else { "2026-11-01" };
+        let at = if i >= idle { "2023-01-01" } else { "2026-11-01" };
         csv.push_str(&format!("member{i},{at}\n"));
     }
     std::fs::write(dir.join("logins.csv"), csv).unwrap();
-    std::fs::write(dir.join("p.policy"), POLICY).unwrap();
-    let extra = "enrich = [\"logins.csv\"]\n".to_string();
+    std::fs::write(dir.join("p.policy"), policy).unwrap();
+    let extra = format!("enrich = [\"logins.csv\"]\n{extra}");
     let out = dormant(
         dir,
         sim,
@@ -321,4 +428,128 @@ fn killed_in_the_middle_then_resumed_acts_once_on_each() {
         !d.contains_key("/api/user/1/") && !d.contains_key("/api/user/2/"),
         "HQ admins were never touched"
     );
+}
+
+/// The journal's outcomes for one user: their statuses, in order.
+fn outcomes(dir: &Path, user: &str) -> Vec<String> {
+    std::fs::read_to_string(dir.join("dormant-journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["event"] == "outcome" && r["user"] == user)
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn requests(sim: &Sim, method: &str) -> HashMap<String, usize> {
+    let mut n = HashMap::new();
+    for r in sim.requests().iter().filter(|r| r.method == method) {
+        *n.entry(r.path().to_string()).or_insert(0) += 1;
+    }
+    n
+}
+
+#[test]
+fn the_keys_owner_named_by_user_is_never_acted_on() {
+    // Everyone idle, HQ admins included, and a policy that keeps no one.
+    let policy = "idle: inactive > 12mo -> delete\n";
+    let site = Site::new(4);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    // The owner by email, in another case: still them.
+    let owner = "user = \"MEMBER1@example.org\"\n";
+    let extra = planned_with(dir.path(), &sim, policy, 1, owner);
+    let fetched = dormant(dir.path(), &sim, &extra, &["fetch", "--connector", "events"]);
+    let users: Vec<Value> = serde_json::from_str(&fetched.stdout).unwrap();
+    assert_eq!(users[0]["is_service"], true, "the key's owner");
+    assert_eq!(users[1]["is_service"], false);
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("skipped delete 1 (member1): the owner of the API key dormant uses (`user`)"),
+        "{}",
+        out.stdout
+    );
+    assert!(!deletes(&sim).contains_key("/api/user/1/"));
+    assert_eq!(deletes(&sim).len(), 3);
+    assert_eq!(outcomes(dir.path(), "1"), ["skipped"]);
+    assert!(!out.stderr.contains("has no `user`"), "{}", out.stderr);
+    // Without `user`, dormant cannot know whose key it is: apply says so
+    // (and Bevy refuses to delete the key's own account).
+    let site = Site::new(4);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let extra = planned_with(dir.path(), &sim, policy, 1, "");
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert!(
+        out.stderr.contains(
+            "warning: connector `events` has no `user`: a Bevy API key is an HQ admin's own, and Bevy does not say whose"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("has no `user`").count(),
+        1,
+        "said once: {}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("FAILED  delete 1 (member1)"), "{}", out.stdout);
+}
+
+#[test]
+fn a_deactivation_is_read_back_and_one_that_changed_nothing_is_settled_later() {
+    let policy = "hq: is_admin -> keep\nidle: inactive > 12mo -> deactivate\n";
+    let site = Site::new(8);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let extra = planned_with(dir.path(), &sim, policy, 3, "");
+    // Bevy answers 200 and changes nothing.
+    site.ignore_writes.store(true, Ordering::SeqCst);
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("0 done, 0 skipped, 0 failed, 6 unconfirmed"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "UNCONFIRMED deactivate 3 (member3): Bevy accepted the request, but the user read back afterwards is not deactivated"
+        ),
+        "{}",
+        out.stdout
+    );
+    for id in 3..=8 {
+        assert_eq!(outcomes(dir.path(), &id.to_string()), ["unconfirmed"]);
+        assert_eq!(
+            requests(&sim, "GET").get(&format!("/api/user/{id}/")),
+            Some(&1),
+            "read back"
+        );
+    }
+    // Members 3 to 5 turn out deactivated after all; the rest are sent
+    // again, and this time Bevy does it.
+    for u in site.users.lock().unwrap().iter_mut().take(5).skip(2) {
+        u["is_active"] = json!(false);
+    }
+    site.ignore_writes.store(false, Ordering::SeqCst);
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let posts = requests(&sim, "POST");
+    for id in 3..=5 {
+        assert_eq!(outcomes(dir.path(), &id.to_string()), ["unconfirmed", "settled"]);
+        assert_eq!(posts.get(&format!("/api/user/{id}/deactivate/")), Some(&1));
+    }
+    for id in 6..=8 {
+        assert_eq!(outcomes(dir.path(), &id.to_string()), ["unconfirmed", "done"]);
+        assert_eq!(posts.get(&format!("/api/user/{id}/deactivate/")), Some(&2));
+        assert_eq!(
+            requests(&sim, "GET").get(&format!("/api/user/{id}/")),
+            Some(&2),
+            "read back"
+        );
+    }
+    assert_versioned(&sim);
 }

@@ -6,28 +6,54 @@
 
 mod common;
 
+use chrono::Timelike;
 use common::sim::{Reply, Request, Sim};
 use common::Run;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const APP_KEY: &str = "mi-app-key-5c2b19e0";
 const APP_USER: &str = "svc.dormant";
+/// A personal API token (v7.1+), made for user 1, an administrator.
+const PERSONAL: &str = "mi-personal-token-9d41a7";
+const PERSONAL_USER: &str = "analyst1";
+
+/// A token as the simulator issued it.
+struct Issued {
+    /// The user it acts as.
+    user: String,
+    /// Requests it still serves, when it ends early (a server that ends
+    /// tokens sooner than `expires` said, as one writing its local time east
+    /// of UTC seems to); `None`: only `expires` ends it.
+    left: Option<usize>,
+    /// The `expires` it was issued with, by the server's clock.
+    until: chrono::NaiveDateTime,
+}
 
 struct Instance {
     users: Mutex<Vec<Value>>,
-    /// Token → uses left before it expires.
-    tokens: Mutex<HashMap<String, usize>>,
+    tokens: Mutex<HashMap<String, Issued>>,
     issued: Mutex<usize>,
     /// Each token serves this many requests, then answers 412.
-    life: usize,
+    uses: Option<usize>,
+    /// `API_TOKEN_LIFE_TIME`: how long after it is issued a token expires
+    /// [S: kb.metricinsights.com/m/44498/l/1155359, about 15 minutes by default].
+    life: chrono::TimeDelta,
+    /// The server's clock less the real one: `expires` and `Date` are
+    /// written by it.
+    skew: chrono::TimeDelta,
     slow_deletes: Mutex<Option<Duration>>,
     /// Users deleted, in order: the simulator's own record of what was done
     /// (a request refused for an expired token did nothing).
     deleted: Mutex<Vec<String>>,
+    /// A PUT answers 200 with the user as they were, and changes nothing.
+    ignore_writes: AtomicBool,
+    /// Requests refused with 412 "Session expired".
+    expired: AtomicUsize,
 }
 
 fn user(i: usize) -> Value {
@@ -46,20 +72,55 @@ fn user(i: usize) -> Value {
 }
 
 impl Instance {
-    fn new(n: usize, life: usize) -> Arc<Instance> {
+    fn new(n: usize, uses: Option<usize>) -> Arc<Instance> {
         Arc::new(Instance {
             users: Mutex::new((0..n).map(user).collect()),
             tokens: Mutex::new(HashMap::new()),
             issued: Mutex::new(0),
-            life,
+            uses,
+            life: chrono::TimeDelta::minutes(15),
+            skew: chrono::TimeDelta::zero(),
             slow_deletes: Mutex::new(None),
             deleted: Mutex::new(Vec::new()),
+            ignore_writes: AtomicBool::new(false),
+            expired: AtomicUsize::new(0),
         })
     }
 
+    /// Tokens that live `life` by a clock `skew` off the real one.
+    fn timed(n: usize, life: chrono::TimeDelta, skew: chrono::TimeDelta) -> Arc<Instance> {
+        let mut i = Arc::into_inner(Instance::new(n, None)).unwrap();
+        i.life = life;
+        i.skew = skew;
+        Arc::new(i)
+    }
+
+    /// The server's clock, to the second as it writes it.
+    fn now(&self) -> chrono::NaiveDateTime {
+        let now = chrono::Utc::now() + self.skew;
+        now.naive_utc().with_nanosecond(0).unwrap()
+    }
+
+    /// Every answer carries `Date` (RFC 9110), by the server's clock.
     fn serve(&self, r: &Request) -> Reply {
+        let date = self.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        match self.answer(r) {
+            Reply::Json(status, body) => Reply::WithHeaders(status, body, vec![("date", date)]),
+            Reply::Slow(wait, inner) => match *inner {
+                Reply::Json(status, body) => {
+                    Reply::Slow(wait, Box::new(Reply::WithHeaders(status, body, vec![("date", date)])))
+                }
+                other => Reply::Slow(wait, Box::new(other)),
+            },
+            other => other,
+        }
+    }
+
+    fn answer(&self, r: &Request) -> Reply {
         let path = r.path().strip_prefix("/api").unwrap_or("");
         if path == "/get_token/" {
+            // [S: PTG tests/auth/auth.ts `getToken`: application_id,
+            // application_key and user in, `{token, expires}` out]
             let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
             if body["application_key"] != APP_KEY || body["user"] != APP_USER || body["application_id"] != "dormant" {
                 return Reply::Json(401, json!({"message": "Unauthorized"}));
@@ -67,21 +128,49 @@ impl Instance {
             let mut issued = self.issued.lock().unwrap();
             *issued += 1;
             let token = format!("tok-{}", *issued);
-            self.tokens.lock().unwrap().insert(token.clone(), self.life);
-            return Reply::Json(200, json!({"token": token, "expires": "2026-11-23 10:15:00"}));
+            // `YYYY-MM-DD HH:MM:SS`, no zone (CONNECTORS.md section 9).
+            let until = self.now() + self.life;
+            self.tokens.lock().unwrap().insert(
+                token.clone(),
+                Issued {
+                    user: APP_USER.into(),
+                    left: self.uses,
+                    until,
+                },
+            );
+            return Reply::Json(
+                200,
+                json!({"token": token, "expires": until.format("%Y-%m-%d %H:%M:%S").to_string()}),
+            );
         }
-        let Some(token) = r.header("token") else {
-            return Reply::Json(401, json!({"message": "Unauthorized"}));
-        };
-        {
+        // A personal token goes as `Authorization: Bearer` and acts as the
+        // user it was made for [S: help.metricinsights.com/m/API_Access/l/1935643].
+        let me = if r.header("authorization") == Some(&format!("Bearer {PERSONAL}")) {
+            PERSONAL_USER.to_string()
+        } else {
+            // No token: 401; an expired one: 412 "Session expired"
+            // [S: PTG tests/error-handling/session-errors.spec.ts].
+            let Some(token) = r.header("token") else {
+                return Reply::Json(401, json!({"message": "Unauthorized"}));
+            };
             let mut tokens = self.tokens.lock().unwrap();
+            let now = self.now();
             match tokens.get_mut(token) {
-                Some(0) | None => return Reply::Json(412, json!({"status": "ERROR", "message": "Session expired"})),
-                Some(left) => *left -= 1,
+                Some(t) if t.left != Some(0) && now < t.until => {
+                    if let Some(left) = &mut t.left {
+                        *left -= 1;
+                    }
+                    t.user.clone()
+                }
+                _ => {
+                    self.expired.fetch_add(1, Ordering::SeqCst);
+                    return Reply::Json(412, json!({"status": "ERROR", "message": "Session expired"}));
+                }
             }
-        }
+        };
         let mut users = self.users.lock().unwrap();
         match (r.method.as_str(), path) {
+            // [S: .cursor/rules/api.mdc, the `users` example]
             ("GET", "/user") => Reply::Json(200, json!({"users": *users})),
             ("GET", "/user_group") => Reply::Json(
                 200,
@@ -100,16 +189,21 @@ impl Instance {
             }
             (method, p) if p.starts_with("/user/id/") => {
                 let id = p.trim_start_matches("/user/id/");
+                // Gone: 404 (CONNECTORS.md section 9, inferred).
                 let Some(i) = users.iter().position(|u| u["id"] == id) else {
                     return Reply::Json(404, json!({"message": "User not found"}));
                 };
                 match method {
+                    // The user under `user`, as creating one answers
+                    // [S: PTG tests/users/user.ts `ApiResponse`].
+                    "GET" => Reply::Json(200, json!({"user": users[i]})),
+                    "PUT" if self.ignore_writes.load(Ordering::SeqCst) => Reply::Json(200, json!({"user": users[i]})),
                     "PUT" => {
                         let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
                         users[i]["enabled"] = body["enabled"].clone();
                         Reply::Json(200, json!({"user": users[i]}))
                     }
-                    "DELETE" if users[i]["username"] == APP_USER => {
+                    "DELETE" if users[i]["username"] == me.as_str() => {
                         Reply::Json(400, json!({"message": "You cannot delete yourself"}))
                     }
                     "DELETE" => {
@@ -136,24 +230,64 @@ fn start(i: &Arc<Instance>) -> Sim {
 
 type Out = common::Done;
 
-fn dormant(dir: &Path, sim: &Sim, key: &str, args: &[&str]) -> Out {
-    let config = format!(
+/// The connector with an External Application (`key` its key).
+fn app(sim: &Sim) -> String {
+    format!(
         "[connector.bi]\nkind = \"metric_insights\"\nurl = \"{}\"\napplication_id = \"dormant\"\napplication_key_env = \"MI_KEY\"\nuser = \"{APP_USER}\"\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n",
         sim.url()
-    );
+    )
+}
+
+/// The connector with a personal token, and `extra` keys.
+fn personal(sim: &Sim, extra: &str) -> String {
+    format!(
+        "[connector.bi]\nkind = \"metric_insights\"\nurl = \"{}\"\ntoken_env = \"MI_TOKEN\"\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n{extra}",
+        sim.url()
+    )
+}
+
+fn dormant(dir: &Path, sim: &Sim, key: &str, args: &[&str]) -> Out {
+    run(dir, &app(sim), key, args)
+}
+
+fn run(dir: &Path, config: &str, key: &str, args: &[&str]) -> Out {
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
     Run::new(args)
         .in_dir(dir)
         .secret("MI_KEY", key)
+        .secret("MI_TOKEN", PERSONAL)
         .never_shows("tok-1")
         .never_shows("tok-2")
         .run()
 }
 
+/// Every request carried the vendor's JSON headers, the token request
+/// included [S: PTG tests/auth/auth.ts `apiInstance`; .cursor/rules/api.mdc
+/// "Headers"]. Nothing says what the server does without them, so the
+/// simulator answers anyway and the log is checked instead.
+fn assert_json_headers(sim: &Sim) {
+    for r in &sim.requests() {
+        assert_eq!(
+            r.header("accept"),
+            Some("application/json"),
+            "{} {}",
+            r.method,
+            r.target
+        );
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{} {}",
+            r.method,
+            r.target
+        );
+    }
+}
+
 #[test]
 fn fetches_with_a_token_that_expires_mid_way() {
     // Each token serves two requests: the fetch takes four (users, groups, two memberships).
-    let inst = Instance::new(6, 2);
+    let inst = Instance::new(6, Some(2));
     let sim = start(&inst);
     let dir = tempfile::tempdir().unwrap();
     let out = dormant(dir.path(), &sim, APP_KEY, &["fetch", "--connector", "bi"]);
@@ -169,6 +303,7 @@ fn fetches_with_a_token_that_expires_mid_way() {
     assert_eq!(users[0]["is_service"], true, "the application's own user");
     assert_eq!(users[5]["is_service"], false);
     assert!(users[5].get("last_login").is_none(), "no last login: unknown");
+    assert_json_headers(&sim);
     // A wrong key: a clear error that does not repeat it.
     let out = dormant(dir.path(), &sim, "wrong-key-0000", &["fetch", "--connector", "bi"]);
     assert_eq!(out.code, 1);
@@ -181,8 +316,13 @@ fn fetches_with_a_token_that_expires_mid_way() {
 }
 
 fn deletes(sim: &Sim) -> HashMap<String, usize> {
+    requests(sim, "DELETE")
+}
+
+/// Requests with `method`, by path.
+fn requests(sim: &Sim, method: &str) -> HashMap<String, usize> {
     let mut n = HashMap::new();
-    for r in sim.requests().iter().filter(|r| r.method == "DELETE") {
+    for r in sim.requests().iter().filter(|r| r.method == method) {
         *n.entry(r.path().to_string()).or_insert(0) += 1;
     }
     n
@@ -190,10 +330,14 @@ fn deletes(sim: &Sim) -> HashMap<String, usize> {
 
 /// Plans `policy` from the simulator into `plan.json`.
 fn planned(dir: &Path, sim: &Sim, policy: &str) {
+    planned_with(dir, &app(sim), policy);
+}
+
+fn planned_with(dir: &Path, config: &str, policy: &str) {
     std::fs::write(dir.join("p.policy"), policy).unwrap();
-    let out = dormant(
+    let out = run(
         dir,
-        sim,
+        config,
         APP_KEY,
         &[
             "plan",
@@ -209,9 +353,20 @@ fn planned(dir: &Path, sim: &Sim, policy: &str) {
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+/// The journal's outcomes for one user: their statuses, in order.
+fn outcomes(dir: &Path, user: &str) -> Vec<String> {
+    std::fs::read_to_string(dir.join("dormant-journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["event"] == "outcome" && r["user"] == user)
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn apply_renews_its_token_survives_a_crash_and_never_touches_its_own_user() {
-    let inst = Instance::new(8, 3);
+    let inst = Instance::new(8, Some(3));
     *inst.slow_deletes.lock().unwrap() = Some(Duration::from_millis(300));
     let sim = start(&inst);
     let dir = tempfile::tempdir().unwrap();
@@ -241,11 +396,79 @@ fn apply_renews_its_token_survives_a_crash_and_never_touches_its_own_user() {
         .filter(|r| r.method != "GET" && r.path() != "/api/get_token/")
         .all(|r| !r.path().ends_with("/id/0")));
     assert!(*inst.issued.lock().unwrap() >= 3, "tokens were renewed along the way");
+    // The DELETE of one user answered 200 names that user: no read back.
+    assert!(requests(&sim, "GET").keys().all(|p| !p.starts_with("/api/user/id/")));
+}
+
+#[test]
+fn renews_its_token_from_expires_by_the_servers_clock() {
+    // Tokens live 3 seconds, by a server clock three hours ahead of this
+    // one; deleting 7 users, a second and a half each, two at a time,
+    // outlives the first token by far.
+    let inst = Instance::timed(10, chrono::TimeDelta::seconds(3), chrono::TimeDelta::hours(3));
+    let sim = start(&inst);
+    let dir = tempfile::tempdir().unwrap();
+    planned(
+        dir.path(),
+        &sim,
+        "admins: is_admin or is_service -> keep\nregular: role in [regular] -> delete\n",
+    );
+    *inst.slow_deletes.lock().unwrap() = Some(Duration::from_millis(1500));
+    let out = dormant(dir.path(), &sim, APP_KEY, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(inst.deleted.lock().unwrap().len(), 7);
+    // Renewed before each token ran out, by what `expires` said: never a
+    // request refused with 412.
+    assert_eq!(inst.expired.load(Ordering::SeqCst), 0, "{:?}", requests(&sim, "POST"));
+    assert!(*inst.issued.lock().unwrap() >= 3, "renewed along the way");
+    assert_json_headers(&sim);
+}
+
+#[test]
+fn a_personal_tokens_owner_is_never_acted_on() {
+    let inst = Instance::new(4, None);
+    let sim = start(&inst);
+    let dir = tempfile::tempdir().unwrap();
+    let named = personal(&sim, &format!("user = \"{PERSONAL_USER}\"\n"));
+    let out = run(dir.path(), &named, APP_KEY, &["fetch", "--connector", "bi"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(users[1]["is_service"], true, "the token's own user");
+    assert_eq!(users[2]["is_service"], false);
+    // A policy that would delete every administrator, the token's owner too.
+    planned_with(
+        dir.path(),
+        &named,
+        "admins: is_admin -> delete\npower: role in [power] -> delete\n",
+    );
+    let out = run(dir.path(), &named, APP_KEY, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("skipped delete 1 (analyst1): the user dormant's token acts as"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(*inst.deleted.lock().unwrap(), ["2"]);
+    assert!(!deletes(&sim).contains_key("/api/user/id/1"));
+    assert_eq!(outcomes(dir.path(), "1"), ["skipped"]);
+    assert_json_headers(&sim);
+    // Without `user`, dormant cannot know whose the token is, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let unnamed = personal(&sim, "");
+    planned_with(dir.path(), &unnamed, "admins: is_admin -> delete\n");
+    let out = run(dir.path(), &unnamed, APP_KEY, &["apply", "plan.json", "--yes"]);
+    assert!(
+        out.stderr
+            .contains("warning: connector `bi` has a personal token and no `user`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn deactivation_by_enabled_n_and_its_undo() {
-    let inst = Instance::new(5, 100);
+    let inst = Instance::new(5, Some(100));
     let sim = start(&inst);
     let dir = tempfile::tempdir().unwrap();
     planned(
@@ -256,7 +479,58 @@ fn deactivation_by_enabled_n_and_its_undo() {
     let out = dormant(dir.path(), &sim, APP_KEY, &["apply", "plan.json", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(inst.users.lock().unwrap()[3]["enabled"], "N");
+    assert_eq!(outcomes(dir.path(), "3"), ["done"]);
+    // The PUT's answer showed the user disabled: that confirmed it, with no
+    // read of the user.
+    assert!(!requests(&sim, "GET").contains_key("/api/user/id/3"));
     let out = dormant(dir.path(), &sim, APP_KEY, &["undo", "dormant-journal.jsonl", "--yes"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(inst.users.lock().unwrap()[3]["enabled"], "Y");
+    assert_eq!(requests(&sim, "PUT").get("/api/user/id/3"), Some(&2));
+}
+
+#[test]
+fn an_update_answered_200_that_changes_nothing_is_unconfirmed_until_a_later_apply_settles_it() {
+    let inst = Instance::new(6, None);
+    let sim = start(&inst);
+    let dir = tempfile::tempdir().unwrap();
+    // Users 3, 4 and 5 deactivated (0, the application's own, is kept).
+    planned(
+        dir.path(),
+        &sim,
+        "admins: is_admin or is_service -> keep\nregular: role in [regular] -> deactivate\n",
+    );
+    inst.ignore_writes.store(true, Ordering::SeqCst);
+    let out = dormant(dir.path(), &sim, APP_KEY, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("UNCONFIRMED deactivate 3 (analyst3): Metric Insights accepted the request, but the user read back afterwards is not deactivated"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("0 done, 0 skipped, 0 failed, 3 unconfirmed"),
+        "{}",
+        out.stdout
+    );
+    // The answer showed the user unchanged, so each was read back.
+    for id in ["3", "4", "5"] {
+        assert_eq!(outcomes(dir.path(), id), ["unconfirmed"]);
+        assert_eq!(requests(&sim, "GET").get(&format!("/api/user/id/{id}")), Some(&1));
+    }
+    // The change to user 3 lands late; the platform takes updates again.
+    inst.users.lock().unwrap()[3]["enabled"] = json!("N");
+    inst.ignore_writes.store(false, Ordering::SeqCst);
+    let out = dormant(dir.path(), &sim, APP_KEY, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(outcomes(dir.path(), "3"), ["unconfirmed", "settled"]);
+    assert_eq!(outcomes(dir.path(), "4"), ["unconfirmed", "done"]);
+    let puts = requests(&sim, "PUT");
+    assert_eq!(
+        puts.get("/api/user/id/3"),
+        Some(&1),
+        "settled by reading, not sent again"
+    );
+    assert_eq!(puts.get("/api/user/id/4"), Some(&2));
+    assert!(inst.users.lock().unwrap().iter().skip(3).all(|u| u["enabled"] == "N"));
 }

@@ -46,6 +46,15 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
         (Kind::Docebo, Field::LastActivity | Field::Group | Field::Permission) => {
             Some(format!("Docebo's user list has no `{field}`"))
         }
+        // The key's (or token's) own account is the one service account
+        // these platforms have, known only when `user` names it.
+        (Kind::Bevy | Kind::MetricInsights, Field::IsService) if c.settings.contains_key("user") => None,
+        (Kind::Bevy, Field::IsService) => Some(
+            "a Bevy API key is an HQ admin's own and Bevy does not say whose: without `user` naming that admin, dormant cannot know whose key it is".to_string(),
+        ),
+        (Kind::MetricInsights, Field::IsService) => Some(
+            "Metric Insights does not say whose a personal token is: without `user` naming its owner, dormant cannot know".to_string(),
+        ),
         (_, Field::IsService) => Some(format!("{platform} has no flag for service or API accounts")),
         (_, Field::Activity(_)) => Some(format!("{platform} reports no activity counters")),
         (_, Field::Attr(_)) if attrs.is_empty() => Some(format!("{platform} supplies no `attr.*`")),
@@ -291,6 +300,24 @@ mod tests {
         );
         // No other platform has temporary users.
         assert_eq!(diags(policy, DOCSPACE, &[]), []);
+    }
+
+    #[test]
+    fn the_key_owner_is_known_only_when_user_names_them() {
+        const BEVY: &str = "[connector.events]\nkind = \"bevy\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
+        const MI: &str = "[connector.bi]\nkind = \"metric_insights\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
+        let policy = "b: is_service -> keep\n";
+        let d = diags(policy, BEVY, &[]);
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].0
+                .contains("without `user` naming that admin, dormant cannot know whose key it is"),
+            "{d:?}"
+        );
+        assert_eq!(diags(policy, &format!("{BEVY}user = \"ana@example.org\"\n"), &[]), []);
+        let d = diags(policy, MI, &[]);
+        assert!(d[0].0.contains("does not say whose a personal token is"), "{d:?}");
+        assert_eq!(diags(policy, &format!("{MI}user = \"svc\"\n"), &[]), []);
     }
 
     #[test]

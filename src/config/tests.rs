@@ -104,3 +104,28 @@ fn loopback_may_be_plain_http() {
         assert!(parse(&text).is_ok(), "{url}");
     }
 }
+
+#[test]
+fn bevy_names_its_keys_owner_and_its_page_size() {
+    let c = parse(
+        "[connector.events]\nkind = \"bevy\"\nurl = \"https://events.example.com\"\ntoken_env = \"BEVY_TOKEN\"\nuser = \"ana@example.org\"\npage_size = 1000\nbatch_size = 250\n\n[connector.bi]\nkind = \"metric_insights\"\nurl = \"https://bi.example.com\"\ntoken_env = \"MI_TOKEN\"\nuser = \"svc.dormant\"\n",
+    )
+    .unwrap();
+    let e = c.connector("events").unwrap();
+    assert_eq!(e.settings.get("user").map(String::as_str), Some("ana@example.org"));
+    assert_eq!((e.limits.page_size, e.limits.batch_size), (Some(1000), Some(250)));
+    let bi = c.connector("bi").unwrap();
+    assert_eq!(bi.settings.get("user").map(String::as_str), Some("svc.dormant"));
+    assert_eq!(bi.secrets.get("token_env").map(String::as_str), Some("MI_TOKEN"));
+    let bevy = "[connector.a]\nkind = \"bevy\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
+    for bad in ["0", "1001"] {
+        let text = format!("{bevy}page_size = {bad}\n");
+        let (m, s) = at(&text, parse(&text).unwrap_err());
+        assert_eq!(m, "`page_size` must be between 1 and 1000");
+        assert_eq!(s, bad);
+    }
+    let text = "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\npage_size = 10\n";
+    let (m, s) = at(text, parse(text).unwrap_err());
+    assert_eq!(m, "`page_size` is not a key of a `huwise` connector");
+    assert_eq!(s, "10");
+}

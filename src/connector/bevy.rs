@@ -1,19 +1,46 @@
 //! Bevy (community events), public API under `/api` (CONNECTORS.md
-//! section 2): users listed page by page, deleted into a 7-day pending
-//! deletion, deactivated.
+//! section 2 and its corrections): users listed page by page, deleted into
+//! a 7-day pending deletion, deactivated.
 //!
-//! Assumptions where the sources are silent (CONNECTORS.md section 9), kept
-//! here in one place:
-//! - `GET /api/user/?page=N&page_size=M` (at most 100) answers
-//!   `{"count", "next", "previous", "results"}`, and a page past the end
-//!   answers 404; a bare list of users is accepted too;
-//! - fields `id` (a number, or text), `username`, `email`, `first_name`,
+//! What this connector takes Bevy to do, each fact beside its source, in
+//! one place. [S: …] is the vendor's own word; [I] is inferred (CONNECTORS.md
+//! section 9), to be checked against a live site.
+//! - The API is under `/api`; `Authorization: Token KEY`; the version is
+//!   pinned with `Accept: application/json; version=1.0`, sent on every
+//!   request (without it Bevy answers with its current version)
+//!   [S: help.bevy.com/hc/en-us/articles/20800961964695].
+//! - The key is personal: "exclusively granted to HQ Administrators", one
+//!   per admin account [S: same article]. Nothing in the API says whose
+//!   key it is [?], so the connector's `user` key names its owner (username
+//!   or email); that user is never acted on. Without `user`, dormant cannot
+//!   tell, and apply warns.
+//! - Errors: 403 `{"detail": …}` for a missing or bad key, 400
+//!   `{"field": "message"}`, 204 for "Resource deleted / gone" [S: same
+//!   article].
+//! - 10,000 authenticated requests a day; batches of at most 250 users
+//!   [S: help.bevy.com/hc/en-us/community/posts/24990828798231].
+//! - `GET /api/user/?page=N&page_size=M` answers `{"count", "next",
+//!   "previous", "results"}` (Django REST Framework's shape, as the error
+//!   table is), and a page past the end answers 404 [I]; a bare list of
+//!   users is accepted too. Public scripts ask Bevy's other list endpoints
+//!   for `page_size` up to 1000 (gathered in CONNECTORS.md's corrections;
+//!   the user list's own cap is unknown [?]), so the page size is the
+//!   `page_size` setting (default 100, at most 1000); pages are asked by
+//!   number, so a server that gives fewer still lists everyone once.
+//! - Fields `id` (a number, or text), `username`, `email`, `first_name`,
 //!   `last_name`, `date_joined`, `is_active`, `is_hq_admin`,
-//!   `pending_deletion`, `deletion_date`; there is no last login;
+//!   `pending_deletion`, `deletion_date` [I]; there is no last login [?].
+//! - One user: `GET /api/user/{id}/`, the same fields [I: public scripts
+//!   call it with `Authorization: Token` on gdg.community.dev, a Bevy site;
+//!   the answer's shape is not shown], 404 once Bevy no longer knows them.
 //! - `DELETE /api/user/{id}/` answers 204 and marks the user for deletion in
-//!   7 days (cancellable in the dashboard only); repeating it is a no-op;
-//! - deactivate is `POST /api/user/{id}/deactivate/`;
-//! - a missing or bad token answers 403 `{"detail": …}`.
+//!   7 days, cancellable in the dashboard only [S: community post
+//!   24990828798231; help.bevy.com/hc/en-us/articles/1500001654142];
+//!   repeating it is a no-op [I]. A 204 to the DELETE of that one user is
+//!   taken as that user's deletion.
+//! - Deactivate is `POST /api/user/{id}/deactivate/` [I: "Deactivate User
+//!   (POST)" in a third-party catalogue]; what it answers is unknown, so
+//!   the user is read back to confirm it. There is no reactivation [?].
 
 use super::Listing;
 use crate::config::Connector;
@@ -22,11 +49,16 @@ use crate::progress::Progress;
 use crate::time::Time;
 use crate::user::{Attr, Set, Status, User};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub const PLATFORM: &str = "Bevy";
 
-const MAX_PAGE: u64 = 100;
+/// Users asked for a page unless `page_size` says.
+pub const PAGE: u64 = 100;
+
+/// The version every request pins [S: help.bevy.com/hc/en-us/articles/20800961964695].
+const ACCEPT: &str = "application/json; version=1.0";
 
 /// How long a deleted user stays pending deletion (Bevy Support can change it).
 pub const PENDING_DAYS: i64 = 7;
@@ -44,7 +76,14 @@ pub const DEFAULTS: Settings = Settings {
 pub struct Bevy {
     client: Client,
     source: String,
+    /// Users asked for a page (`page_size`); apply's batches are another
+    /// setting (`batch_size`).
     page: u64,
+    /// The owner of the key (the `user` key: a username or an email), never
+    /// acted on; `None` when the config does not say.
+    me: Option<String>,
+    /// Whether apply was told that the key's owner is unknown.
+    warned: AtomicBool,
 }
 
 impl Bevy {
@@ -54,17 +93,39 @@ impl Bevy {
     }
 
     pub fn with_key(c: &Connector, key: Secret) -> Result<Bevy, String> {
-        let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?;
+        let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?
+            .with_headers(&[("accept", ACCEPT)]);
         client.set_auth("authorization", &format!("Token {}", key.expose()), &key)?;
         Ok(Bevy {
             client,
             source: c.name.clone(),
-            page: c.limits.batch_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
+            page: c
+                .limits
+                .page_size
+                .unwrap_or(PAGE)
+                .clamp(1, crate::config::MAX_PAGE_SIZE),
+            me: c.settings.get("user").map(|u| u.trim().to_string()),
+            warned: AtomicBool::new(false),
         })
     }
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Whether `u` is the key's owner, by username or email (ignoring case:
+    /// a near miss is kept rather than acted on).
+    pub fn is_me(&self, u: &User) -> bool {
+        super::shape::is_named(self.me.as_deref(), u)
+    }
+
+    /// The first time only: why apply cannot protect the key's own account.
+    pub fn unnamed_key(&self, connector: &str) -> Option<String> {
+        (self.me.is_none() && !self.warned.swap(true, Ordering::Relaxed)).then(|| {
+            format!(
+                "connector `{connector}` has no `user`: a Bevy API key is an HQ admin's own, and Bevy does not say whose, so dormant cannot keep that admin's account out of this apply; name its username or email in `user`"
+            )
+        })
     }
 
     /// Every user, each exactly once.
@@ -108,7 +169,7 @@ impl Bevy {
             page += 1;
             listing.guard(seen)?;
         }
-        let users = listing
+        let mut users = listing
             .finish()?
             .iter()
             .map(|u| normalize(u, &self.source))
@@ -118,6 +179,7 @@ impl Bevy {
                 endpoint: "/user/".to_string(),
                 detail,
             })?;
+        super::shape::mark_owner(self.me.as_deref(), &mut users, &self.source);
         Ok(users)
     }
 

@@ -1,32 +1,91 @@
-//! Metric Insights (CONNECTORS.md section 3): a token from
-//! `POST /api/get_token/` (or a personal Bearer token), users from
+//! Metric Insights (CONNECTORS.md section 3 and its corrections): a token
+//! from `POST /api/get_token/` (or a personal Bearer token), users from
 //! `GET /api/user`, groups from the group and membership lists, deactivation
 //! by `enabled: "N"`, deletion by `DELETE /api/user/id/{id}`.
 //!
-//! Assumptions where the sources are silent (CONNECTORS.md sections 3 and
-//! 9), kept here in one place:
-//! - `/api/user` is not paginated; ids are text, booleans `"Y"`/`"N"`;
-//! - a token lasts about 15 minutes: it is renewed after 13 and a half,
-//!   and whenever an answer is 412 "Session expired" (or 401);
-//! - `PUT /api/user/id/{id}` with `{"enabled": "N"}` deactivates (inferred:
-//!   `enabled` is what creating a user takes), `"Y"` reactivates;
-//! - DELETE answers 200 `{"status": "OK"}`; deleting the token's own user
-//!   answers 400, so that user is never acted on;
-//! - the user list has no last login and no creation date: both stay
-//!   *unknown* unless an enrich file says.
+//! What this connector takes Metric Insights to do, each fact beside its
+//! source, in one place. [S: …] is the vendor's own word (PTG is
+//! metricinsights/playwright-testing-guide, the vendor's API tests); [I] is
+//! inferred (CONNECTORS.md section 9), to be checked against a live instance.
+//! - Every request, the token request included, carries
+//!   `Accept: application/json` and `Content-Type: application/json`
+//!   [S: PTG tests/auth/auth.ts and tests/users/user.ts `apiInstance`;
+//!   .cursor/rules/api.mdc "Headers"; help.metricinsights.com/m/API_Access/l/1935643].
+//!   Nothing says what the server does without them: they are simply sent.
+//! - An External Application's token: `POST /api/get_token/` with
+//!   `application_id`, `application_key` and `user` answers
+//!   `{"token", "expires"}`; the token goes in the `Token` header and acts
+//!   as `user` [S: PTG tests/auth/auth.ts `getToken`; api.mdc]. The
+//!   application needs "Application Can Manage Users"
+//!   [S: help.metricinsights.com/a/178945].
+//! - A token lives `API_TOKEN_LIFE_TIME`, a server setting, about 15 minutes
+//!   by default [S: kb.metricinsights.com/m/44498/l/1155359]: its life is read
+//!   from `expires`, not assumed (`token_life`).
+//! - `expires` is `YYYY-MM-DD HH:MM:SS` with no zone [I: section 9; PTG types
+//!   it as a string], read as UTC [I] and measured against the server's own
+//!   clock (the token answer's `Date` header), so a skewed clock here does
+//!   not matter. When `expires` is absent, unreadable, or already past by
+//!   the server's clock (a server writing its local time west of UTC),
+//!   the token is taken to last 10 minutes. A server writing local time
+//!   east of UTC makes the life read too long: the token then ends early,
+//!   the next answer is 412, and it is renewed then.
+//! - An expired token answers 412 `{"status": "ERROR", "message": "Session
+//!   expired"}`, no token 401 `{"message": "Unauthorized"}`
+//!   [S: PTG tests/error-handling/session-errors.spec.ts]: both renew the
+//!   token once and send the request again (refused, it did nothing).
+//! - A personal token (v7.1+) goes as `Authorization: Bearer` and acts as
+//!   the user it was made for [S: help.metricinsights.com/m/API_Access/l/1935643];
+//!   nothing in the API says who that is [?], so the `user` key names them.
+//!   Either way, the user the token acts as is never acted on (deleting
+//!   oneself answers 400 [I]).
+//! - `GET /api/user` answers `{"users": [{"id", "username", "first_name",
+//!   "last_name", "type", "email", "enabled", "ldap"}]}`, ids as text,
+//!   booleans `"Y"`/`"N"` [S: api.mdc example; PTG tests/users/user.ts
+//!   `User`]; not paginated [I]. No last login and no creation date [?]:
+//!   both stay *unknown* unless an enrich file says.
+//! - Groups: `GET /api/user_group` → `{"user_groups": [{"id", …}]}`, members
+//!   `GET /api/user_group_member?group=ID` → `{"user_group_members":
+//!   [{"id", "user", "group"}]}` [S: api.mdc]; `user` is the user's id [I].
+//! - One user: `GET /api/user/id/{id}` [S: PTG
+//!   tests/error-handling/response-errors.ts `allGet`], the user under
+//!   `user` as creating one answers [S: PTG tests/users/user.ts
+//!   `ApiResponse`; I for this call], 404 once gone [I].
+//! - Deactivate: `PUT /api/user/id/{id}` [S: response-errors.ts `allPut`]
+//!   with `{"enabled": "N"}`, `"Y"` to reactivate [I: `enabled: 'Y'` is what
+//!   creating a user takes, PTG tests/users/user.ts]. The answer is taken
+//!   to carry the user under `user`, as creating one does [I]: when it
+//!   shows the new state, that confirms it; otherwise the user is read back.
+//! - Delete: `DELETE /api/user/id/{id}` [S: PTG tests/users/user.ts
+//!   `deleteUser`] answers 200 `{"status": "OK"}` [I], which names that one
+//!   user as deleted; permanent [I]; about a minute each on the server
+//!   [S: kb 1155359].
+//! - A deadlock answers an error whose message has "Deadlock found when
+//!   trying to get lock" [S: PTG tests/users/user.ts `retryCreateUser`]: a
+//!   5xx is retried by the HTTP layer.
 
 use crate::config::Connector;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};
 use crate::progress::Progress;
+use crate::time::Time;
 use crate::user::{Attr, Set, Status, User};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub const PLATFORM: &str = "Metric Insights";
 
-/// How long a token lasts unless the platform's setting says otherwise.
-const TOKEN_LIFE: Duration = Duration::from_secs(15 * 60);
+/// What every request sends [S: PTG tests/auth/auth.ts `apiInstance`].
+const HEADERS: [(&str, &str); 2] = [("accept", "application/json"), ("content-type", "application/json")];
+
+/// How long a token is taken to last when `expires` cannot say: less than
+/// the documented default of about 15 minutes.
+const FALLBACK_LIFE: Duration = Duration::from_secs(10 * 60);
+
+/// How much sooner than `expires` a token is given up, at most: `expires`
+/// is to the second, and a request may wait for a free slot before it goes.
+/// (The HTTP layer renews at nine tenths of what is left after it.)
+const MARGIN: Duration = Duration::from_secs(60);
 
 pub const DEFAULTS: Settings = Settings {
     requests_per_second: 5.0,
@@ -38,6 +97,34 @@ pub const DEFAULTS: Settings = Settings {
     backoff: Duration::from_millis(200),
     max_wait: Duration::from_secs(120),
 };
+
+/// How long a token lasts: from `expires` (the token answer's), measured
+/// against `date` (the answer's `Date` header, the server's clock) or, when
+/// the answer has none, `now`; less a margin. `FALLBACK_LIFE` when `expires`
+/// is absent, unreadable or not in the future.
+pub fn token_life(expires: Option<&str>, date: Option<&str>, now: Time) -> Duration {
+    let server_now = date
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+        .map_or(now, |d| d.with_timezone(&chrono::Utc));
+    let left = expires
+        .and_then(read_expires)
+        .and_then(|at| (at - server_now).to_std().ok())
+        .filter(|left| !left.is_zero());
+    match left {
+        Some(left) => left.saturating_sub(MARGIN.min(left / 2)),
+        None => FALLBACK_LIFE,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (fractions allowed) as UTC, or RFC 3339 with its offset.
+fn read_expires(text: &str) -> Option<Time> {
+    let text = text.trim();
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|t| t.and_utc())
+        .or_else(|| crate::time::parse_time(text))
+}
 
 /// Tokens of an External Application, acting as `user`.
 struct AppTokens {
@@ -61,8 +148,8 @@ impl Tokens for AppTokens {
             let answer = client
                 .send_unauthenticated(reqwest::Method::POST, "/get_token/", Some(Body::Json(&body)))
                 .await?;
-            let token = answer.json(PLATFORM, "/get_token/")?;
-            let token = token
+            let json = answer.json(PLATFORM, "/get_token/")?;
+            let token = json
                 .get("token")
                 .and_then(Value::as_str)
                 .ok_or_else(|| HttpError::Shape {
@@ -71,11 +158,12 @@ impl Tokens for AppTokens {
                     detail: "no `token` in the answer".into(),
                 })?
                 .to_string();
+            let expires = json.get("expires").and_then(Value::as_str);
             Ok(Token {
                 header: "token",
                 value: token.clone(),
                 secret: Secret::new(token),
-                lifetime: Some(TOKEN_LIFE),
+                lifetime: Some(token_life(expires, answer.date.as_deref(), chrono::Utc::now())),
             })
         })
     }
@@ -88,8 +176,11 @@ impl Tokens for AppTokens {
 pub struct MetricInsights {
     client: Client,
     source: String,
-    /// The user the External Application acts as: never acted on.
+    /// The user the token acts as (the External Application's `user`, or a
+    /// personal token's owner named by `user`): never acted on.
     me: Option<String>,
+    /// Whether apply was told that a personal token's owner is unknown.
+    warned: AtomicBool,
 }
 
 impl MetricInsights {
@@ -103,7 +194,7 @@ impl MetricInsights {
             c.secrets.get("application_key_env"),
             c.settings.get("user"),
         ) {
-            (Some(id), Some(var), Some(user)) => Some((
+            (Some(id), Some(var), Some(user)) if personal.is_none() => Some((
                 id.clone(),
                 Secret::from_env(var, "application_key_env", &c.name)?,
                 user.clone(),
@@ -113,18 +204,20 @@ impl MetricInsights {
         MetricInsights::with(c, personal, app)
     }
 
-    /// A connection with a personal token, or an External Application's
-    /// id, key and user.
+    /// A connection with a personal token (whose owner the connector's
+    /// `user` names, if it does), or an External Application's id, key and
+    /// user.
     pub fn with(
         c: &Connector,
         personal: Option<Secret>,
         app: Option<(String, Secret, String)>,
     ) -> Result<MetricInsights, String> {
-        let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?;
+        let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?
+            .with_headers(&HEADERS);
         let (client, me) = match (personal, app) {
             (Some(token), _) => {
                 client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
-                (client, None)
+                (client, c.settings.get("user").map(|u| u.trim().to_string()))
             }
             (None, Some((application_id, key, user))) => (
                 client.with_tokens(Box::new(AppTokens {
@@ -136,7 +229,7 @@ impl MetricInsights {
             ),
             (None, None) => {
                 return Err(format!(
-                    "connector `{}` (metric_insights) needs `token_env` (a personal API token), or `application_id`, `application_key_env` and `user` (an External Application)",
+                    "connector `{}` (metric_insights) needs `token_env` (a personal API token, with `user` naming its owner), or `application_id`, `application_key_env` and `user` (an External Application)",
                     c.name
                 ))
             }
@@ -145,6 +238,7 @@ impl MetricInsights {
             client,
             source: c.name.clone(),
             me,
+            warned: AtomicBool::new(false),
         })
     }
 
@@ -152,9 +246,18 @@ impl MetricInsights {
         &self.client
     }
 
-    /// Whether `username` is the user dormant acts as.
-    pub fn is_me(&self, username: Option<&str>) -> bool {
-        self.me.is_some() && self.me.as_deref() == username
+    /// Whether `u` is the user the token acts as.
+    pub fn is_me(&self, u: &User) -> bool {
+        super::shape::is_named(self.me.as_deref(), u)
+    }
+
+    /// The first time only: why apply cannot protect the token's own user.
+    pub fn unnamed_token(&self, connector: &str) -> Option<String> {
+        (self.me.is_none() && !self.warned.swap(true, Ordering::Relaxed)).then(|| {
+            format!(
+                "connector `{connector}` has a personal token and no `user`: Metric Insights does not say whose the token is, so dormant cannot keep its owner's account out of this apply; name the owner's username in `user`"
+            )
+        })
     }
 
     pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
@@ -199,12 +302,10 @@ impl MetricInsights {
                 detail,
             })?;
             n.group = Some(member_of.remove(n.id.as_str()).unwrap_or_default());
-            if self.me.is_some() {
-                n.is_service = Some(self.is_me(n.username.as_deref()));
-            }
             out.push(n);
             progress.inc(1);
         }
+        super::shape::mark_owner(self.me.as_deref(), &mut out, &self.source);
         Ok(out)
     }
 
@@ -215,13 +316,21 @@ impl MetricInsights {
             .map(|_| ())
     }
 
-    /// `enabled: "N"` to deactivate, `"Y"` to reactivate.
-    pub async fn enable(&self, id: &str, enabled: bool) -> Result<(), HttpError> {
+    /// `enabled: "N"` to deactivate, `"Y"` to reactivate: the user as the
+    /// answer shows them afterwards, when it does.
+    pub async fn enable(&self, id: &str, enabled: bool) -> Result<Option<User>, HttpError> {
+        let path = format!("/user/id/{id}");
         let body = serde_json::json!({ "enabled": if enabled { "Y" } else { "N" } });
-        self.client
-            .send(reqwest::Method::PUT, &format!("/user/id/{id}"), Some(&body))
-            .await
-            .map(|_| ())
+        let answer = self.client.send(reqwest::Method::PUT, &path, Some(&body)).await?;
+        // Whatever the answer holds, the request went through: a body that
+        // is not a user only means a read must confirm it.
+        Ok(answer.json(PLATFORM, &path).ok().and_then(|a| self.user_in(&a, id)))
+    }
+
+    /// The user `id` in an answer: under `user`, or the answer itself.
+    fn user_in(&self, answer: &Value, id: &str) -> Option<User> {
+        let u = answer.get("user").unwrap_or(answer);
+        normalize(u, &self.source).ok().filter(|u| u.id.as_str() == id)
     }
 }
 
@@ -302,6 +411,58 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
 mod tests {
     use super::*;
     use crate::user::Known;
+
+    fn at(text: &str) -> Time {
+        crate::time::parse_time(text).unwrap()
+    }
+
+    #[test]
+    fn a_token_lasts_until_its_expires_by_the_servers_clock() {
+        let date = Some("Mon, 23 Nov 2026 10:00:00 GMT");
+        let life = |expires: Option<&str>, date: Option<&str>, now: &str| token_life(expires, date, at(now)).as_secs();
+        // 15 minutes by the server's clock, less the margin, whatever the
+        // clock here says.
+        for here in ["2026-11-23T10:00:00Z", "2026-11-23T11:30:00Z", "2026-11-22T23:00:00Z"] {
+            assert_eq!(life(Some("2026-11-23 10:15:00"), date, here), 14 * 60, "{here}");
+        }
+        // The server's own setting, say two hours.
+        assert_eq!(
+            life(Some("2026-11-23 12:00:00"), date, "2026-11-23T10:00:00Z"),
+            119 * 60
+        );
+        // No `Date`: against the clock here.
+        assert_eq!(life(Some("2026-11-23 10:15:00"), None, "2026-11-23T10:05:00Z"), 9 * 60);
+        // A short life keeps half of it.
+        assert_eq!(life(Some("2026-11-23 10:01:00"), date, "2026-11-23T10:00:00Z"), 30);
+        // An offset, when there is one, is honoured; fractions are read.
+        assert_eq!(
+            life(Some("2026-11-23T12:15:00+02:00"), date, "2026-11-23T10:00:00Z"),
+            14 * 60
+        );
+        assert_eq!(
+            life(Some("2026-11-23 10:15:00.5"), date, "2026-11-23T10:00:00Z"),
+            14 * 60
+        );
+        // Absent, unreadable, or already past by the server's clock (a zone
+        // west of UTC): the fallback.
+        for expires in [
+            None,
+            Some("soon"),
+            Some("2026-11-23 05:15:00"),
+            Some("2026-11-23 10:00:00"),
+        ] {
+            assert_eq!(
+                life(expires, date, "2026-11-23T10:00:00Z"),
+                FALLBACK_LIFE.as_secs(),
+                "{expires:?}"
+            );
+        }
+        // A `Date` that cannot be read: the clock here.
+        assert_eq!(
+            life(Some("2026-11-23 10:15:00"), Some("yesterday"), "2026-11-23T10:05:00Z"),
+            9 * 60
+        );
+    }
 
     #[test]
     fn normalizes_the_documented_user() {

@@ -314,30 +314,49 @@ impl Live {
         use crate::eval::PlanAction as A;
         let failed = |e: String| users.iter().map(|_| Acted::Failed(e.clone())).collect::<Vec<_>>();
         match &self.platform {
-            Platform::Bevy(b) => users
-                .iter()
-                .map(|u| {
-                    match action {
-                        // 204 to a DELETE of this one user: pending deletion.
-                        A::Delete => Acted::named(self.rt.block_on(b.delete(&u.id))),
-                        A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
-                        other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
-                    }
-                })
-                .collect(),
+            Platform::Bevy(b) => {
+                if let Some(warning) = b.unnamed_key(self.name()) {
+                    eprintln!("warning: {warning}");
+                }
+                users
+                    .iter()
+                    .map(|u| {
+                        if b.is_me(u) {
+                            return Acted::Skipped("the owner of the API key dormant uses (`user`)".into());
+                        }
+                        match action {
+                            // 204 to a DELETE of this one user: pending deletion.
+                            A::Delete => Acted::named(self.rt.block_on(b.delete(&u.id))),
+                            // What the answer says is unknown: read back.
+                            A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
+                            other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
+                        }
+                    })
+                    .collect()
+            }
             // Temporary users (awaiting approval) go through `reject`, or are
             // skipped: the user delete and change_status never carry them.
             Platform::Docebo(d) => self.rt.block_on(d.act(action, users)),
             // Deleting takes about a minute each on the server: a batch is
             // sent at once, as many at a time as `concurrency` allows.
             Platform::MetricInsights(m) => {
+                if let Some(warning) = m.unnamed_token(self.name()) {
+                    eprintln!("warning: {warning}");
+                }
                 let each = users.iter().map(|u| async move {
-                    if m.is_me(u.username.as_deref()) {
-                        return Acted::Skipped("the user dormant acts as".into());
+                    if m.is_me(u) {
+                        return Acted::Skipped("the user dormant's token acts as (`user`)".into());
                     }
                     match action {
+                        // 200 to a DELETE of this one user.
                         A::Delete => Acted::named(m.delete(&u.id).await),
-                        A::Deactivate => Acted::of(m.enable(&u.id, false).await),
+                        // The answer's user, when it shows them disabled,
+                        // confirms it; otherwise they are read back.
+                        A::Deactivate => match m.enable(&u.id, false).await {
+                            Ok(Some(after)) if self.shows(action, Some(&after)) => Acted::Done,
+                            Ok(_) => Acted::Accepted,
+                            Err(e) => Acted::error(e),
+                        },
                         other => Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
                     }
                 });
@@ -466,9 +485,26 @@ impl Live {
                     )
                 })
                 .collect(),
+            // Confirmed by the answer's user, or else by reading them back.
             Platform::MetricInsights(m) => ids
                 .iter()
-                .map(|id| Acted::of(self.rt.block_on(m.enable(id, true))))
+                .map(|id| {
+                    let active = |u: &User| u.status == Some(crate::user::Status::Active);
+                    match self.rt.block_on(m.enable(id, true)) {
+                        Ok(Some(after)) if active(&after) => Acted::Done,
+                        Ok(_) => match self.read(id) {
+                            Ok(Some(now)) if active(&now) => Acted::Done,
+                            Ok(_) => Acted::Unconfirmed(
+                                "Metric Insights accepted the request, but the user read back afterwards is not enabled"
+                                    .into(),
+                            ),
+                            Err(e) => Acted::Unconfirmed(format!(
+                                "Metric Insights accepted the request, and reading the user back failed: {e}"
+                            )),
+                        },
+                        Err(e) => Acted::error(e),
+                    }
+                })
                 .collect(),
             Platform::Docebo(d) => self.rt.block_on(d.reactivate(ids)),
             Platform::Huwise(h) => ids

@@ -35,6 +35,35 @@ pub fn full_name(v: &Value, first: &str, last: &str) -> Option<Text> {
     (!name.is_empty()).then(|| name.into())
 }
 
+/// Whether `u` is the user `name` names (a connector's `user`: the account
+/// its key or token acts as), by username or email, ignoring case: a near
+/// miss is kept rather than acted on.
+pub fn is_named(name: Option<&str>, u: &crate::user::User) -> bool {
+    let Some(name) = name else { return false };
+    [u.username.as_deref(), u.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Marks the key's owner (`name`) as the service account and everyone else
+/// as not; warns when no user is the one named, whose account then has no
+/// protection but the policy's.
+pub fn mark_owner(name: Option<&str>, users: &mut [crate::user::User], connector: &str) {
+    let Some(name) = name else { return };
+    let mut found = false;
+    for u in users.iter_mut() {
+        let me = is_named(Some(name), u);
+        found |= me;
+        u.is_service = Some(me);
+    }
+    if !found && !users.is_empty() {
+        eprintln!(
+            "warning: connector `{connector}`: `user = \"{name}\"` is no user's username or email: the key's own account cannot be told apart"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
