@@ -32,6 +32,18 @@ impl Progress {
         }
     }
 
+    /// A counter for the next stage of the same work (e.g. "login events
+    /// read" after "users fetched"), drawn in this one's place: this one is
+    /// cleared, since two bars on one line would overwrite each other. A
+    /// hidden one gives a hidden one.
+    pub fn next(&self, what: &str) -> Progress {
+        if self.0.is_hidden() {
+            return Progress::hidden();
+        }
+        self.0.finish_and_clear();
+        Progress::new(what)
+    }
+
     pub fn set_total(&self, total: u64) {
         self.0.set_length(total);
         self.0.set_style(

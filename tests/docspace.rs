@@ -1,39 +1,148 @@
 //! The ONLYOFFICE DocSpace connector against a simulator of API 2.0
-//! (CONNECTORS.md sections 4 and 9): the people filter with paging, the
-//! login audit with and without the plan option, whole-batch 403s.
+//! (CONNECTORS.md sections 4 and 9, and its corrections read from the
+//! vendor's code): the people filter with paging, the login history as the
+//! server serves it (paged before it is filtered, texts in the portal's
+//! language, with and without the plan's audit option, 402 and 403), the
+//! status and delete answers, whole-batch 403s.
+//!
+//! `[DS: path]` names the file of ONLYOFFICE/DocSpace-server that a
+//! behaviour of the simulator follows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
+use chrono::{Datelike, FixedOffset, TimeZone, Timelike, Utc};
 use common::sim::{Fault, Faults, Reply, Request, Sim};
 use common::Run;
 use dormant::config::Config;
 use dormant::connector::docspace::DocSpace;
+use dormant::connector::Acted;
 use dormant::http::Secret;
 use dormant::source::Source;
+use dormant::user::Known;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 const KEY: &str = "ds-secret-9b2e71c0aa";
 const SELF_ID: &str = "u-caller";
+const HISTORY: &str = "/api/2.0/security/audit/login/filter";
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum AuditMode {
+    /// The plan has the audit option: filters work, after paging
+    /// [DS: common/services/ASC.AuditTrail/Repositories/LoginEventsRepository.cs].
     Works,
-    /// The plan lacks the audit option: filters ignored, the 20 latest events of anyone.
+    /// The plan lacks the audit option: the 20 latest events of anyone,
+    /// whatever the filters and `startIndex` [DS: web/ASC.Web.Api/Api/
+    /// SecurityController.cs `GetLoginEventsByFilter` → `GetLastLoginEvents`].
     Ignored,
-    /// Login history is disabled.
+    /// Login history hidden from the portal: 402 [DS: SecurityController.cs
+    /// `DemandBaseAuditPermission` throws `BillingException`, answered 402 by
+    /// common/ASC.Api.Core/Middleware/ResponseWrapper.cs].
     PaymentRequired,
+    /// The key's owner lacks the portal-settings right, or the key the
+    /// `*:read` scope: 403 [DS: SecurityController.cs
+    /// `DemandPermissionsAsync(EditPortalSettings)`; common/ASC.Api.Core/Auth/
+    /// AuthorizationExtension.cs].
+    Forbidden,
+    /// Not the vendor's: a server that honours filters but ignores
+    /// `startIndex`, which the connector must not read forever.
+    PagingIgnored,
+}
+
+/// One login event; `at` in seconds since the epoch.
+#[derive(Clone)]
+struct Event {
+    id: u64,
+    user: String,
+    at: i64,
+    action: i64,
+}
+
+/// A LoginEventDto as JSON text [DS: web/ASC.Web.Api/ApiModels/ResponseDto/
+/// LoginEventDto.cs], written once per event: a history of 200,000 events
+/// built as `Value`s on every page would take most of a test's time.
+fn event_json(e: &Event, lang: &str) -> String {
+    let text = |s: &str| serde_json::to_string(s).unwrap();
+    format!(
+        r#"{{"id":{},"date":"{}","user":{},"userId":{},"login":{},"action":{},"actionId":{},"ip":"10.1.2.3","country":"","city":"","browser":"Firefox 130.0","platform":"Linux","page":"https://docs.example.com/"}}"#,
+        e.id,
+        api_date(e.at),
+        text(&e.user),
+        text(&e.user),
+        text(&format!("{}@example.com", e.user)),
+        text(action_text(lang, e.action)),
+        e.action
+    )
+}
+
+/// The `action` text in the API user's language [DS: common/services/
+/// ASC.AuditTrail/Mappers/MessageMaps.cs `GetActionText`, from
+/// AuditReportResource.resx, .de.resx and .fr.resx].
+fn action_text(lang: &str, action: i64) -> &'static str {
+    match (lang, action) {
+        ("de", 1000) => "Erfolgreiche Anmeldung",
+        ("de", 1010) => "Erfolgreiche Anmeldung via API",
+        ("de", 1029) => "Anmeldung mit Benutzername und Passwort erfolgreich",
+        ("de", 1002) => "Anmeldung fehlgeschlagen. Ungültige Kombination Benutzername-Kennwort",
+        ("de", 1005) => "Anmeldung fehlgeschlagen",
+        ("de", 1006) => "Abmelden",
+        ("fr", 1000) => "Connexion réussie",
+        ("fr", 1010) => "Connexion à l'aide d'API réussie",
+        ("fr", 1029) => "Connexion réussie via identifiant et mot de passe",
+        ("fr", 1002) => "Connexion échouée. Combinaison nom d'utilisateur / mot de passe non valide",
+        ("fr", 1005) => "Connexion échouée",
+        ("fr", 1006) => "Déconnexion",
+        (_, 1000) => "Login Success",
+        (_, 1010) => "Successful Login via API",
+        (_, 1029) => "Login success via login and password",
+        (_, 1002) => "Login Fail. Invalid username-password combination",
+        (_, 1005) => "Login Fail",
+        (_, 1006) => "Logout",
+        _ => "Session started",
+    }
+}
+
+/// A date as ApiDateTime writes it, in the portal's time zone (+02:00)
+/// [DS: common/ASC.Api.Core/Core/ApiDateTime.cs].
+fn api_date(at: i64) -> String {
+    let t = FixedOffset::east_opt(2 * 3600).unwrap().timestamp_opt(at, 0).unwrap();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.0000000+02:00",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn secs(date: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(date).unwrap().timestamp()
+}
+
+fn days_ago(days: i64) -> i64 {
+    Utc::now().timestamp() - days * 86_400
 }
 
 struct Portal {
     people: Mutex<Vec<Value>>,
-    /// (userId, date, success)
-    events: Vec<(String, String, bool)>,
+    /// Newest first, as the server orders them, each with its JSON: sorted
+    /// and written once, served by slices.
+    events: Mutex<Vec<(Event, String)>>,
     audit: AuditMode,
+    lang: &'static str,
+    /// Before each page of the history, a failed login arrives on top.
+    arrivals: AtomicBool,
+    /// Status answers that list no one: what dormant cannot read.
+    quiet: AtomicBool,
+    next_event: AtomicU64,
     faults: Faults,
 }
 
@@ -56,7 +165,7 @@ fn person(id: &str, status: u8, flags: &[&str], registered: &str) -> Value {
 const OLD: &str = "2020-01-01T09:00:00.0000000+02:00";
 /// Ten days ago: the history's reach is counted back from the real clock.
 fn recent() -> String {
-    (chrono::Utc::now() - chrono::TimeDelta::days(10)).to_rfc3339()
+    api_date(days_ago(10))
 }
 
 fn people(n: usize) -> Vec<Value> {
@@ -74,17 +183,66 @@ fn people(n: usize) -> Vec<Value> {
     all
 }
 
+/// The small portal's history: a web login (1029) and a later failed
+/// attempt by u-admin, an API login (1010) by u-owner, a login of u-old
+/// long ago, and 250 newer events that push it past the first page:
+/// failed logins of an unknown login (empty user id) and u-admin's logouts.
+fn small_history() -> Vec<Event> {
+    let mut events = vec![
+        (1, "u-old", secs("2025-01-15T12:00:00+01:00"), 1000),
+        (2, "u-admin", secs("2026-10-01T10:00:00+02:00"), 1029),
+        (3, "u-owner", secs("2026-11-02T08:00:00+00:00"), 1010),
+        (4, "u-admin", secs("2026-11-20T10:00:00+02:00"), 1002),
+    ]
+    .into_iter()
+    .map(|(id, user, at, action)| Event {
+        id,
+        user: user.into(),
+        at,
+        action,
+    })
+    .collect::<Vec<_>>();
+    // Newer than the rest, whatever day the tests run: within the last days.
+    for i in 0..250 {
+        let (user, action) = if i % 2 == 0 {
+            ("00000000-0000-0000-0000-000000000000", 1005)
+        } else {
+            ("u-admin", 1006)
+        };
+        events.push(Event {
+            id: 10 + i,
+            user: user.into(),
+            at: Utc::now().timestamp() - 60 - i as i64 * 600,
+            action,
+        });
+    }
+    events
+}
+
 impl Portal {
     fn new(n: usize, audit: AuditMode) -> Arc<Portal> {
+        Portal::with(people(n), small_history(), audit, "de")
+    }
+
+    fn with(people: Vec<Value>, mut events: Vec<Event>, audit: AuditMode, lang: &'static str) -> Arc<Portal> {
+        // Newest first [DS: LoginEventsRepository.cs `orderby q.Date descending`].
+        events.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        let next = events.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+        let events = events
+            .into_iter()
+            .map(|e| {
+                let json = event_json(&e, lang);
+                (e, json)
+            })
+            .collect();
         Arc::new(Portal {
-            people: Mutex::new(people(n)),
-            events: vec![
-                ("u-admin".into(), "2026-10-01T10:00:00.0000000+02:00".into(), true),
-                ("u-admin".into(), "2026-11-20T10:00:00.0000000+02:00".into(), false),
-                ("u-owner".into(), "2026-11-02T08:00:00.0000000+00:00".into(), true),
-                ("u-old".into(), "2025-01-15T12:00:00.0000000+01:00".into(), true),
-            ],
+            people: Mutex::new(people),
+            events: Mutex::new(events),
             audit,
+            lang,
+            arrivals: AtomicBool::new(false),
+            quiet: AtomicBool::new(false),
+            next_event: AtomicU64::new(next),
             faults: Faults::default(),
         })
     }
@@ -105,19 +263,79 @@ impl Portal {
         )
     }
 
+    fn history(&self, r: &Request) -> Reply {
+        match self.audit {
+            AuditMode::PaymentRequired => return Portal::error(402, "Your pricing plan does not support this option"),
+            AuditMode::Forbidden => return Portal::error(403, "Access denied"),
+            _ => {}
+        }
+        // `count` is 1..100 [DS: web/ASC.Web.Api/ApiModels/RequestsDto/
+        // LoginEventRequestDto.cs `[Range(1, ApiContext.MaxCount)]`], checked
+        // before the action runs, whatever the plan.
+        let count: i64 = r.query("count").and_then(|c| c.parse().ok()).unwrap_or(100);
+        if !(1..=100).contains(&count) {
+            return Portal::error(400, "The field Count must be between 1 and 100.");
+        }
+        if self.arrivals.load(Ordering::SeqCst) {
+            let id = self.next_event.fetch_add(1, Ordering::SeqCst);
+            let e = Event {
+                id,
+                user: "00000000-0000-0000-0000-000000000000".into(),
+                at: Utc::now().timestamp(),
+                action: 1005,
+            };
+            let json = event_json(&e, self.lang);
+            self.events.lock().unwrap().insert(0, (e, json));
+        }
+        let events = self.events.lock().unwrap();
+        let start: usize = r.query("startIndex").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let page: Vec<&(Event, String)> = match self.audit {
+            AuditMode::Ignored => events.iter().take(20).collect(),
+            AuditMode::PagingIgnored => events.iter().take(count as usize).collect(),
+            // Skip and Take first, then the filters [DS: LoginEventsRepository.cs `GetByFilterAsync`].
+            _ => events
+                .get(start.min(events.len())..(start + count as usize).min(events.len()))
+                .unwrap_or_default()
+                .iter()
+                .collect(),
+        };
+        let ignored = self.audit == AuditMode::Ignored;
+        let user = r
+            .query("userId")
+            .filter(|u| !ignored && u != "00000000-0000-0000-0000-000000000000");
+        let action: Option<i64> = r.query("action").and_then(|a| a.parse().ok()).filter(|_| !ignored);
+        let page: Vec<&str> = page
+            .into_iter()
+            .filter(|(e, _)| user.as_ref().is_none_or(|u| &e.user == u))
+            .filter(|(e, _)| action.is_none_or(|a| e.action == a))
+            .map(|(_, json)| json.as_str())
+            .collect();
+        Reply::Raw(
+            200,
+            format!(
+                r#"{{"response":[{}],"count":{},"status":0,"statusCode":200}}"#,
+                page.join(","),
+                page.len()
+            ),
+        )
+    }
+
     fn serve(&self, r: &Request) -> Reply {
         if r.header("authorization") != Some(&format!("Bearer {KEY}")) {
             return Portal::error(401, "Unauthorized");
         }
         let path = r.path().strip_prefix("/api/2.0").unwrap_or("");
+        if path == "/security/audit/login/filter" {
+            return self.history(r);
+        }
         let mut people = self.people.lock().unwrap();
         match (r.method.as_str(), path) {
             ("GET", "/people/filter") => {
                 let count: usize = r.query("count").and_then(|c| c.parse().ok()).unwrap_or(100).min(100);
                 let start: usize = r.query("startIndex").and_then(|s| s.parse().ok()).unwrap_or(0);
                 let all = r.query("employeeStatus").as_deref() == Some("7");
-                let listed: Vec<Value> = people.iter().filter(|p| all || p["status"] == 1).cloned().collect();
-                let page: Vec<Value> = listed.iter().skip(start).take(count).cloned().collect();
+                let listed: Vec<&Value> = people.iter().filter(|p| all || p["status"] == 1).collect();
+                let page: Vec<&Value> = listed.iter().skip(start).take(count).copied().collect();
                 Reply::Json(200, Portal::envelope(json!(page), Some(listed.len())))
             }
             ("GET", "/people/@self") => {
@@ -128,40 +346,36 @@ impl Portal {
                     .unwrap_or(json!({"id": SELF_ID}));
                 Reply::Json(200, Portal::envelope(me, None))
             }
-            ("GET", "/security/audit/settings/lifetime") => {
-                Reply::Json(200, Portal::envelope(json!({"loginHistoryLifeTime": 180}), None))
-            }
-            ("GET", "/security/audit/login/filter") => {
-                let event = |(user, date, ok): &(String, String, bool)| {
-                    json!({"id": 1, "date": date, "user": user, "userId": user,
-                           "action": if *ok { "Login success" } else { "Login failed" },
-                           "actionId": if *ok { 1000 } else { 1006 }})
-                };
-                match self.audit {
-                    AuditMode::PaymentRequired => Portal::error(402, "Login history is not available on this plan"),
-                    AuditMode::Ignored => Reply::Json(
-                        200,
-                        Portal::envelope(json!(self.events.iter().map(event).collect::<Vec<_>>()), None),
-                    ),
-                    AuditMode::Works => {
-                        let who = r.query("userId").unwrap_or_default();
-                        let mut theirs: Vec<&(String, String, bool)> =
-                            self.events.iter().filter(|e| e.0 == who).collect();
-                        theirs.reverse(); // newest first
-                        Reply::Json(
-                            200,
-                            Portal::envelope(json!(theirs.into_iter().map(event).collect::<Vec<_>>()), None),
-                        )
-                    }
+            // The profile; 404 once deleted [DS: products/ASC.People/Server/Api/
+            // UserController.cs `GetProfileByUserId`].
+            ("GET", p) if p.starts_with("/people/") => {
+                let id = p.trim_start_matches("/people/");
+                match people.iter().find(|p| p["id"] == id) {
+                    Some(p) => Reply::Json(200, Portal::envelope(p.clone(), None)),
+                    None => Portal::error(404, "The user could not be found"),
                 }
             }
-            ("PUT", "/people/status/Terminated") => {
+            ("GET", "/security/audit/settings/lifetime") => match self.audit {
+                // Same checks as the history [DS: SecurityController.cs `GetAuditSettings`].
+                AuditMode::PaymentRequired => Portal::error(402, "Your pricing plan does not support this option"),
+                AuditMode::Forbidden => Portal::error(403, "Access denied"),
+                _ => Reply::Json(
+                    200,
+                    Portal::envelope(
+                        json!({"loginHistoryLifeTime": 180, "auditTrailLifeTime": 180, "lastModified": "2026-01-01T00:00:00Z"}),
+                        None,
+                    ),
+                ),
+            },
+            ("PUT", "/people/status/Terminated") | ("PUT", "/people/status/Active") => {
+                let to = if path.ends_with("Active") { 1 } else { 2 };
                 let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
                 let ids: Vec<String> = body["userIds"]
                     .as_array()
                     .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                     .unwrap_or_default();
-                // The whole list is validated first; one protected account fails the call.
+                // The whole list is validated first; one protected account
+                // fails the call [DS: UserController.cs `UpdateUserStatus`].
                 for id in &ids {
                     let Some(p) = people.iter().find(|p| p["id"] == id.as_str()) else {
                         continue;
@@ -172,32 +386,32 @@ impl Portal {
                         return Portal::error(403, "Access denied");
                     }
                 }
+                let mut changed = Vec::new();
                 for p in people
                     .iter_mut()
                     .filter(|p| ids.iter().any(|id| p["id"] == id.as_str()))
                 {
-                    p["status"] = json!(2);
+                    p["status"] = json!(to);
+                    changed.push(p.clone());
                 }
-                Reply::Json(200, Portal::envelope(json!([]), None))
+                // It answers each user's profile as changed (same method).
+                let answer = if self.quiet.load(Ordering::SeqCst) {
+                    json!([])
+                } else {
+                    json!(changed)
+                };
+                Reply::Json(200, Portal::envelope(answer, None))
             }
-            ("PUT", "/people/status/Active") => {
-                let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-                let ids: Vec<&str> = body["userIds"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                for p in people.iter_mut().filter(|p| ids.iter().any(|id| p["id"] == *id)) {
-                    p["status"] = json!(1);
-                }
-                Reply::Json(200, Portal::envelope(json!([]), None))
-            }
+            // The deleted profile; a user not Terminated is refused with 403
+            // (`InvalidOperationException`, 403 in ResponseWrapper.cs)
+            // [DS: UserController.cs `DeleteMember`].
             ("DELETE", p) if p.starts_with("/people/") => {
                 let id = p.trim_start_matches("/people/");
                 let Some(i) = people.iter().position(|p| p["id"] == id) else {
-                    return Portal::error(404, "User not found");
+                    return Portal::error(404, "The user could not be found");
                 };
                 if people[i]["status"] != 2 {
-                    return Portal::error(400, "The user is not suspended");
+                    return Portal::error(403, "The user is not suspended");
                 }
                 let gone = people.remove(i);
                 Reply::Json(200, Portal::envelope(gone, None))
@@ -213,8 +427,12 @@ fn start(portal: &Arc<Portal>) -> Sim {
 }
 
 fn config(dir: &Path, sim: &Sim) -> String {
+    config_with(dir, sim, "batch_size = 2\nrequests_per_second = 1000\n")
+}
+
+fn config_with(dir: &Path, sim: &Sim, limits: &str) -> String {
     let text = format!(
-        "[connector.docs]\nkind = \"docspace\"\nurl = \"{}\"\napi_key_env = \"DOCSPACE_KEY\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n",
+        "[connector.docs]\nkind = \"docspace\"\nurl = \"{}\"\napi_key_env = \"DOCSPACE_KEY\"\n{limits}timeout_seconds = 1\nretries = 4\n",
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), &text).unwrap();
@@ -254,6 +472,11 @@ fn by_id<'a>(users: &'a [Value], id: &str) -> &'a Value {
     users.iter().find(|u| u["id"] == id).unwrap()
 }
 
+/// The requests made to the login history.
+fn history_requests(sim: &Sim) -> Vec<Request> {
+    sim.requests().into_iter().filter(|r| r.path() == HISTORY).collect()
+}
+
 #[test]
 fn lists_every_status_once_at_every_pagination_edge() {
     for n in [0, 1, 2, 5, 8] {
@@ -272,8 +495,13 @@ fn lists_every_status_once_at_every_pagination_edge() {
     }
 }
 
+/// Fails on a per-user query (`userId=X&count=100`): the server takes the
+/// 100 newest events of the portal and only then keeps X's, so u-old's
+/// login, 254th newest, is never found; and on success told by text or
+/// by 1000 alone: u-admin's web login (1029) and u-owner's API login (1010)
+/// come with German texts.
 #[test]
-fn roles_statuses_and_last_logins_from_the_audit() {
+fn roles_statuses_and_last_logins_from_the_history() {
     let portal = Portal::new(8, AuditMode::Works);
     let sim = start(&portal);
     let dir = tempfile::tempdir().unwrap();
@@ -285,8 +513,13 @@ fn roles_statuses_and_last_logins_from_the_audit() {
     assert_eq!(by_id(&users, "u-invited")["status"], "invited");
     assert_eq!(by_id(&users, "u-gone")["status"], "disabled");
     assert_eq!(by_id(&users, "u-gone")["role"], json!(["guest"]));
-    // The latest successful login, not the later failed attempt.
+    // The latest successful login (a web login, 1029), not the later failed
+    // attempt nor the logouts after it.
     assert_eq!(by_id(&users, "u-admin")["last_login"], "2026-10-01T08:00:00Z");
+    // An API login (1010).
+    assert_eq!(by_id(&users, "u-owner")["last_login"], "2026-11-02T08:00:00Z");
+    // Past the first page of the history.
+    assert_eq!(by_id(&users, "u-old")["last_login"], "2025-01-15T11:00:00Z");
     // No event, registered inside the 180 days kept: never logged in.
     assert_eq!(by_id(&users, "u-new")["last_login"], Value::Null);
     // No event, registered before the history begins: not known.
@@ -295,14 +528,195 @@ fn roles_statuses_and_last_logins_from_the_audit() {
 }
 
 #[test]
-fn without_the_audit_option_last_login_is_unknown_never_never() {
-    for mode in [AuditMode::Ignored, AuditMode::PaymentRequired] {
-        let portal = Portal::new(8, mode);
+fn the_history_is_read_once_unfiltered_a_page_of_100_at_a_time() {
+    let portal = Portal::new(8, AuditMode::Works);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    users(dir.path(), &sim);
+    let asked: Vec<(Option<String>, Option<String>, Option<String>)> = history_requests(&sim)
+        .iter()
+        .map(|r| (r.query("userId"), r.query("count"), r.query("startIndex")))
+        .collect();
+    // The probe for ignored filters, then 254 events in pages of 100: no
+    // request per user.
+    let page = |start: &str| (None, Some("100".to_string()), Some(start.to_string()));
+    assert_eq!(
+        asked,
+        [
+            (
+                Some("6f1c2d3e-0000-4000-8000-00000000d05e".to_string()),
+                Some("1".to_string()),
+                None
+            ),
+            page("0"),
+            page("100"),
+            page("200"),
+        ]
+    );
+}
+
+/// Whatever the portal's language, the same logins: none is told by text.
+/// A history of four events, all on the first page, so that only the texts
+/// differ: German and French ones say neither "success" nor "fail".
+#[test]
+fn action_texts_in_any_language_change_nothing() {
+    for lang in ["de", "fr", "en"] {
+        let few = small_history().into_iter().filter(|e| e.id < 10).collect();
+        let portal = Portal::with(people(8), few, AuditMode::Works, lang);
         let sim = start(&portal);
         let dir = tempfile::tempdir().unwrap();
         let users = users(dir.path(), &sim);
-        assert!(users.iter().all(|u| u.get("last_login").is_none()), "{users:?}");
+        assert_eq!(by_id(&users, "u-admin")["last_login"], "2026-10-01T08:00:00Z", "{lang}");
+        assert_eq!(by_id(&users, "u-owner")["last_login"], "2026-11-02T08:00:00Z", "{lang}");
+        assert_eq!(by_id(&users, "u-old")["last_login"], "2025-01-15T11:00:00Z", "{lang}");
     }
+}
+
+/// The daily purge [DS: common/services/ASC.ClearEvents/Services/
+/// ClearEventsService.cs] keeps events of the last `loginHistoryLifeTime`
+/// days: a lifetime raised from 30 to 180 days lately leaves a history that
+/// reaches back 30 days only. A user registered 100 days ago without an
+/// event may have logged in 40 days ago: *unknown*, not *never*.
+#[test]
+fn the_history_reaches_back_only_to_its_oldest_event() {
+    let mut people = people(8);
+    people.push(person("u-mid", 1, &[], &api_date(days_ago(100))));
+    let mut events: Vec<Event> = small_history().into_iter().filter(|e| e.id >= 10).collect();
+    events.push(Event {
+        id: 5,
+        user: "u-admin".into(),
+        at: days_ago(30),
+        action: 1005,
+    });
+    let portal = Portal::with(people, events, AuditMode::Works, "de");
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let users = users(dir.path(), &sim);
+    assert!(by_id(&users, "u-mid").get("last_login").is_none(), "{users:?}");
+    // Registered ten days ago, inside what the history holds: never.
+    assert_eq!(by_id(&users, "u-new")["last_login"], Value::Null);
+}
+
+/// Events older than the lifetime are leftovers of the daily purge: the read
+/// stops at the first page that reaches them.
+#[test]
+fn the_read_stops_at_the_page_that_reaches_past_the_lifetime() {
+    let long_ago = days_ago(200);
+    let mut events: Vec<Event> = (0..150)
+        .map(|i| Event {
+            id: 1000 + i,
+            user: "u-admin".into(),
+            at: days_ago(1) - i as i64 * 60,
+            action: 1029,
+        })
+        .collect();
+    for i in 0..150 {
+        events.push(Event {
+            id: 2000 + i,
+            user: "u-old".into(),
+            at: long_ago - i as i64 * 60,
+            action: 1029,
+        });
+    }
+    let portal = Portal::with(people(8), events, AuditMode::Works, "de");
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let users = users(dir.path(), &sim);
+    let starts: Vec<Option<String>> = history_requests(&sim).iter().map(|r| r.query("startIndex")).collect();
+    assert_eq!(starts, [None, Some("0".into()), Some("100".into())]);
+    // u-old's newest login, on the second page (its older ones were not read).
+    let newest = Utc
+        .timestamp_opt(long_ago, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(by_id(&users, "u-old")["last_login"], newest);
+    assert_eq!(by_id(&users, "u-new")["last_login"], Value::Null);
+}
+
+#[test]
+fn without_the_audit_option_last_login_is_unknown_never_never() {
+    for (mode, why) in [
+        (AuditMode::Ignored, "ignores its filters"),
+        (AuditMode::PaymentRequired, "answered 402"),
+        (AuditMode::PagingIgnored, "ignores paging"),
+    ] {
+        let portal = Portal::new(8, mode);
+        let sim = start(&portal);
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = fetch(dir.path(), &sim);
+        assert_eq!(code, 0, "{mode:?}: {stderr}");
+        let users: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+        assert!(
+            users.iter().all(|u| u.get("last_login").is_none()),
+            "{mode:?}: {users:?}"
+        );
+        assert!(
+            stderr.contains("warning: connector `docs`:") && stderr.contains(why) && stderr.contains("unknown"),
+            "{mode:?}: {stderr}"
+        );
+        // Never read forever.
+        assert!(history_requests(&sim).len() <= 3, "{mode:?}");
+    }
+}
+
+#[test]
+fn an_empty_history_tells_nothing() {
+    let portal = Portal::with(people(8), Vec::new(), AuditMode::Works, "de");
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = fetch(dir.path(), &sim);
+    assert_eq!(code, 0, "{stderr}");
+    let users: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    // Not even u-new, registered ten days ago, is *never*.
+    assert!(users.iter().all(|u| u.get("last_login").is_none()), "{users:?}");
+    assert!(stderr.contains("holds no event"), "{stderr}");
+}
+
+/// Fails where a 403 was taken for "no audit": it must stop the fetch and
+/// say what the key lacks.
+#[test]
+fn a_403_on_the_history_is_an_error_naming_what_the_key_lacks() {
+    let portal = Portal::new(8, AuditMode::Forbidden);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = fetch(dir.path(), &sim);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.contains("/security/audit/login/filter"), "{stderr}");
+    assert!(stderr.contains("answered 403: Access denied"), "{stderr}");
+    assert!(
+        stderr.contains("portal-settings right") && stderr.contains("`*:read`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_history_refuses_more_than_100_a_page_and_dormant_never_asks_it() {
+    let portal = Portal::new(8, AuditMode::Works);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let d = connector(dir.path(), &sim);
+    let refused = dormant::http::block_on(d.client().get_json("/security/audit/login/filter?count=101")).unwrap();
+    assert_eq!(refused.unwrap_err().status(), Some(400));
+    fetched(&d);
+    for r in history_requests(&sim).iter().skip(1) {
+        let count: u64 = r.query("count").unwrap().parse().unwrap();
+        assert!((1..=100).contains(&count), "{r:?}");
+    }
+}
+
+/// Logins that arrive during the read push every event one place later:
+/// pages repeat an event of the one before, and none is lost.
+#[test]
+fn logins_arriving_during_the_read_repeat_events_and_lose_none() {
+    let portal = Portal::new(8, AuditMode::Works);
+    portal.arrivals.store(true, Ordering::SeqCst);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let users = users(dir.path(), &sim);
+    assert_eq!(by_id(&users, "u-admin")["last_login"], "2026-10-01T08:00:00Z");
+    assert_eq!(by_id(&users, "u-owner")["last_login"], "2026-11-02T08:00:00Z");
+    assert_eq!(by_id(&users, "u-old")["last_login"], "2025-01-15T11:00:00Z");
+    assert_eq!(by_id(&users, "u-new")["last_login"], Value::Null);
 }
 
 #[test]
@@ -314,15 +728,21 @@ fn rides_out_faults() {
         (3, Fault::ServerError),
         (5, Fault::Drop),
         (6, Fault::Slow(1500)),
+        (8, Fault::ServerError),
+        // Among the requests to the login history (each fault above costs
+        // one retry).
+        (10, Fault::Truncate),
+        (12, Fault::Drop),
+        (14, Fault::Truncate),
+        (16, Fault::ServerError),
     ]);
     let sim = start(&portal);
     let dir = tempfile::tempdir().unwrap();
     let ids: Vec<Value> = users(dir.path(), &sim).iter().map(|u| u["id"].clone()).collect();
     assert_eq!(ids.len(), 8);
-    assert_eq!(
-        by_id(&users(dir.path(), &sim), "u-admin")["last_login"],
-        "2026-10-01T08:00:00Z"
-    );
+    let again = users(dir.path(), &sim);
+    assert_eq!(by_id(&again, "u-admin")["last_login"], "2026-10-01T08:00:00Z");
+    assert_eq!(by_id(&again, "u-old")["last_login"], "2025-01-15T11:00:00Z");
 }
 
 #[test]
@@ -348,8 +768,11 @@ fn a_bad_key_is_named_by_platform_endpoint_and_status() {
 }
 
 fn connector(dir: &Path, sim: &Sim) -> DocSpace {
-    let text = config(dir, sim);
-    let config = Config::parse(Source::new("dormant.toml", text), dir).unwrap_or_else(|_| panic!("config"));
+    connector_from(dir, &config(dir, sim))
+}
+
+fn connector_from(dir: &Path, text: &str) -> DocSpace {
+    let config = Config::parse(Source::new("dormant.toml", text.to_string()), dir).unwrap_or_else(|_| panic!("config"));
     DocSpace::with_key(config.connector("docs").unwrap(), Secret::new(KEY)).unwrap()
 }
 
@@ -357,6 +780,16 @@ fn fetched(d: &DocSpace) -> Vec<dormant::user::User> {
     dormant::http::block_on(d.fetch(&dormant::progress::Progress::hidden(), chrono::Utc::now()))
         .unwrap()
         .unwrap()
+}
+
+/// The ids of the users that came to `Skipped`.
+fn skipped(users: &[dormant::user::User], acted: &[Acted]) -> Vec<String> {
+    users
+        .iter()
+        .zip(acted)
+        .filter(|(_, a)| matches!(a, Acted::Skipped(_)))
+        .map(|(u, _)| u.id.to_string())
+        .collect()
 }
 
 #[test]
@@ -367,14 +800,36 @@ fn deactivation_keeps_protected_accounts_out_of_every_batch() {
     let d = connector(dir.path(), &sim);
     let users = fetched(&d);
     // Everyone: the simulator answers 403 to a whole batch holding one protected account.
-    let skipped = dormant::http::block_on(d.deactivate(&users)).unwrap().unwrap();
-    let skipped: Vec<&str> = skipped.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(skipped, ["u-owner", "u-admin", "u-ldap", SELF_ID]);
+    let acted = dormant::http::block_on(d.deactivate(&users)).unwrap();
+    assert_eq!(acted.len(), users.len());
+    assert_eq!(skipped(&users, &acted), ["u-owner", "u-admin", "u-ldap", SELF_ID]);
+    // The answer lists the users it changed, Terminated: done, no read needed.
+    for (u, a) in users.iter().zip(&acted) {
+        if !skipped(&users, &acted).contains(&u.id.to_string()) {
+            assert_eq!(a, &Acted::Done, "{}", u.id);
+        }
+    }
     let people = portal.people.lock().unwrap();
     let status = |id: &str| people.iter().find(|p| p["id"] == id).unwrap()["status"].clone();
     assert_eq!(status("u-new"), 2);
     assert_eq!(status("u-old"), 2);
     assert_eq!(status("u-owner"), 1);
+}
+
+#[test]
+fn a_status_answer_that_names_no_one_leaves_users_to_read_back() {
+    let portal = Portal::new(8, AuditMode::Works);
+    portal.quiet.store(true, Ordering::SeqCst);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let d = connector(dir.path(), &sim);
+    let users: Vec<_> = fetched(&d).into_iter().filter(|u| u.id == "u-old").collect();
+    let acted = dormant::http::block_on(d.deactivate(&users)).unwrap();
+    assert_eq!(acted, [Acted::Accepted]);
+    // What `Live::act` reads back: the user, Terminated.
+    let fresh = dormant::http::block_on(d.read("u-old")).unwrap().unwrap().unwrap();
+    assert_eq!(fresh.status, Some(dormant::user::Status::Disabled));
+    assert_eq!(dormant::http::block_on(d.read("u-nobody")).unwrap().unwrap(), None);
 }
 
 #[test]
@@ -387,16 +842,25 @@ fn delete_terminates_then_deletes() {
         .into_iter()
         .filter(|u| u.id == "u-new" || u.id == "u-admin")
         .collect();
-    let skipped = dormant::http::block_on(d.delete(&users)).unwrap().unwrap();
-    assert_eq!(skipped.len(), 1);
-    let people = portal.people.lock().unwrap();
-    assert!(people.iter().all(|p| p["id"] != "u-new"));
-    assert!(people.iter().any(|p| p["id"] == "u-admin"));
+    let acted = dormant::http::block_on(d.delete(&users)).unwrap();
+    // u-admin is protected; u-new is named done by the DELETE's answer.
+    assert_eq!(skipped(&users, &acted), ["u-admin"]);
+    let new = users.iter().position(|u| u.id == "u-new").unwrap();
+    assert_eq!(acted[new], Acted::Done);
+    {
+        let people = portal.people.lock().unwrap();
+        assert!(people.iter().all(|p| p["id"] != "u-new"));
+        assert!(people.iter().any(|p| p["id"] == "u-admin"));
+    }
     // Terminate came before delete.
     let log = sim.requests();
     let put = log.iter().position(|r| r.method == "PUT").unwrap();
     let del = log.iter().position(|r| r.method == "DELETE").unwrap();
     assert!(put < del);
+    // Gone: a read answers 404; deleting again is done already.
+    assert_eq!(dormant::http::block_on(d.read("u-new")).unwrap().unwrap(), None);
+    let again = dormant::http::block_on(d.delete(&users[new..=new])).unwrap();
+    assert_eq!(again, [Acted::Done]);
 }
 
 #[test]
@@ -479,6 +943,15 @@ fn plans_explains_diffs_and_forecasts_from_the_connector_under_faults() {
     ]);
 }
 
+/// The requests that read one user back.
+fn reads_of(sim: &Sim, id: &str) -> usize {
+    let path = format!("/api/2.0/people/{id}");
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path() == path)
+        .count()
+}
+
 #[test]
 fn apply_deactivates_then_undo_reactivates() {
     let portal = Portal::new(8, AuditMode::Works);
@@ -505,6 +978,8 @@ fn apply_deactivates_then_undo_reactivates() {
     assert!(applied.contains("1 done"), "{applied}");
     let status = |id: &str| portal.people.lock().unwrap().iter().find(|p| p["id"] == id).unwrap()["status"].clone();
     assert_eq!(status("u-old"), 2);
+    // The status answer named u-old Terminated: no read back.
+    assert_eq!(reads_of(&sim, "u-old"), 0);
     // No protected account was ever in a request that changes something.
     for r in sim.requests().iter().filter(|r| r.method != "GET") {
         for protected in ["u-owner", "u-admin", "u-ldap", SELF_ID] {
@@ -514,10 +989,43 @@ fn apply_deactivates_then_undo_reactivates() {
     let undone = run(&["undo", "dormant-journal.jsonl", "--yes"]);
     assert!(undone.contains("reactivated u-old"), "{undone}");
     assert_eq!(status("u-old"), 1);
+    assert_eq!(reads_of(&sim, "u-old"), 0);
     // Undone once: a second undo finds nothing left to undo.
     let again = run(&["undo", "dormant-journal.jsonl", "--yes"]);
     assert!(again.contains("nothing to undo"), "{again}");
     run(&["journal", "verify"]);
+}
+
+#[test]
+fn apply_confirms_by_reading_back_what_the_answer_does_not_name() {
+    let portal = Portal::new(8, AuditMode::Works);
+    portal.quiet.store(true, Ordering::SeqCst);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), &sim);
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\ninvites: status == invited -> delete\nidle: inactive > 12mo -> deactivate\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| ok(dir.path(), args);
+    run(&[
+        "plan",
+        "p.policy",
+        "--connector",
+        "docs",
+        "--format",
+        "json",
+        "--output",
+        "plan.json",
+    ]);
+    let applied = run(&["apply", "plan.json", "--yes"]);
+    assert!(applied.contains("2 done"), "{applied}");
+    // u-old: the status answer named no one, so `Live::act` read the user back.
+    assert_eq!(reads_of(&sim, "u-old"), 1);
+    // u-invited: the DELETE answered the deleted profile, which names them.
+    assert_eq!(reads_of(&sim, "u-invited"), 0);
+    assert!(portal.people.lock().unwrap().iter().all(|p| p["id"] != "u-invited"));
 }
 
 #[test]
@@ -531,11 +1039,78 @@ fn a_system_account_the_profile_does_not_show_holds_back_only_itself() {
         .into_iter()
         .filter(|u| u.id == "u-new" || u.id == "u-old")
         .collect();
-    let skipped = dormant::http::block_on(d.deactivate(&users)).unwrap().unwrap();
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0].0, "u-old");
-    assert!(skipped[0].1.contains("system account"), "{skipped:?}");
+    let acted = dormant::http::block_on(d.deactivate(&users)).unwrap();
+    assert_eq!(skipped(&users, &acted), ["u-old"]);
+    let old = users.iter().position(|u| u.id == "u-old").unwrap();
+    let Acted::Skipped(why) = &acted[old] else { panic!() };
+    assert!(why.contains("system account"), "{why}");
     let people = portal.people.lock().unwrap();
     let status = |id: &str| people.iter().find(|p| p["id"] == id).unwrap()["status"].clone();
     assert_eq!((status("u-new"), status("u-old")), (json!(2), json!(1)));
+}
+
+/// The issue's portal: 5,000 users and 200,000 login events over 170 days.
+/// Every user with a successful login in the history gets that login, in
+/// about 2,000 requests to the history (one per 100 events), where a query
+/// per user would have made 5,000 and found almost nothing.
+#[test]
+fn five_thousand_users_and_200_000_events_in_about_2_000_requests() {
+    const USERS: usize = 5_000;
+    const EVENTS: usize = 200_000;
+    let id = |i: usize| format!("5ca1e000-0000-4000-8000-{i:012}");
+    let recent = recent();
+    let people: Vec<Value> = (0..USERS)
+        .map(|i| person(&id(i), 1, &[], if i % 3 == 0 { &recent } else { OLD }))
+        .collect();
+    // Users 4,000 and on have no event at all; the rest a pseudo-random mix
+    // of web and API logins, failures, logouts and sessions.
+    let actions = [1029, 1029, 1029, 1010, 1000, 1028, 1005, 1002, 1006, 1016];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let now = Utc::now().timestamp();
+    let step = 170 * 86_400 / EVENTS as i64;
+    let events: Vec<Event> = (0..EVENTS)
+        .map(|k| Event {
+            id: k as u64 + 1,
+            user: id(rand() as usize % 4_000),
+            at: now - 60 - k as i64 * step,
+            action: actions[rand() as usize % actions.len()],
+        })
+        .collect();
+    // Each user's newest success, from the same events (newest first).
+    let mut expected: HashMap<String, i64> = HashMap::new();
+    for e in &events {
+        if [1029, 1010, 1000, 1028].contains(&e.action) {
+            expected.entry(e.user.clone()).or_insert(e.at);
+        }
+    }
+    let portal = Portal::with(people, events, AuditMode::Works, "fr");
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_with(dir.path(), &sim, "requests_per_second = 100000\n");
+    let d = connector_from(dir.path(), &text);
+    let began = std::time::Instant::now();
+    let users = fetched(&d);
+    let took = began.elapsed();
+    assert_eq!(users.len(), USERS);
+    let mut never = 0;
+    for (i, u) in users.iter().enumerate() {
+        let want = match expected.get(u.id.as_str()) {
+            Some(at) => Known::Value(chrono::DateTime::from_timestamp(*at, 0).unwrap()),
+            None if i % 3 == 0 => Known::Never,
+            None => Known::Unknown,
+        };
+        never += usize::from(want == Known::Never);
+        assert_eq!(u.last_login, want, "{}", u.id);
+    }
+    assert!(expected.len() > 3_900 && never > 300, "{} {never}", expected.len());
+    // 2,000 full pages, the empty one after them, and the probe.
+    let asked = history_requests(&sim).len();
+    assert!((2_000..=2_005).contains(&asked), "{asked} requests to the history");
+    eprintln!("{USERS} users, {EVENTS} events: {asked} history requests in {took:?}");
 }

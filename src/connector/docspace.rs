@@ -1,36 +1,117 @@
 //! ONLYOFFICE DocSpace, API 2.0 (CONNECTORS.md section 4): users of every
-//! status through the people filter, last logins from the login audit,
-//! deactivation by the Terminated status, deletion after it.
+//! status through the people filter, last logins from the login history
+//! read once for the whole portal, deactivation by the Terminated status,
+//! deletion after it.
 //!
-//! Assumptions where the sources are silent (CONNECTORS.md sections 4 and
-//! 9), kept here in one place:
+//! What this connector takes the server to do, in one place. `[DS: path]`
+//! is a file of ONLYOFFICE/DocSpace-server (read at commit ed2994e7,
+//! 2026-06-30); `[C9]` marks a choice CONNECTORS.md section 9 makes where
+//! the sources are silent.
+//!
+//! Login history (`GET /security/audit/login/filter`):
+//! - It orders the portal's events newest first and applies `startIndex`
+//!   and `count` BEFORE the `userId`, `action`, `from` and `to` filters, so
+//!   `userId=X` finds X's events among one page of everyone's, not X's
+//!   last login [DS: common/services/ASC.AuditTrail/Repositories/
+//!   LoginEventsRepository.cs `GetByFilterAsync`]. Hence one read of the
+//!   whole history, unfiltered, a page at a time.
+//! - `count` is 1 to 100, more answers 400 [DS: web/ASC.Web.Api/ApiModels/
+//!   RequestsDto/LoginEventRequestDto.cs `[Range(1, ApiContext.MaxCount)]`;
+//!   common/ASC.Api.Core/Core/ApiContext.cs `MaxCount = 100`].
+//! - A successful login is told by `actionId` alone, a number on the wire
+//!   (no string-enum converter: common/ASC.Api.Core/Core/
+//!   DynamicIgnoreResolver.cs `ConfigureJsonOptions`): the server's own
+//!   `_loginActions` [DS: common/ASC.Core.Common/Data/DbLoginEventsManager.cs]
+//!   plus 1028 LoginSuccessViaOAuth, which that list lacks but the success
+//!   list of `LoginEventsRepository.GetLastSuccessEventAsync` holds. Web
+//!   logins are 1029 LoginSuccessViaPassword, API logins 1010 [DS:
+//!   common/ASC.Core.Common/Messaging/MessageAction.cs]. The `action` text is
+//!   the resource string in the API user's language [DS: common/services/
+//!   ASC.AuditTrail/Mappers/MessageMaps.cs `GetActionText`,
+//!   AuditReportResource.*.resx], so it is never read.
+//! - Without the plan's audit option the filter call answers the 20 latest
+//!   events, whatever the filters and `startIndex` [DS: web/ASC.Web.Api/Api/
+//!   SecurityController.cs `GetLoginEventsByFilter` → `GetLastLoginEvents`];
+//!   with login history hidden from the portal it answers 402
+//!   (`DemandBaseAuditPermission` throws `BillingException`, which
+//!   common/ASC.Api.Core/Middleware/ResponseWrapper.cs answers 402).
+//! - It needs the portal-settings right (`EditPortalSettings`) [DS:
+//!   SecurityController.cs] and, for an API key, the global read scope
+//!   `*:read` or `*:write`: `/security` is in no local scope [DS:
+//!   common/ASC.Api.Core/Auth/AuthorizationExtension.cs `ScopesMap`,
+//!   `GetAuthorizePolicy`]. A 403 is that, and is reported as such.
+//! - Events are purged once a day when older than `loginHistoryLifeTime`
+//!   days, 180 by default and at most [DS: common/services/ASC.ClearEvents/
+//!   Services/ClearEventsService.cs; common/ASC.Core.Common/Tenants/
+//!   TenantAuditSettings.cs], read from `GET /security/audit/settings/lifetime`.
+//!   An event's `date` carries the portal's offset [C9].
+//!
+//! People:
 //! - `Authorization: Bearer KEY`; the list total is `total`; `count` is at
-//!   most 100; `employeeStatus=7` (All) lists every status;
-//! - keys may come in camelCase or PascalCase, statuses as numbers or names;
-//! - an invited user has status 4 (Pending) with activationStatus 2;
-//! - a login event is a success when its `action` says "success" (or its
-//!   `actionId` is 1000, LoginSuccess); events come newest first;
-//! - the login history reaches back `loginHistoryLifeTime` days
-//!   (`GET /security/audit/settings/lifetime`); a user without a login
-//!   event has never logged in only if they registered inside it, and an
-//!   *unknown* last login otherwise;
-//! - when the portal's plan lacks the audit option the filters are ignored
-//!   (events of other users come back) or 402 answers: every last login is
-//!   then *unknown*, never *never*.
+//!   most 100; `employeeStatus=7` (All) lists every status for an admin
+//!   [C9]; keys may come in camelCase or PascalCase, statuses as numbers or
+//!   names [C9]; an invited user has status 4 (Pending) with
+//!   activationStatus 2 [C9].
+//! - `PUT /people/status/{status}` refuses the whole list (403) if it holds
+//!   a system or LDAP account, the owner, the caller, or (unless the caller
+//!   is the owner) a DocSpace admin, and answers with the profile of every
+//!   user listed, as changed [DS: products/ASC.People/Server/Api/
+//!   UserController.cs `UpdateUserStatus`]. Setting Active again may leave
+//!   an unused invitation Pending (status 4), and may answer 402 when no
+//!   seat is left, after enabling some (same method).
+//! - `DELETE /people/{id}` answers the deleted profile; a user not
+//!   Terminated is refused with 403 ("The user is not suspended":
+//!   `InvalidOperationException`, 403 in ResponseWrapper.cs) [DS:
+//!   UserController.cs `DeleteMember`].
+//! - `GET /people/{id}` answers the profile, 404 once the user is deleted
+//!   (removed users read as the lost user) [DS: UserController.cs
+//!   `GetProfileByUserId`; common/ASC.Core.Common/Context/Impl/
+//!   UserManager.cs `GetUsersAsync`].
 
-use super::Listing;
+use super::{Acted, Listing};
 use crate::config::Connector;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::time::Time;
 use crate::user::{Attr, Known, Set, Status, User};
-use futures_util::StreamExt;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 pub const PLATFORM: &str = "DocSpace";
 
 const MAX_PAGE: u64 = 100;
+
+/// Events asked per page of the login history: its most (more answers 400).
+const EVENTS_PAGE: u64 = 100;
+
+/// More events than a history of 180 days holds: a server that never ends
+/// its pages.
+const MAX_EVENTS: u64 = 100_000_000;
+
+/// The `actionId`s of a successful login.
+const LOGIN_ACTIONS: [(i64, &str); 13] = [
+    (1000, "LoginSuccess"),
+    (1001, "LoginSuccessViaSocialAccount"),
+    (1007, "LoginSuccessViaSms"),
+    (1010, "LoginSuccessViaApi"),
+    (1011, "LoginSuccessViaSocialApp"),
+    (1012, "LoginSuccessViaApiSms"),
+    (1015, "LoginSuccessViaSSO"),
+    (1019, "LoginSuccessViaApiSocialAccount"),
+    (1021, "LoginSuccesViaTfaApp"),
+    (1024, "LoginSuccessViaApiTfa"),
+    (1027, "AuthLinkActivated"),
+    (1028, "LoginSuccessViaOAuth"),
+    (1029, "LoginSuccessViaPassword"),
+];
+
+/// A user id that is no one's: the probe that tells whether the history's
+/// filters work (see `DocSpace::history`). Not the empty GUID, which the
+/// server reads as "no filter".
+const NO_ONE: &str = "6f1c2d3e-0000-4000-8000-00000000d05e";
+
+const LIFETIME: &str = "/security/audit/settings/lifetime";
 
 pub const DEFAULTS: Settings = Settings {
     requests_per_second: 10.0,
@@ -44,8 +125,6 @@ pub const DEFAULTS: Settings = Settings {
 
 pub struct DocSpace {
     client: Client,
-    /// Login-audit requests in flight at once.
-    concurrency: usize,
     /// The id of the account dormant acts as, asked once.
     me: tokio::sync::OnceCell<String>,
     source: String,
@@ -80,13 +159,139 @@ fn response<'v>(v: &'v Value, endpoint: &str) -> Result<&'v Value, HttpError> {
     })
 }
 
-/// What the login audit can tell.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Audit {
-    /// Filters work; history reaches back to this instant (if known).
-    Works(Option<Time>),
-    /// The plan lacks the audit option, or it is off: nothing is known.
-    Unavailable,
+/// What the login history tells.
+#[derive(Debug, PartialEq)]
+enum History {
+    Read {
+        /// Each user's newest successful login, by lower-case id; `None`
+        /// when one of their successful logins has no date dormant can read.
+        newest: HashMap<String, Option<Time>>,
+        /// From when on the history holds every login: the later of `now`
+        /// less the history's lifetime and the oldest event read (a lifetime
+        /// raised lately has not brought back what was purged before).
+        reach: Option<Time>,
+    },
+    /// Nothing can be told, and why.
+    Unavailable(String),
+}
+
+/// One login event: the fields dormant reads, the others skipped unparsed
+/// (a history holds hundreds of thousands of events, each with 13 fields:
+/// LoginEventDto.cs). Keys in camelCase, or PascalCase as older portals.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct LoginEvent {
+    #[serde(default, alias = "Id")]
+    id: Option<Value>,
+    #[serde(default, alias = "Date")]
+    date: Option<Value>,
+    #[serde(default, rename = "userId", alias = "UserId")]
+    user_id: Option<Value>,
+    #[serde(default, rename = "actionId", alias = "ActionId")]
+    action_id: Option<Value>,
+}
+
+impl LoginEvent {
+    fn date(&self) -> Option<Time> {
+        self.date
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(crate::time::parse_time)
+    }
+
+    fn user(&self) -> Option<&str> {
+        self.user_id
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A page of the history in DocSpace's envelope.
+#[derive(serde::Deserialize)]
+struct Events {
+    #[serde(alias = "Response")]
+    response: Vec<LoginEvent>,
+}
+
+/// One page of the login history.
+enum Page {
+    Events(Vec<LoginEvent>),
+    /// 402: no login history on this portal; why.
+    Unavailable(String),
+}
+
+/// A user's last login from the history.
+fn last_login(history: &HashMap<String, Option<Time>>, reach: Option<Time>, u: &User) -> Known<Time> {
+    match history.get(u.id.to_ascii_lowercase().as_str()) {
+        Some(Some(t)) => Known::Value(*t),
+        Some(None) => Known::Unknown,
+        // Registered while the history kept everything: no event, no login.
+        None => match (reach, u.joined) {
+            (Some(reach), Some(joined)) if joined >= reach => Known::Never,
+            _ => Known::Unknown,
+        },
+    }
+}
+
+/// Whether an event's `actionId` is a successful login's: a number (or,
+/// tolerated, a numeric string or the action's name).
+fn is_login(action: Option<&Value>) -> bool {
+    match action {
+        Some(Value::Number(n)) => n.as_i64().is_some_and(|id| LOGIN_ACTIONS.iter().any(|(a, _)| *a == id)),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            LOGIN_ACTIONS
+                .iter()
+                .any(|(id, name)| s.eq_ignore_ascii_case(name) || s.parse::<i64>().ok() == Some(*id))
+        }
+        _ => false,
+    }
+}
+
+/// A 403 from the login history, worded as what the key lacks.
+fn forbidden(e: HttpError) -> HttpError {
+    match e {
+        HttpError::Status {
+            platform,
+            method,
+            endpoint,
+            status: 403,
+            message,
+        } => HttpError::Status {
+            platform,
+            method,
+            endpoint,
+            status: 403,
+            message: format!(
+                "{message}: reading the login history takes the portal-settings right of a DocSpace admin \
+                 (the key's owner must be the owner or a DocSpace admin) and, for an API key, the global \
+                 read scope `*:read` (or `*:write`); this key lacks one of them"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// Every user of `ids` done as `e` says: out of quota, or failed.
+fn all_failed(n: usize, e: &HttpError) -> Vec<Acted> {
+    (0..n).map(|_| Acted::error(e.clone())).collect()
+}
+
+/// What a status answer (or error) means for one user sent to Terminated.
+/// An error other than a refusal stops the batches after it (`stop`).
+fn terminated(id: &str, result: Result<HashSet<String>, HttpError>, stop: &mut Option<HttpError>) -> Acted {
+    match result {
+        Ok(changed) if changed.contains(&id.to_ascii_lowercase()) => Acted::Done,
+        Ok(_) => Acted::Accepted,
+        Err(e) if e.status() == Some(403) => Acted::Skipped(format!(
+            "DocSpace refuses to change this account: a protected or system account (or the key may not edit users: {e})"
+        )),
+        Err(e) => {
+            *stop = Some(e.clone());
+            Acted::error(e)
+        }
+    }
 }
 
 impl DocSpace {
@@ -102,10 +307,8 @@ impl DocSpace {
             Settings::new(DEFAULTS, &c.limits),
         )?;
         client.set_auth("authorization", &format!("Bearer {}", key.expose()), &key)?;
-        let concurrency = Settings::new(DEFAULTS, &c.limits).concurrency.max(1);
         Ok(DocSpace {
             client,
-            concurrency,
             me: tokio::sync::OnceCell::new(),
             source: c.name.clone(),
             page: c.limits.batch_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
@@ -130,21 +333,24 @@ impl DocSpace {
                 endpoint: "/people/filter".to_string(),
                 detail,
             })?;
-        let audit = self.audit(users.first().map(|u| u.id.as_str()), now).await?;
-        if let Audit::Works(since) = audit {
-            let logins: Vec<Result<Option<Known<Time>>, HttpError>> = futures_util::stream::iter(users.iter())
-                .map(|u| self.last_login(&u.id, u.joined, since))
-                .buffered(self.concurrency)
-                .collect()
-                .await;
-            let logins = logins.into_iter().collect::<Result<Vec<_>, _>>()?;
-            // If the filter was ignored for anyone after all, no login is
-            // known: every last login stays unknown, as normalize left it.
-            if let Some(all) = logins.into_iter().collect::<Option<Vec<_>>>() {
-                for (u, login) in users.iter_mut().zip(all) {
-                    u.last_login = login;
+        if users.is_empty() {
+            return Ok(users);
+        }
+        let read = progress.next("login events read");
+        let history = self.history(&read, now).await;
+        read.finish();
+        match history? {
+            History::Read { newest, reach } => {
+                for u in &mut users {
+                    u.last_login = last_login(&newest, reach, u);
                 }
             }
+            // Every last login stays unknown, as `normalize` left it: rules
+            // on logins then send these users to review, never act.
+            History::Unavailable(why) => eprintln!(
+                "warning: connector `{}`: {why}; every last login is unknown",
+                self.source
+            ),
         }
         Ok(users)
     }
@@ -182,65 +388,146 @@ impl DocSpace {
         listing.finish()
     }
 
-    /// Whether the audit's filters work, tried on one user, and how far
-    /// back its history reaches.
-    async fn audit(&self, probe: Option<&str>, now: Time) -> Result<Audit, HttpError> {
-        let Some(id) = probe else {
-            return Ok(Audit::Unavailable);
-        };
-        if self.events(id).await?.is_none() {
-            return Ok(Audit::Unavailable);
-        }
-        let since = match self.client.get_json("/security/audit/settings/lifetime").await {
-            Ok(v) => {
-                let body = get(&v, "response").unwrap_or(&v);
-                get(body, "loginHistoryLifeTime")
-                    .and_then(Value::as_i64)
-                    .and_then(|days| now.checked_sub_signed(chrono::TimeDelta::try_days(days)?))
-            }
-            // Unknown reach: no user is known to have never logged in.
-            Err(_) => None,
-        };
-        Ok(Audit::Works(since))
-    }
-
-    /// One user's login events, or `None` when the audit is unavailable
-    /// (402, or filters ignored: events of someone else came back).
-    async fn events(&self, id: &str) -> Result<Option<Vec<Value>>, HttpError> {
-        let path = format!("/security/audit/login/filter?userId={id}&count=100");
-        let answer = match self.client.get_json(&path).await {
+    /// One page of the login history: 402 means there is none; 403 is the
+    /// key's lack, an error.
+    async fn events(&self, path: &str) -> Result<Page, HttpError> {
+        let answer = match self.client.get(path).await {
             Ok(a) => a,
-            Err(e) if matches!(e.status(), Some(402 | 403)) => return Ok(None),
+            Err(e) if e.status() == Some(402) => {
+                return Ok(Page::Unavailable(format!(
+                    "{e} (the portal's plan has no login history, or it is turned off)"
+                )))
+            }
+            Err(e) if e.status() == Some(403) => return Err(forbidden(e)),
             Err(e) => return Err(e),
         };
-        let events = response(&answer, &path)?.as_array().cloned().unwrap_or_default();
-        let theirs = events
-            .iter()
-            .all(|e| text(e, "userId").is_none_or(|u| u.eq_ignore_ascii_case(id)));
-        Ok(theirs.then_some(events))
+        serde_json::from_slice::<Events>(&answer.body)
+            .map(|page| Page::Events(page.response))
+            .map_err(|e| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: path.to_string(),
+                detail: format!("not a list of login events in `response` ({e})"),
+            })
     }
 
-    /// A user's last login from their events: `None` if the filter was ignored.
-    async fn last_login(
-        &self,
-        id: &str,
-        joined: Option<Time>,
-        since: Option<Time>,
-    ) -> Result<Option<Known<Time>>, HttpError> {
-        let Some(events) = self.events(id).await? else {
-            return Ok(None);
+    /// The history's lifetime in days, if the portal says.
+    async fn lifetime(&self) -> Result<Option<i64>, HttpError> {
+        match self.client.get_json(LIFETIME).await {
+            Ok(v) => {
+                let body = get(&v, "response").unwrap_or(&v);
+                Ok(get(body, "loginHistoryLifeTime")
+                    .and_then(Value::as_i64)
+                    .filter(|days| *days > 0))
+            }
+            Err(e) if e.status() == Some(403) => Err(forbidden(e)),
+            // Unknown: the whole history is read, and its oldest event
+            // alone bounds the reach.
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Reads the portal's login history once, newest first, and keeps each
+    /// user's newest successful login.
+    ///
+    /// First a probe: `userId` of no one with `count=1`. A server whose
+    /// filters work takes the newest event and then filters it out, so it
+    /// answers none, always; one without the plan's audit option answers
+    /// its 20 latest events whatever was asked (SecurityController.cs
+    /// `GetLoginEventsByFilter`). Telling it by the answers alone would not
+    /// do: those 20 events look like a short, final first page. A portal
+    /// with no event at all cannot be told apart either way, so it tells
+    /// nothing. As a second guard, a full page equal to the one before
+    /// means `startIndex` is ignored.
+    ///
+    /// Then pages of 100 at `startIndex` 0, 100, 200, … with no filter,
+    /// one after the other, never several at once: logins that arrive
+    /// meanwhile go on top and push every event one place later, so a page
+    /// may repeat the last events of the one before (harmless for "newest
+    /// per user"), but in this order none is skipped. Pages read out of
+    /// order could skip the events pushed across a page boundary between
+    /// two reads. The purge removes only the oldest events, from the end.
+    /// It stops at a short page (the end) or at a page reaching past the
+    /// lifetime (older events are leftovers of the daily purge).
+    async fn history(&self, progress: &Progress, now: Time) -> Result<History, HttpError> {
+        let probe = format!("/security/audit/login/filter?userId={NO_ONE}&count=1");
+        match self.events(&probe).await? {
+            Page::Unavailable(why) => return Ok(History::Unavailable(why)),
+            Page::Events(events) if !events.is_empty() => {
+                return Ok(History::Unavailable(
+                    "the login history ignores its filters (the portal's plan lacks the audit option, so it \
+                     answers only its 20 latest events)"
+                        .to_string(),
+                ))
+            }
+            Page::Events(_) => {}
+        }
+        let since = self
+            .lifetime()
+            .await?
+            .and_then(|days| now.checked_sub_signed(chrono::TimeDelta::try_days(days)?));
+        let mut newest: HashMap<String, Option<Time>> = HashMap::new();
+        let mut oldest: Option<Time> = None;
+        let mut previous: Vec<LoginEvent> = Vec::new();
+        let mut start: u64 = 0;
+        loop {
+            let path = format!("/security/audit/login/filter?count={EVENTS_PAGE}&startIndex={start}");
+            let events = match self.events(&path).await? {
+                Page::Events(events) => events,
+                Page::Unavailable(why) => return Ok(History::Unavailable(why)),
+            };
+            let n = events.len() as u64;
+            progress.inc(n);
+            if n == EVENTS_PAGE && events == previous {
+                return Ok(History::Unavailable(format!(
+                    "the login history answered the same events at startIndex {} and {start}: it ignores paging",
+                    start.saturating_sub(EVENTS_PAGE)
+                )));
+            }
+            let mut page_oldest: Option<Time> = None;
+            for e in &events {
+                let date = e.date();
+                if let Some(d) = date {
+                    oldest = Some(oldest.map_or(d, |o| o.min(d)));
+                    page_oldest = Some(page_oldest.map_or(d, |o| o.min(d)));
+                }
+                let Some(user) = e.user().filter(|_| is_login(e.action_id.as_ref())) else {
+                    continue;
+                };
+                newest
+                    .entry(user.to_ascii_lowercase())
+                    .and_modify(|known| {
+                        // An undated login might be the newest: unknown.
+                        *known = match (*known, date) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            _ => None,
+                        }
+                    })
+                    .or_insert(date);
+            }
+            if n < EVENTS_PAGE || since.is_some_and(|s| page_oldest.is_some_and(|o| o < s)) {
+                break;
+            }
+            start += n;
+            if start >= MAX_EVENTS {
+                return Err(HttpError::Shape {
+                    platform: PLATFORM,
+                    endpoint: path,
+                    detail: format!("the login history goes on past {MAX_EVENTS} events"),
+                });
+            }
+            previous = events;
+        }
+        let Some(oldest) = oldest else {
+            return Ok(History::Unavailable(
+                "the login history holds no event at all, which a portal whose plan lacks the audit option \
+                 may also answer"
+                    .to_string(),
+            ));
         };
-        let latest = events
-            .iter()
-            .filter(|e| is_success(e))
-            .filter_map(|e| text(e, "date").and_then(crate::time::parse_time))
-            .max();
-        Ok(Some(match (latest, since, joined) {
-            (Some(t), _, _) => Known::Value(t),
-            // Registered inside the history kept: no event means no login.
-            (None, Some(since), Some(joined)) if joined >= since => Known::Never,
-            (None, _, _) => Known::Unknown,
-        }))
+        Ok(History::Read {
+            newest,
+            reach: Some(since.map_or(oldest, |s| s.max(oldest))),
+        })
     }
 
     /// Users that a status change must never include: the API rejects the
@@ -252,11 +539,8 @@ impl DocSpace {
                 .is_none_or(|r| r.iter().any(|r| matches!(r.as_str(), "owner" | "ldap" | "system")))
     }
 
-    /// Sets users Terminated, in batches that hold no protected account.
-    /// Returns the ids left out, with why.
-    pub async fn deactivate(&self, users: &[User]) -> Result<Vec<(String, String)>, HttpError> {
-        let my_id = self
-            .me
+    async fn me(&self) -> Result<&String, HttpError> {
+        self.me
             .get_or_try_init(|| async {
                 let me = self.client.get_json("/people/@self").await?;
                 Ok::<_, HttpError>(
@@ -265,88 +549,165 @@ impl DocSpace {
                         .to_string(),
                 )
             })
-            .await?;
-        let mut skipped = Vec::new();
+            .await
+    }
+
+    /// Sets users Terminated, in batches that hold no protected account:
+    /// what became of each user, in order. A user the answer lists as
+    /// Terminated is done; one it does not list is only accepted, for
+    /// `Live::act` to read back.
+    pub async fn deactivate(&self, users: &[User]) -> Vec<Acted> {
+        let my_id = match self.me().await {
+            Ok(id) => id,
+            Err(e) => return all_failed(users.len(), &e),
+        };
+        let mut acted: HashMap<&str, Acted> = HashMap::new();
         let mut ids = Vec::new();
         for u in users {
             if Self::protected(u) {
-                skipped.push((
-                    u.id.to_string(),
-                    "owner, administrator, LDAP or system account".to_string(),
-                ));
+                acted.insert(
+                    u.id.as_str(),
+                    Acted::Skipped("kept out of the batch: owner, administrator, LDAP or system account".into()),
+                );
             } else if u.id.as_str() == my_id.as_str() {
-                skipped.push((u.id.to_string(), "the account dormant acts as".to_string()));
+                acted.insert(
+                    u.id.as_str(),
+                    Acted::Skipped("kept out of the batch: the account dormant acts as".into()),
+                );
             } else {
                 ids.push(u.id.to_string());
             }
         }
+        let mut stop: Option<HttpError> = None;
         for chunk in ids.chunks(self.batch) {
-            match self.terminate(chunk).await {
-                Ok(()) => {}
+            let result = match &stop {
+                Some(e) => Err(e.clone()),
+                None => self.set_status(chunk, "Terminated").await,
+            };
+            match result {
                 // A protected account the profile does not show (a system
                 // account) fails the whole batch: each user alone, so that
                 // it holds back only itself.
                 Err(e) if e.status() == Some(403) && chunk.len() > 1 => {
                     for id in chunk {
-                        match self.terminate(std::slice::from_ref(id)).await {
-                            Ok(()) => {}
-                            Err(e) if e.status() == Some(403) => skipped.push((
-                                id.clone(),
-                                "DocSpace refuses to change this account (a protected or system account)".to_string(),
-                            )),
-                            Err(e) => return Err(e),
-                        }
+                        let one = match &stop {
+                            Some(e) => Err(e.clone()),
+                            None => self.set_status(std::slice::from_ref(id), "Terminated").await,
+                        };
+                        acted.insert(id.as_str(), terminated(id, one, &mut stop));
                     }
                 }
-                Err(e) => return Err(e),
+                result => {
+                    for id in chunk {
+                        acted.insert(id.as_str(), terminated(id, result.clone(), &mut stop));
+                    }
+                }
             }
         }
-        Ok(skipped)
+        users
+            .iter()
+            .map(|u| {
+                acted
+                    .remove(u.id.as_str())
+                    .unwrap_or_else(|| Acted::Failed("not sent".into()))
+            })
+            .collect()
     }
 
-    async fn terminate(&self, ids: &[String]) -> Result<(), HttpError> {
+    /// Sets a status; the ids (lower case) that the answer lists with it.
+    async fn set_status(&self, ids: &[String], to: &str) -> Result<HashSet<String>, HttpError> {
+        let path = format!("/people/status/{to}");
         let body = serde_json::json!({ "userIds": ids, "resendAll": false });
-        self.client
-            .send(reqwest::Method::PUT, "/people/status/Terminated", Some(&body))
-            .await
-            .map(|_| ())
+        let answer = self.client.send(reqwest::Method::PUT, &path, Some(&body)).await?;
+        // Active may leave an unused invitation Pending: also not Terminated.
+        let wanted: &[i64] = if to == "Terminated" { &[2] } else { &[1, 4] };
+        // An answer that cannot be read says nothing: each user is then
+        // read back.
+        let profiles = answer
+            .json(PLATFORM, &path)
+            .ok()
+            .and_then(|a| get(&a, "response").and_then(Value::as_array).cloned())
+            .unwrap_or_default();
+        Ok(profiles
+            .iter()
+            .filter(|p| status(p).is_some_and(|s| wanted.contains(&s)))
+            .filter_map(|p| text(p, "id"))
+            .map(str::to_ascii_lowercase)
+            .collect())
     }
 
     /// Deletes users: terminated first (as the API requires), then deleted
-    /// one by one. Returns the ids left out, with why.
-    pub async fn delete(&self, users: &[User]) -> Result<Vec<(String, String)>, HttpError> {
-        let skipped = self.deactivate(users).await?;
-        for u in users
-            .iter()
-            .filter(|u| !skipped.iter().any(|(id, _)| id == u.id.as_str()))
-        {
+    /// one by one. A DELETE answered with the user's profile names them
+    /// done; a 404 too (gone already: a repeated request whose first answer
+    /// was lost, or a run after a crash).
+    pub async fn delete(&self, users: &[User]) -> Vec<Acted> {
+        let terminated = self.deactivate(users).await;
+        let mut stop: Option<HttpError> = None;
+        let mut acted = Vec::with_capacity(users.len());
+        for (u, t) in users.iter().zip(terminated) {
+            if !matches!(t, Acted::Done | Acted::Accepted) {
+                acted.push(t);
+                continue;
+            }
+            if let Some(e) = &stop {
+                acted.push(Acted::error(e.clone()));
+                continue;
+            }
             let path = format!("/people/{}", u.id);
-            match self.client.send(reqwest::Method::DELETE, &path, None).await {
-                Ok(_) => {}
-                // Gone already: a repeated run after a crash.
-                Err(e) if e.status() == Some(404) => {}
-                Err(e) => return Err(e),
+            acted.push(match self.client.send(reqwest::Method::DELETE, &path, None).await {
+                Ok(answer) => {
+                    let named = answer.json(PLATFORM, &path).ok().is_some_and(|a| {
+                        get(&a, "response")
+                            .and_then(|p| text(p, "id"))
+                            .is_some_and(|id| id.eq_ignore_ascii_case(&u.id))
+                    });
+                    if named {
+                        Acted::Done
+                    } else {
+                        Acted::Accepted
+                    }
+                }
+                Err(e) if e.status() == Some(404) => Acted::Done,
+                // This user only ("The user is not suspended", a protected
+                // account, a reassignment under way).
+                Err(e) if matches!(e.status(), Some(400 | 403)) => Acted::Failed(e.to_string()),
+                Err(e) => {
+                    stop = Some(e.clone());
+                    Acted::error(e)
+                }
+            });
+        }
+        acted
+    }
+
+    /// Undoes deactivations: sets the users Active again (each takes a
+    /// seat; the API answers 402 when there is none left, possibly after
+    /// enabling some). What the answer does not list, and every user of a
+    /// batch that failed, is read back.
+    pub async fn reactivate(&self, ids: &[String]) -> Vec<Acted> {
+        let mut acted = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(self.batch) {
+            let result = self.set_status(chunk, "Active").await;
+            for id in chunk {
+                acted.push(match &result {
+                    Ok(changed) if changed.contains(&id.to_ascii_lowercase()) => Acted::Done,
+                    Err(e @ HttpError::Quota { .. }) => Acted::error(e.clone()),
+                    other => match (self.read(id).await, other) {
+                        (Ok(Some(u)), _) if matches!(u.status, Some(Status::Active | Status::Invited)) => Acted::Done,
+                        (_, Err(e)) => Acted::Failed(e.to_string()),
+                        (Ok(_), Ok(_)) => Acted::Unconfirmed(
+                            "DocSpace accepted the request, but the user read back afterwards is not active".into(),
+                        ),
+                        (Err(e), Ok(_)) => Acted::Unconfirmed(format!(
+                            "DocSpace accepted the request, and reading the user back failed: {e}"
+                        )),
+                    },
+                });
             }
         }
-        Ok(skipped)
+        acted
     }
-}
 
-impl DocSpace {
-    /// Undoes deactivations: sets the users Active again (each takes a seat;
-    /// the API answers 402 when there is none left).
-    pub async fn reactivate(&self, ids: &[String]) -> Result<(), HttpError> {
-        for chunk in ids.chunks(self.batch) {
-            let body = serde_json::json!({ "userIds": chunk, "resendAll": false });
-            self.client
-                .send(reqwest::Method::PUT, "/people/status/Active", Some(&body))
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-impl DocSpace {
     /// One user as the portal has them now (`GET /people/{id}`); `None`
     /// when it answers 404.
     pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
@@ -363,12 +724,6 @@ impl DocSpace {
             Err(e) => Err(e),
         }
     }
-}
-
-fn is_success(e: &Value) -> bool {
-    let action = text(e, "action").unwrap_or_default().to_ascii_lowercase();
-    let id = get(e, "actionId").and_then(Value::as_i64);
-    (action.contains("success") && !action.contains("fail")) || id == Some(1000)
 }
 
 /// A DocSpace status, as a number or a name.
@@ -520,13 +875,90 @@ mod tests {
     }
 
     #[test]
-    fn success_events() {
-        assert!(is_success(
-            &serde_json::json!({"action": "Login success", "actionId": 1000})
-        ));
-        assert!(!is_success(
-            &serde_json::json!({"action": "Login failed", "actionId": 1006})
-        ));
-        assert!(is_success(&serde_json::json!({"actionId": 1000})));
+    fn logins_are_told_by_action_id_alone() {
+        // Texts are localized and never read; ids say (DbLoginEventsManager.cs `_loginActions`).
+        for id in [
+            1000, 1001, 1007, 1010, 1011, 1012, 1015, 1019, 1021, 1024, 1027, 1028, 1029,
+        ] {
+            assert!(is_login(Some(&serde_json::json!(id))), "{id}");
+        }
+        // LoginFail, LoginFailInvalidCombination, Logout, SessionStarted.
+        for id in [1005, 1002, 1006, 1016] {
+            assert!(!is_login(Some(&serde_json::json!(id))), "{id}");
+        }
+        assert!(!is_login(None));
+        assert!(is_login(Some(&serde_json::json!("LoginSuccessViaPassword"))));
+        assert!(is_login(Some(&serde_json::json!("1010"))));
+        assert!(!is_login(Some(&serde_json::json!("LoginFail"))));
+    }
+
+    #[test]
+    fn events_are_read_in_either_case_skipping_the_rest() {
+        let page: Events = serde_json::from_str(
+            r#"{"response": [
+                {"id": 7, "date": "2026-10-01T10:00:00.0000000+02:00", "user": "Mike", "userId": "75A5F745-f697-4418-b38d-0fe0d277e258",
+                 "login": "mike@example.com", "action": "Anmeldung mit Benutzername und Passwort erfolgreich", "actionId": 1029,
+                 "ip": "10.1.2.3", "country": "", "city": "", "browser": "Firefox", "platform": "Linux", "page": "https://x/"},
+                {"Id": 8, "Date": "not a date", "UserId": "00000000-0000-0000-0000-000000000000", "ActionId": 1005}
+            ], "count": 2, "status": 0, "statusCode": 200}"#,
+        )
+        .unwrap();
+        let [a, b] = page.response.as_slice() else {
+            panic!("two events")
+        };
+        assert_eq!(a.date(), parse_time("2026-10-01T08:00:00Z"));
+        assert_eq!(a.user(), Some("75A5F745-f697-4418-b38d-0fe0d277e258"));
+        assert!(is_login(a.action_id.as_ref()));
+        assert_eq!(
+            (b.date(), b.user()),
+            (None, Some("00000000-0000-0000-0000-000000000000"))
+        );
+        assert!(!is_login(b.action_id.as_ref()));
+        assert!(serde_json::from_str::<Events>(r#"{"response": {"id": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn never_only_inside_the_history_s_reach() {
+        let reach = parse_time("2026-06-01");
+        let user = |id: &str, joined: &str| User {
+            id: id.into(),
+            joined: parse_time(joined),
+            ..User::default()
+        };
+        let mut newest = HashMap::new();
+        newest.insert("a".to_string(), parse_time("2026-07-01"));
+        newest.insert("b".to_string(), None);
+        // Ids match whatever their case.
+        assert_eq!(
+            last_login(&newest, reach, &user("A", "2020-01-01")),
+            Known::Value(parse_time("2026-07-01").unwrap())
+        );
+        assert_eq!(last_login(&newest, reach, &user("b", "2026-07-01")), Known::Unknown);
+        assert_eq!(last_login(&newest, reach, &user("c", "2026-07-01")), Known::Never);
+        assert_eq!(last_login(&newest, reach, &user("d", "2026-05-01")), Known::Unknown);
+        assert_eq!(last_login(&newest, None, &user("c", "2026-07-01")), Known::Unknown);
+        let no_date = User {
+            id: "e".into(),
+            ..User::default()
+        };
+        assert_eq!(last_login(&newest, reach, &no_date), Known::Unknown);
+    }
+
+    #[test]
+    fn a_403_on_the_history_names_what_the_key_lacks() {
+        let e = forbidden(HttpError::Status {
+            platform: PLATFORM,
+            method: "GET".into(),
+            endpoint: "/security/audit/login/filter".into(),
+            status: 403,
+            message: "Access denied".into(),
+        });
+        let text = e.to_string();
+        assert!(text.contains("answered 403: Access denied"), "{text}");
+        assert!(
+            text.contains("portal-settings right") && text.contains("`*:read`"),
+            "{text}"
+        );
+        assert_eq!(e.status(), Some(403));
     }
 }

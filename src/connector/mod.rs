@@ -382,27 +382,14 @@ impl Live {
                     other => Acted::Failed(format!("Huwise cannot {}", other.as_str())),
                 })
                 .collect(),
-            Platform::Docspace(d) => {
-                let result = match action {
-                    A::Delete => self.rt.block_on(d.delete(users)),
-                    A::Deactivate => self.rt.block_on(d.deactivate(users)),
-                    other => return failed(format!("DocSpace cannot {}", other.as_str())),
-                };
-                match result {
-                    Ok(skipped) => users
-                        .iter()
-                        .map(|u| match skipped.iter().find(|(id, _)| id == u.id.as_str()) {
-                            Some((_, why)) => Acted::Skipped(format!("kept out of the batch: {why}")),
-                            // The status answer does not say who changed.
-                            None => Acted::Accepted,
-                        })
-                        .collect(),
-                    Err(e @ HttpError::Quota { .. }) => {
-                        users.iter().map(|_| Acted::OutOfQuota(e.to_string())).collect()
-                    }
-                    Err(e) => failed(e.to_string()),
-                }
-            }
+            // Each outcome as precise as DocSpace's answers allow: the
+            // status answer lists the users it changed, a DELETE answers
+            // the deleted profile; what they do not name is read back.
+            Platform::Docspace(d) => match action {
+                A::Delete => self.rt.block_on(d.delete(users)),
+                A::Deactivate => self.rt.block_on(d.deactivate(users)),
+                other => failed(format!("DocSpace cannot {}", other.as_str())),
+            },
         }
     }
 }
@@ -517,10 +504,7 @@ impl Live {
                     ),
                 })
                 .collect(),
-            Platform::Docspace(d) => match self.rt.block_on(d.reactivate(ids)) {
-                Ok(()) => ids.iter().map(|_| Acted::Done).collect(),
-                Err(e) => ids.iter().map(|_| Acted::Failed(e.to_string())).collect(),
-            },
+            Platform::Docspace(d) => self.rt.block_on(d.reactivate(ids)),
         }
     }
 

@@ -47,6 +47,9 @@ pub enum Reply {
     Json(u16, Value),
     /// JSON with extra headers.
     WithHeaders(u16, Value, Vec<(&'static str, String)>),
+    /// JSON text as built by the handler: for large answers served often,
+    /// which would cost more to build as a `Value` than to write.
+    Raw(u16, String),
     /// Close the connection without answering.
     Drop,
     /// Announce the whole body, send half of it, close.
@@ -162,6 +165,7 @@ fn respond(mut stream: TcpStream, reply: Reply) {
             return respond(stream, *inner);
         }
         Reply::Json(s, v) => (s, v.to_string(), Vec::new(), false),
+        Reply::Raw(s, body) => (s, body, Vec::new(), false),
         Reply::WithHeaders(s, v, h) => (s, v.to_string(), h, false),
         Reply::Truncate(s, v) => (s, v.to_string(), Vec::new(), true),
     };
@@ -225,6 +229,7 @@ impl Faults {
             Some(Fault::Drop) => Reply::Drop,
             Some(Fault::Truncate) => match reply {
                 Reply::Json(s, v) => Reply::Truncate(s, v),
+                Reply::Raw(s, body) => Reply::Truncate(s, serde_json::from_str(&body).unwrap_or(Value::Null)),
                 other => other,
             },
             Some(Fault::Slow(ms)) => Reply::Slow(Duration::from_millis(ms), Box::new(reply)),
