@@ -109,8 +109,10 @@ pub enum Outcome {
 /// whether the user as read now (`None`: not there) shows it done.
 fn settled(action: PlanAction, fresh: Option<&User>, shows: bool) -> Option<&'static str> {
     Some(match (action, fresh) {
-        // Not in the whole list just fetched: nothing is left to do.
-        (_, None) => "settled: the user is gone from the platform",
+        // Not in the whole list just fetched: deleted. A deactivated user
+        // would still be listed, so their absence settles nothing.
+        (PlanAction::Delete, None) => "settled: the user is gone from the platform",
+        (_, None) => return None,
         _ if !shows => return None,
         (PlanAction::Delete, Some(_)) => "settled: the user is pending deletion on the platform",
         (_, Some(u)) if u.status == Some(Status::Disabled) => "settled: the user is deactivated on the platform",

@@ -30,6 +30,10 @@ struct Domain {
     ignore_puts: Mutex<bool>,
     /// Answer 404 to reads of one user once their permissions are gone.
     hide_reads: Mutex<bool>,
+    /// A PUT leaves group memberships alone (only the group endpoints change them).
+    put_keeps_groups: Mutex<bool>,
+    /// Removing a user from this group answers 403.
+    locked_group: Mutex<Option<String>>,
 }
 
 /// What `PUT /users/{username}/` writes (the schema's fields that are not readOnly).
@@ -76,6 +80,8 @@ impl Domain {
             slow_deletes: Mutex::new(None),
             ignore_puts: Mutex::new(false),
             hide_reads: Mutex::new(false),
+            put_keeps_groups: Mutex::new(false),
+            locked_group: Mutex::new(None),
         })
     }
 
@@ -175,7 +181,11 @@ impl Domain {
                 if *self.ignore_puts.lock().unwrap() {
                     return Reply::Json(200, u.clone());
                 }
+                let keeps_groups = *self.put_keeps_groups.lock().unwrap();
                 for key in WRITABLE {
+                    if key == "groups" && keeps_groups {
+                        continue;
+                    }
                     if let Some(v) = body.get(key) {
                         u[key] = v.clone();
                     }
@@ -187,6 +197,12 @@ impl Domain {
             ("DELETE", p) if p.starts_with("/groups/") => {
                 let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
                 let (group, name) = (parts[1], parts[3]);
+                if self.locked_group.lock().unwrap().as_deref() == Some(group) {
+                    return Reply::Json(
+                        403,
+                        json!({"error_code": "PermissionDenied", "message": "Permission denied"}),
+                    );
+                }
                 let mut users = self.users.lock().unwrap();
                 let Some(u) = users.iter_mut().find(|u| u["username"] == name) else {
                     return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
@@ -603,8 +619,8 @@ fn revokes_only_on_opt_in_and_never_through_the_read_only_expiry() {
     let body: Value = serde_json::from_str(&sent[0].2).unwrap();
     assert_eq!(
         body,
-        json!({"email": "user002@example.org", "first_name": "User", "permissions": []}),
-        "the writable fields as read, permissions emptied, nothing read-only"
+        json!({"email": "user002@example.org", "first_name": "User", "permissions": [], "groups": []}),
+        "the writable fields as read, permissions and groups emptied, nothing read-only"
     );
     assert_eq!(
         (sent[1].0.as_str(), sent[1].1.as_str()),
@@ -814,6 +830,148 @@ fn a_revoke_is_undone_exactly() {
     groups.sort_by_key(|g| g["uid"].as_str().unwrap().to_string());
     expected["groups"] = json!(groups);
     assert_eq!(restored, expected, "exactly the permissions and groups the user had");
+}
+
+/// Plans the revoke of user002 (and everyone idle) into `plan`, applies it.
+fn revoke_run(dir: &Path, sim: &Sim, plan: &str) -> Out {
+    let opt_in = "deactivate = \"revoke\"\n";
+    std::fs::write(
+        dir.join("p.policy"),
+        "admins: is_admin -> keep\nidle: username == user002 -> deactivate\n",
+    )
+    .unwrap();
+    let out = dormant(
+        dir,
+        sim,
+        opt_in,
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--format",
+            "json",
+            "--output",
+            plan,
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    dormant(dir, sim, opt_in, Some(KEY), &["apply", plan, "--yes"])
+}
+
+fn undo_all(dir: &Path, sim: &Sim) -> Out {
+    dormant(
+        dir,
+        sim,
+        "deactivate = \"revoke\"\n",
+        Some(KEY),
+        &["undo", "dormant-journal.jsonl", "--yes"],
+    )
+}
+
+fn sorted_groups(u: &Value) -> Vec<String> {
+    let mut g: Vec<String> = u["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["uid"].as_str().unwrap().to_string())
+        .collect();
+    g.sort();
+    g
+}
+
+#[test]
+fn a_revoke_cut_in_half_then_finished_is_undone_from_everything_it_took() {
+    let domain = Domain::new(3);
+    rich(&domain, 2);
+    *domain.put_keeps_groups.lock().unwrap() = true;
+    *domain.locked_group.lock().unwrap() = Some("gr_editors".into());
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    // Permissions gone, one group left: not done, and said so.
+    let out = revoke_run(dir.path(), &sim, "plan.json");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("revoke stopped part way") && out.stdout.contains("1 unconfirmed"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(sorted_groups(&domain.users.lock().unwrap()[2]), ["gr_editors"]);
+    // Run again once the group can be left: it records only what was left.
+    *domain.locked_group.lock().unwrap() = None;
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "deactivate = \"revoke\"\n",
+        Some(KEY),
+        &["apply", "plan.json", "--yes"],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(sorted_groups(&domain.users.lock().unwrap()[2]).is_empty());
+    // Undo gives back what both records hold: everything the user had.
+    let out = undo_all(dir.path(), &sim);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let u = domain.users.lock().unwrap()[2].clone();
+    assert_eq!(sorted_groups(&u), ["gr_editors", "gr_readers"]);
+    assert_eq!(u["permissions"], json!(["edit_dataset", "publish_dataset"]));
+}
+
+#[test]
+fn a_user_revoked_by_two_plans_gets_back_what_the_first_took() {
+    let domain = Domain::new(3);
+    rich(&domain, 2);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(revoke_run(dir.path(), &sim, "first.json").code, 0);
+    // Still active (Huwise's own flag), so the next plan revokes again, finding nothing.
+    let out = revoke_run(dir.path(), &sim, "second.json");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = undo_all(dir.path(), &sim);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let u = domain.users.lock().unwrap()[2].clone();
+    assert_eq!(sorted_groups(&u), ["gr_editors", "gr_readers"]);
+    assert_eq!(u["permissions"], json!(["edit_dataset", "publish_dataset"]));
+}
+
+#[test]
+fn apply_refuses_a_huwise_deactivation_without_the_opt_in_before_anything() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nidle: username == user002 -> deactivate\n",
+    )
+    .unwrap();
+    let opt_in = "deactivate = \"revoke\"\n";
+    let out = dormant(
+        dir.path(),
+        &sim,
+        opt_in,
+        Some(KEY),
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sent = sim.requests().len();
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("Huwise has no deactivation") && out.stderr.contains("nothing was done"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.requests().len(), sent, "nothing was asked of the platform");
+    assert!(!dir.path().join("dormant-journal.jsonl").exists());
 }
 
 #[test]

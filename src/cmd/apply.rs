@@ -61,6 +61,12 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         println!("nothing to do: the plan has no notify, deactivate or delete decisions");
         return Ok(Exit::Ok);
     }
+    let deactivations = targets.iter().filter(|d| d.action == PlanAction::Deactivate).count();
+    if connector.kind == crate::config::Kind::Huwise && !connector.revoke && deactivations > 0 {
+        return Err(fail(format!(
+            "the plan deactivates {deactivations} users, and Huwise has no deactivation: set `deactivate = \"revoke\"` on connector `{name}` to take their domain permissions and groups away instead (undo gives them back), or plan with `delete`; nothing was done"
+        )));
+    }
     let notices_planned = targets.iter().filter(|d| d.action == PlanAction::Notify).count();
     let notifier = match (&config.notify, notices_planned) {
         (_, 0) => None,

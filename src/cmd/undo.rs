@@ -38,15 +38,21 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
     // The last word on each (connector, user): deactivated, reactivated or deleted.
     type Last = (String, Option<String>, Option<crate::time::Time>);
     let mut last: BTreeMap<(String, String), Last> = BTreeMap::new();
-    // The latest intent's `before` for each (connector, user, action).
-    let mut before: BTreeMap<(String, String, String), Value> = BTreeMap::new();
+    // What the deactivations since a user's last reactivation took away,
+    // all of them: a revoke cut in half and run again, or a second plan,
+    // records less than the user had, and the first record holds the rest.
+    let mut before: BTreeMap<(String, String), Value> = BTreeMap::new();
     for r in &records {
-        if r["event"] == "intent" {
+        let key = (text(r, "connector"), text(r, "user"));
+        let done = r["event"] == "outcome" && matches!(r["status"].as_str(), Some("done" | "settled"));
+        if r["event"] == "intent" && r["action"] == "deactivate" {
             if let Some(b) = r.get("before").filter(|b| !b.is_null()) {
-                before.insert((text(r, "connector"), text(r, "user"), text(r, "action")), b.clone());
+                merge(before.entry(key.clone()).or_insert(Value::Null), b);
             }
         }
-        let done = r["event"] == "outcome" && matches!(r["status"].as_str(), Some("done" | "settled"));
+        if done && r["action"] == "reactivate" {
+            before.remove(&key);
+        }
         let recent = since.is_none_or(|s| {
             r["at"]
                 .as_str()
@@ -68,7 +74,7 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
                 user: u.clone(),
                 username: name.clone(),
                 at: *at,
-                before: before.get(&(c.clone(), u.clone(), what.to_string())).cloned(),
+                before: before.get(&(c.clone(), u.clone())).cloned(),
             })
             .collect()
     };
@@ -164,6 +170,30 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
     Ok(if failed > 0 { Exit::Errors } else { Exit::Ok })
 }
 
+/// Adds `more` to what `into` records as taken away: lists are joined
+/// without repeats, anything else is taken as it is.
+fn merge(into: &mut Value, more: &Value) {
+    match (into, more) {
+        (Value::Object(have), Value::Object(add)) => {
+            for (k, v) in add {
+                match (have.get_mut(k), v) {
+                    (Some(Value::Array(list)), Value::Array(extra)) => {
+                        for x in extra {
+                            if !list.contains(x) {
+                                list.push(x.clone());
+                            }
+                        }
+                    }
+                    _ => {
+                        have.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (into, more) => *into = more.clone(),
+    }
+}
+
 fn who(d: &Done) -> String {
     match &d.username {
         Some(u) if u != &d.user => format!("{} ({u}) on `{}`", d.user, d.connector),
@@ -192,4 +222,25 @@ fn entry(event: &str, d: &Done, status: Option<(&str, &str)>) -> Map<String, Val
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+    use serde_json::json;
+
+    #[test]
+    fn records_of_what_was_taken_away_are_joined() {
+        let mut have = serde_json::Value::Null;
+        merge(
+            &mut have,
+            &json!({"permissions": ["edit_dataset"], "groups": ["g1", "g2"]}),
+        );
+        // A second revoke of the same user found less to take.
+        merge(&mut have, &json!({"permissions": [], "groups": ["g2", "g3"]}));
+        assert_eq!(
+            have,
+            json!({"permissions": ["edit_dataset"], "groups": ["g1", "g2", "g3"]})
+        );
+    }
 }

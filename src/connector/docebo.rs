@@ -638,6 +638,9 @@ fn data_parts(answer: &Value) -> Vec<&Value> {
 fn ids_named(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::Array(a)) => a.iter().filter_map(one_id).collect(),
+        // A lone 0 or 1 may be the SDK's bool written as a number: it names
+        // nobody, and the user is read back.
+        Some(Value::Number(n)) if matches!(n.as_u64(), Some(0 | 1)) => Vec::new(),
         Some(one) => one_id(one).into_iter().collect(),
         None => Vec::new(),
     }
@@ -907,6 +910,9 @@ mod tests {
         // The SDK's bool (docs/Model/ManageUserDeleteData.md) names nobody.
         let flag = json!({"data": [{"deleted_user_ids": true, "success": true}]});
         assert_eq!(said_of_deletion(flag, "3"), Acted::Accepted);
+        // ... and that bool as a number names nobody either, not user 1.
+        let one = json!({"data": [{"deleted_user_ids": 1, "success": true}]});
+        assert_eq!(said_of_deletion(one, "1"), Acted::Accepted);
         // `data` as one object.
         assert_eq!(
             said_of_deletion(json!({"data": {"deleted_user_ids": [3], "success": "1"}}), "3"),

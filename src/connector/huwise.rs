@@ -175,23 +175,18 @@ impl Huwise {
     /// and `expires_at` are read-only). Only on the admin's opt-in
     /// (`deactivate = "revoke"`). `user` is the user as read just before
     /// (`Huwise::read_raw`), whose other writable fields are sent back as
-    /// they were, since `PUT` replaces the user's writable fields.
+    /// they were, since a `PUT` may replace every writable field.
     pub async fn revoke(&self, username: &str, user: &Value) -> Result<(), HttpError> {
         let path = format!("/users/{}/", encode(username));
         if !self.revoke {
-            return Err(HttpError::Status {
-                platform: PLATFORM,
-                method: "PUT".to_string(),
-                endpoint: path,
-                status: 0,
-                message: "Huwise has no deactivation; set `deactivate = \"revoke\"` on this connector to deactivate by taking the user's domain permissions and groups away".to_string(),
-            });
+            return Err(not_opted_in(path));
         }
-        self.put_permissions(&path, user, &[]).await?;
-        for group in groups_of(user) {
+        self.put(&path, user, &[], &[]).await?;
+        // The group endpoints too, in case the platform's PUT leaves
+        // memberships alone: a 404 means the user is not a member (any more).
+        for group in groups_of(user).unwrap_or_default() {
             let path = format!("/groups/{}/users/{}/", encode(&group), encode(username));
             match self.client.send(reqwest::Method::DELETE, &path, None).await {
-                // 404: not a member any more (a repeated run).
                 Err(e) if e.status() == Some(404) => {}
                 other => {
                     other?;
@@ -201,7 +196,8 @@ impl Huwise {
         Ok(())
     }
 
-    /// Gives a revoked user back the permissions and groups they had.
+    /// Gives a revoked user back the permissions and groups they had, and
+    /// keeps any granted since.
     pub async fn restore(&self, username: &str, before: &Revoked) -> Result<(), HttpError> {
         let path = format!("/users/{}/", encode(username));
         let Some(user) = self.read_raw(username).await? else {
@@ -213,24 +209,36 @@ impl Huwise {
                 message: "the user is no longer in the domain".to_string(),
             });
         };
-        self.put_permissions(&path, &user, &before.permissions).await?;
-        let member_of = groups_of(&user);
+        let union = |now: Option<Vec<String>>, then: &[String]| {
+            let mut all = now.unwrap_or_default();
+            for t in then {
+                if !all.contains(t) {
+                    all.push(t.clone());
+                }
+            }
+            all
+        };
+        let member_of = groups_of(&user).unwrap_or_default();
+        let permissions = union(permissions_of(&user), &before.permissions);
+        let groups = union(Some(member_of.clone()), &before.groups);
+        self.put(&path, &user, &permissions, &groups).await?;
         for group in before.groups.iter().filter(|g| !member_of.contains(g)) {
             let body = serde_json::json!({ "username": username });
-            self.client
-                .send(
-                    reqwest::Method::POST,
-                    &format!("/groups/{}/users/", encode(group)),
-                    Some(&body),
-                )
-                .await?;
+            let path = format!("/groups/{}/users/", encode(group));
+            match self.client.send(reqwest::Method::POST, &path, Some(&body)).await {
+                // A member already, through the PUT: the read back says.
+                Err(e) if matches!(e.status(), Some(400 | 409)) => {}
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(())
     }
 
     /// `PUT /users/{username}/` with the user's writable fields as read,
-    /// but `permissions`. `email` is required in the body.
-    async fn put_permissions(&self, path: &str, user: &Value, permissions: &[String]) -> Result<(), HttpError> {
+    /// but `permissions` and `groups`. `email` is required in the body.
+    async fn put(&self, path: &str, user: &Value, permissions: &[String], groups: &[String]) -> Result<(), HttpError> {
         let mut body = serde_json::Map::new();
         for key in WRITABLE {
             if let Some(v) = user.get(key).filter(|v| !v.is_null()) {
@@ -247,6 +255,8 @@ impl Huwise {
             });
         }
         body.insert("permissions".into(), serde_json::json!(permissions));
+        let groups: Vec<Value> = groups.iter().map(|g| serde_json::json!({ "uid": g })).collect();
+        body.insert("groups".into(), Value::Array(groups));
         self.client
             .send(reqwest::Method::PUT, path, Some(&Value::Object(body)))
             .await
@@ -261,6 +271,17 @@ impl Huwise {
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The refusal of a revoke the admin did not opt in to.
+fn not_opted_in(endpoint: String) -> HttpError {
+    HttpError::Status {
+        platform: PLATFORM,
+        method: "PUT".to_string(),
+        endpoint,
+        status: 0,
+        message: "Huwise has no deactivation; set `deactivate = \"revoke\"` on this connector to deactivate by taking the user's domain permissions and groups away".to_string(),
     }
 }
 
@@ -284,15 +305,28 @@ pub struct Revoked {
 }
 
 impl Revoked {
-    pub fn of(user: &Value) -> Revoked {
-        let permissions = user
-            .get("permissions")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default();
-        Revoked {
-            permissions,
-            groups: groups_of(user),
+    /// What a revoke of `user` takes away; `None` when the record does not
+    /// say (a missing list is not an empty one: journaling it as "had
+    /// nothing" would make undo give back nothing).
+    pub fn of(user: &Value) -> Option<Revoked> {
+        Some(Revoked {
+            permissions: permissions_of(user)?,
+            groups: groups_of(user)?,
+        })
+    }
+
+    /// Both revokes' permissions and groups: a user revoked twice (a run
+    /// cut in half, or a second plan) had what the first one recorded.
+    pub fn merge(&mut self, other: Revoked) {
+        for p in other.permissions {
+            if !self.permissions.contains(&p) {
+                self.permissions.push(p);
+            }
+        }
+        for g in other.groups {
+            if !self.groups.contains(&g) {
+                self.groups.push(g);
+            }
         }
     }
 
@@ -306,18 +340,22 @@ impl Revoked {
     }
 }
 
-/// The uids of the groups a user is in: `{uid}` objects, whole group
-/// objects, or bare uids.
-fn groups_of(user: &Value) -> Vec<String> {
-    user.get("groups")
+/// The permissions granted to a user directly; `None` when not said.
+fn permissions_of(user: &Value) -> Option<Vec<String>> {
+    user.get("permissions")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|g| g.get("uid").and_then(Value::as_str).or_else(|| g.as_str()))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+}
+
+/// The uids of the groups a user is in: `{uid}` objects, whole group
+/// objects, or bare uids; `None` when not said.
+fn groups_of(user: &Value) -> Option<Vec<String>> {
+    user.get("groups").and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(|g| g.get("uid").and_then(Value::as_str).or_else(|| g.as_str()))
+            .map(str::to_string)
+            .collect()
+    })
 }
 
 impl Huwise {

@@ -325,8 +325,10 @@ impl Live {
                             return Acted::Skipped("the owner of the API key dormant uses (`user`)".into());
                         }
                         match action {
-                            // 204 to a DELETE of this one user: pending deletion.
-                            A::Delete => Acted::named(self.rt.block_on(b.delete(&u.id))),
+                            // A 204 is all Bevy says, and a repeated DELETE
+                            // answers it too: the user, read back, must show
+                            // the pending deletion.
+                            A::Delete => Acted::of(self.rt.block_on(b.delete(&u.id))),
                             // What the answer says is unknown: read back.
                             A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
                             other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
@@ -348,8 +350,9 @@ impl Live {
                         return Acted::Skipped("the user dormant's token acts as (`user`)".into());
                     }
                     match action {
-                        // 200 to a DELETE of this one user.
-                        A::Delete => Acted::named(m.delete(&u.id).await),
+                        // The answer's body is inferred (CONNECTORS.md
+                        // section 9): the user, read back, must be gone.
+                        A::Delete => Acted::of(m.delete(&u.id).await),
                         // The answer's user, when it shows them disabled,
                         // confirms it; otherwise they are read back.
                         A::Deactivate => match m.enable(&u.id, false).await {
@@ -377,7 +380,16 @@ impl Live {
                                 Err(e) => return Acted::error(e),
                             },
                         };
-                        Acted::of(self.rt.block_on(h.revoke(&u.id, &raw)))
+                        match self.rt.block_on(h.revoke(&u.id, &raw)) {
+                            Ok(()) => Acted::Accepted,
+                            Err(e @ HttpError::Quota { .. }) => Acted::OutOfQuota(e.to_string()),
+                            // Some of its requests may have gone through:
+                            // what the user is now says what was done.
+                            Err(e) => match self.confirm(action, u) {
+                                Acted::Done => Acted::Done,
+                                _ => Acted::Unconfirmed(format!("the revoke stopped part way: {e}")),
+                            },
+                        }
                     }
                     other => Acted::Failed(format!("Huwise cannot {}", other.as_str())),
                 })
@@ -451,7 +463,13 @@ impl Live {
                 let Some(raw) = self.rt.block_on(h.read_raw(&u.id))? else {
                     return Ok(None);
                 };
-                let revoked = huwise::Revoked::of(&raw);
+                let Some(revoked) = huwise::Revoked::of(&raw) else {
+                    return Err(HttpError::Shape {
+                        platform: huwise::PLATFORM,
+                        endpoint: format!("/users/{}/", u.id),
+                        detail: "the user's record lists no `permissions` or no `groups`, so what a revoke takes away could not be recorded for undo".into(),
+                    });
+                };
                 if let Ok(mut held) = self.held.lock() {
                     held.insert(u.id.to_string(), raw);
                 }
