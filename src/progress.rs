@@ -52,6 +52,11 @@ impl Progress {
         );
     }
 
+    /// What is counted, said again (e.g. with what it has cost so far).
+    pub fn say(&self, what: String) {
+        self.0.set_message(what);
+    }
+
     pub fn inc(&self, n: u64) {
         self.0.inc(n);
     }

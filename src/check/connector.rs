@@ -100,10 +100,8 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
             .map_or_else(|| "this rule".to_string(), |n| format!("rule `{}`", n.node));
         let mut fields = Vec::new();
         collect(&rule.cond, &lets, &mut HashSet::new(), &mut fields);
-        // A rule that reads the attribute has taken temporary users into account.
-        let reads_awaiting = fields
-            .iter()
-            .any(|(f, _)| Field::lookup(f) == Some(Field::Attr(crate::connector::docebo::AWAITING_APPROVAL.into())));
+        // A rule that leaves temporary users out has taken them into account.
+        let reads_awaiting = leaves_out_awaiting(&rule.cond, &lets, &mut HashSet::new());
         for (field, span) in fields {
             let Some(resolved) = Field::lookup(&field) else {
                 continue;
@@ -176,6 +174,35 @@ fn temporary_users_skipped(connector: &str, rule: &str, span: crate::source::Spa
     .help(
         "to remove users awaiting approval, give them a `delete` rule before this one (for example `pending: attr.awaiting_approval and joined > 30d -> delete`, which rejects their registration); or add `and not attr.awaiting_approval` to this rule to leave them out",
     )
+}
+
+/// Whether a condition is false for every temporary user: one of its `and`
+/// terms is `not attr.awaiting_approval` (or `attr.awaiting_approval ==
+/// false`, `!= true`), through `let` names and parentheses.
+fn leaves_out_awaiting(e: &Expr, lets: &HashMap<&str, &Expr>, seen: &mut HashSet<String>) -> bool {
+    let is_attr = |f: &str| Field::lookup(f) == Some(Field::Attr(crate::connector::docebo::AWAITING_APPROVAL.into()));
+    match &e.kind {
+        ExprKind::And(es) => es.iter().any(|e| leaves_out_awaiting(e, lets, seen)),
+        ExprKind::Paren(e) => leaves_out_awaiting(e, lets, seen),
+        ExprKind::Not(inner) => matches!(&without_parens(inner).kind, ExprKind::Ref(n) if is_attr(&n.node)),
+        ExprKind::Cmp { field, op, value } if is_attr(&field.node) => matches!(
+            (op.node, &value.node),
+            (crate::ast::CmpOp::Eq, crate::ast::Lit::Bool(false))
+                | (crate::ast::CmpOp::Ne, crate::ast::Lit::Bool(true))
+        ),
+        ExprKind::Ref(n) => match lets.get(n.node.as_str()) {
+            Some(inner) if seen.insert(n.node.clone()) => leaves_out_awaiting(inner, lets, seen),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn without_parens(mut e: &Expr) -> &Expr {
+    while let ExprKind::Paren(inner) = &e.kind {
+        e = inner;
+    }
+    e
 }
 
 /// Every field a condition reads, through `let` names, with where it is written.
@@ -289,6 +316,8 @@ mod tests {
             diags("p: attr.team == x -> delete\n", DOCEBO, &[])[0].0,
             "connector `lms` never supplies `attr.team`: Docebo supplies only attr.awaiting_approval"
         );
+        // A rule that reaches only them is warned about: every one is skipped.
+        assert_eq!(diags("p: attr.awaiting_approval -> deactivate\n", DOCEBO, &[]).len(), 1);
         // A rule that leaves them out, as the help says, is not warned about.
         assert_eq!(
             diags(

@@ -477,6 +477,8 @@ impl DocSpace {
             };
             let n = events.len() as u64;
             progress.inc(n);
+            // The cost is a request per page: said as it grows.
+            progress.say(format!("login events read, {} requests", start / EVENTS_PAGE + 1));
             if n == EVENTS_PAGE && events == previous {
                 return Ok(History::Unavailable(format!(
                     "the login history answered the same events at startIndex {} and {start}: it ignores paging",
