@@ -117,6 +117,9 @@ pub struct UndoArgs {
     /// Act without asking.
     #[arg(long)]
     pub yes: bool,
+    /// If another run holds the journal, wait for it rather than stop.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +133,10 @@ pub struct ApplyArgs {
     /// Act on the first N users of the plan only.
     #[arg(long, value_name = "N")]
     pub canary: Option<usize>,
+    /// If another run holds the journal (an overlapping cron job), wait for
+    /// it to finish rather than stop.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

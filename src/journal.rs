@@ -29,6 +29,8 @@ pub struct Journal {
     file: std::fs::File,
     prev: String,
     seq: u64,
+    /// Held while the journal is open: one writer at a time.
+    _lock: crate::files::Lock,
 }
 
 /// What `verify` found in a sound journal.
@@ -134,23 +136,23 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
 }
 
 impl Journal {
-    /// Opens a journal for appending, after verifying it: nothing is added
-    /// to a journal that does not verify. Also gives the records it holds.
-    pub fn open(path: &Path) -> Result<(Journal, Vec<Value>), String> {
+    /// Opens a journal for appending, locked for this run alone (a second
+    /// run waits, or stops saying who holds it), after verifying it: nothing
+    /// is added to a journal that does not verify. Also gives the records
+    /// it holds. The journal and its head are the owner's alone (0600).
+    pub fn open(path: &Path, wait: crate::files::Wait) -> Result<(Journal, Vec<Value>), String> {
+        // Locked before it is read: what another run appended is then whole
+        // and in what this one reads.
+        let lock = crate::files::Lock::exclusive(path, "the journal", wait)?;
         let v = verify(path)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        let file = crate::files::open_private_append(path)
             .map_err(|e| format!("cannot open journal `{}`: {e}", path.display()))?;
         let journal = Journal {
             path: path.to_path_buf(),
             file,
             prev: v.head,
             seq: v.lines,
+            _lock: lock,
         };
         Ok((journal, v.records))
     }
@@ -168,11 +170,13 @@ impl Journal {
         self.file.sync_data().map_err(fail)?;
         self.seq += 1;
         self.prev = sha256(bytes.as_bytes());
-        crate::cmd::write_atomically(
-            &head_path(&self.path),
+        let head = head_path(&self.path);
+        crate::files::write_atomically(
+            &head,
             format!("{} {}\n", self.seq, self.prev).as_bytes(),
+            crate::files::Mode::Private,
         )
-        .map_err(|e| format!("cannot write `{}`: {e}", head_path(&self.path).display()))
+        .map_err(|e| crate::files::cannot_write(&head, &e))
     }
 }
 
@@ -292,7 +296,7 @@ mod chain_tests {
 
     fn journal(dir: &Path) -> PathBuf {
         let path = dir.join("j.jsonl");
-        let (mut j, _) = Journal::open(&path).unwrap();
+        let (mut j, _) = Journal::open(&path, crate::files::Wait::No).unwrap();
         for u in ["a", "b", "c", "d"] {
             j.append(record(u)).unwrap();
         }
@@ -317,7 +321,7 @@ mod chain_tests {
         let path = journal(dir.path());
         let v = verify(&path).unwrap();
         assert_eq!((v.lines, v.past_head), (4, 0));
-        let (mut j, _) = Journal::open(&path).unwrap();
+        let (mut j, _) = Journal::open(&path, crate::files::Wait::No).unwrap();
         j.append(record("e")).unwrap();
         assert_eq!(verify(&path).unwrap().lines, 5);
         assert_eq!(verify(&path).unwrap().records[4]["seq"], 5);
@@ -355,6 +359,6 @@ mod chain_tests {
         last[3] = last[3].replace("\"d\"", "\"z\"");
         check(last, "j.jsonl:4: the line does not match the head's hash");
         // And nothing is appended to a journal that does not verify.
-        assert!(Journal::open(&path).is_err());
+        assert!(Journal::open(&path, crate::files::Wait::No).is_err());
     }
 }

@@ -13,6 +13,7 @@ pub mod connector;
 pub mod diagnostic;
 pub mod eval;
 pub mod fields;
+pub mod files;
 pub mod fmt;
 pub mod http;
 pub mod journal;

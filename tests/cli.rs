@@ -196,3 +196,94 @@ fn expired_exemptions_are_judged_as_of_the_given_day() {
     assert_eq!(later.code, 0);
     assert!(later.stderr.contains("this exemption has expired"), "{}", later.stderr);
 }
+
+#[test]
+fn plan_output_is_written_through_a_fresh_temporary_file_and_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan = |output: &str| {
+        Run::new(&[
+            "plan",
+            root.join("policies/example.policy").to_str().unwrap(),
+            "--users",
+            root.join("examples/users.csv").to_str().unwrap(),
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+            "--output",
+            output,
+        ])
+        .in_dir(dir.path())
+        .run()
+    };
+    // A planted link at the old fixed temporary name is never followed.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&victim, dir.path().join("plan.json.partial")).unwrap();
+    let out = plan("plan.json");
+    assert!(matches!(out.code, 0 | 3), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
+    assert!(written["decisions"].is_array());
+    // Two at once leave one whole plan.
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let (policy, users, d) = (
+                root.join("policies/example.policy"),
+                root.join("examples/users.csv"),
+                dir.path().to_path_buf(),
+            );
+            std::thread::spawn(move || {
+                Run::new(&[
+                    "plan",
+                    policy.to_str().unwrap(),
+                    "--users",
+                    users.to_str().unwrap(),
+                    "--as-of",
+                    "2026-11-23",
+                    "--format",
+                    "json",
+                    "--output",
+                    "same.json",
+                ])
+                .in_dir(&d)
+                .run()
+            })
+        })
+        .collect();
+    for t in both {
+        let out = t.join().unwrap();
+        assert!(matches!(out.code, 0 | 3), "{}", out.stderr);
+    }
+    let same: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("same.json")).unwrap()).unwrap();
+    assert_eq!(same, written);
+    // Nothing but the outputs (and the planted link) is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["plan.json", "plan.json.partial", "same.json", "victim"]);
+    // A folder, or a folder that is not there: named as asked, no temporary.
+    std::fs::create_dir(dir.path().join("adir")).unwrap();
+    let out = plan("adir");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("cannot write `adir`: it is a folder"),
+        "{}",
+        out.stderr
+    );
+    let out = plan("/nonexistent/x.json");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("cannot write `/nonexistent/x.json`: the folder `/nonexistent` does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("partial"), "{}", out.stderr);
+}

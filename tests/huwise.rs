@@ -55,11 +55,11 @@ fn user(i: usize) -> Value {
         "email": format!("user{i:03}@example.org"),
         "is_active": i % 7 != 3,
         "is_ods": i == 5,
-        "account_type": if i % 2 == 0 { "local" } else { "global" },
+        "account_type": if i.is_multiple_of(2) { "local" } else { "global" },
         "permissions": if i == 0 { json!(["edit_domain"]) } else { json!(["edit_dataset"]) },
         "joined_at": "2021-03-02T10:11:12Z",
-        "last_seen_at": if i % 4 == 0 { Value::Null } else { json!("2024-11-20T08:00:00Z") },
-        "last_login_at": if i % 4 == 0 { Value::Null } else { json!("2024-11-19T17:42:03Z") },
+        "last_seen_at": if i.is_multiple_of(4) { Value::Null } else { json!("2024-11-20T08:00:00Z") },
+        "last_login_at": if i.is_multiple_of(4) { Value::Null } else { json!("2024-11-19T17:42:03Z") },
         "expires_at": null,
         "groups": if i == 1 { json!([{"uid": "gr_admins"}]) } else { json!([{"uid": "gr_readers"}]) },
         "identity_providers": []
@@ -725,6 +725,13 @@ fn apply_acts_once_journals_and_verifies() {
     let out = dormant(dir.path(), &sim, "", Some(KEY), &["journal", "verify"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("6 lines"), "{}", out.stdout);
+    // The journal and its head name users and what was done: the owner's alone.
+    #[cfg(unix)]
+    for f in ["dormant-journal.jsonl", "dormant-journal.jsonl.head"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
     // Without --yes and without a terminal, apply asks for --yes and does nothing.
     let out = apply(dir.path(), &sim, &[]);
     assert_eq!(out.code, 1);
@@ -1032,6 +1039,60 @@ fn a_revoke_the_platform_ignores_is_unconfirmed_and_the_next_run_settles_what_wa
     );
     let out = run(&["journal", "verify"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn two_applies_of_one_plan_at_once_act_on_every_target_exactly_once() {
+    for round in 0..20 {
+        let domain = Domain::new(13);
+        let sim = start(&domain);
+        let dir = tempfile::tempdir().unwrap();
+        planned(dir.path(), &sim, POLICY);
+        // Overlapping cron jobs: half the rounds wait for each other, half
+        // stop at once when the journal is taken.
+        let wait = round % 2 == 0;
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let dir = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let mut args = vec!["apply", "plan.json", "--yes"];
+                    if wait {
+                        args.push("--wait");
+                    }
+                    Run::new(&args).in_dir(&dir).secret("HUWISE_API_KEY", KEY).run()
+                })
+            })
+            .collect();
+        let outs: Vec<Out> = runs.into_iter().map(|t| t.join().unwrap()).collect();
+        let expected: HashMap<String, usize> = ["user004", "user008", "user012"]
+            .iter()
+            .map(|u| (u.to_string(), 1))
+            .collect();
+        assert_eq!(deletes(&sim), expected, "round {round}");
+        let ok = outs.iter().filter(|o| o.code == 0).count();
+        if wait {
+            assert_eq!(
+                ok,
+                2,
+                "round {round}: {}",
+                outs.iter().map(|o| o.stderr.as_str()).collect::<String>()
+            );
+        } else {
+            // One ran; the other stopped at once, naming who holds the journal
+            // (or, started after the first ended, found nothing left to do).
+            assert!(ok >= 1, "round {round}");
+            for o in outs.iter().filter(|o| o.code != 0) {
+                assert!(
+                    o.stderr.contains("is in use by another run (process ") && o.stderr.contains("--wait"),
+                    "round {round}: {}",
+                    o.stderr
+                );
+            }
+        }
+        let out = dormant(dir.path(), &sim, "", Some(KEY), &["journal", "verify"]);
+        assert_eq!(out.code, 0, "round {round}: {}", out.stderr);
+        assert!(out.stdout.contains("6 lines"), "round {round}: {}", out.stdout);
+    }
 }
 
 #[test]

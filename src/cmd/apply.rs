@@ -90,7 +90,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
-    let (mut journal, records) = Journal::open(&config.journal).map_err(fail)?;
+    let (mut journal, records) = Journal::open(&config.journal, wait(args.wait)).map_err(fail)?;
     let progress = apply::progress(&records, &plan_sha);
     let numbered: Vec<(usize, serde_json::Value)> = records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
     let notices =
@@ -222,6 +222,15 @@ fn notice(
     match n.send(&notice, live.runtime()) {
         Ok(()) => Acted::Done,
         Err(e) => Acted::Failed(format!("notice not sent: {e}")),
+    }
+}
+
+/// `--wait`, for the journal's lock.
+pub fn wait(yes: bool) -> crate::files::Wait {
+    if yes {
+        crate::files::Wait::Yes
+    } else {
+        crate::files::Wait::No
     }
 }
 

@@ -260,18 +260,10 @@ pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
 
 /// The temporary file beside `path` that a whole file is written to before
 /// it is renamed into place.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    PathBuf::from(tmp)
-}
-
-/// Writes beside the file and renames over it, so that a crash never leaves
-/// a half-written file.
+/// Writes a file meant to be shared (a plan, a formatted policy) through a
+/// temporary file and a rename, so that a crash never leaves half of it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = partial_path(path);
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    crate::files::write_atomically(path, bytes, crate::files::Mode::Shared)
 }
 
 /// Writes a whole output: to a file through a temporary beside it and a
@@ -282,10 +274,10 @@ pub fn write_output(path: Option<&Path>, bytes: &[u8], out: &Output) -> Result<(
         None => std::io::Write::write_all(&mut std::io::stdout().lock(), bytes),
     };
     result.map_err(|e| {
-        out.error(&format!(
-            "cannot write {}: {e}",
-            path.map_or("to stdout".to_string(), |p| format!("`{}`", p.display()))
-        ));
+        out.error(&match path {
+            Some(p) => crate::files::cannot_write(p, &e),
+            None => format!("cannot write to stdout: {e}"),
+        });
         Exit::Errors
     })
 }

@@ -9,7 +9,6 @@ use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
 use crate::render::{Format, Renderer};
 use crate::Exit;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -109,7 +108,10 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         }
     };
     if let Err(e) = committed {
-        out.error(&format!("cannot write the plan: {e}"));
+        out.error(&match args.output.as_deref() {
+            Some(path) => crate::files::cannot_write(path, &e),
+            None => format!("cannot write the plan: {e}"),
+        });
         return Err(Exit::Errors);
     }
     let over: Vec<String> = tally
@@ -134,9 +136,8 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
 /// plan, or a plan of a users file that turned out to have errors.
 enum Sink {
     File {
-        tmp: PathBuf,
         path: PathBuf,
-        w: BufWriter<File>,
+        w: BufWriter<tempfile::NamedTempFile>,
     },
     Memory(Vec<u8>),
 }
@@ -146,23 +147,24 @@ impl Sink {
         let Some(path) = path else {
             return Ok(Sink::Memory(Vec::new()));
         };
-        let tmp = super::partial_path(path);
-        let file = File::create(&tmp).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
+        if path.is_dir() {
+            return Err(crate::files::cannot_write(path, &std::io::Error::other("a folder")));
+        }
+        let tmp = crate::files::temporary_beside(path).map_err(|e| crate::files::cannot_write(path, &e))?;
         Ok(Sink::File {
-            tmp,
             path: path.to_path_buf(),
-            w: BufWriter::with_capacity(1 << 20, file),
+            w: BufWriter::with_capacity(1 << 20, tmp),
         })
     }
 
     /// Puts the finished plan in place.
     fn commit(self) -> std::io::Result<()> {
         match self {
-            Sink::File { tmp, path, w } => {
+            Sink::File { path, w } => {
                 // A plan can be made again, so it is not synced to disk
                 // (the journal is).
-                drop(w.into_inner().map_err(|e| e.into_error())?);
-                std::fs::rename(&tmp, &path)
+                let tmp = w.into_inner().map_err(|e| e.into_error())?;
+                crate::files::persist(tmp, &path, crate::files::Mode::Shared)
             }
             Sink::Memory(bytes) => std::io::stdout().lock().write_all(&bytes),
         }
@@ -170,10 +172,8 @@ impl Sink {
 
     /// Throws a plan away.
     fn discard(self) {
-        if let Sink::File { tmp, w, .. } = self {
-            drop(w);
-            let _ = std::fs::remove_file(tmp);
-        }
+        // The temporary file removes itself when dropped.
+        drop(self);
     }
 }
 

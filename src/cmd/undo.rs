@@ -32,7 +32,8 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         println!("nothing to undo in `{}`", args.journal.display());
         return Ok(Exit::Ok);
     }
-    let (mut journal, records) = Journal::open(&args.journal).map_err(|e| fail(format!("{e}\nnothing was undone")))?;
+    let (mut journal, records) = Journal::open(&args.journal, super::apply::wait(args.wait))
+        .map_err(|e| fail(format!("{e}\nnothing was undone")))?;
     let since = args.since;
     let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     // The last word on each (connector, user): deactivated, reactivated or deleted.

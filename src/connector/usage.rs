@@ -39,6 +39,9 @@ pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<()
     if requests == 0 {
         return Ok(());
     }
+    // Read, add, write: two runs at once (two connectors' cron jobs) must
+    // not each write back their own count over the other's.
+    let _lock = crate::files::Lock::exclusive(path, "the request count", crate::files::Wait::Yes)?;
     let mut usage = load(path)?;
     let day = usage.entry(connector.to_string()).or_default();
     if day.date != date {
@@ -49,7 +52,8 @@ pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<()
     }
     day.requests += requests;
     let text = serde_json::to_string_pretty(&usage).map_err(|e| e.to_string())?;
-    crate::cmd::write_atomically(path, text.as_bytes()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    crate::files::write_atomically(path, text.as_bytes(), crate::files::Mode::Private)
+        .map_err(|e| crate::files::cannot_write(path, &e))
 }
 
 #[cfg(test)]
