@@ -33,6 +33,8 @@ pub struct PolicyRef {
 pub struct UsersRef {
     pub source: String,
     pub count: usize,
+    #[serde(default)]
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,14 +78,65 @@ impl PlanFile {
             .collect()
     }
 
-    /// The actions over a limit of the policy, counted as the plan has them.
-    pub fn over_limits(&self, program: &Program) -> Vec<String> {
+    /// What makes the plan this plan: a digest of its as-of, policy and
+    /// users hashes and decisions, not of its bytes, so that a copy with
+    /// other line ends or spacing (git's autocrlf) is the same plan and
+    /// resumes the same journal.
+    pub fn identity(&self) -> String {
+        let as_of = crate::time::parse_time(&self.as_of).map_or_else(|| self.as_of.clone(), crate::time::format_time);
+        let decisions: Vec<(&str, &str, Option<&str>, Option<&str>)> = self
+            .decisions
+            .iter()
+            .map(|d| {
+                (
+                    d.user.id.as_str(),
+                    d.action.as_str(),
+                    d.rule.as_deref(),
+                    d.due.as_deref(),
+                )
+            })
+            .collect();
+        let canonical = serde_json::json!({
+            "as_of": as_of,
+            "policy": self.policy.sha256,
+            "users": self.users.sha256,
+            "decisions": decisions,
+        });
+        crate::connector::file::sha256_hex(canonical.to_string().as_bytes())
+    }
+
+    /// Refuses a plan dormant could not have written: a user decided twice
+    /// (two requests for one user), or a count of users that is not the
+    /// decisions listed (a count raised to get under a percentage limit).
+    pub fn check_whole(&self) -> Result<(), String> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.decisions.len());
+        for (i, d) in self.decisions.iter().enumerate() {
+            if let Some(first) = seen.insert(d.user.id.as_str(), i + 1) {
+                return Err(format!(
+                    "the plan decides user `{}` twice (decisions {first} and {}): it is not a plan dormant wrote; plan again",
+                    d.user.id,
+                    i + 1
+                ));
+            }
+        }
+        if self.users.count != self.decisions.len() {
+            return Err(format!(
+                "the plan says it evaluated {} users but decides {}: it was edited; plan again",
+                self.users.count,
+                self.decisions.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The actions over a limit of the policy: the plan's decisions counted
+    /// against `users`, the users there are (as just fetched).
+    pub fn over_limits(&self, program: &Program, users: usize) -> Vec<String> {
         let mut tally = Tally::default();
         for d in &self.decisions {
             tally.add(d.rule.as_deref(), d.action);
         }
-        // Users the plan kept are in `count` even when a plan lists fewer.
-        tally.count = tally.count.max(self.users.count);
+        tally.count = users;
         tally
             .limits(program)
             .into_iter()

@@ -133,6 +133,10 @@ pub struct ApplyArgs {
     /// Act on the first N users of the plan only.
     #[arg(long, value_name = "N")]
     pub canary: Option<usize>,
+    /// The policy apply enforces (default: dormant.toml's `policy`); the plan
+    /// must have been made under it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
     /// If another run holds the journal (an overlapping cron job), wait for
     /// it to finish rather than stop.
     #[arg(long)]

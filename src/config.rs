@@ -21,6 +21,8 @@ pub const MAX_PAGE_SIZE: u64 = 1000;
 #[serde(deny_unknown_fields)]
 struct File {
     journal: Option<String>,
+    /// The policy `apply` enforces.
+    policy: Option<String>,
     #[serde(default)]
     connector: BTreeMap<String, Spanned<RawConnector>>,
     notify: Option<Spanned<NotifyConf>>,
@@ -202,6 +204,8 @@ pub struct Limits {
 pub struct Config {
     /// The journal file (it may not exist yet).
     pub journal: PathBuf,
+    /// `policy`: the policy `apply` enforces, relative to the config's folder.
+    pub policy: Option<PathBuf>,
     pub connectors: Vec<Connector>,
     /// How notices are sent, if they are; `notify_dir` is where relative
     /// paths in it start.
@@ -284,6 +288,7 @@ impl Config {
             }
         };
         Ok(Config {
+            policy: file.policy.as_deref().map(|p| dir.join(p)),
             journal,
             connectors,
             notify,

@@ -216,19 +216,13 @@ impl Notices {
     /// Reads the notices of a journal file. A line that is not a JSON object
     /// is an error naming the file and line: a damaged journal is never read
     /// as if it had fewer notices.
+    /// Only from a journal that verifies: a hand-written line must not turn
+    /// a `notify` into a `deactivate` in the plan a reviewer reads.
     pub fn read(path: &Path) -> Result<Notices, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read journal `{}`: {e}", path.display()))?;
-        let records = text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(n, line)| {
-                serde_json::from_str(line)
-                    .map(|r| (n + 1, r))
-                    .map_err(|e| format!("{}:{}: not a journal record: {e}", path.display(), n + 1))
-            })
-            .collect::<Result<Vec<(usize, Value)>, String>>()?;
+        let v = verify(path).map_err(|e| {
+            format!("{e}\nnotices are read only from a journal that verifies, and this one does not: restore it from a copy, or check it with `dormant journal verify`; nothing was planned")
+        })?;
+        let records: Vec<(usize, Value)> = v.records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
         Notices::from_records(&path.display().to_string(), &records)
     }
 
@@ -263,22 +257,35 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("dormant-journal-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("j.jsonl");
-        std::fs::write(
-            &path,
-            r#"{"event":"outcome","action":"notify","status":"done","user":"u1","rule":"dormant","at":"2026-10-01T00:00:00Z"}
-{"event":"outcome","action":"notify","status":"done","user":"u1","rule":"dormant","at":"2026-10-05T00:00:00Z"}
-{"event":"outcome","action":"notify","status":"failed","user":"u1","rule":"dormant","at":"2026-10-09T00:00:00Z"}
-{"event":"intent","action":"notify","user":"u2","rule":"dormant","at":"2026-10-01T00:00:00Z"}
-"#,
-        )
-        .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(head_path(&path));
+        {
+            let (mut j, _) = Journal::open(&path, crate::files::Wait::No).unwrap();
+            for line in [
+                r#"{"event":"outcome","action":"notify","status":"done","user":"u1","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"notify","status":"done","user":"u1","rule":"dormant","at":"2026-10-05T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"notify","status":"failed","user":"u1","rule":"dormant","at":"2026-10-09T00:00:00Z"}"#,
+                r#"{"event":"intent","action":"notify","user":"u2","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
+            ] {
+                let Value::Object(m) = serde_json::from_str(line).unwrap() else {
+                    panic!()
+                };
+                j.append(m).unwrap();
+            }
+        }
         let n = Notices::read(&path).unwrap();
         assert_eq!(n.latest("u1", "dormant"), time::parse_time("2026-10-05"));
         assert_eq!(n.latest("u2", "dormant"), None);
-        std::fs::write(&path, "{\"event\":\"outcome\"}\nnot json\n").unwrap();
-        assert!(Notices::read(&path)
-            .unwrap_err()
-            .ends_with(":2: not a journal record: expected ident at line 1 column 2"));
+        // One hand-written line: no notice is taken from the journal at all.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(r#"{"seq":5,"event":"outcome","action":"notify","status":"done","user":"u2","rule":"dormant","at":"2026-01-01T00:00:00Z","prev":"x"}"#);
+        text.push('\n');
+        std::fs::write(&path, text).unwrap();
+        let e = Notices::read(&path).unwrap_err();
+        assert!(
+            e.contains("j.jsonl:5: `prev` does not match") && e.contains("only from a journal that verifies"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -149,7 +149,7 @@ fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
 
 fn run_with(dir: &Path, sim: &Sim, extra: &str, token: &str, args: &[&str]) -> Out {
     let config = format!(
-        "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\n{}requests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
+        "policy = \"p.policy\"\n[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\n{}requests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
         sim.url(),
         // Pages of 2 unless the test sets its own.
         if extra.contains("page_size") { "" } else { "page_size = 2\nbatch_size = 2\n" }
@@ -242,7 +242,7 @@ fn the_page_size_is_a_setting_of_its_own() {
     std::fs::write(
         dir.path().join("dormant.toml"),
         format!(
-            "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nbatch_size = 2\n",
+            "policy = \"p.policy\"\n[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nbatch_size = 2\n",
             sim.url()
         ),
     )

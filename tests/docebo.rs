@@ -362,7 +362,7 @@ type Out = common::Done;
 
 fn dormant(dir: &Path, sim: &Sim, extra: &str, args: &[&str]) -> Out {
     let config = format!(
-        "[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nusername = \"{ME}\"\npassword_env = \"DOCEBO_PASSWORD\"\ntimezone = \"Europe/Rome\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n{extra}",
+        "policy = \"p.policy\"\n[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nusername = \"{ME}\"\npassword_env = \"DOCEBO_PASSWORD\"\ntimezone = \"Europe/Rome\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n{extra}",
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
@@ -413,7 +413,7 @@ fn wrong_credentials_are_named_without_the_secret() {
     let sim = start(&lms);
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
-        "[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nusername = \"{ME}\"\npassword_env = \"DOCEBO_PASSWORD\"\nretries = 0\n",
+        "policy = \"p.policy\"\n[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nusername = \"{ME}\"\npassword_env = \"DOCEBO_PASSWORD\"\nretries = 0\n",
         sim.url()
     );
     std::fs::write(dir.path().join("dormant.toml"), config).unwrap();
@@ -497,7 +497,7 @@ fn the_client_credentials_grant_without_a_user() {
     let sim = start(&lms);
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
-        "[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nrequests_per_second = 1000\n",
+        "policy = \"p.policy\"\n[connector.lms]\nkind = \"docebo\"\nurl = \"{}\"\nclient_id = \"dormant\"\nclient_secret_env = \"DOCEBO_SECRET\"\nrequests_per_second = 1000\n",
         sim.url()
     );
     std::fs::write(dir.path().join("dormant.toml"), config).unwrap();

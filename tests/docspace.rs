@@ -432,7 +432,7 @@ fn config(dir: &Path, sim: &Sim) -> String {
 
 fn config_with(dir: &Path, sim: &Sim, limits: &str) -> String {
     let text = format!(
-        "[connector.docs]\nkind = \"docspace\"\nurl = \"{}\"\napi_key_env = \"DOCSPACE_KEY\"\n{limits}timeout_seconds = 1\nretries = 4\n",
+        "policy = \"p.policy\"\n[connector.docs]\nkind = \"docspace\"\nurl = \"{}\"\napi_key_env = \"DOCSPACE_KEY\"\n{limits}timeout_seconds = 1\nretries = 4\n",
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), &text).unwrap();

@@ -248,7 +248,7 @@ type Out = common::Done;
 /// Runs dormant in `dir` with a dormant.toml for the simulator.
 fn dormant(dir: &Path, sim: &Sim, extra: &str, key: Option<&str>, args: &[&str]) -> Out {
     let config = format!(
-        "[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
+        "policy = \"p.policy\"\n[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nbatch_size = 2\nrequests_per_second = 1000\ntimeout_seconds = 1\nretries = 4\n{extra}",
         sim.url()
     );
     std::fs::write(dir.join("dormant.toml"), config).unwrap();
@@ -558,7 +558,7 @@ fn enrich_files_fill_in_what_the_platform_does_not_say() {
 
 fn connector(dir: &Path, sim: &Sim, extra: &str) -> dormant::connector::huwise::Huwise {
     let text = format!(
-        "[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nretries = 1\n{extra}",
+        "policy = \"p.policy\"\n[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nretries = 1\n{extra}",
         sim.url()
     );
     let config = dormant::config::Config::parse(dormant::source::Source::new("dormant.toml", text), dir)
@@ -1163,6 +1163,105 @@ fn stale_over_limit_and_file_plans_are_refused() {
         out.stderr
     );
     assert!(deletes(&sim).is_empty(), "nothing was deleted");
+}
+
+/// The plan in `dir`, changed by `edit`, written back.
+fn tamper(dir: &Path, edit: impl FnOnce(&mut Value)) {
+    let path = dir.join("plan.json");
+    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut plan);
+    std::fs::write(&path, plan.to_string()).unwrap();
+}
+
+#[test]
+fn plans_edited_to_fool_apply_are_refused_before_anything_is_sent() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |needle: &str, code: i32| {
+        let sent = sim.requests().iter().filter(|r| r.method != "GET").count();
+        let out = apply(dir.path(), &sim, &["--yes"]);
+        assert_eq!(out.code, code, "{}\n{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(needle), "{}", out.stderr);
+        assert_eq!(sim.requests().iter().filter(|r| r.method != "GET").count(), sent);
+    };
+    // Made under another policy (one that deletes admins), with that file's
+    // hash: apply enforces dormant.toml's `policy`, not the plan's word.
+    std::fs::write(dir.path().join("p.policy"), POLICY).unwrap();
+    std::fs::write(dir.path().join("other.policy"), "all: joined > 1d -> delete\n").unwrap();
+    let out = dormant(
+        dir.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &[
+            "plan",
+            "other.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    refused(
+        "the plan was made under `other.policy`, and apply enforces `p.policy` (dormant.toml's `policy`)",
+        1,
+    );
+    // A user decided twice.
+    planned(dir.path(), &sim, POLICY);
+    tamper(dir.path(), |p| {
+        let d = p["decisions"][4].clone();
+        p["decisions"].as_array_mut().unwrap().push(d);
+        p["users"]["count"] = json!(14);
+    });
+    refused("the plan decides user `user004` twice (decisions 5 and 14)", 1);
+    // A count raised to get under a percentage limit.
+    let limited = format!("{POLICY}limit delete 20%\n");
+    planned(dir.path(), &sim, &limited);
+    tamper(dir.path(), |p| p["users"]["count"] = json!(100));
+    refused("the plan says it evaluated 100 users but decides 13", 1);
+    // ... and made consistent with made-up users: counted against the users
+    // there are, 3 deletions of 13 are over 20%.
+    planned(dir.path(), &sim, &limited);
+    tamper(dir.path(), |p| {
+        for i in 0..7 {
+            p["decisions"].as_array_mut().unwrap().push(json!({
+                "user": {"id": format!("ghost{i}")}, "action": "keep", "rule": null
+            }));
+        }
+        p["users"]["count"] = json!(20);
+        p["summary"]["keep"] = json!(17);
+    });
+    refused("over its limits: delete (3 planned, limit 20%)", 3);
+    assert!(deletes(&sim).is_empty(), "nothing was deleted");
+}
+
+#[test]
+fn a_copy_of_a_plan_with_other_line_ends_is_the_same_plan() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // git's autocrlf, and a pretty-printer: the same plan, bytes aside.
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
+    let copy = serde_json::to_string_pretty(&plan).unwrap().replace('\n', "\r\n");
+    std::fs::write(dir.path().join("plan.json"), copy).unwrap();
+    let out = apply(dir.path(), &sim, &["--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("0 done, 3 skipped"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("already done by an earlier run of this plan"),
+        "{}",
+        out.stdout
+    );
+    assert!(deletes(&sim).values().all(|&n| n == 1));
 }
 
 #[test]

@@ -233,7 +233,7 @@ type Out = common::Done;
 /// The connector with an External Application (`key` its key).
 fn app(sim: &Sim) -> String {
     format!(
-        "[connector.bi]\nkind = \"metric_insights\"\nurl = \"{}\"\napplication_id = \"dormant\"\napplication_key_env = \"MI_KEY\"\nuser = \"{APP_USER}\"\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n",
+        "policy = \"p.policy\"\n[connector.bi]\nkind = \"metric_insights\"\nurl = \"{}\"\napplication_id = \"dormant\"\napplication_key_env = \"MI_KEY\"\nuser = \"{APP_USER}\"\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n",
         sim.url()
     )
 }
@@ -241,7 +241,7 @@ fn app(sim: &Sim) -> String {
 /// The connector with a personal token, and `extra` keys.
 fn personal(sim: &Sim, extra: &str) -> String {
     format!(
-        "[connector.bi]\nkind = \"metric_insights\"\nurl = \"{}\"\ntoken_env = \"MI_TOKEN\"\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n{extra}",
+        "policy = \"p.policy\"\n[connector.bi]\nkind = \"metric_insights\"\nurl = \"{}\"\ntoken_env = \"MI_TOKEN\"\nrequests_per_second = 1000\ntimeout_seconds = 5\nretries = 2\n{extra}",
         sim.url()
     )
 }

@@ -194,16 +194,19 @@ fn notices_come_from_the_journal_named_in_dormant_toml() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::write(dir.path().join("dormant.toml"), "journal = \"audit/journal.jsonl\"\n").unwrap();
     std::fs::create_dir(dir.path().join("audit")).unwrap();
-    std::fs::write(
-        dir.path().join("audit/journal.jsonl"),
-        concat!(
+    {
+        let (mut journal, _) =
+            dormant::journal::Journal::open(&dir.path().join("audit/journal.jsonl"), dormant::files::Wait::No).unwrap();
+        for line in [
             r#"{"event":"outcome","action":"notify","status":"done","user":"u007","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
-            "\n",
             r#"{"event":"outcome","action":"notify","status":"done","user":"u010","rule":"dormant","at":"2026-11-20T00:00:00Z"}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
+        ] {
+            let serde_json::Value::Object(m) = serde_json::from_str(line).unwrap() else {
+                panic!("an object")
+            };
+            journal.append(m).unwrap();
+        }
+    }
     let policy = root.join(POLICY);
     let users = root.join(USERS);
     let done = Run::new(&[
@@ -223,6 +226,32 @@ fn notices_come_from_the_journal_named_in_dormant_toml() {
     assert!(line("u007,").contains(",deactivate,dormant,"), "{}", line("u007,"));
     assert!(line("u010,").contains(",wait,dormant,"), "{}", line("u010,"));
     assert!(line("u012,").contains(",notify,dormant,"));
+    // One hand-written line that would make u012's notice old enough: the
+    // plan is refused, naming the line, rather than read from it.
+    let path = dir.path().join("audit/journal.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(r#"{"seq":3,"event":"outcome","action":"notify","status":"done","user":"u012","rule":"dormant","at":"2026-01-01T00:00:00Z","prev":"0"}"#);
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let done = Run::new(&[
+        "plan",
+        policy.to_str().unwrap(),
+        "--users",
+        users.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "csv",
+    ])
+    .in_dir(dir.path())
+    .run();
+    assert_eq!(done.code, 1, "{}", done.stdout);
+    assert!(
+        done.stderr.contains("journal.jsonl:3: `prev` does not match") && done.stderr.contains("nothing was planned"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stdout.contains("u012"), "no plan was written");
 }
 
 #[test]

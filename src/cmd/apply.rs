@@ -16,42 +16,71 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         Exit::Errors
     };
     let text = read_text(&args.plan).map_err(fail)?;
-    let plan_sha = crate::connector::file::sha256_hex(text.as_bytes());
     let plan: PlanFile = serde_json::from_str(&text)
         .map_err(|e| fail(format!("`{}` is not a dormant plan: {e}", args.plan.display())))?;
     drop(text);
+    plan.check_whole().map_err(fail)?;
+    // The journal knows a plan by its content: a copy is the same plan.
+    let plan_sha = plan.identity();
     let name = plan.connector().map_err(|m| fail(m.to_string()))?.to_string();
-
-    // The policy must be the one that was reviewed.
-    let policy_path = Path::new(&plan.policy.path);
-    let policy_text = read_text(policy_path).map_err(fail)?;
-    let sha = crate::connector::file::sha256_hex(policy_text.as_bytes());
-    if sha != plan.policy.sha256 {
-        return Err(fail(format!(
-            "`{}` changed since the plan was made (sha256 {} then, {} now): plan again and review the new plan",
-            plan.policy.path,
-            short(&plan.policy.sha256),
-            short(&sha)
-        )));
-    }
-    let now = super::as_of(&crate::cli::AsOfArg { as_of: None });
-    let (source, policy) = load_policy(policy_path, out, now)?;
-    let program = compile(&source, &policy, now, out)?;
-    let over = plan.over_limits(&program);
-    if !over.is_empty() {
-        out.error(&format!(
-            "the plan is over its limits: {}; nothing was done (raise the limit in the policy, or narrow the rules, and plan again)",
-            over.join(", ")
-        ));
-        return Err(Exit::OverLimit);
-    }
-
     let config = load_config(out)?.ok_or_else(|| {
         fail(format!(
             "apply needs `{}`: the connector and the journal",
             crate::config::DEFAULT
         ))
     })?;
+
+    // The policy apply enforces is the admin's, never the plan's word for
+    // it: `--policy`, or dormant.toml's `policy`. The plan must have been
+    // made under that file, as it is now.
+    let policy_path = args.policy.clone().or_else(|| config.policy.clone()).ok_or_else(|| {
+        fail(format!(
+            "apply needs the policy it enforces: add --policy FILE, or `policy = \"FILE\"` to `{}`; nothing was done",
+            config.source.path
+        ))
+    })?;
+    let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same_file(&policy_path, Path::new(&plan.policy.path)) {
+        return Err(fail(format!(
+            "the plan was made under `{}`, and apply enforces `{}` ({}): plan with that policy; nothing was done",
+            plan.policy.path,
+            policy_path.display(),
+            if args.policy.is_some() {
+                "--policy"
+            } else {
+                "dormant.toml's `policy`"
+            }
+        )));
+    }
+    let policy_text = read_text(&policy_path).map_err(fail)?;
+    let sha = crate::connector::file::sha256_hex(policy_text.as_bytes());
+    if sha != plan.policy.sha256 {
+        return Err(fail(format!(
+            "`{}` changed since the plan was made (sha256 {} then, {} now): plan again and review the new plan",
+            policy_path.display(),
+            short(&plan.policy.sha256),
+            short(&sha)
+        )));
+    }
+    let now = super::as_of(&crate::cli::AsOfArg { as_of: None });
+    let (source, policy) = load_policy(&policy_path, out, now)?;
+    let program = compile(&source, &policy, now, out)?;
+    let over_limits = |users: usize| -> Result<(), Exit> {
+        let over = plan.over_limits(&program, users);
+        if over.is_empty() {
+            return Ok(());
+        }
+        out.error(&format!(
+            "the plan is over its limits: {}; nothing was done (raise the limit in the policy, or narrow the rules, and plan again)",
+            over.join(", ")
+        ));
+        Err(Exit::OverLimit)
+    };
+    // As the plan counts them first; against the users there are, once fetched.
+    over_limits(plan.decisions.len())?;
     let connector = config.connector(&name).map_err(fail)?.clone();
     let mut targets = plan.targets();
     if let Some(n) = args.canary {
@@ -99,6 +128,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let fresh = live
         .fetch(&crate::progress::Progress::new("users fetched again"))
         .map_err(|m| fail(format!("{m}\nnothing was done")))?;
+    over_limits(fresh.len())?;
     let (work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress, |a, u| live.shows(a, u));
 
     let mut results: Vec<(&PlannedDecision, Outcome)> = Vec::new();

@@ -258,8 +258,6 @@ pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
     }
 }
 
-/// The temporary file beside `path` that a whole file is written to before
-/// it is renamed into place.
 /// Writes a file meant to be shared (a plan, a formatted policy) through a
 /// temporary file and a rename, so that a crash never leaves half of it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
