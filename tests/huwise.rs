@@ -1154,6 +1154,84 @@ fn killed_in_the_middle_then_run_again_acts_on_everyone_exactly_once() {
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+const JOURNAL_KEY: &str = "9c2f6e1a4b8d3f7e0a5c9b2d6e1f4a8c";
+
+/// Runs dormant in `dir` with a dormant.toml whose journal is keyed, with
+/// the journal's key in the environment or not.
+fn keyed(dir: &Path, sim: &Sim, journal_key: Option<&str>, args: &[&str]) -> Out {
+    let config = format!(
+        "journal_key_env = \"DORMANT_JOURNAL_KEY\"\n[connector.portal]\nkind = \"huwise\"\nurl = \"{}\"\napi_key_env = \"HUWISE_API_KEY\"\nrequests_per_second = 1000\n",
+        sim.url()
+    );
+    std::fs::write(dir.join("dormant.toml"), config).unwrap();
+    let run = Run::new(args)
+        .in_dir(dir)
+        .secret("HUWISE_API_KEY", KEY)
+        .never_shows(JOURNAL_KEY)
+        .without("DORMANT_JOURNAL_KEY");
+    match journal_key {
+        Some(k) => run.secret("DORMANT_JOURNAL_KEY", k).run(),
+        None => run.run(),
+    }
+}
+
+#[test]
+fn apply_keys_the_journal_and_verify_and_apply_need_the_key() {
+    let domain = Domain::new(13);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path(), &sim, POLICY);
+    // Without the key, nothing is done.
+    let out = keyed(dir.path(), &sim, None, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("environment variable `DORMANT_JOURNAL_KEY` (`journal_key_env` of dormant.toml) is not set"),
+        "{}",
+        out.stderr
+    );
+    assert!(deletes(&sim).is_empty());
+    let out = keyed(dir.path(), &sim, Some(JOURNAL_KEY), &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    let journal = std::fs::read_to_string(dir.path().join("dormant-journal.jsonl")).unwrap();
+    assert_eq!(journal.lines().count(), 6);
+    assert!(
+        journal.lines().all(|l| l.contains("\"mac\":\"hmac-sha256\"")),
+        "{journal}"
+    );
+    let out = keyed(dir.path(), &sim, Some(JOURNAL_KEY), &["journal", "verify"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("6 lines, every one intact and in order (every line's HMAC-SHA256 checked with the key)"),
+        "{}",
+        out.stdout
+    );
+    let out = keyed(dir.path(), &sim, None, &["journal", "verify"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("cannot verify"), "{}", out.stderr);
+    // An unkeyed journal is not carried on keyed: the kinds never mix.
+    let (domain, other) = (Domain::new(13), tempfile::tempdir().unwrap());
+    let sim = start(&domain);
+    planned(other.path(), &sim, POLICY);
+    let out = dormant(
+        other.path(),
+        &sim,
+        "",
+        Some(KEY),
+        &["apply", "plan.json", "--yes", "--canary", "1"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = keyed(other.path(), &sim, Some(JOURNAL_KEY), &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("is not keyed (its first line has no `mac`)"),
+        "{}",
+        out.stderr
+    );
+}
+
 // ---- notices -----------------------------------------------------------
 
 fn days_from_now(days: i64) -> String {
