@@ -88,7 +88,8 @@ pub enum Command {
     /// Check the journal: every line intact, in order, none removed, inserted or edited.
     #[command(after_help = "Examples:\n  \
         dormant journal verify                      # the journal named in dormant.toml\n  \
-        dormant journal verify audit/dormant-journal.jsonl")]
+        dormant journal verify audit/dormant-journal.jsonl\n  \
+        dormant journal verify --head 42:HASH       # against the head printed (and kept) earlier")]
     Journal(JournalArgs),
 
     /// Carry out a reviewed plan through the connector it was made from, journaling every request.
@@ -155,6 +156,11 @@ pub enum JournalCommand {
     Verify {
         /// The journal (default: the one dormant.toml names).
         journal: Option<PathBuf>,
+        /// A head kept apart from the journal, as an earlier `journal verify`
+        /// printed it (LINES:HASH, or the hash alone): the journal must still
+        /// hold that line with that hash, so a rewritten chain fails.
+        #[arg(long, value_name = "LINES:HASH")]
+        head: Option<crate::journal::KeptHead>,
     },
 }
 

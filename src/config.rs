@@ -23,6 +23,8 @@ struct File {
     journal: Option<String>,
     /// The policy `apply` enforces.
     policy: Option<String>,
+    /// The environment variable holding the journal's HMAC key, if it is keyed.
+    journal_key_env: Option<Spanned<String>>,
     #[serde(default)]
     connector: BTreeMap<String, Spanned<RawConnector>>,
     notify: Option<Spanned<NotifyConf>>,
@@ -206,6 +208,9 @@ pub struct Config {
     pub journal: PathBuf,
     /// `policy`: the policy `apply` enforces, relative to the config's folder.
     pub policy: Option<PathBuf>,
+    /// The environment variable holding the journal's key (`journal_key_env`),
+    /// for a keyed journal. The key itself is read only when needed.
+    pub journal_key_env: Option<String>,
     pub connectors: Vec<Connector>,
     /// How notices are sent, if they are; `notify_dir` is where relative
     /// paths in it start.
@@ -252,6 +257,12 @@ impl Config {
             )
         })?;
         let journal = dir.join(file.journal.as_deref().unwrap_or("dormant-journal.jsonl"));
+        let journal_key_env = file
+            .journal_key_env
+            .as_ref()
+            .map(|v| env_name("journal_key_env", v, "DORMANT_JOURNAL_KEY"))
+            .transpose()
+            .map_err(invalid)?;
         let usage = journal.with_file_name("dormant-usage.json");
         let connectors = file
             .connector
@@ -290,11 +301,22 @@ impl Config {
         Ok(Config {
             policy: file.policy.as_deref().map(|p| dir.join(p)),
             journal,
+            journal_key_env,
             connectors,
             notify,
             notify_dir: dir.to_path_buf(),
             source,
         })
+    }
+
+    /// The journal's key, if `journal_key_env` names one: read from the
+    /// environment now, so that a missing key stops a command before it
+    /// does anything.
+    pub fn journal_key(&self) -> Result<Option<crate::journal::Key>, String> {
+        self.journal_key_env
+            .as_deref()
+            .map(crate::journal::Key::from_env)
+            .transpose()
     }
 
     /// The connector named `name`, or an error that lists those there are.
@@ -313,6 +335,22 @@ impl Config {
 
 fn span<T>(s: &Spanned<T>) -> Span {
     Span::new(s.span().start, s.span().end)
+}
+
+/// The value of a `KEY_env` key: the name of an environment variable, never
+/// the secret itself. `example` is a name to show in the help.
+fn env_name(key: &str, value: &Spanned<String>, example: &str) -> Result<String, Diag> {
+    let var = value.get_ref();
+    if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Diag::error(
+            Code::Config,
+            span(value),
+            format!("`{key}` names an environment variable, not `{var}`"),
+        )
+        .label("not a variable name")
+        .help(format!("write the variable's name, e.g. `{key} = \"{example}\"`, and export the secret in it; secrets are never written in dormant.toml")));
+    }
+    Ok(var.clone())
 }
 
 fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Connector, Diag> {
@@ -399,17 +437,7 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
     for (key, value) in &texts {
         let Some(value) = value else { continue };
         if key.ends_with("_env") {
-            let var = value.get_ref();
-            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Diag::error(
-                    Code::Config,
-                    span(value),
-                    format!("`{key}` names an environment variable, not `{var}`"),
-                )
-                .label("not a variable name")
-                .help(format!("write the variable's name, e.g. `{key} = \"PORTAL_SECRET\"`, and export the secret in it; secrets are never written in dormant.toml")));
-            }
-            secrets.insert(*key, var.clone());
+            secrets.insert(*key, env_name(key, value, "PORTAL_SECRET")?);
         } else if !matches!(*key, "url" | "path") {
             settings.insert(*key, value.get_ref().clone());
         }

@@ -1,17 +1,29 @@
 //! The journal: append-only JSON lines that record what was done. `apply`
 //! writes an intent before each request and an outcome after it, each line
-//! carrying the SHA-256 of the line before (`prev`) and its number (`seq`),
+//! carrying the link of the line before (`prev`) and its number (`seq`),
 //! flushed to disk before the request goes out; `JOURNAL.head` holds the
-//! number and hash of the last line, so that lines cut from the end show
+//! number and link of the last line, so that lines cut from the end show
 //! too. Planning reads one thing from it: the notices already sent, for
 //! `after notice`.
+//!
+//! A line's link is its SHA-256, or, in a keyed journal, its HMAC-SHA256
+//! under a secret key (`journal_key_env` in dormant.toml). Anyone can
+//! recompute a SHA-256 chain, so an unkeyed journal rewritten whole, head
+//! included, verifies; only a head kept elsewhere (`verify --head`) shows
+//! that. A keyed chain cannot be rewritten without the key. Every line of a
+//! keyed journal says so (`"mac": "hmac-sha256"`); the first line decides
+//! which a journal is, and a journal of both kinds is refused. A keyed
+//! `.head` adds an HMAC of its own count and link, so that it cannot be
+//! forged for a journal cut short.
 //!
 //! A notice is a record with `"event": "outcome"`, `"action": "notify"` and
 //! `"status": "done"`, naming the `user` (id), the `rule` it was sent under
 //! and when (`at`, RFC 3339). Other records are skipped here.
 
 use crate::time::{self, Time};
+use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,8 +31,89 @@ use std::path::{Path, PathBuf};
 /// `prev` of the first line.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The `mac` of every line of a keyed journal.
+pub const HMAC_SHA256: &str = "hmac-sha256";
+
 fn sha256(bytes: &[u8]) -> String {
     crate::connector::file::sha256_hex(bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The secret key of a keyed journal, ready to make HMACs. It never
+/// prints: `Debug` shows a placeholder and there is no `Display`.
+#[derive(Clone)]
+pub struct Key(Hmac<Sha256>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(…)")
+    }
+}
+
+impl Key {
+    /// The shortest key taken, in bytes. The journal holds an HMAC of every
+    /// line, so a short or guessable key could be found by trying keys
+    /// against it; 32 characters is what `openssl rand -hex 16` gives.
+    pub const MIN_LEN: usize = 32;
+
+    /// The key in environment variable `var`, which `journal_key_env`
+    /// named. The error names the variable, never the value.
+    pub fn from_env(var: &str) -> Result<Key, String> {
+        let whose = format!("environment variable `{var}` (`journal_key_env` of dormant.toml)");
+        match std::env::var(var) {
+            Ok(v) if v.trim().is_empty() => Err(format!("{whose} is empty: export the journal's key in it")),
+            Ok(v) => Key::new(v.trim().as_bytes()).map_err(|why| format!("{whose} {why}")),
+            Err(std::env::VarError::NotPresent) => Err(format!("{whose} is not set: export the journal's key in it")),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{whose} is not text")),
+        }
+    }
+
+    /// A key from its secret bytes; the error says what is wrong with it,
+    /// without it.
+    pub fn new(secret: &[u8]) -> Result<Key, String> {
+        if secret.len() < Key::MIN_LEN {
+            return Err(format!(
+                "holds a key shorter than {} characters, which could be guessed from the journal's own HMACs: make a random one, e.g. `openssl rand -hex 32`",
+                Key::MIN_LEN
+            ));
+        }
+        Hmac::<Sha256>::new_from_slice(secret)
+            .map(Key)
+            .map_err(|_| "holds a key HMAC-SHA256 does not take".to_string())
+    }
+
+    fn tag(&self, bytes: &[u8]) -> String {
+        let mut mac = self.0.clone();
+        mac.update(bytes);
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// A line's link: what the next line's `prev` and the head hold.
+fn link(key: Option<&Key>, line: &[u8]) -> String {
+    match key {
+        Some(k) => k.tag(line),
+        None => sha256(line),
+    }
+}
+
+/// The third field of a keyed `.head`: an HMAC of its count and link. A
+/// link alone could be copied from the `prev` of the line after it, which
+/// would let a journal cut short get a head that matches; this cannot be
+/// made without the key. Its text is not JSON, so it is never a line's MAC.
+fn head_tag(key: &Key, count: u64, hash: &str) -> String {
+    key.tag(format!("dormant journal head {count} {hash}").as_bytes())
+}
+
+/// What the `.head` file holds after line `count`, whose link is `hash`.
+fn head_line(key: Option<&Key>, count: u64, hash: &str) -> String {
+    match key {
+        Some(k) => format!("{count} {hash} {}\n", head_tag(k, count, hash)),
+        None => format!("{count} {hash}\n"),
+    }
 }
 
 /// The journal, open for appending.
@@ -31,6 +124,8 @@ pub struct Journal {
     seq: u64,
     /// Held while the journal is open: one writer at a time.
     _lock: crate::files::Lock,
+    /// Set for a keyed journal: every line is then linked by HMAC.
+    key: Option<Key>,
 }
 
 /// What `verify` found in a sound journal.
@@ -39,10 +134,89 @@ pub struct Verified {
     pub lines: u64,
     /// Every record, in order.
     pub records: Vec<Value>,
-    /// The hash of the last line: what an auditor keeps to check it later.
+    /// The link of the last line: what an auditor keeps to check it later.
     pub head: String,
     /// Lines written after the head was last updated (a run that stopped).
     pub past_head: u64,
+    /// Whether the lines are linked by HMAC-SHA256 (checked with the key)
+    /// rather than SHA-256.
+    pub keyed: bool,
+    /// The link of every line, in order.
+    pub links: Vec<String>,
+}
+
+impl Verified {
+    /// The link after line `n` (line 0: the start of the chain).
+    fn link_after(&self, n: u64) -> Option<&str> {
+        match n.checked_sub(1) {
+            None => Some(GENESIS),
+            Some(i) => usize::try_from(i)
+                .ok()
+                .and_then(|i| self.links.get(i))
+                .map(String::as_str),
+        }
+    }
+
+    /// Where a head kept apart from the journal is in it: the number of the
+    /// line it names (lines after it were added since). An error says what
+    /// was expected and what was found: since each link covers the line and,
+    /// through `prev`, every line before, a match shows that nothing up to
+    /// that line changed.
+    pub fn find(&self, kept: &KeptHead) -> Result<u64, String> {
+        let (lines, last, hash) = (self.lines, self.head.as_str(), kept.hash.as_str());
+        match kept.lines {
+            Some(n) if n > lines => Err(format!(
+                "the journal does not reach the kept head: expected line {n} with hash {hash}; found {lines} lines, the last with hash {last}: lines were removed from the end, or the journal was rewritten"
+            )),
+            Some(n) => match self.link_after(n) {
+                Some(found) if found == hash => Ok(n),
+                found => Err(format!(
+                    "line {n} does not match the kept head: expected hash {hash}, found {}; the journal has {lines} lines, the last with hash {last}: it was rewritten at or before line {n}",
+                    found.unwrap_or("none")
+                )),
+            },
+            None => (0..=lines).find(|&n| self.link_after(n) == Some(hash)).ok_or_else(|| {
+                format!(
+                    "no line of the journal has the kept head's hash {hash}; found {lines} lines, the last with hash {last}: the journal was rewritten, or lines were removed from the end"
+                )
+            }),
+        }
+    }
+}
+
+/// A head kept apart from the journal, as `journal verify` prints it
+/// (`LINES:HASH`), as the `.head` file of an unkeyed journal holds it
+/// (`LINES HASH`), or the hash alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptHead {
+    pub lines: Option<u64>,
+    pub hash: String,
+}
+
+impl std::str::FromStr for KeptHead {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<KeptHead, String> {
+        let text = text.trim();
+        let (lines, hash) = match text.split_once(|c: char| c == ':' || c.is_whitespace()) {
+            Some((n, h)) => {
+                let n = n.parse::<u64>().map_err(|_| {
+                    format!("`{n}` is not a number of lines: write LINES:HASH as `journal verify` prints it, or the hash alone")
+                })?;
+                (Some(n), h.trim())
+            }
+            None => (None, text),
+        };
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "`{hash}` is not a head hash: that is 64 hexadecimal digits, as `journal verify` prints after `head LINES:`"
+            ));
+        }
+        Ok(KeptHead {
+            lines,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
 }
 
 fn head_path(path: &Path) -> PathBuf {
@@ -52,10 +226,13 @@ fn head_path(path: &Path) -> PathBuf {
 }
 
 /// Checks every line of a journal: each must be a JSON object whose `seq`
-/// is its line number and whose `prev` is the hash of the line before, and
-/// the head file must name a line that is there with its hash. The error
-/// names the first bad line.
-pub fn verify(path: &Path) -> Result<Verified, String> {
+/// is its line number and whose `prev` is the link of the line before, and
+/// the head file must name a line that is there with its link. The error
+/// names the first bad line. `key` is the journal's key if dormant.toml
+/// names one: a keyed journal cannot be verified without it, and an
+/// unkeyed journal is refused with it, since that is also what a keyed
+/// journal rewritten without the key would look like.
+pub fn verify(path: &Path, key: Option<&Key>) -> Result<Verified, String> {
     let name = path.display();
     let text = match std::fs::read(path) {
         Ok(t) => t,
@@ -66,6 +243,8 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
     let mut lines = 0u64;
     let mut records = Vec::new();
     let mut hashes = Vec::new();
+    // Keyed or not, as the first line says.
+    let mut keyed: Option<bool> = None;
     let body = text.strip_suffix(b"\n").unwrap_or(&text);
     let pieces = if body.is_empty() {
         None
@@ -76,6 +255,38 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
         let n = i + 1;
         let record: Value = serde_json::from_slice(line)
             .map_err(|e| format!("{name}:{n}: not a journal record ({e}): the journal was damaged or edited"))?;
+        let this = match record.get("mac") {
+            None => false,
+            Some(Value::String(m)) if m == HMAC_SHA256 => true,
+            Some(other) => {
+                return Err(format!(
+                    "{name}:{n}: `mac` is {other}, which dormant does not know (it writes \"{HMAC_SHA256}\"): the journal was damaged or edited"
+                ))
+            }
+        };
+        match keyed {
+            None => {
+                match (this, key) {
+                    (true, None) => return Err(format!(
+                        "cannot verify `{name}`: it is a keyed journal (its first line has \"mac\": \"{HMAC_SHA256}\"), each line linked to the one before by an HMAC that only its key can check, and no key was given: name the environment variable that holds the key with `journal_key_env` in dormant.toml, and export the key in it"
+                    )),
+                    (false, Some(_)) => return Err(format!(
+                        "`{name}` is not keyed (its first line has no `mac`), but dormant.toml gives a key (`journal_key_env`): a journal is keyed from its first line or not at all, and an unkeyed journal is also what a keyed one rewritten without the key looks like; to key the journal, start a new one (a new `journal` path), or take `journal_key_env` out to go on with this one unkeyed"
+                    )),
+                    _ => {}
+                }
+                keyed = Some(this);
+            }
+            Some(first) if first != this => {
+                let kind = |k: bool| if k { "keyed" } else { "not keyed" };
+                return Err(format!(
+                    "{name}:{n}: the line is {}, but the first line is {}: a journal is keyed or not from its first line, and one with both kinds of line is refused: a line was inserted or edited",
+                    kind(this),
+                    kind(first)
+                ));
+            }
+            Some(_) => {}
+        }
         if record.get("seq").and_then(Value::as_u64) != Some(n as u64) {
             return Err(format!(
                 "{name}:{n}: `seq` is {}, not {n}: a line was removed, inserted or moved before it",
@@ -83,11 +294,18 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
             ));
         }
         if record.get("prev").and_then(Value::as_str) != Some(prev.as_str()) {
-            return Err(format!(
-                "{name}:{n}: `prev` does not match the line before: this line or the one before was edited"
-            ));
+            return Err(match key {
+                None => format!("{name}:{n}: `prev` does not match the line before: this line or the one before was edited"),
+                // With the wrong key every link differs: say so, since the
+                // first mismatch is then the second line, edited or not.
+                Some(_) => format!(
+                    "{name}:{n}: `prev` does not match the HMAC of the line before: this line or the one before was edited, or the key is not the one the journal was written with"
+                ),
+            });
         }
-        prev = sha256(line);
+        // After the first line's checks, `key` is given exactly when the
+        // journal is keyed.
+        prev = link(key, line);
         hashes.push(prev.clone());
         records.push(record);
         lines += 1;
@@ -106,10 +324,22 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
             ))
         }
         Some(h) => {
-            let (count, hash) = h.split_once(' ').unwrap_or(("", ""));
-            let count: u64 = count
-                .parse()
-                .map_err(|_| format!("`{}` is damaged", head_path(path).display()))?;
+            let damaged = || format!("`{}` is damaged", head_path(path).display());
+            let fields: Vec<&str> = h.split(' ').collect();
+            let (count, hash, tag) = match (key, fields.as_slice()) {
+                (None, [count, hash]) => (*count, *hash, None),
+                (Some(_), [count, hash, tag]) => (*count, *hash, Some(*tag)),
+                _ => return Err(damaged()),
+            };
+            let count: u64 = count.parse().map_err(|_| damaged())?;
+            if let Some(k) = key {
+                if tag != Some(head_tag(k, count, hash).as_str()) {
+                    return Err(format!(
+                        "`{}` was not written with the journal's key: it was replaced (perhaps to hide lines cut from the end), or the key is not the one the journal was written with",
+                        head_path(path).display()
+                    ));
+                }
+            }
             if count > lines {
                 return Err(format!(
                     "{name}: the head names line {count}, but the journal has {lines}: lines were cut from the end"
@@ -132,6 +362,8 @@ pub fn verify(path: &Path) -> Result<Verified, String> {
         records,
         head: prev,
         past_head,
+        keyed: keyed.unwrap_or(key.is_some()),
+        links: hashes,
     })
 }
 
@@ -140,11 +372,12 @@ impl Journal {
     /// run waits, or stops saying who holds it), after verifying it: nothing
     /// is added to a journal that does not verify. Also gives the records
     /// it holds. The journal and its head are the owner's alone (0600).
-    pub fn open(path: &Path, wait: crate::files::Wait) -> Result<(Journal, Vec<Value>), String> {
+    /// With a key, the journal is (or becomes, if empty) a keyed one.
+    pub fn open(path: &Path, wait: crate::files::Wait, key: Option<Key>) -> Result<(Journal, Vec<Value>), String> {
         // Locked before it is read: what another run appended is then whole
         // and in what this one reads.
         let lock = crate::files::Lock::exclusive(path, "the journal", wait)?;
-        let v = verify(path)?;
+        let v = verify(path, key.as_ref())?;
         let file = crate::files::open_private_append(path)
             .map_err(|e| format!("cannot open journal `{}`: {e}", path.display()))?;
         let journal = Journal {
@@ -153,6 +386,7 @@ impl Journal {
             prev: v.head,
             seq: v.lines,
             _lock: lock,
+            key,
         };
         Ok((journal, v.records))
     }
@@ -163,17 +397,20 @@ impl Journal {
         let mut line = Map::new();
         line.insert("seq".into(), Value::from(self.seq + 1));
         line.append(&mut record);
+        if self.key.is_some() {
+            line.insert("mac".into(), Value::from(HMAC_SHA256));
+        }
         line.insert("prev".into(), Value::String(self.prev.clone()));
         let bytes = Value::Object(line).to_string();
         let fail = |e: std::io::Error| format!("cannot write journal `{}`: {e}", self.path.display());
         self.file.write_all(format!("{bytes}\n").as_bytes()).map_err(fail)?;
         self.file.sync_data().map_err(fail)?;
         self.seq += 1;
-        self.prev = sha256(bytes.as_bytes());
+        self.prev = link(self.key.as_ref(), bytes.as_bytes());
         let head = head_path(&self.path);
         crate::files::write_atomically(
             &head,
-            format!("{} {}\n", self.seq, self.prev).as_bytes(),
+            head_line(self.key.as_ref(), self.seq, &self.prev).as_bytes(),
             crate::files::Mode::Private,
         )
         .map_err(|e| crate::files::cannot_write(&head, &e))
@@ -218,8 +455,8 @@ impl Notices {
     /// as if it had fewer notices.
     /// Only from a journal that verifies: a hand-written line must not turn
     /// a `notify` into a `deactivate` in the plan a reviewer reads.
-    pub fn read(path: &Path) -> Result<Notices, String> {
-        let v = verify(path).map_err(|e| {
+    pub fn read(path: &Path, key: Option<&Key>) -> Result<Notices, String> {
+        let v = verify(path, key).map_err(|e| {
             format!("{e}\nnotices are read only from a journal that verifies, and this one does not: restore it from a copy, or check it with `dormant journal verify`; nothing was planned")
         })?;
         let records: Vec<(usize, Value)> = v.records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
@@ -260,7 +497,7 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(head_path(&path));
         {
-            let (mut j, _) = Journal::open(&path, crate::files::Wait::No).unwrap();
+            let (mut j, _) = Journal::open(&path, crate::files::Wait::No, None).unwrap();
             for line in [
                 r#"{"event":"outcome","action":"notify","status":"done","user":"u1","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
                 r#"{"event":"outcome","action":"notify","status":"done","user":"u1","rule":"dormant","at":"2026-10-05T00:00:00Z"}"#,
@@ -273,7 +510,7 @@ mod tests {
                 j.append(m).unwrap();
             }
         }
-        let n = Notices::read(&path).unwrap();
+        let n = Notices::read(&path, None).unwrap();
         assert_eq!(n.latest("u1", "dormant"), time::parse_time("2026-10-05"));
         assert_eq!(n.latest("u2", "dormant"), None);
         // One hand-written line: no notice is taken from the journal at all.
@@ -281,7 +518,7 @@ mod tests {
         text.push_str(r#"{"seq":5,"event":"outcome","action":"notify","status":"done","user":"u2","rule":"dormant","at":"2026-01-01T00:00:00Z","prev":"x"}"#);
         text.push('\n');
         std::fs::write(&path, text).unwrap();
-        let e = Notices::read(&path).unwrap_err();
+        let e = Notices::read(&path, None).unwrap_err();
         assert!(
             e.contains("j.jsonl:5: `prev` does not match") && e.contains("only from a journal that verifies"),
             "{e}"
@@ -302,8 +539,12 @@ mod chain_tests {
     }
 
     fn journal(dir: &Path) -> PathBuf {
+        keyed_journal(dir, None)
+    }
+
+    fn keyed_journal(dir: &Path, key: Option<Key>) -> PathBuf {
         let path = dir.join("j.jsonl");
-        let (mut j, _) = Journal::open(&path, crate::files::Wait::No).unwrap();
+        let (mut j, _) = Journal::open(&path, crate::files::Wait::No, key).unwrap();
         for u in ["a", "b", "c", "d"] {
             j.append(record(u)).unwrap();
         }
@@ -326,13 +567,13 @@ mod chain_tests {
     fn a_sound_journal_verifies_and_reopens_where_it_ended() {
         let dir = tempfile::tempdir().unwrap();
         let path = journal(dir.path());
-        let v = verify(&path).unwrap();
+        let v = verify(&path, None).unwrap();
         assert_eq!((v.lines, v.past_head), (4, 0));
-        let (mut j, _) = Journal::open(&path, crate::files::Wait::No).unwrap();
+        let (mut j, _) = Journal::open(&path, crate::files::Wait::No, None).unwrap();
         j.append(record("e")).unwrap();
-        assert_eq!(verify(&path).unwrap().lines, 5);
-        assert_eq!(verify(&path).unwrap().records[4]["seq"], 5);
-        assert_eq!(verify(&dir.path().join("none.jsonl")).unwrap().lines, 0);
+        assert_eq!(verify(&path, None).unwrap().lines, 5);
+        assert_eq!(verify(&path, None).unwrap().records[4]["seq"], 5);
+        assert_eq!(verify(&dir.path().join("none.jsonl"), None).unwrap().lines, 0);
     }
 
     #[test]
@@ -342,7 +583,7 @@ mod chain_tests {
         let good = lines(&path);
         let check = |lines: Vec<String>, expected: &str| {
             write(&path, &lines);
-            let e = verify(&path).unwrap_err();
+            let e = verify(&path, None).unwrap_err();
             assert!(e.contains(expected), "{e}");
         };
         let mut edited = good.clone();
@@ -366,6 +607,196 @@ mod chain_tests {
         last[3] = last[3].replace("\"d\"", "\"z\"");
         check(last, "j.jsonl:4: the line does not match the head's hash");
         // And nothing is appended to a journal that does not verify.
-        assert!(Journal::open(&path, crate::files::Wait::No).is_err());
+        assert!(Journal::open(&path, crate::files::Wait::No, None).is_err());
+    }
+
+    fn key(c: char) -> Key {
+        Key::new(c.to_string().repeat(Key::MIN_LEN).as_bytes()).unwrap()
+    }
+
+    /// What anyone can do to an unkeyed journal: edit a line, then make
+    /// every `prev` and the head match again with plain SHA-256.
+    fn rewrite_unkeyed(path: &Path, edit: impl Fn(&mut Map<String, Value>)) {
+        let mut prev = GENESIS.to_string();
+        let mut out = String::new();
+        for line in lines(path) {
+            let Value::Object(mut record) = serde_json::from_str(&line).unwrap() else {
+                panic!("a record")
+            };
+            edit(&mut record);
+            record.insert("prev".into(), Value::from(prev.clone()));
+            let bytes = Value::Object(record).to_string();
+            prev = sha256(bytes.as_bytes());
+            out.push_str(&bytes);
+            out.push('\n');
+        }
+        std::fs::write(path, out).unwrap();
+        let count = lines(path).len();
+        std::fs::write(head_path(path), format!("{count} {prev}\n")).unwrap();
+    }
+
+    #[test]
+    fn a_rewritten_unkeyed_chain_passes_but_not_against_a_kept_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal(dir.path());
+        let kept: KeptHead = format!("4:{}", verify(&path, None).unwrap().head).parse().unwrap();
+        rewrite_unkeyed(&path, |r| {
+            if r["user"] == "b" {
+                r.insert("user".into(), Value::from("x"));
+            }
+        });
+        // Without a key, nothing in the file can tell.
+        let v = verify(&path, None).unwrap();
+        assert_eq!(v.records[1]["user"], "x");
+        let e = v.find(&kept).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "line 4 does not match the kept head: expected hash {}, found {}",
+                kept.hash, v.head
+            )),
+            "{e}"
+        );
+        // The hash alone: no line has it.
+        let e = v
+            .find(&KeptHead {
+                lines: None,
+                ..kept.clone()
+            })
+            .unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "no line of the journal has the kept head's hash {}; found 4 lines",
+                kept.hash
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_kept_head_finds_its_line_and_sees_lines_cut_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal(dir.path());
+        let v = verify(&path, None).unwrap();
+        let at2: KeptHead = format!("2 {}", v.links[1]).parse().unwrap();
+        assert_eq!(v.find(&at2), Ok(2));
+        assert_eq!(
+            v.find(&KeptHead {
+                lines: None,
+                ..at2.clone()
+            }),
+            Ok(2)
+        );
+        assert_eq!(v.find(&format!("0:{GENESIS}").parse().unwrap()), Ok(0));
+        let at4: KeptHead = format!("4:{}", v.head.to_uppercase()).parse().unwrap();
+        assert_eq!(v.find(&at4), Ok(4));
+        // Cut the last line and give the head file what line 3's link is.
+        let mut cut = lines(&path);
+        cut.pop();
+        write(&path, &cut);
+        std::fs::write(head_path(&path), format!("3 {}\n", v.links[2])).unwrap();
+        let short = verify(&path, None).unwrap();
+        let e = short.find(&at4).unwrap_err();
+        assert!(e.starts_with(&format!("the journal does not reach the kept head: expected line 4 with hash {}; found 3 lines, the last with hash {}", v.head, v.links[2])), "{e}");
+        for bad in [
+            "4:abc".to_string(),
+            format!("x:{}", v.head),
+            format!("4:{}", "g".repeat(64)),
+        ] {
+            assert!(bad.parse::<KeptHead>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_keyed_journal_verifies_with_its_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = keyed_journal(dir.path(), Some(key('k')));
+        let v = verify(&path, Some(&key('k'))).unwrap();
+        assert!(v.keyed);
+        assert_eq!((v.lines, v.past_head), (4, 0));
+        assert!(v.records.iter().all(|r| r["mac"] == HMAC_SHA256));
+        // Its links are HMACs, not SHA-256.
+        assert_ne!(v.links[0], sha256(lines(&path)[0].as_bytes()));
+        // Reopened, it goes on keyed.
+        let (mut j, _) = Journal::open(&path, crate::files::Wait::No, Some(key('k'))).unwrap();
+        j.append(record("e")).unwrap();
+        assert_eq!(verify(&path, Some(&key('k'))).unwrap().lines, 5);
+        // Without the key: refused, saying why.
+        let e = verify(&path, None).unwrap_err();
+        assert!(e.starts_with("cannot verify `"), "{e}");
+        assert!(
+            e.contains("it is a keyed journal") && e.contains("no key was given") && e.contains("journal_key_env"),
+            "{e}"
+        );
+        assert!(Journal::open(&path, crate::files::Wait::No, None).is_err());
+        // With another key: every link differs.
+        let e = verify(&path, Some(&key('w'))).unwrap_err();
+        assert!(
+            e.contains("j.jsonl:2: `prev` does not match the HMAC of the line before")
+                && e.contains("or the key is not the one"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_keyed_journal_rewritten_without_the_key_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = keyed_journal(dir.path(), Some(key('k')));
+        let good = lines(&path);
+        let head = std::fs::read_to_string(head_path(&path)).unwrap();
+        // Rewritten as an unkeyed chain (`mac` dropped): refused with the key.
+        rewrite_unkeyed(&path, |r| {
+            r.remove("mac");
+            if r["user"] == "b" {
+                r.insert("user".into(), Value::from("x"));
+            }
+        });
+        verify(&path, None).unwrap();
+        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        assert!(
+            e.contains("is not keyed (its first line has no `mac`), but dormant.toml gives a key"),
+            "{e}"
+        );
+        assert!(Journal::open(&path, crate::files::Wait::No, Some(key('k'))).is_err());
+        // Rewritten keyed, under a key of the forger's own: the HMACs fail.
+        write(&path, &good);
+        std::fs::write(head_path(&path), &head).unwrap();
+        let forged = tempfile::tempdir().unwrap();
+        let forged = keyed_journal(forged.path(), Some(key('f')));
+        std::fs::copy(&forged, &path).unwrap();
+        std::fs::copy(head_path(&forged), head_path(&path)).unwrap();
+        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        assert!(
+            e.contains("j.jsonl:2: `prev` does not match the HMAC of the line before"),
+            "{e}"
+        );
+        // Cut short, with a head made from the next line's `prev`: the head's tag fails.
+        write(&path, &good[..3]);
+        let link3 = serde_json::from_str::<Value>(&good[3]).unwrap()["prev"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        std::fs::write(head_path(&path), format!("3 {link3} {}\n", "0".repeat(64))).unwrap();
+        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        assert!(
+            e.contains("j.jsonl.head` was not written with the journal's key"),
+            "{e}"
+        );
+        // A line of the other kind in the middle is refused.
+        let mut mixed = good.clone();
+        mixed[2] = mixed[2].replace(",\"mac\":\"hmac-sha256\"", "");
+        write(&path, &mixed);
+        std::fs::write(head_path(&path), &head).unwrap();
+        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        assert!(
+            e.contains("j.jsonl:3: the line is not keyed, but the first line is keyed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn keys_are_long_and_never_shown() {
+        let e = Key::new(b"s3cr3t").unwrap_err();
+        assert!(e.contains("shorter than 32 characters") && !e.contains("s3cr3t"), "{e}");
+        assert_eq!(format!("{:?}", key('k')), "Key(…)");
     }
 }

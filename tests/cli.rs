@@ -287,3 +287,253 @@ fn plan_output_is_written_through_a_fresh_temporary_file_and_errors_name_the_pat
     );
     assert!(!out.stderr.contains("partial"), "{}", out.stderr);
 }
+
+// ---- journal verify: kept heads and keyed journals ----------------------
+
+const JOURNAL_KEY: &str = "0f4c1e9a7b3d5f2e8a6c4b1d9e7f3a5c";
+
+/// A journal of four records written as apply writes them.
+fn four_lines(path: &Path, key: Option<&str>) {
+    let key = key.map(|k| dormant::journal::Key::new(k.as_bytes()).unwrap());
+    let (mut j, _) = dormant::journal::Journal::open(path, dormant::files::Wait::No, key).unwrap();
+    for user in ["a", "b", "c", "d"] {
+        let mut record = serde_json::Map::new();
+        record.insert("event".into(), "intent".into());
+        record.insert("user".into(), user.into());
+        j.append(record).unwrap();
+    }
+}
+
+/// What anyone can do without a key: change user `b` to `x`, then make every
+/// `prev` and the head match again with plain SHA-256 (dropping `mac`).
+fn rewrite_whole_chain(path: &Path) {
+    let mut prev = "0".repeat(64);
+    let mut out = String::new();
+    let text = std::fs::read_to_string(path).unwrap();
+    for line in text.lines() {
+        let mut record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+        record.remove("mac");
+        if record["user"] == "b" {
+            record.insert("user".into(), "x".into());
+        }
+        record.insert("prev".into(), prev.clone().into());
+        let bytes = serde_json::Value::Object(record).to_string();
+        prev = dormant::connector::file::sha256_hex(bytes.as_bytes());
+        out.push_str(&bytes);
+        out.push('\n');
+    }
+    std::fs::write(path, &out).unwrap();
+    let head = format!("{} {prev}\n", out.lines().count());
+    std::fs::write(path.with_file_name("j.jsonl.head"), head).unwrap();
+}
+
+/// The `LINES:HASH` a verify printed after `head `.
+fn printed_head(stdout: &str) -> String {
+    let at = stdout.find("; head ").expect("a head") + "; head ".len();
+    stdout[at..].split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn journal_verify_against_a_kept_head_catches_a_rewritten_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    four_lines(&path, None);
+    let done = Run::new(&["journal", "verify", "j.jsonl"]).in_dir(dir.path()).run();
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .contains("4 lines, every one intact and in order (SHA-256 chain)"),
+        "{}",
+        done.stdout
+    );
+    let kept = printed_head(&done.stdout);
+    assert!(kept.starts_with("4:"), "{kept}");
+    // The journal grows: the kept head is still there, with lines after it.
+    let (mut j, _) = dormant::journal::Journal::open(&path, dormant::files::Wait::No, None).unwrap();
+    let mut record = serde_json::Map::new();
+    record.insert("event".into(), "intent".into());
+    record.insert("user".into(), "e".into());
+    j.append(record).unwrap();
+    drop(j);
+    let done = Run::new(&["journal", "verify", "j.jsonl", "--head", &kept])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(
+        done.stdout.contains(
+            "the kept head is line 4: nothing up to it changed since it was kept; the 1 line after it was added since"
+        ),
+        "{}",
+        done.stdout
+    );
+    let grown = printed_head(&done.stdout);
+    // Rewritten whole, head included: without the kept head it passes, and says it would.
+    rewrite_whole_chain(&path);
+    let done = Run::new(&["journal", "verify", "j.jsonl"]).in_dir(dir.path()).run();
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .contains("a rewrite of the whole journal and its head passes too"),
+        "{}",
+        done.stdout
+    );
+    let found = printed_head(&done.stdout);
+    assert_ne!(found, grown);
+    // Against the kept head it fails, saying what was expected and found.
+    let done = Run::new(&["journal", "verify", "j.jsonl", "--head", &grown])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(done.code, 1, "{}", done.stdout);
+    let (expected, found) = (&grown[2..], &found[2..]);
+    assert!(
+        done.stderr.contains(&format!(
+            "line 5 does not match the kept head: expected hash {expected}, found {found}; the journal has 5 lines"
+        )),
+        "{}",
+        done.stderr
+    );
+    // The hash alone, as the .head file's second field.
+    let done = Run::new(&["journal", "verify", "j.jsonl", "--head", expected])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(done.code, 1);
+    assert!(
+        done.stderr.contains(&format!(
+            "no line of the journal has the kept head's hash {expected}; found 5 lines, the last with hash {found}"
+        )),
+        "{}",
+        done.stderr
+    );
+    // Lines cut from the end, with the head file made to match.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let short: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, short).unwrap();
+    rewrite_whole_chain(&path);
+    let done = Run::new(&["journal", "verify", "j.jsonl", "--head", &grown])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(done.code, 1);
+    assert!(
+        done.stderr.contains(&format!(
+            "the journal does not reach the kept head: expected line 5 with hash {expected}; found 3 lines"
+        )),
+        "{}",
+        done.stderr
+    );
+    // A head that is not one is bad usage.
+    let done = Run::new(&["journal", "verify", "j.jsonl", "--head", "5:abc"])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(done.code, 2);
+    assert!(done.stderr.contains("is not a head hash"), "{}", done.stderr);
+}
+
+fn keyed_config(dir: &Path) {
+    std::fs::write(
+        dir.join("dormant.toml"),
+        "journal = \"j.jsonl\"\njournal_key_env = \"DORMANT_JOURNAL_KEY\"\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_keyed_journal_rewritten_without_the_key_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    keyed_config(dir.path());
+    let path = dir.path().join("j.jsonl");
+    four_lines(&path, Some(JOURNAL_KEY));
+    let verify = || {
+        Run::new(&["journal", "verify"])
+            .in_dir(dir.path())
+            .secret("DORMANT_JOURNAL_KEY", JOURNAL_KEY)
+            .run()
+    };
+    let done = verify();
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .contains("4 lines, every one intact and in order (every line's HMAC-SHA256 checked with the key)"),
+        "{}",
+        done.stdout
+    );
+    let good = std::fs::read_to_string(&path).unwrap();
+    let good_head = std::fs::read_to_string(dir.path().join("j.jsonl.head")).unwrap();
+    // Rewritten as anyone can without the key: refused.
+    rewrite_whole_chain(&path);
+    let done = verify();
+    assert_eq!(done.code, 1, "{}", done.stdout);
+    assert!(
+        done.stderr
+            .contains("`j.jsonl` is not keyed (its first line has no `mac`), but dormant.toml gives a key"),
+        "{}",
+        done.stderr
+    );
+    // Rewritten keyed, with a key of the forger's own: the HMACs fail.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(dir.path().join("j.jsonl.head")).unwrap();
+    four_lines(&path, Some(&"f".repeat(32)));
+    let forged = std::fs::read_to_string(&path).unwrap().replace("\"b\"", "\"x\"");
+    std::fs::write(&path, forged).unwrap();
+    let done = verify();
+    assert_eq!(done.code, 1, "{}", done.stdout);
+    assert!(
+        done.stderr
+            .contains("j.jsonl:2: `prev` does not match the HMAC of the line before"),
+        "{}",
+        done.stderr
+    );
+    // Put back, it verifies again.
+    std::fs::write(&path, good).unwrap();
+    std::fs::write(dir.path().join("j.jsonl.head"), good_head).unwrap();
+    assert_eq!(verify().code, 0);
+}
+
+#[test]
+fn keyed_verify_without_the_key_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    keyed_config(dir.path());
+    four_lines(&dir.path().join("j.jsonl"), Some(JOURNAL_KEY));
+    // dormant.toml names the variable, and it is not set.
+    let done = Run::new(&["journal", "verify"])
+        .in_dir(dir.path())
+        .without("DORMANT_JOURNAL_KEY")
+        .never_shows(JOURNAL_KEY)
+        .run();
+    assert_eq!(done.code, 1);
+    assert_eq!(done.stdout, "");
+    assert!(
+        done.stderr.contains("cannot verify `j.jsonl`: environment variable `DORMANT_JOURNAL_KEY` (`journal_key_env` of dormant.toml) is not set: export the journal's key in it"),
+        "{}",
+        done.stderr
+    );
+    // A short key is refused, and not shown.
+    let done = Run::new(&["journal", "verify"])
+        .in_dir(dir.path())
+        .secret("DORMANT_JOURNAL_KEY", "hunter2-hunter2")
+        .run();
+    assert_eq!(done.code, 1);
+    assert!(
+        done.stderr.contains("holds a key shorter than 32 characters"),
+        "{}",
+        done.stderr
+    );
+    // No config names a key: the journal itself says it is keyed.
+    std::fs::remove_file(dir.path().join("dormant.toml")).unwrap();
+    let done = Run::new(&["journal", "verify", "j.jsonl"])
+        .in_dir(dir.path())
+        .secret("DORMANT_JOURNAL_KEY", JOURNAL_KEY)
+        .run();
+    assert_eq!(done.code, 1);
+    assert!(
+        done.stderr
+            .contains("cannot verify `j.jsonl`: it is a keyed journal (its first line has \"mac\": \"hmac-sha256\")"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr
+            .contains("no key was given: name the environment variable that holds the key with `journal_key_env`"),
+        "{}",
+        done.stderr
+    );
+}

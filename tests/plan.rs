@@ -196,7 +196,8 @@ fn notices_come_from_the_journal_named_in_dormant_toml() {
     std::fs::create_dir(dir.path().join("audit")).unwrap();
     {
         let (mut journal, _) =
-            dormant::journal::Journal::open(&dir.path().join("audit/journal.jsonl"), dormant::files::Wait::No).unwrap();
+            dormant::journal::Journal::open(&dir.path().join("audit/journal.jsonl"), dormant::files::Wait::No, None)
+                .unwrap();
         for line in [
             r#"{"event":"outcome","action":"notify","status":"done","user":"u007","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
             r#"{"event":"outcome","action":"notify","status":"done","user":"u010","rule":"dormant","at":"2026-11-20T00:00:00Z"}"#,

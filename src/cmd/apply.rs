@@ -107,6 +107,10 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
             )))
         }
     };
+    // A keyed journal's key, read before anything is asked or done.
+    let key = config
+        .journal_key()
+        .map_err(|e| fail(format!("{e}; nothing was done")))?;
     // On Huwise a deactivation is a revoke: people read that word.
     let revoke = connector.kind == crate::config::Kind::Huwise;
     if !args.yes && !confirm(&targets, &name, args.canary.is_some(), revoke).map_err(fail)? {
@@ -119,7 +123,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
-    let (mut journal, records) = Journal::open(&config.journal, wait(args.wait)).map_err(fail)?;
+    let (mut journal, records) = Journal::open(&config.journal, wait(args.wait), key).map_err(fail)?;
     let progress = apply::progress(&records, &plan_sha);
     let numbered: Vec<(usize, serde_json::Value)> = records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
     let notices =

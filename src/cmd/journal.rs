@@ -1,41 +1,75 @@
-//! `dormant journal verify`.
+//! `dormant journal verify [JOURNAL] [--head LINES:HASH]`.
 
 use super::{load_config, Output};
 use crate::cli::{JournalArgs, JournalCommand};
 use crate::Exit;
 
 pub fn run(args: &JournalArgs, out: &Output) -> Result<Exit, Exit> {
-    let JournalCommand::Verify { journal } = &args.command;
-    let path = match journal {
-        Some(p) => p.clone(),
-        None => match load_config(out)? {
-            Some(c) => c.journal,
-            None => std::path::PathBuf::from("dormant-journal.jsonl"),
-        },
+    let fail = |m: String| {
+        out.error(&m);
+        Exit::Errors
+    };
+    let JournalCommand::Verify { journal, head } = &args.command;
+    // The config is read even for a journal named on the command line: it
+    // says whether journals are keyed, and with which key.
+    let config = load_config(out)?;
+    let path = match (journal, &config) {
+        (Some(p), _) => p.clone(),
+        (None, Some(c)) => c.journal.clone(),
+        (None, None) => std::path::PathBuf::from("dormant-journal.jsonl"),
+    };
+    let key = match &config {
+        Some(c) => c
+            .journal_key()
+            .map_err(|e| fail(format!("cannot verify `{}`: {e}", path.display())))?,
+        None => None,
     };
     if !path.exists() {
-        out.error(&format!("no journal at `{}`", path.display()));
-        return Err(Exit::Errors);
+        return Err(fail(format!("no journal at `{}`", path.display())));
     }
-    match crate::journal::verify(&path) {
-        Ok(v) => {
-            println!(
-                "journal `{}`: {} lines, every one intact and in order; last line sha256 {}",
-                path.display(),
-                v.lines,
-                v.head
-            );
-            if v.past_head > 0 {
-                println!(
-                    "note: the last {} lines came after the head was written: a run stopped there; the next apply records them",
-                    v.past_head
-                );
-            }
-            Ok(Exit::Ok)
-        }
-        Err(e) => {
-            out.error(&e);
-            Err(Exit::Errors)
-        }
+    let v = crate::journal::verify(&path, key.as_ref()).map_err(fail)?;
+    // Checked before anything is printed: a journal that fails against the
+    // kept head is not reported intact first.
+    let kept = match head {
+        Some(kept) => Some(v.find(kept).map_err(|e| fail(format!("`{}`: {e}", path.display())))?),
+        None => None,
+    };
+    let chain = if v.keyed {
+        "every line's HMAC-SHA256 checked with the key"
+    } else {
+        "SHA-256 chain"
+    };
+    println!(
+        "journal `{}`: {} lines, every one intact and in order ({chain}); head {}:{}",
+        path.display(),
+        v.lines,
+        v.lines,
+        v.head
+    );
+    if v.past_head > 0 {
+        println!(
+            "note: the last {} lines came after the head was written: a run stopped there; the next apply records them",
+            v.past_head
+        );
     }
+    match kept {
+        Some(at) => {
+            let since = match v.lines.saturating_sub(at) {
+                0 => String::new(),
+                1 => "; the 1 line after it was added since".to_string(),
+                n => format!("; the {n} lines after it were added since"),
+            };
+            println!("the kept head is line {at}: nothing up to it changed since it was kept{since}");
+        }
+        // Say what a pass does not prove, where it matters most.
+        None if !v.keyed => println!(
+            "note: without a key this shows damage and edits, but a rewrite of the whole journal and its head passes too: keep the head above elsewhere and check against it with `--head {}:{}`",
+            v.lines, v.head
+        ),
+        None => println!(
+            "note: keep the head above elsewhere too: a `.head` put back from an earlier run hides lines cut after it, and only `--head {}:{}` shows that",
+            v.lines, v.head
+        ),
+    }
+    Ok(Exit::Ok)
 }

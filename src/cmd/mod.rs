@@ -250,10 +250,13 @@ pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<
 /// The notices of the journal named in the config, if there is one.
 pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
     match load_config(out)? {
-        Some(c) if c.journal.exists() => Notices::read(&c.journal).map_err(|m| {
-            out.error(&m);
-            Exit::Errors
-        }),
+        Some(c) if c.journal.exists() => c
+            .journal_key()
+            .and_then(|key| Notices::read(&c.journal, key.as_ref()))
+            .map_err(|m| {
+                out.error(&m);
+                Exit::Errors
+            }),
         _ => Ok(Notices::new()),
     }
 }

@@ -32,7 +32,13 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         println!("nothing to undo in `{}`", args.journal.display());
         return Ok(Exit::Ok);
     }
-    let (mut journal, records) = Journal::open(&args.journal, super::apply::wait(args.wait))
+    // Read first for the journal's key, if dormant.toml keys it.
+    let config = load_config(out)?;
+    let key = match &config {
+        Some(c) => c.journal_key().map_err(|e| fail(format!("{e}\nnothing was undone")))?,
+        None => None,
+    };
+    let (mut journal, records) = Journal::open(&args.journal, super::apply::wait(args.wait), key)
         .map_err(|e| fail(format!("{e}\nnothing was undone")))?;
     let since = args.since;
     let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -84,8 +90,7 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         println!("nothing to undo in `{}`", args.journal.display());
         return Ok(Exit::Ok);
     }
-    let config =
-        load_config(out)?.ok_or_else(|| fail(format!("undo needs `{}`: the connectors", crate::config::DEFAULT)))?;
+    let config = config.ok_or_else(|| fail(format!("undo needs `{}`: the connectors", crate::config::DEFAULT)))?;
     if !deactivated.is_empty() && !args.yes {
         if !std::io::stdin().is_terminal() {
             return Err(fail(format!(

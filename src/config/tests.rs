@@ -33,6 +33,9 @@ api_key_env = "DOCSPACE_KEY"
     )
     .unwrap();
     assert_eq!(c.journal, Path::new("cfg/j.jsonl"));
+    assert_eq!(c.journal_key_env, None);
+    let keyed = parse("journal_key_env = \"DORMANT_JOURNAL_KEY\"\n").unwrap();
+    assert_eq!(keyed.journal_key_env.as_deref(), Some("DORMANT_JOURNAL_KEY"));
     let p = c.connector("portal").unwrap();
     assert_eq!((p.kind, p.url.as_str()), (Kind::Huwise, "https://data.example.org"));
     assert_eq!(p.secrets.get("api_key_env").map(String::as_str), Some("HUWISE_API_KEY"));
@@ -76,6 +79,11 @@ fn mistakes_are_reported_at_their_span() {
             "[connector.a]\nkind = \"docspace\"\nurl = \"https://x.org\"\napi_key_env = \"my key\"\n",
             "`api_key_env` names an environment variable, not `my key`",
             "\"my key\"",
+        ),
+        (
+            "journal_key_env = \"dormant journal key\"\n",
+            "`journal_key_env` names an environment variable, not `dormant journal key`",
+            "\"dormant journal key\"",
         ),
         (
             "[connector.a]\nkind = \"huwise\"\nurl = \"https://x.org\"\napi_key_env = \"K\"\nrequests_per_second = 0\n",

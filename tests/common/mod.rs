@@ -70,7 +70,8 @@ impl Run {
         cmd
     }
 
-    /// Starts it, and kills it (SIGKILL) once `until` holds, or after 20 s.
+    /// Starts it, and kills it (SIGKILL) once `until` holds, or after 60 s
+    /// (generous: a loaded machine may be slow to get there).
     pub fn kill_when(self, until: impl Fn() -> bool) {
         let mut child = self
             .command()
@@ -78,7 +79,7 @@ impl Run {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("the binary runs");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while !until() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
@@ -104,3 +105,4 @@ impl Run {
     }
 }
 pub mod sim;
+pub mod smtp;

@@ -69,8 +69,12 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Sim {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let port = listener.local_addr().expect("an address").port();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("the platform simulator could not listen on 127.0.0.1: {e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("the platform simulator has no local address: {e}"))
+            .port();
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
