@@ -179,6 +179,9 @@ fn settled(action: PlanAction, fresh: Option<&User>, shows: bool) -> Option<&'st
 pub struct Progress {
     pub finished: HashSet<(String, String)>,
     pub in_doubt: HashSet<(String, String)>,
+    /// Actions whose first step was done (a DocSpace delete: the user is
+    /// Terminated) and that are not finished: the next run finishes them.
+    pub started: HashSet<(String, String)>,
 }
 
 pub fn progress(records: &[Value], plan: &str) -> Progress {
@@ -192,11 +195,15 @@ pub fn progress(records: &[Value], plan: &str) -> Progress {
             Some("intent") => {
                 p.in_doubt.insert(key);
             }
+            Some("step") => {
+                p.started.insert(key);
+            }
             // Still in doubt: the next run reads the platform to settle it.
             Some("outcome") if r["status"] == "unconfirmed" => {}
             Some("outcome") => {
                 p.in_doubt.remove(&key);
                 if matches!(r["status"].as_str(), Some("done" | "skipped" | "settled")) {
+                    p.started.remove(&key);
                     p.finished.insert(key);
                 }
             }
@@ -234,11 +241,30 @@ pub fn recheck<'p>(
             ));
             continue;
         }
-        if done.in_doubt.contains(&key) {
+        if done.in_doubt.contains(&key) || done.started.contains(&key) {
             if let Some(why) = settled(d.action, user, shows(d.action, user)) {
                 skipped.push((d, Outcome::Skipped(why.into())));
                 continue;
             }
+        }
+        // Put on the path to deletion by this plan, and cut off half way:
+        // finished, not decided again on a user this very action disabled,
+        // unless they are now protected.
+        if let (true, Some(u)) = (done.started.contains(&key), user) {
+            match protection(program, u, notices) {
+                Some(why) => skipped.push((
+                    d,
+                    Outcome::Skipped(format!(
+                        "the {} this plan started is not finished, since the user is now {why}; undo reactivates them",
+                        d.action.as_str()
+                    )),
+                )),
+                None => work.push(Work {
+                    planned: d,
+                    fresh: Some(u.clone()),
+                }),
+            }
+            continue;
         }
         let Some(u) = user else {
             skipped.push((d, Outcome::Skipped("no longer on the platform".into())));
@@ -264,6 +290,22 @@ pub fn recheck<'p>(
         });
     }
     (work, skipped)
+}
+
+/// Why a user must not be acted on whatever the plan said, if they must
+/// not: an administrator, or kept by an exemption or a `keep` rule, or in
+/// review (an earlier rule might keep them) on the data there is now.
+fn protection(program: &Program, u: &User, notices: &Notices) -> Option<String> {
+    if u.is_admin == Some(true) {
+        return Some("an administrator".into());
+    }
+    let now = decide(program, u, notices);
+    let rule = rule_label(program, &now);
+    match (now.action, rule) {
+        (PlanAction::Keep, Some(rule)) => Some(format!("kept by {rule}")),
+        (PlanAction::Review, rule) => Some(format!("in review ({})", rule.unwrap_or("no rule"))),
+        _ => None,
+    }
 }
 
 /// A journal record for one user of a plan.

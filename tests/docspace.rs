@@ -142,6 +142,9 @@ struct Portal {
     arrivals: AtomicBool,
     /// Status answers that list no one: what dormant cannot read.
     quiet: AtomicBool,
+    /// Hold each DELETE a few seconds, then fail it having deleted no one:
+    /// a run killed meanwhile is cut between terminate and delete.
+    hold_deletes: AtomicBool,
     next_event: AtomicU64,
     faults: Faults,
 }
@@ -242,6 +245,7 @@ impl Portal {
             lang,
             arrivals: AtomicBool::new(false),
             quiet: AtomicBool::new(false),
+            hold_deletes: AtomicBool::new(false),
             next_event: AtomicU64::new(next),
             faults: Faults::default(),
         })
@@ -327,6 +331,10 @@ impl Portal {
         let path = r.path().strip_prefix("/api/2.0").unwrap_or("");
         if path == "/security/audit/login/filter" {
             return self.history(r);
+        }
+        if r.method == "DELETE" && self.hold_deletes.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            return Portal::error(503, "held by the test");
         }
         let mut people = self.people.lock().unwrap();
         match (r.method.as_str(), path) {
@@ -1023,8 +1031,10 @@ fn apply_confirms_by_reading_back_what_the_answer_does_not_name() {
     assert!(applied.contains("2 done"), "{applied}");
     // u-old: the status answer named no one, so `Live::act` read the user back.
     assert_eq!(reads_of(&sim, "u-old"), 1);
-    // u-invited: the DELETE answered the deleted profile, which names them.
-    assert_eq!(reads_of(&sim, "u-invited"), 0);
+    // u-invited: read once, to confirm the first step (Terminated) before it
+    // is journaled; then the DELETE answered the deleted profile, which
+    // names them.
+    assert_eq!(reads_of(&sim, "u-invited"), 1);
     assert!(portal.people.lock().unwrap().iter().all(|p| p["id"] != "u-invited"));
 }
 
@@ -1113,4 +1123,110 @@ fn five_thousand_users_and_200_000_events_in_about_2_000_requests() {
     let asked = history_requests(&sim).len();
     assert!((2_000..=2_005).contains(&asked), "{asked} requests to the history");
     eprintln!("{USERS} users, {EVENTS} events: {asked} history requests in {took:?}");
+}
+
+/// A delete plan of `portal` in `dir`, applied and killed between the two
+/// steps of its deletes: what the plan deletes.
+fn cut_between_terminate_and_delete(dir: &Path, sim: &Sim, portal: &Portal) -> Vec<String> {
+    config(dir, sim);
+    std::fs::write(
+        dir.join("p.policy"),
+        "admins: is_admin -> keep\ngone: status == active and not is_admin -> delete\n",
+    )
+    .unwrap();
+    ok(
+        dir,
+        &[
+            "plan",
+            "p.policy",
+            "--connector",
+            "docs",
+            "--format",
+            "json",
+            "--output",
+            "plan.json",
+        ],
+    );
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).unwrap()).unwrap();
+    let targets: Vec<String> = plan["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["user"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(targets.len() >= 2, "{targets:?}");
+    portal.hold_deletes.store(true, Ordering::SeqCst);
+    Run::new(&["apply", "plan.json", "--yes"])
+        .in_dir(dir)
+        .secret("DOCSPACE_KEY", KEY)
+        .kill_when(|| sim.requests().iter().any(|r| r.method == "DELETE"));
+    portal.hold_deletes.store(false, Ordering::SeqCst);
+    targets
+}
+
+fn status_of(portal: &Portal, id: &str) -> Option<Value> {
+    portal
+        .people
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .map(|p| p["status"].clone())
+}
+
+#[test]
+fn a_delete_killed_between_terminate_and_delete_is_finished_by_the_next_run() {
+    let portal = Portal::new(8, AuditMode::Works);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    let targets = cut_between_terminate_and_delete(dir.path(), &sim, &portal);
+    // Terminated, not deleted, and the journal says so, step by step.
+    let journal = std::fs::read_to_string(dir.path().join("dormant-journal.jsonl")).unwrap();
+    let stepped: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["event"] == "step" && r["step"] == "deactivated")
+        .map(|r| r["user"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!stepped.is_empty());
+    for id in &stepped {
+        assert_eq!(status_of(&portal, id), Some(json!(2)), "{id}");
+    }
+    // The rule (`status == active`) no longer holds for them: the next run
+    // finishes what this plan started rather than decide it away.
+    let out = ok(dir.path(), &["apply", "plan.json", "--yes"]);
+    assert!(out.contains("0 failed"), "{out}");
+    for id in &stepped {
+        assert_eq!(status_of(&portal, id), None, "{id} deleted: {out}");
+    }
+    // (The rest were protected accounts, kept out of every request.)
+    assert!(out.contains(&format!("{} done", stepped.len())), "{out}");
+    assert!(targets.iter().all(|t| stepped.contains(t) || status_of(&portal, t) == Some(json!(1))));
+    ok(dir.path(), &["journal", "verify"]);
+    let deletes = sim.requests().iter().filter(|r| r.method == "DELETE").count();
+    let out = ok(dir.path(), &["apply", "plan.json", "--yes"]);
+    assert!(out.contains("0 done"), "{out}");
+    assert_eq!(sim.requests().iter().filter(|r| r.method == "DELETE").count(), deletes);
+}
+
+#[test]
+fn undo_reverses_a_delete_cut_in_half() {
+    let portal = Portal::new(8, AuditMode::Works);
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    cut_between_terminate_and_delete(dir.path(), &sim, &portal);
+    let journal = std::fs::read_to_string(dir.path().join("dormant-journal.jsonl")).unwrap();
+    let stepped: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["event"] == "step")
+        .map(|r| r["user"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!stepped.is_empty());
+    let out = ok(dir.path(), &["undo", "dormant-journal.jsonl", "--yes"]);
+    for id in &stepped {
+        assert!(out.contains(&format!("reactivated {id}")), "{out}");
+        assert_eq!(status_of(&portal, id), Some(json!(1)), "{id}");
+    }
 }

@@ -187,7 +187,31 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                     .zip(&users)
                     .map(|(w, u)| notice(n, &program, w.planned, u, &live))
                     .collect(),
-                _ => live.act(action, &users),
+                _ => {
+                    // Each first step of a two-step action is journaled
+                    // before the second is sent; a journal that cannot be
+                    // written stops the run once the batch is accounted for.
+                    let mut broken: Option<String> = None;
+                    let mut step = |u: &crate::user::User, s: crate::connector::Step| -> bool {
+                        let Some(w) = batch.iter().find(|w| w.planned.user.id == u.id.as_str()) else {
+                            return false;
+                        };
+                        let mut record = apply::record("step", &plan_sha, &name, w.planned, chrono::Utc::now(), None);
+                        record.insert("step".into(), s.as_str().into());
+                        match journal.append(record) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                broken.get_or_insert(e);
+                                false
+                            }
+                        }
+                    };
+                    let acted = live.act(action, &users, &mut step);
+                    if let Some(e) = broken {
+                        return Err(fail(e));
+                    }
+                    acted
+                }
             };
             for (w, a) in batch.iter().zip(acted) {
                 let outcome = match a {

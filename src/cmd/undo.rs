@@ -66,8 +66,14 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
                 .and_then(crate::time::parse_time)
                 .is_some_and(|at| at >= s)
         });
-        let action = text(r, "action");
-        if done && recent && matches!(action.as_str(), "deactivate" | "delete" | "reactivate") {
+        let mut action = text(r, "action");
+        // The first step of a delete (DocSpace: Terminated) done, and no
+        // delete after it: the user is deactivated, and undo reactivates them.
+        let half_done = r["event"] == "step" && r["step"] == "deactivated";
+        if half_done {
+            action = "deactivate".into();
+        }
+        if (done || half_done) && recent && matches!(action.as_str(), "deactivate" | "delete" | "reactivate") {
             let username = r.get("username").and_then(Value::as_str).map(str::to_string);
             let at = r["at"].as_str().and_then(crate::time::parse_time);
             last.insert((text(r, "connector"), text(r, "user")), (action, username, at));

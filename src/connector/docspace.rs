@@ -644,13 +644,28 @@ impl DocSpace {
     /// was lost, or a run after a crash).
     pub async fn delete(&self, users: &[User]) -> Vec<Acted> {
         let terminated = self.deactivate(users).await;
+        let ready: Vec<&User> = users
+            .iter()
+            .zip(&terminated)
+            .filter(|(_, t)| matches!(t, Acted::Done | Acted::Accepted))
+            .map(|(u, _)| u)
+            .collect();
+        let mut deleted = self.delete_terminated(&ready).await.into_iter();
+        terminated
+            .into_iter()
+            .map(|t| match t {
+                Acted::Done | Acted::Accepted => deleted.next().unwrap_or(Acted::Accepted),
+                other => other,
+            })
+            .collect()
+    }
+
+    /// The second step of a delete: `DELETE /people/{id}` for users already
+    /// Terminated, what became of each.
+    pub async fn delete_terminated(&self, users: &[&User]) -> Vec<Acted> {
         let mut stop: Option<HttpError> = None;
         let mut acted = Vec::with_capacity(users.len());
-        for (u, t) in users.iter().zip(terminated) {
-            if !matches!(t, Acted::Done | Acted::Accepted) {
-                acted.push(t);
-                continue;
-            }
+        for u in users {
             if let Some(e) = &stop {
                 acted.push(Acted::error(e.clone()));
                 continue;

@@ -128,6 +128,22 @@ impl Acted {
     }
 }
 
+/// A step of an action the platform takes in more than one, done and
+/// recorded before the next is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Disabled, on the way to deletion (DocSpace's Terminated).
+    Deactivated,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Deactivated => "deactivated",
+        }
+    }
+}
+
 /// Whether a user as read from the platform (`None`: not there) shows that
 /// `action` was done. Revoke (Huwise's deactivate) shows as no domain
 /// permissions and no groups left.
@@ -240,12 +256,81 @@ impl Live {
 
     /// Deactivates or deletes a batch of users: what happened to each, each
     /// outcome confirmed by the platform's answer or by reading the user back.
-    pub fn act(&self, action: crate::eval::PlanAction, users: &[User]) -> Vec<Acted> {
-        let sent = self.send(action, users);
+    ///
+    /// An action the platform takes in two steps (DocSpace deletes a user
+    /// only once they are Terminated) calls `step` for each user the first
+    /// step is confirmed done, before the second is sent: the caller records
+    /// it, so that a run cut between the steps is finished, not decided
+    /// again on a user this very action disabled. `step` answers false when
+    /// it could not record it; that user's second step is then not sent.
+    pub fn act(
+        &self,
+        action: crate::eval::PlanAction,
+        users: &[User],
+        step: &mut dyn FnMut(&User, Step) -> bool,
+    ) -> Vec<Acted> {
+        let sent = match (&self.platform, action) {
+            (Platform::Docspace(d), crate::eval::PlanAction::Delete) => self.delete_in_two_steps(d, users, step),
+            _ => self.send(action, users),
+        };
         sent.into_iter()
             .zip(users)
             .map(|(acted, u)| match acted {
                 Acted::Accepted => self.confirm(action, u),
+                other => other,
+            })
+            .collect()
+    }
+
+    /// DocSpace's delete: Terminated first (confirmed, and recorded through
+    /// `step`), then deleted.
+    fn delete_in_two_steps(
+        &self,
+        d: &docspace::DocSpace,
+        users: &[User],
+        step: &mut dyn FnMut(&User, Step) -> bool,
+    ) -> Vec<Acted> {
+        use crate::eval::PlanAction as A;
+        let first: Vec<Acted> = self
+            .rt
+            .block_on(d.deactivate(users))
+            .into_iter()
+            .zip(users)
+            .map(|(acted, u)| match acted {
+                Acted::Accepted => self.confirm(A::Deactivate, u),
+                other => other,
+            })
+            .map(|acted| match acted {
+                // Not yet deleted: the first step alone is unconfirmed.
+                Acted::Unconfirmed(why) => {
+                    Acted::Unconfirmed(format!("terminating, the first step of the delete: {why}"))
+                }
+                other => other,
+            })
+            .collect();
+        let mut recorded = Vec::with_capacity(users.len());
+        let first: Vec<Acted> = first
+            .into_iter()
+            .zip(users)
+            .map(|(acted, u)| match acted {
+                Acted::Done if step(u, Step::Deactivated) => {
+                    recorded.push(u);
+                    Acted::Done
+                }
+                Acted::Done => Acted::Failed("not sent: the first step could not be recorded in the journal".into()),
+                other => other,
+            })
+            .collect();
+        let mut second = self.rt.block_on(d.delete_terminated(&recorded)).into_iter();
+        let mut recorded = recorded.into_iter();
+        first
+            .into_iter()
+            .zip(users)
+            .map(|(acted, u)| match acted {
+                Acted::Done if recorded.as_slice().first().is_some_and(|r| r.id == u.id) => {
+                    recorded.next();
+                    second.next().unwrap_or(Acted::Accepted)
+                }
                 other => other,
             })
             .collect()
@@ -398,6 +483,7 @@ impl Live {
             // status answer lists the users it changed, a DELETE answers
             // the deleted profile; what they do not name is read back.
             Platform::Docspace(d) => match action {
+                // In two steps, through `act` (`delete_in_two_steps`).
                 A::Delete => self.rt.block_on(d.delete(users)),
                 A::Deactivate => self.rt.block_on(d.deactivate(users)),
                 other => failed(format!("DocSpace cannot {}", other.as_str())),
