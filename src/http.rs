@@ -2,7 +2,10 @@
 //! retries with exponential backoff and jitter on 429, 5xx and failed
 //! connections (honouring `Retry-After`), a request-rate limiter, a daily
 //! quota, bounded concurrency, and errors that name the platform, the
-//! endpoint and the status, and never a secret.
+//! endpoint and the status, and never a secret (see `redact`). It follows no
+//! redirects.
+
+mod redact;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
@@ -11,6 +14,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+pub use redact::Redactor;
+
+/// The most characters of a platform's message an error quotes.
+const MESSAGE: usize = 200;
+
+/// What an error says in place of a text that could not be redacted.
+const WITHHELD: &str = "(not shown: the secrets to blank out of it could not be read)";
 
 /// A secret read from the environment. It never prints: `Debug` shows a
 /// placeholder and there is no `Display`.
@@ -105,6 +116,17 @@ pub enum HttpError {
         "{platform}: the daily quota of {quota} requests is used up; run again tomorrow or raise `requests_per_day`"
     )]
     Quota { platform: &'static str, quota: u64 },
+    #[error(
+        "{platform}: {method} {endpoint} answered {status} from {location}: dormant follows no redirects, so that no credential and no request goes anywhere but the connector's `url`; set `url` to the address the platform answers on"
+    )]
+    Redirected {
+        platform: &'static str,
+        method: String,
+        endpoint: String,
+        status: u16,
+        /// Where the answer sent dormant (or came from): an origin, no path.
+        location: String,
+    },
     #[error("{platform}: {endpoint} answered something that is not what dormant expects: {detail}")]
     Shape {
         platform: &'static str,
@@ -171,7 +193,7 @@ pub struct Client {
     http: reqwest::Client,
     auth: Mutex<Option<(HeaderName, HeaderValue)>>,
     /// Secrets to blank out of any text that reaches an error.
-    secrets: Mutex<Vec<String>>,
+    redactor: Mutex<Redactor>,
     limiter: DefaultDirectRateLimiter,
     /// Requests counted against the daily quota: earlier runs' today, and this one's.
     used_today: AtomicU64,
@@ -217,7 +239,19 @@ enum Attempt {
 
 impl Client {
     pub fn new(platform: &'static str, base: &str, settings: Settings) -> Result<Client, String> {
+        // No redirect is followed, even to the same origin. Following one
+        // re-sends the request elsewhere: reqwest drops `Authorization` on a
+        // cross-host hop but not a platform's own header (Metric Insights'
+        // `Token`); a 307 or 308 re-posts a token request's body (Docebo's
+        // client secret and password), to whatever scheme the `Location`
+        // names, past the https check of dormant.toml; and a list read from
+        // elsewhere would be taken as the platform's. Same-origin only is no
+        // safer to allow: the credential could not go along, so the hop
+        // would answer 401 or, worse, an anonymous partial list. The APIs
+        // dormant calls answer in place at the paths it uses, so a redirect
+        // means a wrong `url` (or a hostile server), and says so.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             .user_agent(concat!("dormant/", env!("CARGO_PKG_VERSION")))
@@ -231,7 +265,7 @@ impl Client {
             base: base.trim_end_matches('/').to_string(),
             http,
             auth: Mutex::new(None),
-            secrets: Mutex::new(Vec::new()),
+            redactor: Mutex::new(Redactor::default()),
             limiter: RateLimiter::direct(quota),
             used_today: AtomicU64::new(0),
             made: AtomicU64::new(0),
@@ -266,8 +300,8 @@ impl Client {
 
     /// Keeps a secret out of every error this client words.
     pub fn register(&self, secret: &Secret) {
-        if let Ok(mut s) = self.secrets.lock() {
-            s.push(secret.expose().to_string());
+        if let Ok(mut r) = self.redactor.lock() {
+            r.add(secret.expose());
         }
     }
 
@@ -318,9 +352,13 @@ impl Client {
         if let Ok(mut auth) = self.auth.lock() {
             *auth = Some((HeaderName::from_static(name), v));
         }
-        if let Ok(mut s) = self.secrets.lock() {
-            s.push(secret.expose().to_string());
-            s.push(value.to_string());
+        if let Ok(mut r) = self.redactor.lock() {
+            r.add(secret.expose());
+            // The whole value only when it does not hold the secret: the
+            // runs of `Bearer ` and a key's first bytes would blank words.
+            if !value.contains(secret.expose()) {
+                r.add(value);
+            }
         }
         Ok(())
     }
@@ -418,7 +456,7 @@ impl Client {
             return Err(HttpError::GaveUp {
                 platform: self.platform,
                 method: method.to_string(),
-                endpoint: path.to_string(),
+                endpoint: self.redact(path),
                 attempts,
                 cause: self.redact(&cause),
             });
@@ -441,7 +479,9 @@ impl Client {
             }
         }
         self.made.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.http.request(method.clone(), format!("{}{}", self.base, path));
+        let target = format!("{}{}", self.base, path);
+        let requested = reqwest::Url::parse(&target).ok();
+        let mut request = self.http.request(method.clone(), target);
         // One value per name: the client's own headers, then the
         // credential, then the body's type in place of any set before.
         let mut headers = reqwest::header::HeaderMap::new();
@@ -481,6 +521,26 @@ impl Client {
             Err(e) => return Attempt::Again(describe(&e), None),
         };
         let status = response.status();
+        // With no redirect followed, an answer always comes from where the
+        // request went; checked all the same, so that no change of policy
+        // can let a list from elsewhere pass for the platform's.
+        let elsewhere = requested
+            .as_ref()
+            .is_some_and(|r| r.origin() != response.url().origin());
+        if status.is_redirection() || elsewhere {
+            let location = if elsewhere {
+                origin(requested.as_ref(), response.url())
+            } else {
+                location(requested.as_ref(), &response)
+            };
+            return Attempt::Failed(HttpError::Redirected {
+                platform: self.platform,
+                method: method.to_string(),
+                endpoint: self.redact(path),
+                status: status.as_u16(),
+                location: self.redact(&location),
+            });
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
@@ -498,10 +558,10 @@ impl Client {
             Err(e) => return Attempt::Again(format!("the answer was cut off ({})", describe(&e)), None),
         };
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Attempt::Again(format!("{} {}", status.as_u16(), summary(&bytes)), retry_after);
+            return Attempt::Again(format!("{} {}", status.as_u16(), self.summary(&bytes)), retry_after);
         }
         if !status.is_success() {
-            let message = self.redact(&summary(&bytes));
+            let message = self.summary(&bytes);
             return Attempt::Failed(self.status_error(method, path, status.as_u16(), message));
         }
         Attempt::Done(Answer {
@@ -515,21 +575,60 @@ impl Client {
         HttpError::Status {
             platform: self.platform,
             method: method.to_string(),
-            endpoint: path.to_string(),
+            endpoint: self.redact(path),
             status,
             message,
         }
     }
 
-    /// Blanks out every secret this client holds.
-    fn redact(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        if let Ok(secrets) = self.secrets.lock() {
-            for s in secrets.iter().filter(|s| s.len() >= 4) {
-                text = text.replace(s.as_str(), "[secret]");
-            }
+    /// Blanks out every secret this client holds, in every form `Redactor`
+    /// knows. Should the lock be poisoned, nothing of the text is shown.
+    pub fn redact(&self, text: &str) -> String {
+        match self.redactor.lock() {
+            Ok(r) => r.redact(text),
+            Err(_) => WITHHELD.to_string(),
         }
-        text
+    }
+
+    /// An error body's gist, redacted whole before it is cut to length, so
+    /// that no cut can fall inside a secret and leave part of it.
+    fn summary(&self, body: &[u8]) -> String {
+        match self.redactor.lock() {
+            Ok(r) => summary(body, &r),
+            Err(_) => WITHHELD.to_string(),
+        }
+    }
+}
+
+/// Where a redirect points: the origin of its `Location`, read against the
+/// address asked.
+fn location(requested: Option<&reqwest::Url>, response: &reqwest::Response) -> String {
+    let Some(text) = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    else {
+        return "nowhere (it has no `Location`)".to_string();
+    };
+    let to = match requested {
+        Some(r) => r.join(&text),
+        None => reqwest::Url::parse(&text),
+    };
+    match to {
+        Ok(to) => origin(requested, &to),
+        Err(_) => "an address dormant cannot read".to_string(),
+    }
+}
+
+/// A URL's origin, for an error: scheme, host and port, never a path, a
+/// query or a user (which may hold credentials); said to be the platform's
+/// own when it is.
+fn origin(requested: Option<&reqwest::Url>, to: &reqwest::Url) -> String {
+    let o = to.origin();
+    if requested.is_some_and(|r| r.origin() == o) {
+        format!("{} (its own address, another path)", o.ascii_serialization())
+    } else {
+        o.ascii_serialization()
     }
 }
 
@@ -580,8 +679,11 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The gist of an error body: a platform's message where there is one.
-fn summary(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+/// Every secret is blanked out of the whole body first, then out of the
+/// message (JSON decoding may have put one together), and only then is the
+/// message cut.
+fn summary(body: &[u8], redactor: &Redactor) -> String {
+    let text = redactor.redact(&String::from_utf8_lossy(body));
     let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
     let message = json.as_ref().and_then(|j| {
         ["message", "detail", "error_description", "error"]
@@ -592,8 +694,11 @@ fn summary(body: &[u8]) -> String {
                 _ => None,
             })
     });
-    let text = message.unwrap_or_else(|| text.trim().to_string());
-    let mut short: String = text.chars().take(200).collect();
+    let text = match message {
+        Some(m) => redactor.redact(&m),
+        None => text.trim().to_string(),
+    };
+    let mut short: String = text.chars().take(MESSAGE).collect();
     if short.len() < text.len() {
         short.push('…');
     }
@@ -633,10 +738,23 @@ mod tests {
 
     #[test]
     fn error_bodies_are_summed_up() {
-        assert_eq!(summary(br#"{"error_code": "x", "message": "Nope"}"#), "Nope");
-        assert_eq!(summary(br#"{"error": {"message": "Bad", "type": "t"}}"#), "Bad");
-        assert_eq!(summary(b""), "(no message)");
-        assert_eq!(summary(&[b'a'; 300]).chars().count(), 201);
+        let none = Redactor::default();
+        assert_eq!(summary(br#"{"error_code": "x", "message": "Nope"}"#, &none), "Nope");
+        assert_eq!(summary(br#"{"error": {"message": "Bad", "type": "t"}}"#, &none), "Bad");
+        assert_eq!(summary(b"", &none), "(no message)");
+        assert_eq!(summary(&[b'a'; 300], &none).chars().count(), 201);
+    }
+
+    #[test]
+    fn a_secret_is_blanked_before_the_message_is_cut() {
+        let key = "k-0123456789abcdefghijklmnopqrs";
+        let mut r = Redactor::default();
+        r.add(key);
+        let (pad, tail) = ("x".repeat(170), "y".repeat(100));
+        let cut = format!("{pad}[secret]{}…", &tail[..22]);
+        assert_eq!(summary(format!("{pad}{key}{tail}").as_bytes(), &r), cut);
+        let json = serde_json::json!({ "message": format!("{pad}{key}{tail}") }).to_string();
+        assert_eq!(summary(json.as_bytes(), &r), cut);
     }
 
     #[test]

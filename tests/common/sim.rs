@@ -56,6 +56,8 @@ pub enum Reply {
     Truncate(u16, Value),
     /// Wait, then answer.
     Slow(Duration, Box<Reply>),
+    /// A redirect (301, 302, 303, 307, 308) to this `Location`, no body.
+    Redirect(u16, String),
 }
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
@@ -172,6 +174,7 @@ fn respond(mut stream: TcpStream, reply: Reply) {
         Reply::Raw(s, body) => (s, body, Vec::new(), false),
         Reply::WithHeaders(s, v, h) => (s, v.to_string(), h, false),
         Reply::Truncate(s, v) => (s, v.to_string(), Vec::new(), true),
+        Reply::Redirect(s, to) => (s, String::new(), vec![("location", to)], false),
     };
     let mut head = format!(
         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
