@@ -1202,7 +1202,9 @@ fn a_delete_killed_between_terminate_and_delete_is_finished_by_the_next_run() {
     }
     // (The rest were protected accounts, kept out of every request.)
     assert!(out.contains(&format!("{} done", stepped.len())), "{out}");
-    assert!(targets.iter().all(|t| stepped.contains(t) || status_of(&portal, t) == Some(json!(1))));
+    assert!(targets
+        .iter()
+        .all(|t| stepped.contains(t) || status_of(&portal, t) == Some(json!(1))));
     ok(dir.path(), &["journal", "verify"]);
     let deletes = sim.requests().iter().filter(|r| r.method == "DELETE").count();
     let out = ok(dir.path(), &["apply", "plan.json", "--yes"]);

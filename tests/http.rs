@@ -516,7 +516,7 @@ fn echoing_bevy() -> Sim {
 fn apply_keeps_an_echoed_key_out_of_its_output_and_its_journal() {
     let sim = echoing_bevy();
     let dir = configured(&format!(
-        "[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nuser = \"owner@example.org\"\nrequests_per_second = 1000\nretries = 0\n",
+        "policy = \"p.policy\"\n[connector.events]\nkind = \"bevy\"\nurl = \"{}\"\ntoken_env = \"BEVY_TOKEN\"\nuser = \"owner@example.org\"\nrequests_per_second = 1000\nretries = 0\n",
         sim.url()
     ));
     std::fs::write(dir.path().join("p.policy"), "gone: joined > 90d -> delete\n").unwrap();

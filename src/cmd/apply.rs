@@ -166,7 +166,8 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                         if matches!(e, crate::http::HttpError::Quota { .. }) {
                             out_of_quota = Some(e.to_string());
                         }
-                        let outcome = Outcome::Failed(format!("not sent: reading the user first failed: {e}"));
+                        let outcome =
+                            Outcome::Failed(live.redact(&format!("not sent: reading the user first failed: {e}")));
                         apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
                         results.push((w.planned, outcome));
                         continue;

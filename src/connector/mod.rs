@@ -249,7 +249,7 @@ impl Live {
             Platform::Huwise(h) => self.rt.block_on(h.fetch(progress)),
             Platform::Docspace(d) => self.rt.block_on(d.fetch(progress, chrono::Utc::now())),
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| self.redact(&e.to_string()))?;
         progress.finish();
         finish(&self.connector, fetched)
     }
@@ -279,6 +279,7 @@ impl Live {
                 Acted::Accepted => self.confirm(action, u),
                 other => other,
             })
+            .map(|acted| self.redacted(acted))
             .collect()
     }
 
@@ -334,6 +335,23 @@ impl Live {
                 other => other,
             })
             .collect()
+    }
+
+    /// Text with every secret of this connection blanked: for errors made
+    /// outside the HTTP layer (a connector quoting a value it could not
+    /// read, which a hostile platform could have filled with a key).
+    pub fn redact(&self, text: &str) -> String {
+        self.client().redact(text)
+    }
+
+    fn redacted(&self, acted: Acted) -> Acted {
+        match acted {
+            Acted::Unconfirmed(why) => Acted::Unconfirmed(self.redact(&why)),
+            Acted::Skipped(why) => Acted::Skipped(self.redact(&why)),
+            Acted::Failed(why) => Acted::Failed(self.redact(&why)),
+            Acted::OutOfQuota(why) => Acted::OutOfQuota(self.redact(&why)),
+            done => done,
+        }
     }
 
     /// Reads a user back after a request that did not say what it did.
@@ -504,6 +522,7 @@ impl Live {
                 Acted::Accepted => self.confirm_reactivated(id, before.as_ref()),
                 other => other,
             })
+            .map(|acted| self.redacted(acted))
             .collect()
     }
 
