@@ -537,3 +537,26 @@ fn keyed_verify_without_the_key_is_refused_clearly() {
         done.stderr
     );
 }
+
+#[test]
+fn undo_and_verify_of_a_journal_that_is_not_there_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let undo = Run::new(&["undo", "nonexistent.jsonl", "--yes"])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(undo.code, 1, "{}", undo.stdout);
+    assert!(
+        undo.stderr.contains("no journal at `nonexistent.jsonl`") && undo.stderr.contains("nothing was undone"),
+        "{}",
+        undo.stderr
+    );
+    let verify = Run::new(&["journal", "verify", "nonexistent.jsonl"])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    assert!(
+        verify.stderr.contains("no journal at `nonexistent.jsonl`"),
+        "{}",
+        verify.stderr
+    );
+}

@@ -28,9 +28,12 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
         out.error(&m);
         Exit::Errors
     };
+    // A mistyped path during an incident must not read as "all is well".
     if !args.journal.exists() {
-        println!("nothing to undo in `{}`", args.journal.display());
-        return Ok(Exit::Ok);
+        return Err(fail(format!(
+            "no journal at `{}`: name the journal apply wrote (dormant.toml's `journal`); nothing was undone",
+            args.journal.display()
+        )));
     }
     // Read first for the journal's key, if dormant.toml keys it.
     let config = load_config(out)?;
