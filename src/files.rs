@@ -132,7 +132,16 @@ impl Lock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+                // The holder writes its id just after it takes the lock:
+                // give it a moment to.
+                let mut holder = String::new();
+                for _ in 0..20 {
+                    holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+                    if !holder.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
                 let holder = holder.trim();
                 let who = if holder.is_empty() {
                     "another run".to_string()

@@ -1084,7 +1084,7 @@ fn two_applies_of_one_plan_at_once_act_on_every_target_exactly_once() {
             assert!(ok >= 1, "round {round}");
             for o in outs.iter().filter(|o| o.code != 0) {
                 assert!(
-                    o.stderr.contains("is in use by another run (process ") && o.stderr.contains("--wait"),
+                    o.stderr.contains("is in use by another run") && o.stderr.contains("--wait"),
                     "round {round}: {}",
                     o.stderr
                 );
