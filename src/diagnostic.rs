@@ -45,6 +45,8 @@ pub enum Code {
     UnsuppliedField,
     UnsupportedAction,
     PartialAction,
+    TooDeep,
+    TooLarge,
 }
 
 impl Code {
@@ -78,6 +80,8 @@ impl Code {
             Code::UnsuppliedField => "dormant::unsupplied_field",
             Code::UnsupportedAction => "dormant::unsupported_action",
             Code::PartialAction => "dormant::partial_action",
+            Code::TooDeep => "dormant::too_deep",
+            Code::TooLarge => "dormant::too_large",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod fields;
 pub mod fmt;
 pub mod http;
 pub mod journal;
+pub mod limits;
 pub mod notify;
 pub mod parse;
 pub mod plan;

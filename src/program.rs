@@ -216,12 +216,32 @@ impl Compiler<'_> {
         })
     }
 
+    /// A condition. Conditions nest up to `limits::MAX_NESTING` levels
+    /// (more with `let` names written out), so the recursive part is kept
+    /// to the connectives, whose frames are small; comparisons are compiled
+    /// apart.
     fn cond(&mut self, e: &ast::Expr) -> Result<Cond, NotChecked> {
+        match &e.kind {
+            ExprKind::Or(ops) => self.conds(ops).map(Cond::Or),
+            ExprKind::And(ops) => self.conds(ops).map(Cond::And),
+            ExprKind::Not(inner) => Ok(Cond::Not(Box::new(self.cond(inner)?))),
+            ExprKind::Paren(inner) => self.cond(inner),
+            _ => self.comparison(e),
+        }
+    }
+
+    fn conds(&mut self, ops: &[ast::Expr]) -> Result<Vec<Cond>, NotChecked> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.push(self.cond(op)?);
+        }
+        Ok(out)
+    }
+
+    /// A comparison, a bool field or a `let` name.
+    fn comparison(&mut self, e: &ast::Expr) -> Result<Cond, NotChecked> {
         Ok(match &e.kind {
-            ExprKind::Or(ops) => Cond::Or(ops.iter().map(|o| self.cond(o)).collect::<Result<_, _>>()?),
-            ExprKind::And(ops) => Cond::And(ops.iter().map(|o| self.cond(o)).collect::<Result<_, _>>()?),
-            ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner)?)),
-            ExprKind::Paren(inner) => self.cond(inner)?,
+            ExprKind::Or(_) | ExprKind::And(_) | ExprKind::Not(_) | ExprKind::Paren(_) => self.cond(e)?,
             ExprKind::Ref(name) => match self.lets.get(&name.node) {
                 Some(c) => Cond::Let(name.node.clone(), Box::new(c.clone())),
                 None => {

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 pub mod connector;
 mod lint;
+mod size;
 mod types;
 
 /// What the check needs to know besides the policy.
@@ -63,6 +64,8 @@ struct LetInfo {
     used: bool,
     /// Its condition has errors: rules that use it are not linted.
     broken: bool,
+    /// How deep and large its condition is written out, once checked clean.
+    measure: Option<size::Measure>,
 }
 
 struct Checker<'p> {
@@ -79,6 +82,12 @@ struct Checker<'p> {
     rules_ok: Vec<usize>,
     /// The condition being checked uses a `let` whose own condition has errors.
     tainted: bool,
+    /// How many of `diags` are errors.
+    errors: usize,
+    /// The size of the conditions so far, `let` names written out.
+    expanded: usize,
+    /// The policy has been reported as too large (once is enough).
+    too_large: bool,
 }
 
 impl<'p> Checker<'p> {
@@ -91,6 +100,7 @@ impl<'p> Checker<'p> {
                     span: l.name.span,
                     used: false,
                     broken: false,
+                    measure: None,
                 });
             }
         }
@@ -104,10 +114,14 @@ impl<'p> Checker<'p> {
             exempts: HashMap::new(),
             rules_ok: Vec::new(),
             tainted: false,
+            errors: 0,
+            expanded: 0,
+            too_large: false,
         }
     }
 
     fn report(&mut self, diag: Diag) {
+        self.errors += usize::from(diag.is_error());
         self.diags.push(diag);
     }
 
@@ -149,9 +163,12 @@ impl<'p> Checker<'p> {
         let before = self.error_count();
         self.tainted = false;
         self.condition(&l.expr);
-        let broken = self.tainted || self.error_count() > before;
+        let mut broken = self.tainted || self.error_count() > before;
+        let measure = if broken { None } else { self.limits(&l.expr) };
+        broken |= measure.is_none();
         if let Some(info) = self.lets.get_mut(name.node.as_str()).filter(|info| info.index == index) {
             info.broken = broken;
+            info.measure = measure;
         }
     }
 
@@ -162,7 +179,7 @@ impl<'p> Checker<'p> {
         let before = self.error_count();
         self.tainted = false;
         self.condition(&r.cond);
-        if self.error_count() == before && !self.tainted {
+        if self.error_count() == before && !self.tainted && self.limits(&r.cond).is_some() {
             self.rules_ok.push(index);
         }
         let action = self.action(&r.action, false);
@@ -172,7 +189,7 @@ impl<'p> Checker<'p> {
     }
 
     fn error_count(&self) -> usize {
-        self.diags.iter().filter(|d| d.is_error()).count()
+        self.errors
     }
 
     fn rule_name(&mut self, name: &'p Spanned<String>) {

@@ -9,11 +9,25 @@ use crate::source::{Span, Spanned};
 use crate::suggest;
 
 impl<'p> Checker<'p> {
-    /// Checks an expression used as a condition.
+    /// Checks an expression used as a condition. Conditions nest up to
+    /// `limits::MAX_NESTING` levels, so the recursive part is kept to the
+    /// connectives, whose frames are small; comparisons are checked apart.
     pub(super) fn condition(&mut self, e: &'p Expr) {
         match &e.kind {
-            ExprKind::Or(ops) | ExprKind::And(ops) => ops.iter().for_each(|op| self.condition(op)),
+            ExprKind::Or(ops) | ExprKind::And(ops) => {
+                for op in ops {
+                    self.condition(op);
+                }
+            }
             ExprKind::Not(inner) | ExprKind::Paren(inner) => self.condition(inner),
+            _ => self.comparison(e),
+        }
+    }
+
+    /// A comparison, a bool field or a `let` name.
+    fn comparison(&mut self, e: &'p Expr) {
+        match &e.kind {
+            ExprKind::Or(_) | ExprKind::And(_) | ExprKind::Not(_) | ExprKind::Paren(_) => self.condition(e),
             ExprKind::Ref(name) => {
                 if let Some(ty) = self.resolve(name) {
                     if !matches!(ty, Type::Bool | Type::Any) {

@@ -1,0 +1,58 @@
+//! Input past dormant's limits (`src/limits.rs`) is refused with a message
+//! that names the limit and where it was passed: never a crash, never a
+//! run that does not end, never a message about something else.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod common;
+
+use common::Run;
+use std::path::Path;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn deep_conditions_are_refused_by_check_fmt_and_plan_without_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = write(dir.path(), "users.csv", "id,is_admin\nu1,false\n");
+    let policies = [
+        (
+            "parentheses.policy",
+            format!("r: {}is_admin{} -> keep\n", "(".repeat(5000), ")".repeat(5000)),
+            "1:260",
+        ),
+        (
+            "nots.policy",
+            format!("r: {}is_admin -> keep\n", "not ".repeat(10_000)),
+            "1:1028",
+        ),
+    ];
+    for (name, text, at) in policies {
+        let policy = write(dir.path(), name, &text);
+        for args in [
+            vec!["check", "--error-format", "plain", &policy],
+            vec!["fmt", "--error-format", "plain", &policy],
+            vec!["plan", "--error-format", "plain", &policy, "--users", &users],
+        ] {
+            let done = Run::new(&args).in_dir(dir.path()).run();
+            assert_eq!(done.code, 1, "{args:?}: {}", done.stderr);
+            assert!(
+                done.stderr.contains(&format!(
+                    "{name}:{at}: error[dormant::too_deep]: this condition nests more than 256 deep"
+                )),
+                "{args:?}: {}",
+                done.stderr
+            );
+        }
+    }
+}
