@@ -129,6 +129,7 @@ impl Program {
     pub fn compile(policy: &Policy, source: &Source, as_of: Time) -> Result<Program, NotChecked> {
         let mut c = Compiler {
             source,
+            lines: crate::source::LineIndex::new(&source.text),
             as_of,
             lets: HashMap::new(),
             leaves: Vec::new(),
@@ -168,6 +169,8 @@ impl Program {
 
 struct Compiler<'a> {
     source: &'a Source,
+    /// For the line numbers that name unnamed rules.
+    lines: crate::source::LineIndex,
     as_of: Time,
     lets: HashMap<String, Cond>,
     leaves: Vec<Leaf>,
@@ -177,7 +180,7 @@ impl Compiler<'_> {
     fn rule(&mut self, r: &ast::Rule) -> Result<Rule, NotChecked> {
         let name = match &r.name {
             Some(n) => n.node.clone(),
-            None => format!("line {}", self.source.line_col(r.span.start).0),
+            None => format!("line {}", self.lines.line_col(&self.source.text, r.span.start).0),
         };
         let notice = match &r.notice {
             Some(n) => match n.node {

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 pub mod connector;
 mod lint;
+mod reach;
 mod size;
 mod types;
 
