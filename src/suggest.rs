@@ -1,13 +1,30 @@
 //! "Did you mean ...?": the closest candidate within a small edit distance.
 
+/// Names longer than this (in characters) are never compared: no name of
+/// the language is nearly so long, and the edit distance of two texts
+/// costs the product of their lengths.
+const LONGEST: usize = 128;
+
 /// The candidate closest to `word`, if any is close enough to be a likely
 /// misspelling (at most a third of the word's length, and at most 3 edits).
+/// Only candidates of a plausible length are compared: the distance is at
+/// least the difference in length.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let word_lower = word.to_lowercase();
-    let cap = (word.chars().count() / 3).clamp(1, 3);
+    // Counting stops past the longest name: a huge word costs no more.
+    let len = word.chars().take(LONGEST + 1).count();
+    if len > LONGEST {
+        return None;
+    }
+    let cap = (len / 3).clamp(1, 3);
+    let word = word.to_lowercase();
+    let word_len = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&word_lower, &c.to_lowercase()), c))
+        .filter(|c| c.chars().take(LONGEST + 1).count() <= LONGEST)
+        .filter_map(|c| {
+            let lower = c.to_lowercase();
+            (lower.chars().count().abs_diff(word_len) <= cap).then(|| (strsim::damerau_levenshtein(&word, &lower), c))
+        })
         .filter(|(d, _)| *d <= cap)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -29,6 +46,16 @@ mod tests {
         assert_eq!(closest("grop", FIELDS.iter().copied()), Some("group"));
         assert_eq!(closest("last_logni", FIELDS.iter().copied()), Some("last_login"));
         assert_eq!(closest("Joined", FIELDS.iter().copied()), Some("joined"));
+    }
+
+    #[test]
+    fn never_compares_huge_words() {
+        let huge = "x".repeat(20 << 20);
+        let t = std::time::Instant::now();
+        assert_eq!(closest(&huge, FIELDS.iter().copied()), None);
+        assert_eq!(closest("group", [huge.as_str(), "grop"]), Some("grop"));
+        // Comparing 20 MB with itself would take hours.
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
