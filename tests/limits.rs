@@ -58,6 +58,31 @@ fn deep_conditions_are_refused_by_check_fmt_and_plan_without_a_crash() {
 }
 
 #[test]
+fn a_duration_past_the_calendar_is_a_check_error_at_its_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = write(dir.path(), "users.csv", "id,joined\nu1,2020-01-01\n");
+    let policy = write(
+        dir.path(),
+        "p.policy",
+        "admins: is_admin -> keep\nold: joined > 3000000000h -> delete\n",
+    );
+    for args in [
+        vec!["check", "--error-format", "plain", &policy],
+        vec!["plan", "--error-format", "plain", &policy, "--users", &users],
+    ] {
+        let done = Run::new(&args).in_dir(dir.path()).run();
+        assert_eq!(done.code, 1, "{args:?}: {}", done.stderr);
+        assert!(
+            done.stderr
+                .contains("p.policy:2:15: error[dormant::bad_literal]: duration `3000000000h` is too long"),
+            "{args:?}: {}",
+            done.stderr
+        );
+        assert!(!done.stderr.contains("internal error"), "{}", done.stderr);
+    }
+}
+
+#[test]
 fn ten_thousand_rules_are_checked_in_moments() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("admins: is_admin -> keep\n");

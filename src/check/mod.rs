@@ -7,6 +7,7 @@
 use crate::ast::{Action, Exempt, Let, Limit, Lit, Policy, Rule, Stmt};
 use crate::diagnostic::{Code, Diag};
 use crate::fields::{Field, PREFIXES};
+use crate::limits::MAX_LIMIT;
 use crate::source::{Span, Spanned};
 use crate::suggest;
 use chrono::{DateTime, Days, Utc};
@@ -263,7 +264,11 @@ impl<'p> Checker<'p> {
             return;
         }
         match &notice.node {
-            Lit::Duration(_) => {}
+            Lit::Duration(d) => {
+                if let Err(diag) = types::duration_range(*d, notice.span) {
+                    self.report(diag);
+                }
+            }
             Lit::Bad(text) => self.report(types::bad_literal(text, notice.span)),
             other => self.report(
                 Diag::error(Code::BadNotice, notice.span, "a notice period must be a duration")
@@ -287,15 +292,24 @@ impl<'p> Checker<'p> {
         }
         let amount = l.amount.node;
         let bad = if l.percent {
-            (!(0.0..=100.0).contains(&amount)).then_some("a percentage is between 0% and 100%")
+            (!(0.0..=100.0).contains(&amount)).then(|| "a percentage is between 0% and 100%".to_string())
+        } else if amount > MAX_LIMIT {
+            Some(format!(
+                "a limit is a number of users, at most {MAX_LIMIT}, or a percentage, such as 5%"
+            ))
         } else {
             (amount < 0.0 || amount.fract() != 0.0)
-                .then_some("a limit is a whole number of users, such as 50, or a percentage, such as 5%")
+                .then(|| "a limit is a whole number of users, such as 50, or a percentage, such as 5%".to_string())
         };
         if let Some(help) = bad {
+            let label = if !l.percent && amount > MAX_LIMIT {
+                "too large"
+            } else {
+                "not a valid limit"
+            };
             self.report(
                 Diag::error(Code::BadLimit, l.amount.span, "invalid limit")
-                    .label("not a valid limit")
+                    .label(label)
                     .help(help),
             );
         }

@@ -2,9 +2,10 @@
 //! with which operator; and the explanation of malformed literals.
 
 use super::Checker;
-use crate::ast::{CmpOp, Expr, ExprKind, Lit};
+use crate::ast::{CmpOp, Duration, Expr, ExprKind, Lit, Unit};
 use crate::diagnostic::{Code, Diag};
 use crate::fields::{Field, Type, FIELDS, PREFIXES, STATUSES};
+use crate::limits::MAX_DURATION_YEARS;
 use crate::source::{Span, Spanned};
 use crate::suggest;
 
@@ -197,6 +198,9 @@ fn compare(field: &Spanned<String>, ty: Type, op: &Spanned<CmpOp>, value: &Spann
     };
     if !fits {
         return Err(mismatch(field, ty, value));
+    }
+    if let (false, Lit::Duration(d)) = (equality, lit) {
+        duration_range(*d, value.span)?;
     }
     if equality && matches!(lit, Lit::Duration(_)) {
         return Err(Diag::error(
@@ -404,4 +408,37 @@ pub(super) fn bad_literal(text: &str, span: Span) -> Diag {
         )
     };
     Diag::error(Code::BadLiteral, span, message).label(label).help(help)
+}
+
+/// The longest duration of each unit: `limits::MAX_DURATION_YEARS`, in it.
+fn longest(unit: Unit) -> u32 {
+    let years = MAX_DURATION_YEARS;
+    match unit {
+        // A year of 365.25 days.
+        Unit::Hour => years.saturating_mul(8766),
+        Unit::Day => years.saturating_mul(36525) / 100,
+        Unit::Week => years.saturating_mul(36525) / 700,
+        Unit::Month => years.saturating_mul(12),
+        Unit::Year => years,
+    }
+}
+
+/// A duration too long to be worked out as a time: ages and notices are
+/// cut-off instants, which must stay within the calendar.
+pub(super) fn duration_range(d: Duration, span: Span) -> Result<(), Diag> {
+    if d.count <= longest(d.unit) {
+        return Ok(());
+    }
+    let all: Vec<String> = Unit::ALL
+        .iter()
+        .map(|(suffix, unit)| format!("{}{suffix}", longest(*unit)))
+        .collect();
+    Err(
+        Diag::error(Code::BadLiteral, span, format!("duration `{d}` is too long"))
+            .label(format!("more than {MAX_DURATION_YEARS} years"))
+            .help(format!(
+                "durations go up to {MAX_DURATION_YEARS} years: {}",
+                all.join(", ")
+            )),
+    )
 }
