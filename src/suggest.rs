@@ -10,6 +10,17 @@ const LONGEST: usize = 128;
 /// Only candidates of a plausible length are compared: the distance is at
 /// least the difference in length.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut unbounded = usize::MAX;
+    closest_within(word, candidates, &mut unbounded)
+}
+
+/// As [`closest`], comparing at most `budget` candidates (and counting
+/// them off it); `None` if that is not enough.
+pub fn closest_within<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    budget: &mut usize,
+) -> Option<&'a str> {
     // Counting stops past the longest name: a huge word costs no more.
     let len = word.chars().take(LONGEST + 1).count();
     if len > LONGEST {
@@ -18,16 +29,29 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let cap = (len / 3).clamp(1, 3);
     let word = word.to_lowercase();
     let word_len = word.chars().count();
-    candidates
-        .into_iter()
-        .filter(|c| c.chars().take(LONGEST + 1).count() <= LONGEST)
-        .filter_map(|c| {
-            let lower = c.to_lowercase();
-            (lower.chars().count().abs_diff(word_len) <= cap).then(|| (strsim::damerau_levenshtein(&word, &lower), c))
-        })
-        .filter(|(d, _)| *d <= cap)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        // Its length lower-cased, without lower-casing plain ASCII.
+        let n = if c.is_ascii() {
+            c.len()
+        } else if c.chars().nth(LONGEST).is_some() {
+            continue;
+        } else {
+            c.to_lowercase().chars().count()
+        };
+        if n > LONGEST || n.abs_diff(word_len) > cap {
+            continue;
+        }
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        let d = strsim::damerau_levenshtein(&word, &c.to_lowercase());
+        if d <= cap && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// `did you mean `x`?` for a help line.

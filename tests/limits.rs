@@ -99,3 +99,29 @@ fn ten_thousand_rules_are_checked_in_moments() {
     // Pairwise, this took minutes in a debug build; indexed, a second or two.
     assert!(t.elapsed() < std::time::Duration::from_secs(30), "{:?}", t.elapsed());
 }
+
+#[test]
+fn thousands_of_unknown_names_are_checked_in_moments() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..10_000 {
+        text.push_str(&format!("let l{i:05} = is_admin\n"));
+    }
+    for i in 0..10_000 {
+        text.push_str(&format!("r{i}: l{i:05} or m{i:05} -> keep\n"));
+    }
+    let policy = write(dir.path(), "names.policy", &text);
+    let t = std::time::Instant::now();
+    let done = Run::new(&["check", "--error-format", "plain", &policy])
+        .in_dir(dir.path())
+        .run();
+    assert_eq!(done.code, 1);
+    // Suggestions stop once they have compared a million names.
+    assert!(done.stderr.contains("unknown field `m00000`"));
+    assert!(
+        done.stderr.ends_with("10000 errors, 0 warnings\n"),
+        "{}",
+        &done.stderr[done.stderr.len() - 200..]
+    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(30), "{:?}", t.elapsed());
+}

@@ -19,6 +19,9 @@ mod reach;
 mod size;
 mod types;
 
+/// How many names suggestions compare in one check, at most.
+const MAX_SUGGESTIONS: usize = 1_000_000;
+
 /// What the check needs to know besides the policy.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -90,6 +93,12 @@ struct Checker<'p> {
     expanded: usize,
     /// The policy has been reported as too large (once is enough).
     too_large: bool,
+    /// What an unknown name may have meant: the fields, and each `let`
+    /// with the index of its statement, sorted by name.
+    names: Vec<(&'p str, Option<usize>)>,
+    /// How many more names suggestions may compare: a policy of thousands
+    /// of unknown names and thousands of `let`s gets no more.
+    suggestions_left: usize,
 }
 
 impl<'p> Checker<'p> {
@@ -106,7 +115,15 @@ impl<'p> Checker<'p> {
                 });
             }
         }
+        let mut names: Vec<(&str, Option<usize>)> = crate::fields::FIELDS
+            .iter()
+            .map(|(n, _)| (*n, None))
+            .chain(lets.iter().map(|(n, info): (&&str, &LetInfo)| (*n, Some(info.index))))
+            .collect();
+        names.sort_unstable();
         Checker {
+            names,
+            suggestions_left: MAX_SUGGESTIONS,
             options,
             diags: Vec::new(),
             lets,

@@ -4,7 +4,7 @@
 use super::Checker;
 use crate::ast::{CmpOp, Duration, Expr, ExprKind, Lit, Unit};
 use crate::diagnostic::{Code, Diag};
-use crate::fields::{Field, Type, FIELDS, PREFIXES, STATUSES};
+use crate::fields::{Field, Type, PREFIXES, STATUSES};
 use crate::limits::MAX_DURATION_YEARS;
 use crate::source::{Span, Spanned};
 use crate::suggest;
@@ -122,7 +122,7 @@ impl<'p> Checker<'p> {
         None
     }
 
-    fn unknown_name_help(&self, name: &str) -> String {
+    fn unknown_name_help(&mut self, name: &str) -> String {
         if PREFIXES.contains(&name) {
             return format!(
                 "name the counter or attribute: `{name}.NAME`, e.g. `activity.courses_completed` or `attr.department`"
@@ -134,18 +134,19 @@ impl<'p> Checker<'p> {
                 _ => "only `activity.NAME` and `attr.NAME` have a dot; the other fields are plain names".to_string(),
             };
         }
-        let lets = self
-            .lets
+        let current = self.current;
+        let candidates = self
+            .names
             .iter()
-            .filter(|(_, info)| info.index < self.current)
+            .filter(|(_, index)| index.is_none_or(|i| i < current))
             .map(|(n, _)| *n);
-        let mut candidates: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).chain(lets).collect();
-        candidates.sort_unstable();
-        suggest::did_you_mean(name, candidates).unwrap_or_else(|| {
-            "fields are those of the user record (id, username, email, status, joined, last_login, group, ...), \
+        suggest::closest_within(name, candidates, &mut self.suggestions_left)
+            .map(|c| format!("did you mean `{c}`?"))
+            .unwrap_or_else(|| {
+                "fields are those of the user record (id, username, email, status, joined, last_login, group, ...), \
              `activity.NAME`, `attr.NAME`, or a `let` defined above"
-                .to_string()
-        })
+                    .to_string()
+            })
     }
 }
 
