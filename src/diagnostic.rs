@@ -1,7 +1,7 @@
 //! Diagnostics: what the parser and the checker report, and how it is shown
 //! (graphical with miette, one plain line each, or JSON for machines).
 
-use crate::source::{Source, Span};
+use crate::source::{LineIndex, Source, Span};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde::Serialize;
 use std::fmt;
@@ -45,6 +45,8 @@ pub enum Code {
     UnsuppliedField,
     UnsupportedAction,
     PartialAction,
+    TooDeep,
+    TooLarge,
 }
 
 impl Code {
@@ -78,6 +80,8 @@ impl Code {
             Code::UnsuppliedField => "dormant::unsupplied_field",
             Code::UnsupportedAction => "dormant::unsupported_action",
             Code::PartialAction => "dormant::partial_action",
+            Code::TooDeep => "dormant::too_deep",
+            Code::TooLarge => "dormant::too_large",
         }
     }
 }
@@ -157,7 +161,67 @@ pub enum ErrorFormat {
 /// A diagnostic together with the source it points into, as miette wants it.
 struct Located<'a> {
     diag: &'a Diag,
-    source: miette::NamedSource<std::sync::Arc<str>>,
+    source: &'a Indexed,
+}
+
+/// A source for miette that finds the lines around a span from an index of
+/// where lines start. miette's own reading of a text counts the lines from
+/// its start for every span, which makes a report of many diagnostics
+/// quadratic; this reads the same lines, a few lines before the span on.
+struct Indexed {
+    name: String,
+    text: std::sync::Arc<str>,
+    /// Where each line starts, as miette counts lines (after `\n`, `\r\n`
+    /// or a lone `\r`).
+    starts: Vec<usize>,
+}
+
+impl Indexed {
+    fn new(source: &Source) -> Self {
+        let bytes = source.text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            if matches!(b, b'\r' | b'\n') {
+                starts.push(i + 1);
+            }
+            i += 1;
+        }
+        Indexed {
+            name: source.path.clone(),
+            text: std::sync::Arc::clone(&source.text),
+            starts,
+        }
+    }
+}
+
+impl SourceCode for Indexed {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        // The lines from `before` lines above the span's on read as miette
+        // reads the whole text; then its numbers are moved by what was skipped.
+        let line = self.starts.partition_point(|&s| s <= span.offset()).saturating_sub(1);
+        let first = line.saturating_sub(before);
+        let skip = self.starts.get(first).copied().unwrap_or(0);
+        let rest = self.text.get(skip..).ok_or(miette::MietteError::OutOfBounds)?;
+        let inner = (span.offset() - skip.min(span.offset()), span.len()).into();
+        let contents = rest.read_span(&inner, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            (contents.span().offset() + skip, contents.span().len()).into(),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
+    }
 }
 
 impl fmt::Debug for Located<'_> {
@@ -191,7 +255,7 @@ impl Diagnostic for Located<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        Some(self.source)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -216,11 +280,9 @@ pub fn render_human(source: &Source, diags: &[Diag], color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
+    let indexed = Indexed::new(source);
     for diag in diags {
-        let located = Located {
-            diag,
-            source: source.named(),
-        };
+        let located = Located { diag, source: &indexed };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &located);
     }
@@ -230,8 +292,9 @@ pub fn render_human(source: &Source, diags: &[Diag], color: bool) -> String {
 /// One line per diagnostic, plus an indented help line.
 pub fn render_plain(source: &Source, diags: &[Diag]) -> String {
     let mut out = String::new();
+    let index = LineIndex::new(&source.text);
     for d in diags {
-        let (line, col) = source.line_col(d.span.start);
+        let (line, col) = index.line_col(&source.text, d.span.start);
         let sev = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -273,11 +336,12 @@ pub struct JsonSpan {
 }
 
 pub fn to_json<'a>(source: &'a Source, diags: &'a [Diag]) -> Vec<JsonDiag<'a>> {
+    let index = LineIndex::new(&source.text);
     diags
         .iter()
         .map(|d| {
-            let (line, column) = source.line_col(d.span.start);
-            let (end_line, end_column) = source.line_col(d.span.end);
+            let (line, column) = index.line_col(&source.text, d.span.start);
+            let (end_line, end_column) = index.line_col(&source.text, d.span.end);
             JsonDiag {
                 severity: d.severity,
                 code: d.code.as_str(),

@@ -47,14 +47,17 @@ fn items<'a>(text: &str, parsed: &'a Parsed) -> Vec<Item<'a>> {
     let mut attached: Vec<Vec<&Comment>> = vec![Vec::new(); stmts.len()];
     let mut pieces: Vec<(usize, usize, Option<usize>)> = Vec::new(); // (start, end, statement index)
     let mut standalone = Vec::new();
+    // Statements are in source order and do not overlap: their starts and
+    // ends both increase, and a comment finds its statement by bisection.
     for c in &parsed.comments {
-        let inside = stmts
-            .iter()
-            .position(|s| s.span().start <= c.span.start && c.span.start < s.span().end);
+        let before = stmts.partition_point(|s| s.span().start <= c.span.start);
+        let inside = before
+            .checked_sub(1)
+            .filter(|&i| stmts.get(i).is_some_and(|s| c.span.start < s.span().end));
         // A comment after a statement on the same line belongs to it.
         let trailing = || {
             (!c.own_line)
-                .then(|| stmts.iter().rposition(|s| s.span().end <= c.span.start))
+                .then(|| stmts.partition_point(|s| s.span().end <= c.span.start).checked_sub(1))
                 .flatten()
         };
         match inside.or_else(trailing) {

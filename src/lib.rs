@@ -17,6 +17,7 @@ pub mod files;
 pub mod fmt;
 pub mod http;
 pub mod journal;
+pub mod limits;
 pub mod notify;
 pub mod parse;
 pub mod plan;

@@ -9,9 +9,7 @@ use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span, Spanned};
 use chrono::{DateTime, NaiveDate, Utc};
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
-use std::sync::LazyLock;
 
 mod errors;
 mod scan;
@@ -58,13 +56,6 @@ pub fn parse(source: &Source) -> Result<Parsed, Diag> {
         comments,
     })
 }
-
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::infix(Rule::op_or, Assoc::Left))
-        .op(Op::infix(Rule::op_and, Assoc::Left))
-        .op(Op::prefix(Rule::op_not))
-});
 
 /// What span computations need: pest's span of a non-atomic rule runs on
 /// over the whitespace and comments skipped after its last token, which
@@ -201,43 +192,52 @@ fn rule_stmt(cx: &Cx<'_>, pair: Pair<'_, Rule>) -> Result<RuleStmt, Diag> {
     })
 }
 
+/// A condition: `not` binds tighter than `and`, `and` tighter than `or`,
+/// and chains of one operator are flat (`a or b or c` is one `Or`). Built
+/// in one pass over the operands, recursing only into parentheses: a
+/// condition nests up to `limits::MAX_NESTING` deep, and each level costs
+/// stack.
 fn expr(cx: &Cx<'_>, pairs: Pairs<'_, Rule>) -> Result<Expr, Diag> {
-    PRATT
-        .map_primary(|p| primary(cx, p))
-        .map_prefix(|op, rhs| {
-            let rhs = rhs?;
-            let span = cx.span(&op).to(rhs.span);
-            Ok(Expr {
-                kind: ExprKind::Not(Box::new(rhs)),
-                span,
-            })
-        })
-        .map_infix(|lhs, op, rhs| {
-            let (lhs, rhs) = (lhs?, rhs?);
-            let span = lhs.span.to(rhs.span);
-            let is_or = op.as_rule() == Rule::op_or;
-            // Chains of one operator are flattened: `a or b or c` is one `Or`.
-            let kind = match (lhs.kind, is_or) {
-                (ExprKind::Or(mut v), true) => {
-                    v.push(rhs);
-                    ExprKind::Or(v)
+    let mut ors: Vec<Expr> = Vec::new();
+    let mut ands: Vec<Expr> = Vec::new();
+    let mut nots: Vec<Span> = Vec::new();
+    let mut last = Span::default();
+    for pair in pairs {
+        match pair.as_rule() {
+            Rule::op_not => nots.push(cx.span(&pair)),
+            Rule::op_and => {}
+            Rule::op_or => ors.extend(chain(std::mem::take(&mut ands), ExprKind::And)),
+            _ => {
+                last = cx.span(&pair);
+                let mut e = primary(cx, pair)?;
+                while let Some(op) = nots.pop() {
+                    let span = op.to(e.span);
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span,
+                    };
                 }
-                (ExprKind::And(mut v), false) => {
-                    v.push(rhs);
-                    ExprKind::And(v)
-                }
-                (kind, _) => {
-                    let lhs = Expr { kind, span: lhs.span };
-                    if is_or {
-                        ExprKind::Or(vec![lhs, rhs])
-                    } else {
-                        ExprKind::And(vec![lhs, rhs])
-                    }
-                }
-            };
-            Ok(Expr { kind, span })
-        })
-        .parse(pairs)
+                ands.push(e);
+            }
+        }
+    }
+    ors.extend(chain(ands, ExprKind::And));
+    chain(ors, ExprKind::Or).ok_or_else(|| internal(last))
+}
+
+/// One operand alone, or the chain of them.
+fn chain(mut operands: Vec<Expr>, kind: fn(Vec<Expr>) -> ExprKind) -> Option<Expr> {
+    if operands.len() <= 1 {
+        return operands.pop();
+    }
+    let span = match (operands.first(), operands.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => Span::default(),
+    };
+    Some(Expr {
+        kind: kind(operands),
+        span,
+    })
 }
 
 fn primary(cx: &Cx<'_>, pair: Pair<'_, Rule>) -> Result<Expr, Diag> {

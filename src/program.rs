@@ -129,6 +129,7 @@ impl Program {
     pub fn compile(policy: &Policy, source: &Source, as_of: Time) -> Result<Program, NotChecked> {
         let mut c = Compiler {
             source,
+            lines: crate::source::LineIndex::new(&source.text),
             as_of,
             lets: HashMap::new(),
             leaves: Vec::new(),
@@ -168,6 +169,8 @@ impl Program {
 
 struct Compiler<'a> {
     source: &'a Source,
+    /// For the line numbers that name unnamed rules.
+    lines: crate::source::LineIndex,
     as_of: Time,
     lets: HashMap<String, Cond>,
     leaves: Vec<Leaf>,
@@ -177,7 +180,7 @@ impl Compiler<'_> {
     fn rule(&mut self, r: &ast::Rule) -> Result<Rule, NotChecked> {
         let name = match &r.name {
             Some(n) => n.node.clone(),
-            None => format!("line {}", self.source.line_col(r.span.start).0),
+            None => format!("line {}", self.lines.line_col(&self.source.text, r.span.start).0),
         };
         let notice = match &r.notice {
             Some(n) => match n.node {
@@ -216,12 +219,32 @@ impl Compiler<'_> {
         })
     }
 
+    /// A condition. Conditions nest up to `limits::MAX_NESTING` levels
+    /// (more with `let` names written out), so the recursive part is kept
+    /// to the connectives, whose frames are small; comparisons are compiled
+    /// apart.
     fn cond(&mut self, e: &ast::Expr) -> Result<Cond, NotChecked> {
+        match &e.kind {
+            ExprKind::Or(ops) => self.conds(ops).map(Cond::Or),
+            ExprKind::And(ops) => self.conds(ops).map(Cond::And),
+            ExprKind::Not(inner) => Ok(Cond::Not(Box::new(self.cond(inner)?))),
+            ExprKind::Paren(inner) => self.cond(inner),
+            _ => self.comparison(e),
+        }
+    }
+
+    fn conds(&mut self, ops: &[ast::Expr]) -> Result<Vec<Cond>, NotChecked> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.push(self.cond(op)?);
+        }
+        Ok(out)
+    }
+
+    /// A comparison, a bool field or a `let` name.
+    fn comparison(&mut self, e: &ast::Expr) -> Result<Cond, NotChecked> {
         Ok(match &e.kind {
-            ExprKind::Or(ops) => Cond::Or(ops.iter().map(|o| self.cond(o)).collect::<Result<_, _>>()?),
-            ExprKind::And(ops) => Cond::And(ops.iter().map(|o| self.cond(o)).collect::<Result<_, _>>()?),
-            ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner)?)),
-            ExprKind::Paren(inner) => self.cond(inner)?,
+            ExprKind::Or(_) | ExprKind::And(_) | ExprKind::Not(_) | ExprKind::Paren(_) => self.cond(e)?,
             ExprKind::Ref(name) => match self.lets.get(&name.node) {
                 Some(c) => Cond::Let(name.node.clone(), Box::new(c.clone())),
                 None => {

@@ -48,6 +48,41 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Where the lines of a text start, for line and column numbers of many
+/// offsets: each is found by bisection, rather than by counting the line
+/// feeds before it (which makes a report of many diagnostics quadratic).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// The offset just after each line feed.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        LineIndex {
+            starts: text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect(),
+        }
+    }
+
+    /// As [`line_col`], for `text`, the text this index was made from.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let before = self.starts.partition_point(|&s| s <= offset);
+        let line_start = before
+            .checked_sub(1)
+            .and_then(|i| self.starts.get(i))
+            .copied()
+            .unwrap_or(0);
+        let col = text.get(line_start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (before + 1, col)
+    }
+}
+
 /// A byte range in a source text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -125,6 +160,17 @@ mod tests {
         // "é" is two bytes; the column after it is 4, not 5.
         assert_eq!(line_col(text, 7), (2, 4));
         assert_eq!(line_col(text, 100), (3, 1));
+    }
+
+    #[test]
+    fn the_index_agrees_with_counting() {
+        let text = "ab\ncdé f\n\n\r\nx";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            if text.is_char_boundary(offset.min(text.len())) {
+                assert_eq!(index.line_col(text, offset), line_col(text, offset), "{offset}");
+            }
+        }
     }
 
     #[test]

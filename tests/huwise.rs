@@ -137,6 +137,12 @@ impl Domain {
             }
             ("DELETE", p) if p.starts_with("/users/") => {
                 let name = p.trim_start_matches("/users/").trim_end_matches('/');
+                if name == "sso-managed" {
+                    return Reply::Json(
+                        400,
+                        json!({"error_code": "ValidationError", "message": "This user is managed by SSO and cannot be removed"}),
+                    );
+                }
                 let mut users = self.users.lock().unwrap();
                 let Some(i) = users.iter().position(|u| u["username"] == name) else {
                     return Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"}));
@@ -589,6 +595,20 @@ fn deletes_by_username_but_never_the_last_admin() {
     );
     let e = dormant::http::block_on(h.delete("nobody")).unwrap().unwrap_err();
     assert_eq!(e.status(), Some(404));
+}
+
+#[test]
+fn a_refused_deletion_says_what_the_platform_said() {
+    let domain = Domain::new(3);
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let h = connector(dir.path(), &sim, "");
+    // Only the answer that says so is about the last administrator.
+    let e = dormant::http::block_on(h.delete("sso-managed")).unwrap().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Huwise: DELETE /users/sso-managed/ answered 400: This user is managed by SSO and cannot be removed"
+    );
 }
 
 #[test]

@@ -178,24 +178,41 @@ fn temporary_users_skipped(connector: &str, rule: &str, span: crate::source::Spa
 
 /// Whether a condition is false for every temporary user: one of its `and`
 /// terms is `not attr.awaiting_approval` (or `attr.awaiting_approval ==
-/// false`, `!= true`), through `let` names and parentheses.
+/// false`, `!= true`), through `let` names and parentheses. A policy checked
+/// here may have errors, `let` names deeper than the nesting limit among
+/// them: the walk keeps its own stack rather than recursing.
 fn leaves_out_awaiting(e: &Expr, lets: &HashMap<&str, &Expr>, seen: &mut HashSet<String>) -> bool {
     let is_attr = |f: &str| Field::lookup(f) == Some(Field::Attr(crate::connector::docebo::AWAITING_APPROVAL.into()));
-    match &e.kind {
-        ExprKind::And(es) => es.iter().any(|e| leaves_out_awaiting(e, lets, seen)),
-        ExprKind::Paren(e) => leaves_out_awaiting(e, lets, seen),
-        ExprKind::Not(inner) => matches!(&without_parens(inner).kind, ExprKind::Ref(n) if is_attr(&n.node)),
-        ExprKind::Cmp { field, op, value } if is_attr(&field.node) => matches!(
-            (op.node, &value.node),
-            (crate::ast::CmpOp::Eq, crate::ast::Lit::Bool(false))
-                | (crate::ast::CmpOp::Ne, crate::ast::Lit::Bool(true))
-        ),
-        ExprKind::Ref(n) => match lets.get(n.node.as_str()) {
-            Some(inner) if seen.insert(n.node.clone()) => leaves_out_awaiting(inner, lets, seen),
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        let found = match &e.kind {
+            ExprKind::And(es) => {
+                todo.extend(es.iter().rev());
+                false
+            }
+            ExprKind::Paren(e) => {
+                todo.push(e);
+                false
+            }
+            ExprKind::Not(inner) => matches!(&without_parens(inner).kind, ExprKind::Ref(n) if is_attr(&n.node)),
+            ExprKind::Cmp { field, op, value } if is_attr(&field.node) => matches!(
+                (op.node, &value.node),
+                (crate::ast::CmpOp::Eq, crate::ast::Lit::Bool(false))
+                    | (crate::ast::CmpOp::Ne, crate::ast::Lit::Bool(true))
+            ),
+            ExprKind::Ref(n) => {
+                if let Some(inner) = lets.get(n.node.as_str()).filter(|_| seen.insert(n.node.clone())) {
+                    todo.push(inner);
+                }
+                false
+            }
             _ => false,
-        },
-        _ => false,
+        };
+        if found {
+            return true;
+        }
     }
+    false
 }
 
 fn without_parens(mut e: &Expr) -> &Expr {
@@ -205,30 +222,36 @@ fn without_parens(mut e: &Expr) -> &Expr {
     e
 }
 
-/// Every field a condition reads, through `let` names, with where it is written.
+/// Every field a condition reads, through `let` names, with where it is
+/// written, in the order they are written. Its own stack, as above.
 fn collect(
     e: &Expr,
     lets: &HashMap<&str, &Expr>,
     seen: &mut HashSet<String>,
     out: &mut Vec<(String, crate::source::Span)>,
 ) {
-    let mut name = |n: &crate::source::Spanned<String>, out: &mut Vec<_>| match lets.get(n.node.as_str()) {
-        Some(inner) => {
-            if seen.insert(n.node.clone()) {
-                collect(inner, lets, seen, out);
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        let name = match &e.kind {
+            ExprKind::Or(es) | ExprKind::And(es) => {
+                todo.extend(es.iter().rev());
+                continue;
             }
-        }
-        None => out.push((n.node.clone(), n.span)),
-    };
-    match &e.kind {
-        ExprKind::Or(es) | ExprKind::And(es) => {
-            for e in es {
-                collect(e, lets, seen, out);
+            ExprKind::Not(e) | ExprKind::Paren(e) => {
+                todo.push(e);
+                continue;
             }
+            ExprKind::Cmp { field, .. } | ExprKind::In { field, .. } | ExprKind::Matches { field, .. } => field,
+            ExprKind::Ref(n) => n,
+        };
+        match lets.get(name.node.as_str()) {
+            Some(inner) => {
+                if seen.insert(name.node.clone()) {
+                    todo.push(inner);
+                }
+            }
+            None => out.push((name.node.clone(), name.span)),
         }
-        ExprKind::Not(e) | ExprKind::Paren(e) => collect(e, lets, seen, out),
-        ExprKind::Cmp { field, .. } | ExprKind::In { field, .. } | ExprKind::Matches { field, .. } => name(field, out),
-        ExprKind::Ref(n) => name(n, out),
     }
 }
 

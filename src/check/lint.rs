@@ -2,6 +2,7 @@
 //! protects admins from, and `let` names never used. They run on the
 //! conditions that checked clean, so a broken rule gives its error only.
 
+use super::reach::Reach;
 use super::LetInfo;
 use crate::ast::{Action, CmpOp, Expr, ExprKind, Lit, Policy, Rule, Stmt, Unit};
 use crate::diagnostic::{Code, Diag};
@@ -9,11 +10,17 @@ use crate::source::{Span, Spanned};
 use std::collections::HashMap;
 
 /// `let` names and their conditions, for looking through names.
-type Lets<'p> = HashMap<&'p str, &'p Expr>;
+pub(super) type Lets<'p> = HashMap<&'p str, &'p Expr>;
 
 /// Deep enough for any real policy; it also ends a cycle that an erroneous
 /// `let a = a` would otherwise make.
 const MAX_DEPTH: usize = 64;
+
+/// How many steps one question to `implies` may take. Two conditions that
+/// each nest `and`s in `or`s can make the search take steps exponential in
+/// their depth; past this many, the answer is "not sure", which is no.
+/// Real conditions take a few dozen.
+const MAX_STEPS: usize = 10_000;
 
 pub(super) fn lint(policy: &Policy, lets: &HashMap<&str, LetInfo>, rules_ok: &[usize]) -> Vec<Diag> {
     let mut defs: Lets<'_> = HashMap::new();
@@ -22,6 +29,13 @@ pub(super) fn lint(policy: &Policy, lets: &HashMap<&str, LetInfo>, rules_ok: &[u
             defs.entry(l.name.node.as_str()).or_insert(&l.expr);
         }
     }
+    let mut ok = vec![false; policy.statements.len()];
+    for &i in rules_ok {
+        if let Some(slot) = ok.get_mut(i) {
+            *slot = true;
+        }
+    }
+    let ok = |i: usize| ok.get(i).copied().unwrap_or(false);
     let mut out: Vec<Diag> = unused(policy, lets);
     let rules: Vec<(usize, &Rule)> = policy
         .statements
@@ -32,21 +46,34 @@ pub(super) fn lint(policy: &Policy, lets: &HashMap<&str, LetInfo>, rules_ok: &[u
             _ => None,
         })
         .collect();
-    let ok = |i: usize| rules_ok.contains(&i);
-    for (n, (i, rule)) in rules.iter().enumerate() {
-        if !ok(*i) {
-            continue;
-        }
-        let earlier = rules
-            .iter()
-            .take(n)
-            .find(|(j, e)| ok(*j) && implies(&rule.cond, &e.cond, &defs, 0));
-        if let Some((_, winner)) = earlier {
+    // The rules that checked clean; the others are neither reached nor reaching.
+    let clean: Vec<Option<&Rule>> = rules.iter().map(|&(i, r)| ok(i).then_some(r)).collect();
+    let reach = Reach::new(&clean, &defs);
+    for (n, rule) in clean.iter().enumerate() {
+        let Some(rule) = rule else { continue };
+        if let Some(winner) = reach
+            .first_implied(&clean, n)
+            .and_then(|j| clean.get(j).copied().flatten())
+        {
             out.push(unreachable(rule, winner));
         }
     }
     out.extend(unprotected(&rules, &defs, ok));
     out
+}
+
+/// The first rule before position `n` that rule `n` implies, trying each
+/// in turn: what `Reach` finds through its index.
+#[cfg(test)]
+pub(super) fn first_implied_pairwise(clean: &[Option<&Rule>], n: usize, defs: &Lets<'_>) -> Option<usize> {
+    let rule = clean.get(n).copied().flatten()?;
+    (0..n).find(|&j| {
+        clean
+            .get(j)
+            .copied()
+            .flatten()
+            .is_some_and(|e| implies(&rule.cond, &e.cond, defs))
+    })
 }
 
 fn unused(policy: &Policy, lets: &HashMap<&str, LetInfo>) -> Vec<Diag> {
@@ -106,8 +133,8 @@ fn unprotected(rules: &[(usize, &Rule)], defs: &Lets<'_>, ok: impl Fn(usize) -> 
         match Action::parse(&rule.action.node) {
             // A keep rule with errors might have been meant to protect them:
             // do not add a warning to its error.
-            Some(Action::Keep) => kept |= !ok(*i) || implies(&is_admin, &rule.cond, defs, 0),
-            Some(a) if a.is_destructive() && !kept && ok(*i) && !implies(&rule.cond, &not_admin, defs, 0) => {
+            Some(Action::Keep) => kept |= !ok(*i) || implies(&is_admin, &rule.cond, defs),
+            Some(a) if a.is_destructive() && !kept && ok(*i) && !implies(&rule.cond, &not_admin, defs) => {
                 exposed.push(rule)
             }
             _ => {}
@@ -149,13 +176,20 @@ fn norm<'a>(e: &'a Expr, defs: &Lets<'a>, depth: usize) -> &'a Expr {
 /// Whether `l` being true always makes `e` true. It is conservative
 /// (false when unsure) and sound under three-valued logic: each rule below
 /// keeps `l` at or below `e` in the order false < unknown < true.
-pub(super) fn implies<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
+pub(super) fn implies<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>) -> bool {
+    let mut steps = MAX_STEPS;
+    implies_within(l, e, defs, 0, &mut steps)
+}
+
+fn implies_within<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize, steps: &mut usize) -> bool {
+    if depth > MAX_DEPTH || *steps == 0 {
         return false;
     }
+    *steps -= 1;
+    let mut implies = |l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, d: usize| implies_within(l, e, defs, d, steps);
     let (l, e) = (norm(l, defs, depth), norm(e, defs, depth));
     let d = depth + 1;
-    if l == e {
+    if std::ptr::eq(l, e) || l == e {
         return true;
     }
     if let ExprKind::Or(ops) = &e.kind {
@@ -221,7 +255,7 @@ fn stricter(o1: CmpOp, v1: &Lit, o2: CmpOp, v2: &Lit) -> bool {
 
 /// A literal on one comparable scale. Hours and months are separate scales:
 /// a calendar month has no fixed number of hours.
-fn key(lit: &Lit) -> Option<(u8, f64)> {
+pub(super) fn key(lit: &Lit) -> Option<(u8, f64)> {
     match lit {
         Lit::Number(n) => Some((0, *n)),
         Lit::Duration(d) => Some(match d.unit {

@@ -7,6 +7,7 @@
 use crate::ast::{Action, Exempt, Let, Limit, Lit, Policy, Rule, Stmt};
 use crate::diagnostic::{Code, Diag};
 use crate::fields::{Field, PREFIXES};
+use crate::limits::MAX_LIMIT;
 use crate::source::{Span, Spanned};
 use crate::suggest;
 use chrono::{DateTime, Days, Utc};
@@ -14,7 +15,12 @@ use std::collections::HashMap;
 
 pub mod connector;
 mod lint;
+mod reach;
+mod size;
 mod types;
+
+/// How many names suggestions compare in one check, at most.
+const MAX_SUGGESTIONS: usize = 1_000_000;
 
 /// What the check needs to know besides the policy.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +69,8 @@ struct LetInfo {
     used: bool,
     /// Its condition has errors: rules that use it are not linted.
     broken: bool,
+    /// How deep and large its condition is written out, once checked clean.
+    measure: Option<size::Measure>,
 }
 
 struct Checker<'p> {
@@ -79,6 +87,18 @@ struct Checker<'p> {
     rules_ok: Vec<usize>,
     /// The condition being checked uses a `let` whose own condition has errors.
     tainted: bool,
+    /// How many of `diags` are errors.
+    errors: usize,
+    /// The size of the conditions so far, `let` names written out.
+    expanded: usize,
+    /// The policy has been reported as too large (once is enough).
+    too_large: bool,
+    /// What an unknown name may have meant: the fields, and each `let`
+    /// with the index of its statement, sorted by name.
+    names: Vec<(&'p str, Option<usize>)>,
+    /// How many more names suggestions may compare: a policy of thousands
+    /// of unknown names and thousands of `let`s gets no more.
+    suggestions_left: usize,
 }
 
 impl<'p> Checker<'p> {
@@ -91,10 +111,19 @@ impl<'p> Checker<'p> {
                     span: l.name.span,
                     used: false,
                     broken: false,
+                    measure: None,
                 });
             }
         }
+        let mut names: Vec<(&str, Option<usize>)> = crate::fields::FIELDS
+            .iter()
+            .map(|(n, _)| (*n, None))
+            .chain(lets.iter().map(|(n, info): (&&str, &LetInfo)| (*n, Some(info.index))))
+            .collect();
+        names.sort_unstable();
         Checker {
+            names,
+            suggestions_left: MAX_SUGGESTIONS,
             options,
             diags: Vec::new(),
             lets,
@@ -104,10 +133,14 @@ impl<'p> Checker<'p> {
             exempts: HashMap::new(),
             rules_ok: Vec::new(),
             tainted: false,
+            errors: 0,
+            expanded: 0,
+            too_large: false,
         }
     }
 
     fn report(&mut self, diag: Diag) {
+        self.errors += usize::from(diag.is_error());
         self.diags.push(diag);
     }
 
@@ -149,9 +182,12 @@ impl<'p> Checker<'p> {
         let before = self.error_count();
         self.tainted = false;
         self.condition(&l.expr);
-        let broken = self.tainted || self.error_count() > before;
+        let mut broken = self.tainted || self.error_count() > before;
+        let measure = if broken { None } else { self.limits(&l.expr) };
+        broken |= measure.is_none();
         if let Some(info) = self.lets.get_mut(name.node.as_str()).filter(|info| info.index == index) {
             info.broken = broken;
+            info.measure = measure;
         }
     }
 
@@ -162,7 +198,7 @@ impl<'p> Checker<'p> {
         let before = self.error_count();
         self.tainted = false;
         self.condition(&r.cond);
-        if self.error_count() == before && !self.tainted {
+        if self.error_count() == before && !self.tainted && self.limits(&r.cond).is_some() {
             self.rules_ok.push(index);
         }
         let action = self.action(&r.action, false);
@@ -172,7 +208,7 @@ impl<'p> Checker<'p> {
     }
 
     fn error_count(&self) -> usize {
-        self.diags.iter().filter(|d| d.is_error()).count()
+        self.errors
     }
 
     fn rule_name(&mut self, name: &'p Spanned<String>) {
@@ -245,7 +281,11 @@ impl<'p> Checker<'p> {
             return;
         }
         match &notice.node {
-            Lit::Duration(_) => {}
+            Lit::Duration(d) => {
+                if let Err(diag) = types::duration_range(*d, notice.span) {
+                    self.report(diag);
+                }
+            }
             Lit::Bad(text) => self.report(types::bad_literal(text, notice.span)),
             other => self.report(
                 Diag::error(Code::BadNotice, notice.span, "a notice period must be a duration")
@@ -269,15 +309,24 @@ impl<'p> Checker<'p> {
         }
         let amount = l.amount.node;
         let bad = if l.percent {
-            (!(0.0..=100.0).contains(&amount)).then_some("a percentage is between 0% and 100%")
+            (!(0.0..=100.0).contains(&amount)).then(|| "a percentage is between 0% and 100%".to_string())
+        } else if amount > MAX_LIMIT {
+            Some(format!(
+                "a limit is a number of users, at most {MAX_LIMIT}, or a percentage, such as 5%"
+            ))
         } else {
             (amount < 0.0 || amount.fract() != 0.0)
-                .then_some("a limit is a whole number of users, such as 50, or a percentage, such as 5%")
+                .then(|| "a limit is a whole number of users, such as 50, or a percentage, such as 5%".to_string())
         };
         if let Some(help) = bad {
+            let label = if !l.percent && amount > MAX_LIMIT {
+                "too large"
+            } else {
+                "not a valid limit"
+            };
             self.report(
                 Diag::error(Code::BadLimit, l.amount.span, "invalid limit")
-                    .label("not a valid limit")
+                    .label(label)
                     .help(help),
             );
         }

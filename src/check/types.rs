@@ -2,18 +2,33 @@
 //! with which operator; and the explanation of malformed literals.
 
 use super::Checker;
-use crate::ast::{CmpOp, Expr, ExprKind, Lit};
+use crate::ast::{CmpOp, Duration, Expr, ExprKind, Lit, Unit};
 use crate::diagnostic::{Code, Diag};
-use crate::fields::{Field, Type, FIELDS, PREFIXES, STATUSES};
+use crate::fields::{Field, Type, PREFIXES, STATUSES};
+use crate::limits::MAX_DURATION_YEARS;
 use crate::source::{Span, Spanned};
 use crate::suggest;
 
 impl<'p> Checker<'p> {
-    /// Checks an expression used as a condition.
+    /// Checks an expression used as a condition. Conditions nest up to
+    /// `limits::MAX_NESTING` levels, so the recursive part is kept to the
+    /// connectives, whose frames are small; comparisons are checked apart.
     pub(super) fn condition(&mut self, e: &'p Expr) {
         match &e.kind {
-            ExprKind::Or(ops) | ExprKind::And(ops) => ops.iter().for_each(|op| self.condition(op)),
+            ExprKind::Or(ops) | ExprKind::And(ops) => {
+                for op in ops {
+                    self.condition(op);
+                }
+            }
             ExprKind::Not(inner) | ExprKind::Paren(inner) => self.condition(inner),
+            _ => self.comparison(e),
+        }
+    }
+
+    /// A comparison, a bool field or a `let` name.
+    fn comparison(&mut self, e: &'p Expr) {
+        match &e.kind {
+            ExprKind::Or(_) | ExprKind::And(_) | ExprKind::Not(_) | ExprKind::Paren(_) => self.condition(e),
             ExprKind::Ref(name) => {
                 if let Some(ty) = self.resolve(name) {
                     if !matches!(ty, Type::Bool | Type::Any) {
@@ -107,7 +122,7 @@ impl<'p> Checker<'p> {
         None
     }
 
-    fn unknown_name_help(&self, name: &str) -> String {
+    fn unknown_name_help(&mut self, name: &str) -> String {
         if PREFIXES.contains(&name) {
             return format!(
                 "name the counter or attribute: `{name}.NAME`, e.g. `activity.courses_completed` or `attr.department`"
@@ -119,18 +134,19 @@ impl<'p> Checker<'p> {
                 _ => "only `activity.NAME` and `attr.NAME` have a dot; the other fields are plain names".to_string(),
             };
         }
-        let lets = self
-            .lets
+        let current = self.current;
+        let candidates = self
+            .names
             .iter()
-            .filter(|(_, info)| info.index < self.current)
+            .filter(|(_, index)| index.is_none_or(|i| i < current))
             .map(|(n, _)| *n);
-        let mut candidates: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).chain(lets).collect();
-        candidates.sort_unstable();
-        suggest::did_you_mean(name, candidates).unwrap_or_else(|| {
-            "fields are those of the user record (id, username, email, status, joined, last_login, group, ...), \
+        suggest::closest_within(name, candidates, &mut self.suggestions_left)
+            .map(|c| format!("did you mean `{c}`?"))
+            .unwrap_or_else(|| {
+                "fields are those of the user record (id, username, email, status, joined, last_login, group, ...), \
              `activity.NAME`, `attr.NAME`, or a `let` defined above"
-                .to_string()
-        })
+                    .to_string()
+            })
     }
 }
 
@@ -183,6 +199,9 @@ fn compare(field: &Spanned<String>, ty: Type, op: &Spanned<CmpOp>, value: &Spann
     };
     if !fits {
         return Err(mismatch(field, ty, value));
+    }
+    if let (false, Lit::Duration(d)) = (equality, lit) {
+        duration_range(*d, value.span)?;
     }
     if equality && matches!(lit, Lit::Duration(_)) {
         return Err(Diag::error(
@@ -390,4 +409,37 @@ pub(super) fn bad_literal(text: &str, span: Span) -> Diag {
         )
     };
     Diag::error(Code::BadLiteral, span, message).label(label).help(help)
+}
+
+/// The longest duration of each unit: `limits::MAX_DURATION_YEARS`, in it.
+fn longest(unit: Unit) -> u32 {
+    let years = MAX_DURATION_YEARS;
+    match unit {
+        // A year of 365.25 days.
+        Unit::Hour => years.saturating_mul(8766),
+        Unit::Day => years.saturating_mul(36525) / 100,
+        Unit::Week => years.saturating_mul(36525) / 700,
+        Unit::Month => years.saturating_mul(12),
+        Unit::Year => years,
+    }
+}
+
+/// A duration too long to be worked out as a time: ages and notices are
+/// cut-off instants, which must stay within the calendar.
+pub(super) fn duration_range(d: Duration, span: Span) -> Result<(), Diag> {
+    if d.count <= longest(d.unit) {
+        return Ok(());
+    }
+    let all: Vec<String> = Unit::ALL
+        .iter()
+        .map(|(suffix, unit)| format!("{}{suffix}", longest(*unit)))
+        .collect();
+    Err(
+        Diag::error(Code::BadLiteral, span, format!("duration `{d}` is too long"))
+            .label(format!("more than {MAX_DURATION_YEARS} years"))
+            .help(format!(
+                "durations go up to {MAX_DURATION_YEARS} years: {}",
+                all.join(", ")
+            )),
+    )
 }

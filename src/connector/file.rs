@@ -5,6 +5,7 @@
 
 use super::record::{self, Cell};
 use crate::fields::Field;
+use crate::limits::MAX_COLUMNS;
 use crate::user::User;
 use serde::de::DeserializeSeed;
 use sha2::{Digest, Sha256};
@@ -481,7 +482,9 @@ impl Problems {
 }
 
 fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
-    let mut reader = ::csv::ReaderBuilder::new().flexible(false).from_reader(input);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(Tail::new(input));
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -489,13 +492,27 @@ fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
             return Ok(());
         }
     };
+    if headers.len() > MAX_COLUMNS {
+        out.problems.add(
+            Some(1),
+            format!(
+                "the header has {} columns, and a users file has at most {MAX_COLUMNS}",
+                headers.len()
+            ),
+        );
+        return Ok(());
+    }
     let mut columns: Vec<Field> = Vec::new();
+    let mut seen: std::collections::HashSet<Field> = std::collections::HashSet::new();
     for (i, h) in headers.iter().enumerate() {
         match record::column(h) {
-            Ok(f) if columns.contains(&f) => out
+            Ok(f) if seen.contains(&f) => out
                 .problems
                 .add(Some(1), format!("column {}: `{h}` appears twice", i + 1)),
-            Ok(f) => columns.push(f),
+            Ok(f) => {
+                seen.insert(f.clone());
+                columns.push(f);
+            }
             Err(e) => out.problems.add(Some(1), format!("column {}: {e}", i + 1)),
         }
     }
@@ -509,10 +526,35 @@ fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
         return Ok(());
     }
     let mut row = ::csv::StringRecord::new();
+    // Where the last record read starts, and its line: the csv reader takes
+    // a quote left open for a cell that runs to the end of the file, and
+    // only the last record can hold one.
+    let mut last = (0, 1);
     loop {
         match reader.read_record(&mut row) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {}
+            Ok(false) => {
+                if let Some((at, field)) = open_quote(reader.get_ref().since(last.0), last.0 == 0) {
+                    let before = reader.get_ref().since(last.0).get(..at).unwrap_or(&[]);
+                    let line = last.1 + before.iter().filter(|&&b| b == b'\n').count();
+                    let name = headers
+                        .get(field)
+                        .map_or_else(|| format!("{}", field + 1), record::preview);
+                    out.problems.add(
+                        Some(line),
+                        format!(
+                            "column `{name}`: the quote that opens this cell is never closed: \
+                             the file ends inside it (a quote in a cell is written twice: \"\")"
+                        ),
+                    );
+                }
+                return Ok(());
+            }
+            Ok(true) => {
+                if let Some(p) = row.position() {
+                    last = (p.byte(), p.line() as usize);
+                    reader.get_mut().keep_from(p.byte());
+                }
+            }
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize);
                 out.problems.add(line, format!("cannot read the row: {e}"));
@@ -534,6 +576,102 @@ fn csv(input: &mut impl Read, out: &mut Out<'_>) -> std::io::Result<()> {
         }
         out.push(u, line);
     }
+}
+
+/// A reader that keeps what it has read since a point the caller moves
+/// on (the start of the record being read), so that the last record's
+/// bytes can be looked at once the file is read. Each byte is copied once
+/// more; the bytes kept are those of a record and the reader's buffer.
+struct Tail<R> {
+    inner: R,
+    kept: Vec<u8>,
+    /// The offset in the input of `kept[0]`.
+    kept_at: u64,
+    /// Bytes before this offset may go.
+    keep_from: u64,
+}
+
+impl<R: Read> Tail<R> {
+    fn new(inner: R) -> Self {
+        Tail {
+            inner,
+            kept: Vec::new(),
+            kept_at: 0,
+            keep_from: 0,
+        }
+    }
+
+    fn keep_from(&mut self, offset: u64) {
+        self.keep_from = offset;
+    }
+
+    /// What was read from `offset` on (nothing if it is no longer kept).
+    fn since(&self, offset: u64) -> &[u8] {
+        usize::try_from(offset.saturating_sub(self.kept_at))
+            .ok()
+            .filter(|_| offset >= self.kept_at)
+            .and_then(|skip| self.kept.get(skip..))
+            .unwrap_or(&[])
+    }
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        // Drop what is no longer needed once it is most of what is kept,
+        // so that each byte is moved a bounded number of times.
+        let dead = usize::try_from(self.keep_from.saturating_sub(self.kept_at)).unwrap_or(usize::MAX);
+        if dead >= 1 << 16 && dead >= self.kept.len() / 2 {
+            let dead = dead.min(self.kept.len());
+            self.kept.drain(..dead);
+            self.kept_at += dead as u64;
+        }
+        self.kept.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
+}
+
+/// If `bytes` (whole records of CSV, the first at the file's start when
+/// `at_start`) end inside a quoted cell: where its quote is, and which
+/// cell of its record it is. The states are the csv reader's own, for
+/// `,` between cells, `"` around them, `""` for a quote inside one.
+fn open_quote(bytes: &[u8], at_start: bool) -> Option<(usize, usize)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        CellStart,
+        Plain,
+        Quoted,
+        /// A quote inside a quoted cell: its end, or the first of `""`.
+        QuoteInQuoted,
+    }
+    let skip = if at_start && bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut state = State::CellStart;
+    let (mut cell, mut quote) = (0, 0);
+    for (i, &b) in bytes.iter().enumerate().skip(skip) {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (State::CellStart, b'"') => {
+                quote = i;
+                State::Quoted
+            }
+            (_, b',') => {
+                cell += 1;
+                State::CellStart
+            }
+            (_, b'\n' | b'\r') => {
+                cell = 0;
+                State::CellStart
+            }
+            _ => State::Plain,
+        };
+    }
+    (state == State::Quoted).then_some((quote, cell))
 }
 
 mod fast;

@@ -152,14 +152,16 @@ impl Huwise {
         listing.finish()
     }
 
-    /// Removes a user from the domain (`DELETE /users/{username}/`).
+    /// Removes a user from the domain (`DELETE /users/{username}/`). A 400
+    /// is the platform's own message; the refusal to delete the last domain
+    /// administrator is named as such only when the answer says it is.
     pub async fn delete(&self, username: &str) -> Result<(), HttpError> {
         let path = format!("/users/{}/", encode(username));
         match self.client.send(reqwest::Method::DELETE, &path, None).await {
             Ok(_) => Ok(()),
             Err(HttpError::Status {
                 status: 400, message, ..
-            }) => Err(HttpError::Status {
+            }) if about_last_admin(&message) => Err(HttpError::Status {
                 platform: PLATFORM,
                 method: "DELETE".to_string(),
                 endpoint: path,
@@ -275,6 +277,13 @@ impl Huwise {
 }
 
 /// The refusal of a revoke the admin did not opt in to.
+/// Whether a 400's message is the refusal to delete the last domain
+/// administrator ("Cannot delete the only domain administrator").
+fn about_last_admin(message: &str) -> bool {
+    let m = message.to_lowercase();
+    m.contains("admin") && (m.contains("last") || m.contains("only"))
+}
+
 fn not_opted_in(endpoint: String) -> HttpError {
     HttpError::Status {
         platform: PLATFORM,

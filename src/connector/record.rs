@@ -3,12 +3,20 @@
 //! way (SPEC section 5, "The users file").
 
 use crate::fields::{Field, FIELDS, PREFIXES};
+use crate::limits::MAX_COLUMN_NAME;
 use crate::time::{self, Time};
 use crate::user::{Attr, Known, Set, Status, Text, User};
 
 /// Resolves a column name; the error says what is wrong and how to fix it.
 pub fn column(name: &str) -> Result<Field, String> {
     let name = name.trim();
+    if name.chars().nth(MAX_COLUMN_NAME).is_some() {
+        return Err(format!(
+            "a column name has at most {MAX_COLUMN_NAME} characters, and this one has {}: `{}`",
+            name.chars().count(),
+            preview(name)
+        ));
+    }
     match Field::lookup(name) {
         Some(Field::NeverLoggedIn | Field::Inactive | Field::HasActivity) => Err(format!(
             "column `{name}` is derived from the others (last_login, joined, activity.*); remove it"
@@ -21,6 +29,15 @@ pub fn column(name: &str) -> Result<Field, String> {
             Err(format!("unknown column `{name}`: {hint}"))
         }
     }
+}
+
+/// The start of a long text, for a message: enough to find it by.
+pub fn preview(text: &str) -> String {
+    let mut shown: String = text.chars().take(40).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    shown
 }
 
 /// `s.trim()`, quicker for the usual cell that starts and ends with a

@@ -68,7 +68,23 @@ pub(super) fn syntax_error(text: &str, err: Error<Rule>) -> Diag {
     };
     let positives = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        ErrorVariant::CustomError { .. } => Vec::new(),
+        ErrorVariant::CustomError { message } => {
+            // Pest's own guards ("stack limit reached", "call limit
+            // reached"): the text nests or repeats beyond what the parser
+            // can read. The scan refuses deep nesting before pest runs, so
+            // this is a last resort.
+            let (_, span) = token_at(text, pos);
+            return Diag::error(
+                Code::TooDeep,
+                span,
+                format!("the policy is too complex to read here ({message})"),
+            )
+            .label("the parser stopped here")
+            .help(format!(
+                "conditions nest at most {} deep (each `(` and each `not` is a level): write it flatter",
+                crate::limits::MAX_NESTING
+            ));
+        }
     };
     let (found, span) = token_at(text, pos);
     let expected = describe(&positives);

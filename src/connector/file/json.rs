@@ -5,8 +5,10 @@
 use super::{Out, CHUNK};
 use crate::connector::record::{self, Cell};
 use crate::fields::Field;
+use crate::limits::MAX_COLUMNS;
 use crate::user::User;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{BufRead, Read};
 
@@ -319,23 +321,55 @@ pub(super) struct UserSeed<'k> {
 
 /// The keys of the last object, in order, resolved to fields: the objects
 /// of one file almost always repeat their keys in the same order, so each
-/// key is then resolved by one comparison instead of a search.
+/// key is then resolved by one comparison instead of a search. The keys
+/// kept are those of the object being read up to the key resolved last,
+/// and are all different: a key that is not the one kept at its place is
+/// looked for among the fields before it, so that a key given twice in one
+/// object is an error (serde would quietly keep the last value).
 #[derive(Default)]
 pub(in crate::connector) struct Keys {
     seen: Vec<(Box<str>, Field)>,
+    /// The fields of `seen`, by field: where each is.
+    fields: HashMap<Field, usize>,
 }
 
 impl Keys {
+    /// The field of the key at place `at` of an object, the keys before it
+    /// having been resolved. Nearly always the key kept at that place:
+    /// one comparison, on the path of every key of a users file.
+    #[inline]
     pub(in crate::connector) fn resolve(&mut self, at: usize, key: &str) -> Result<&Field, String> {
         if self.seen.get(at).is_none_or(|(k, _)| &**k != key) {
-            let field = record::column(key)?;
-            self.seen.truncate(at);
-            self.seen.push((key.into(), field));
+            self.learn(at, key)?;
         }
         self.seen
             .get(at)
             .map(|(_, f)| f)
             .ok_or_else(|| "internal error: key cache".to_string())
+    }
+
+    /// A key that is not the one kept at its place: resolved, and looked
+    /// for among the fields before it.
+    #[cold]
+    #[inline(never)]
+    fn learn(&mut self, at: usize, key: &str) -> Result<(), String> {
+        if at >= MAX_COLUMNS {
+            return Err(format!("a user has at most {MAX_COLUMNS} keys"));
+        }
+        let field = record::column(key)?;
+        for (_, gone) in self.seen.drain(at.min(self.seen.len())..) {
+            self.fields.remove(&gone);
+        }
+        if let Some(first) = self.fields.get(&field).and_then(|&i| self.seen.get(i)) {
+            return Err(if &*first.0 == key {
+                format!("key `{key}` appears twice")
+            } else {
+                format!("key `{key}` gives `{field}` again, after `{}`", first.0)
+            });
+        }
+        self.fields.insert(field.clone(), at);
+        self.seen.push((key.into(), field));
+        Ok(())
     }
 }
 
@@ -471,17 +505,38 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         record::empty_set(self.user, self.field);
-        while let Some(item) = seq.next_element::<CellValue<'de>>()? {
-            match item.as_cell() {
-                Cell::Text(s) => {
-                    if let Err(e) = record::push_set_item(self.user, self.field, s) {
-                        return Ok(Err(e));
-                    }
+        let mut result = Ok(());
+        loop {
+            if result.is_err() {
+                // The rest of the list is read past, so that the problem
+                // reported is this one, not what serde finds after it.
+                if seq.next_element::<de::IgnoredAny>()?.is_none() {
+                    break;
                 }
-                _ => return Ok(Err("a list holds strings only".to_string())),
+                continue;
             }
+            let Some(item) = seq.next_element::<CellValue<'de>>()? else {
+                break;
+            };
+            result = match item.as_cell() {
+                Cell::Text(s) => record::push_set_item(self.user, self.field, s),
+                other => Err(format!(
+                    "`{}` is a set of words, but this list holds {} where words are expected{}",
+                    self.field.name(),
+                    match other {
+                        Cell::Number(_) => "a number",
+                        Cell::Bool(_) => "true or false",
+                        _ => "null",
+                    },
+                    match other {
+                        Cell::Number(n) => format!(": write it as text, \"{n}\""),
+                        Cell::Bool(b) => format!(": write it as text, \"{b}\""),
+                        _ => ": leave it out".to_string(),
+                    }
+                )),
+            };
         }
-        Ok(Ok(()))
+        Ok(result)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {

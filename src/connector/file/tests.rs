@@ -222,3 +222,111 @@ fn text_that_is_not_utf8_is_an_error_on_its_line() {
         .to_string();
     assert!(e.contains("not UTF-8"), "{e}");
 }
+
+#[test]
+fn a_quote_left_open_at_the_end_of_a_csv_file_is_an_error() {
+    // The csv reader would take the rest of the file as the cell.
+    assert_eq!(
+        err("u.csv", "id,username\nu1,ana\nu2,\"bob\n"),
+        "u.csv:3: column `username`: the quote that opens this cell is never closed: the file ends inside it (a quote in a cell is written twice: \"\")"
+    );
+    assert_eq!(
+        err("u.csv", "id,username\nu1,\"ana\nu2,bob\n"),
+        "u.csv:2: column `username`: the quote that opens this cell is never closed: the file ends inside it (a quote in a cell is written twice: \"\")"
+    );
+    // Closed quotes, doubled quotes, a quote inside a plain cell, and no
+    // line feed at the end are all fine.
+    for text in [
+        "id,username\nu1,\"ana, \"\"the\"\" first\"\n",
+        "id,username\nu1,\"ana\"",
+        "id,username\nu1,an\"a\n",
+        "id,username\r\nu1,\"a\r\nb\"\r\n",
+    ] {
+        assert_eq!(ok("u.csv", text).len(), 1, "{text}");
+    }
+}
+
+#[test]
+fn the_end_of_a_long_csv_file_is_read_for_an_open_quote() {
+    let mut text = String::from("id,username\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("u{i},user{i}\n"));
+    }
+    assert_eq!(ok("u.csv", &text).len(), 20_000);
+    text.push_str("last,\"open\n");
+    assert_eq!(
+        err("u.csv", &text),
+        "u.csv:20002: column `username`: the quote that opens this cell is never closed: the file ends inside it (a quote in a cell is written twice: \"\")"
+    );
+}
+
+#[test]
+fn a_key_given_twice_in_a_user_is_an_error() {
+    for name in ["u.json", "u.jsonl"] {
+        let (open, close) = if name == "u.json" { ("[", "]") } else { ("", "") };
+        let text = format!(
+            "{open}{{\"id\": \"u1\", \"is_admin\": false}}{}\n{{\"id\": \"u2\", \"is_admin\": false, \"is_admin\": true}}{close}\n",
+            if name == "u.json" { "," } else { "" }
+        );
+        let e = err(name, &text);
+        assert!(
+            e.starts_with(&format!("{name}:2: user 2: key `is_admin` appears twice")),
+            "{e}"
+        );
+    }
+    let e = err("u.json", "[{\"id\": \"u1\", \" id\": \"u2\"}]");
+    assert!(
+        e.starts_with("u.json:1: user 1: key ` id` gives `id` again, after `id`"),
+        "{e}"
+    );
+    // Keys in another order from one user to the next are no repeat.
+    let users = ok(
+        "u.json",
+        r#"[{"id": "u1", "username": "a"}, {"username": "b", "id": "u2"}, {"id": "u3", "username": "c"}]"#,
+    );
+    assert_eq!(users.len(), 3);
+}
+
+#[test]
+fn numbers_in_a_set_are_named_with_the_file_line_and_key() {
+    assert_eq!(
+        err("u.json", "[\n{\"id\": \"u1\", \"group\": [1, 2]}\n]"),
+        "u.json:2: user 1, key `group`: `group` is a set of words, but this list holds a number where words are expected: write it as text, \"1\" (column 29)"
+    );
+    assert!(err("u.jsonl", "{\"id\": \"u1\", \"role\": [\"a\", true]}\n")
+        .starts_with("u.jsonl:1: user 1, key `role`: `role` is a set of words, but this list holds true or false"));
+}
+
+#[test]
+fn headers_are_limited_in_width() {
+    let long = "x".repeat(crate::limits::MAX_COLUMN_NAME + 1);
+    assert_eq!(
+        err("u.csv", &format!("id,{long}\nu1,2\n")),
+        format!(
+            "u.csv:1: column 2: a column name has at most 256 characters, and this one has 257: `{}…`",
+            "x".repeat(40)
+        )
+    );
+    assert!(err("u.json", &format!("[{{\"id\": \"u1\", \"{long}\": 1}}]"))
+        .starts_with("u.json:1: user 1: a column name has at most 256 characters, and this one has 257"));
+    let many: Vec<String> = (0..=crate::limits::MAX_COLUMNS).map(|i| format!("attr.c{i}")).collect();
+    assert_eq!(
+        err("u.csv", &format!("id,{}\n", many.join(","))),
+        "u.csv:1: the header has 4098 columns, and a users file has at most 4096"
+    );
+    let keys: Vec<String> = many.iter().map(|k| format!("\"{k}\": 1")).collect();
+    assert!(err("u.json", &format!("[{{\"id\": \"u1\", {}}}]", keys.join(", ")))
+        .starts_with("u.json:1: user 1: a user has at most 4096 keys"));
+}
+
+#[test]
+fn huge_headers_are_refused_quickly() {
+    let t = std::time::Instant::now();
+    // 100,000 columns, and one column name of 20 MB.
+    let many: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+    assert!(err("u.csv", &format!("id,{}\n", many.join(","))).contains("at most 4096"));
+    let huge = "y".repeat(20 << 20);
+    assert!(err("u.csv", &format!("id,{huge}\n")).contains("this one has 20971520"));
+    assert!(err("u.json", &format!("[{{\"id\": \"u1\", \"{huge}\": 1}}]")).contains("this one has 20971520"));
+    assert!(t.elapsed() < std::time::Duration::from_secs(20), "{:?}", t.elapsed());
+}
