@@ -162,6 +162,28 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_too_small_for_the_parser_is_an_error_not_a_crash() {
+        // Pest guards its own recursion: on a stack too small for the
+        // deepest condition allowed, it stops, and that is a diagnostic.
+        let policy = format!("r: {} -> delete", parens(MAX_NESTING));
+        let parsed = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || parse(&Source::new("deep.policy", policy.as_str())).map(|_| ()));
+        let result = parsed.ok().and_then(|h| h.join().ok());
+        match result {
+            Some(Err(d)) => {
+                assert_eq!(d.code, Code::TooDeep);
+                assert!(
+                    d.message.starts_with("the policy is too complex to read here"),
+                    "{}",
+                    d.message
+                );
+            }
+            other => assert!(matches!(other, Some(Ok(()))), "{other:?}"),
+        }
+    }
+
+    #[test]
     fn one_level_more_is_refused() {
         for policy in [
             format!("r: {} -> delete", parens(MAX_NESTING + 1)),

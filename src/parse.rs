@@ -72,10 +72,13 @@ impl Cx<'_> {
         loop {
             let trimmed = self.text.get(s.start()..end).map_or(0, |t| t.trim_end().len());
             end = s.start() + trimmed;
+            // Comments are in source order and do not overlap: their ends
+            // increase, and the one ending here is found by bisection.
+            let at = self.comments.partition_point(|c| c.span.end < end);
             match self
                 .comments
-                .iter()
-                .find(|c| c.span.end == end && c.span.start >= s.start())
+                .get(at)
+                .filter(|c| c.span.end == end && c.span.start >= s.start())
             {
                 Some(c) => end = c.span.start,
                 None => break,

@@ -125,3 +125,43 @@ fn thousands_of_unknown_names_are_checked_in_moments() {
     );
     assert!(t.elapsed() < std::time::Duration::from_secs(30), "{:?}", t.elapsed());
 }
+
+#[test]
+fn long_lists_and_many_comments_are_checked_in_moments() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<String> = (0..20_000).map(|i| format!("G{i}")).collect();
+    let reversed: Vec<String> = items.iter().rev().cloned().collect();
+    let mut text = format!(
+        "admins: is_admin -> keep\na: group in [{}] -> delete\nb: group in [{}] and inactive > 1d -> delete\n",
+        items.join(", "),
+        reversed.join(", ")
+    );
+    for i in 0..20_000 {
+        text.push_str(&format!("# rule {i}\nr{i}: group in [g{i}] -> delete  # why {i}\n"));
+    }
+    let policy = write(dir.path(), "long.policy", &text);
+    for command in ["check", "fmt"] {
+        let t = std::time::Instant::now();
+        let done = Run::new(&[command, "--error-format", "plain", &policy])
+            .in_dir(dir.path())
+            .run();
+        assert_eq!(done.code, 0, "{}", done.stderr);
+        // Before, check took minutes in a debug build: each rule's list was
+        // compared item by item with the long one, and each span of the
+        // parse looked through every comment.
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "{command}: {:?}",
+            t.elapsed()
+        );
+    }
+    let done = Run::new(&["check", "--error-format", "plain", &policy])
+        .in_dir(dir.path())
+        .run();
+    assert!(
+        done.stderr
+            .contains("long.policy:3:1: warning[dormant::unreachable_rule]: rule `b` can never match"),
+        "{}",
+        done.stderr
+    );
+}

@@ -2,15 +2,59 @@
 //! protects admins from, and `let` names never used. They run on the
 //! conditions that checked clean, so a broken rule gives its error only.
 
-use super::reach::Reach;
+use super::reach::{lit_key, Reach};
 use super::LetInfo;
 use crate::ast::{Action, CmpOp, Expr, ExprKind, Lit, Policy, Rule, Stmt, Unit};
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Span, Spanned};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
-/// `let` names and their conditions, for looking through names.
-pub(super) type Lets<'p> = HashMap<&'p str, &'p Expr>;
+/// `let` names and their conditions, for looking through names; and the
+/// long lists of the policy as tables of their items, each made the first
+/// time the list is compared with another.
+pub(super) struct Lets<'p> {
+    defs: HashMap<&'p str, &'p Expr>,
+    /// By the address of a list (in the policy, which outlives this): its
+    /// items' keys (`reach::lit_key`), sorted, each with the item's place.
+    tables: RefCell<HashMap<usize, Rc<Table>>>,
+}
+
+/// A list's items' keys, sorted, each with the item's place in the list.
+type Table = Vec<(u64, usize)>;
+
+impl<'p> Lets<'p> {
+    /// The first definition of each `let` name of the policy.
+    pub(super) fn new(policy: &'p Policy) -> Self {
+        let mut defs = HashMap::new();
+        for stmt in &policy.statements {
+            if let Stmt::Let(l) = stmt {
+                defs.entry(l.name.node.as_str()).or_insert(&l.expr);
+            }
+        }
+        Lets {
+            defs,
+            tables: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<&'p Expr> {
+        self.defs.get(name).copied()
+    }
+
+    fn table(&self, list: &[Spanned<Lit>]) -> Rc<Table> {
+        let address = list.as_ptr() as usize;
+        if let Some(t) = self.tables.borrow().get(&address) {
+            return Rc::clone(t);
+        }
+        let mut keys: Table = list.iter().enumerate().map(|(i, b)| (lit_key(&b.node), i)).collect();
+        keys.sort_unstable();
+        let keys = Rc::new(keys);
+        self.tables.borrow_mut().insert(address, Rc::clone(&keys));
+        keys
+    }
+}
 
 /// Deep enough for any real policy; it also ends a cycle that an erroneous
 /// `let a = a` would otherwise make.
@@ -23,12 +67,7 @@ const MAX_DEPTH: usize = 64;
 const MAX_STEPS: usize = 10_000;
 
 pub(super) fn lint(policy: &Policy, lets: &HashMap<&str, LetInfo>, rules_ok: &[usize]) -> Vec<Diag> {
-    let mut defs: Lets<'_> = HashMap::new();
-    for stmt in &policy.statements {
-        if let Stmt::Let(l) = stmt {
-            defs.entry(l.name.node.as_str()).or_insert(&l.expr);
-        }
-    }
+    let defs = Lets::new(policy);
     let mut ok = vec![false; policy.statements.len()];
     for &i in rules_ok {
         if let Some(slot) = ok.get_mut(i) {
@@ -165,7 +204,7 @@ fn reference(name: &str) -> Expr {
 fn norm<'a>(e: &'a Expr, defs: &Lets<'a>, depth: usize) -> &'a Expr {
     match &e.kind {
         ExprKind::Paren(inner) if depth < MAX_DEPTH => norm(inner, defs, depth + 1),
-        ExprKind::Ref(name) if depth < MAX_DEPTH => match defs.get(name.node.as_str()) {
+        ExprKind::Ref(name) if depth < MAX_DEPTH => match defs.get(&name.node) {
             Some(def) => norm(def, defs, depth + 1),
             None => e,
         },
@@ -227,11 +266,7 @@ fn implies_within<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize, s
             },
         ) => f1 == f2 && stricter(o1.node, &v1.node, o2.node, &v2.node),
         (ExprKind::In { field: f1, list: l1 }, ExprKind::In { field: f2, list: l2 }) => {
-            f1 == f2
-                && l1
-                    .node
-                    .iter()
-                    .all(|a| l2.node.iter().any(|b| same_item(&a.node, &b.node)))
+            f1 == f2 && subset(&l1.node, &l2.node, defs)
         }
         _ => false,
     }
@@ -270,9 +305,68 @@ pub(super) fn key(lit: &Lit) -> Option<(u8, f64)> {
     }
 }
 
+/// Every item of `small` is in `large`. Long lists are compared through a
+/// table of the items of `large` (made once per list), not each item with
+/// each.
+fn subset(small: &[Spanned<Lit>], large: &[Spanned<Lit>], defs: &Lets<'_>) -> bool {
+    if small.len().saturating_mul(large.len()) <= 64 {
+        return small.iter().all(|a| large.iter().any(|b| same_item(&a.node, &b.node)));
+    }
+    let table = defs.table(large);
+    small.iter().all(|a| {
+        let key = lit_key(&a.node);
+        let from = table.partition_point(|&(k, _)| k < key);
+        table
+            .get(from..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&(k, _)| k == key)
+            .any(|&(_, i)| large.get(i).is_some_and(|b| same_item(&a.node, &b.node)))
+    })
+}
+
 fn same_item(a: &Lit, b: &Lit) -> bool {
     match (a, b) {
         (Lit::Str(x) | Lit::Word(x), Lit::Str(y) | Lit::Word(y)) => x.to_lowercase() == y.to_lowercase(),
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn item() -> impl Strategy<Value = Lit> {
+        prop_oneof![
+            prop_oneof![
+                Just("a"),
+                Just("A"),
+                Just("b"),
+                Just("ǅ"),
+                Just("ǆ"),
+                Just("ß"),
+                Just("SS")
+            ]
+            .prop_map(|s| Lit::Word(s.to_string())),
+            prop_oneof![Just("a"), Just("B")].prop_map(|s| Lit::Str(s.to_string())),
+            prop_oneof![Just(0.0), Just(-0.0), Just(1.0)].prop_map(Lit::Number),
+            any::<bool>().prop_map(Lit::Bool),
+        ]
+    }
+
+    fn list() -> impl Strategy<Value = Vec<Spanned<Lit>>> {
+        proptest::collection::vec(item().prop_map(|l| Spanned::new(l, Span::default())), 0..24)
+    }
+
+    proptest! {
+        /// Through the table or item by item, the same answer.
+        #[test]
+        fn a_long_list_is_compared_as_a_short_one(small in list(), large in list()) {
+            let policy = Policy { statements: Vec::new() };
+            let defs = Lets::new(&policy);
+            let naive = small.iter().all(|a| large.iter().any(|b| same_item(&a.node, &b.node)));
+            prop_assert_eq!(subset(&small, &large, &defs), naive);
+        }
     }
 }

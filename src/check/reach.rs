@@ -199,7 +199,7 @@ impl<'a> Walker<'a> {
                     key: hash((neg, 0u8, name.node.as_str())),
                     value: None,
                 });
-                if let Some(def) = self.defs.get(name.node.as_str()) {
+                if let Some(def) = self.defs.get(&name.node) {
                     self.atoms(def, role, neg, out, wild, d);
                 }
             }
@@ -334,7 +334,7 @@ fn leaf_atoms(e: &Expr, neg: bool, out: &mut Vec<Atom>, wild: &mut bool) {
 /// A literal as `lint`'s comparisons see it: text whatever its case (the
 /// whole text lower-cased, as they compare it), numbers whatever their sign
 /// of zero.
-fn lit_key(lit: &Lit) -> u64 {
+pub(super) fn lit_key(lit: &Lit) -> u64 {
     match lit {
         Lit::Str(s) | Lit::Word(s) => hash((0u8, s.to_lowercase())),
         Lit::Number(n) => hash((1u8, (n + 0.0).to_bits())),
@@ -434,7 +434,6 @@ mod tests {
     use crate::parse::parse;
     use crate::source::Source;
     use proptest::prelude::*;
-    use std::collections::HashMap;
 
     fn comparison() -> impl Strategy<Value = String> {
         let item = prop_oneof![Just("a"), Just("b"), Just("B"), Just("c")];
@@ -491,17 +490,14 @@ mod tests {
             return (Vec::new(), Vec::new());
         };
         let Policy { statements } = &parsed.policy;
-        let mut defs: Lets<'_> = HashMap::new();
-        let mut rules = Vec::new();
-        for s in statements {
-            match s {
-                Stmt::Let(l) => {
-                    defs.entry(l.name.node.as_str()).or_insert(&l.expr);
-                }
-                Stmt::Rule(r) => rules.push(Some(r)),
-                _ => {}
-            }
-        }
+        let defs = Lets::new(&parsed.policy);
+        let rules: Vec<Option<&Rule>> = statements
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Rule(r) => Some(Some(r)),
+                _ => None,
+            })
+            .collect();
         let reach = Reach::new(&rules, &defs);
         (0..rules.len())
             .map(|n| (reach.first_implied(&rules, n), first_implied_pairwise(&rules, n, &defs)))
