@@ -47,6 +47,7 @@ pub enum Code {
     PartialAction,
     TooDeep,
     TooLarge,
+    EmptyList,
 }
 
 impl Code {
@@ -80,6 +81,7 @@ impl Code {
             Code::UnsuppliedField => "dormant::unsupplied_field",
             Code::UnsupportedAction => "dormant::unsupported_action",
             Code::PartialAction => "dormant::partial_action",
+            Code::EmptyList => "dormant::empty_list",
             Code::TooDeep => "dormant::too_deep",
             Code::TooLarge => "dormant::too_large",
         }

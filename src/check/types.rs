@@ -48,6 +48,20 @@ impl<'p> Checker<'p> {
             }
             ExprKind::In { field, list } => {
                 let ty = self.resolve(field);
+                // SPEC section 3: an empty list is an error. It is never
+                // true, so a rule with it under `and` never matches and a
+                // protection written with it protects nobody.
+                if list.node.is_empty() {
+                    self.report(
+                        Diag::error(
+                            Code::EmptyList,
+                            list.span,
+                            format!("`{} in []` is never true: the list is empty", field.node),
+                        )
+                        .label("an empty list")
+                        .help("write the values to look for, e.g. `group in [admins, publishers]`, or remove the comparison"),
+                    );
+                }
                 for item in &list.node {
                     if let Lit::Bad(text) = &item.node {
                         self.report(bad_literal(text, item.span));
