@@ -97,6 +97,8 @@ pub enum Command {
         dormant plan policies/portal.policy --connector portal --format json --output plan.json\n  \
         dormant apply plan.json --canary 1        # one user first\n  \
         dormant apply plan.json --yes             # the rest, without a prompt (cron, CI)\n  \
+        dormant apply plan.json --yes --wait      # after any run that holds the journal\n  \
+        dormant apply plan.json --policy policies/portal.policy   # when dormant.toml names none\n  \
         dormant journal verify")]
     Apply(ApplyArgs),
 
