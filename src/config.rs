@@ -128,6 +128,12 @@ impl Kind {
         }
     }
 
+    /// Whether deactivating on this platform is a revoke of permissions and
+    /// groups (Huwise has no deactivation): plans and prompts say "revoke".
+    pub fn revokes(self) -> bool {
+        self == Kind::Huwise
+    }
+
     /// The keys a connector of this kind requires, and those it may have.
     fn keys(self) -> (&'static [&'static str], Vec<&'static str>) {
         let (required, own): (&[&str], &[&str]) = match self {

@@ -381,6 +381,16 @@ impl Client {
         self.get(path).await?.json(self.platform, path)
     }
 
+    /// One resource, or `None` when the platform answers 404: how a read
+    /// of one user tells that the user is gone.
+    pub async fn get_json_if_there(&self, path: &str) -> Result<Option<serde_json::Value>, HttpError> {
+        match self.get_json(path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends a request, retrying what may succeed on another try. A request
     /// that changes something is retried too: the connectors only send ones
     /// that do the same when repeated (set a status, delete a user).

@@ -450,23 +450,22 @@ impl Notices {
         self.latest.is_empty()
     }
 
-    /// Reads the notices of a journal file. A line that is not a JSON object
-    /// is an error naming the file and line: a damaged journal is never read
-    /// as if it had fewer notices.
-    /// Only from a journal that verifies: a hand-written line must not turn
-    /// a `notify` into a `deactivate` in the plan a reviewer reads.
+    /// Reads the notices of a journal file, only if it verifies: a damaged
+    /// journal is never read as if it had fewer notices, and a hand-written
+    /// line must not turn a `notify` into a `deactivate` in the plan a
+    /// reviewer reads. The error names the file and the first bad line.
     pub fn read(path: &Path, key: Option<&Key>) -> Result<Notices, String> {
         let v = verify(path, key).map_err(|e| {
             format!("{e}\nnotices are read only from a journal that verifies, and this one does not: restore it from a copy, or check it with `dormant journal verify`; nothing was planned")
         })?;
-        let records: Vec<(usize, Value)> = v.records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
-        Notices::from_records(&path.display().to_string(), &records)
+        Notices::from_records(&path.display().to_string(), &v.records)
     }
 
-    /// The notices among records already read, with their line numbers.
-    pub fn from_records(name: &str, records: &[(usize, Value)]) -> Result<Notices, String> {
+    /// The notices among a journal's records, already read in order (the
+    /// first is line 1).
+    pub fn from_records(name: &str, records: &[Value]) -> Result<Notices, String> {
         let mut notices = Notices::new();
-        for (n, record) in records {
+        for (n, record) in (1..).zip(records) {
             let field = |k: &str| record.get(k).and_then(|v| v.as_str());
             if field("event") != Some("outcome") || field("action") != Some("notify") || field("status") != Some("done")
             {

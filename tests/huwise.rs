@@ -860,18 +860,12 @@ fn a_revoke_is_undone_exactly() {
     assert_eq!(restored, expected, "exactly the permissions and groups the user had");
 }
 
-/// Plans the revoke of user002 (and everyone idle) into `plan`, applies it.
-fn revoke_run(dir: &Path, sim: &Sim, plan: &str) -> Out {
-    let opt_in = "deactivate = \"revoke\"\n";
-    std::fs::write(
-        dir.join("p.policy"),
-        "admins: is_admin -> keep\nidle: username == user002 -> deactivate\n",
-    )
-    .unwrap();
-    let out = dormant(
+/// `plan p.policy --connector portal --format json --output OUTPUT`, as of now.
+fn plan_json(dir: &Path, sim: &Sim, extra: &str, output: &str) -> Out {
+    dormant(
         dir,
         sim,
-        opt_in,
+        extra,
         Some(KEY),
         &[
             "plan",
@@ -881,9 +875,20 @@ fn revoke_run(dir: &Path, sim: &Sim, plan: &str) -> Out {
             "--format",
             "json",
             "--output",
-            plan,
+            output,
         ],
-    );
+    )
+}
+
+/// Plans the revoke of user002 (and everyone idle) into `plan`, applies it.
+fn revoke_run(dir: &Path, sim: &Sim, plan: &str) -> Out {
+    let opt_in = "deactivate = \"revoke\"\n";
+    std::fs::write(
+        dir.join("p.policy"),
+        "admins: is_admin -> keep\nidle: username == user002 -> deactivate\n",
+    )
+    .unwrap();
+    let out = plan_json(dir, sim, opt_in, plan);
     assert_eq!(out.code, 0, "{}", out.stderr);
     dormant(dir, sim, opt_in, Some(KEY), &["apply", plan, "--yes"])
 }
@@ -973,22 +978,7 @@ fn apply_refuses_a_huwise_deactivation_without_the_opt_in_before_anything() {
     )
     .unwrap();
     let opt_in = "deactivate = \"revoke\"\n";
-    let out = dormant(
-        dir.path(),
-        &sim,
-        opt_in,
-        Some(KEY),
-        &[
-            "plan",
-            "p.policy",
-            "--connector",
-            "portal",
-            "--format",
-            "json",
-            "--output",
-            "plan.json",
-        ],
-    );
+    let out = plan_json(dir.path(), &sim, opt_in, "plan.json");
     assert_eq!(out.code, 0, "{}", out.stderr);
     let sent = sim.requests().len();
     let out = dormant(dir.path(), &sim, "", Some(KEY), &["apply", "plan.json", "--yes"]);
@@ -1536,21 +1526,11 @@ fn notices_to_a_webhook() {
         "admins: is_admin -> keep\nleavers: email matches \"user003@*\" -> deactivate after notice 14d\n",
     )
     .unwrap();
-    let out = dormant(
+    let out = plan_json(
         dir.path(),
         &sim,
         &format!("deactivate = \"revoke\"\n{extra}"),
-        Some(KEY),
-        &[
-            "plan",
-            "p.policy",
-            "--connector",
-            "portal",
-            "--format",
-            "json",
-            "--output",
-            "plan.json",
-        ],
+        "plan.json",
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = dormant(
@@ -1583,22 +1563,7 @@ fn notices_without_a_channel_are_refused_before_anything_is_done() {
         "admins: is_admin -> keep\nall: email matches \"*\" -> notify\n",
     )
     .unwrap();
-    let out = dormant(
-        dir.path(),
-        &sim,
-        "",
-        Some(KEY),
-        &[
-            "plan",
-            "p.policy",
-            "--connector",
-            "portal",
-            "--format",
-            "json",
-            "--output",
-            "plan.json",
-        ],
-    );
+    let out = plan_json(dir.path(), &sim, "", "plan.json");
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = apply(dir.path(), &sim, &["--yes"]);
     assert_eq!(out.code, 1);

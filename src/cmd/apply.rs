@@ -91,7 +91,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         return Ok(Exit::Ok);
     }
     let deactivations = targets.iter().filter(|d| d.action == PlanAction::Deactivate).count();
-    if connector.kind == crate::config::Kind::Huwise && !connector.revoke && deactivations > 0 {
+    if connector.kind.revokes() && !connector.revoke && deactivations > 0 {
         return Err(fail(format!(
             "the plan deactivates {deactivations} users, and Huwise has no deactivation: set `deactivate = \"revoke\"` on connector `{name}` to take their domain permissions and groups away instead (undo gives them back), or plan with `delete`; nothing was done"
         )));
@@ -112,7 +112,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         .journal_key()
         .map_err(|e| fail(format!("{e}; nothing was done")))?;
     // On Huwise a deactivation is a revoke: people read that word.
-    let revoke = connector.kind == crate::config::Kind::Huwise;
+    let revoke = connector.kind.revokes();
     if !args.yes && !confirm(&targets, &name, args.canary.is_some(), revoke).map_err(fail)? {
         println!("nothing was done");
         return Ok(Exit::Ok);
@@ -125,9 +125,8 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
     let (mut journal, records) = Journal::open(&config.journal, wait(args.wait), key).map_err(fail)?;
     let progress = apply::progress(&records, &plan_sha);
-    let numbered: Vec<(usize, serde_json::Value)> = records.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
     let notices =
-        crate::journal::Notices::from_records(&config.journal.display().to_string(), &numbered).map_err(fail)?;
+        crate::journal::Notices::from_records(&config.journal.display().to_string(), &records).map_err(fail)?;
     let live = Live::connect(&connector).map_err(fail)?;
     let fresh = live
         .fetch(&crate::progress::Progress::new("users fetched again"))

@@ -36,7 +36,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         (None, Some(name)) => {
             let connector = super::connector_named(name, out)?;
             super::connector_warnings(&source, &policy, &connector, out)?;
-            header.revoke = connector.kind == crate::config::Kind::Huwise;
+            header.revoke = connector.kind.revokes();
             Some(super::fetch_from(&connector, out)?)
         }
         _ => None,
@@ -251,7 +251,7 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         TextOrJson::Text => {
             // On Huwise a deactivation is a revoke: say so.
             let revoke = match &args.users.connector {
-                Some(name) => super::connector_named(name, out)?.kind == crate::config::Kind::Huwise,
+                Some(name) => super::connector_named(name, out)?.kind.revokes(),
                 None => false,
             };
             explanation_text(&e, revoke)

@@ -204,17 +204,16 @@ impl Bevy {
     /// Bevy no longer knows them.
     pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
         let path = format!("/user/{id}/");
-        match self.client.get_json(&path).await {
-            Ok(u) => normalize(&u, &self.source)
-                .map(Some)
-                .map_err(|detail| HttpError::Shape {
-                    platform: PLATFORM,
-                    endpoint: path,
-                    detail,
-                }),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let Some(u) = self.client.get_json_if_there(&path).await? else {
+            return Ok(None);
+        };
+        normalize(&u, &self.source)
+            .map(Some)
+            .map_err(|detail| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: path,
+                detail,
+            })
     }
 }
 

@@ -493,10 +493,8 @@ impl Docebo {
         } else {
             format!("/manage/v1/user/{}", segment(id))
         };
-        let answer = match self.client.get_json(&path).await {
-            Ok(answer) => answer,
-            Err(e) if e.status() == Some(404) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(answer) = self.client.get_json_if_there(&path).await? else {
+            return Ok(None);
         };
         let record = if temporary {
             temporary_record(&answer, id)

@@ -729,17 +729,16 @@ impl DocSpace {
     /// when it answers 404.
     pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
         let path = format!("/people/{id}");
-        match self.client.get_json(&path).await {
-            Ok(answer) => normalize(response(&answer, &path)?, &self.source)
-                .map(Some)
-                .map_err(|detail| HttpError::Shape {
-                    platform: PLATFORM,
-                    endpoint: path,
-                    detail,
-                }),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let Some(answer) = self.client.get_json_if_there(&path).await? else {
+            return Ok(None);
+        };
+        normalize(response(&answer, &path)?, &self.source)
+            .map(Some)
+            .map_err(|detail| HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: path,
+                detail,
+            })
     }
 }
 

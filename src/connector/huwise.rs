@@ -267,12 +267,9 @@ impl Huwise {
 
     /// One user's record as Huwise answers it, `None` on 404.
     pub async fn read_raw(&self, username: &str) -> Result<Option<Value>, HttpError> {
-        let path = format!("/users/{}/", encode(username));
-        match self.client.get_json(&path).await {
-            Ok(u) => Ok(Some(u)),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.client
+            .get_json_if_there(&format!("/users/{}/", encode(username)))
+            .await
     }
 }
 
@@ -322,21 +319,6 @@ impl Revoked {
             permissions: permissions_of(user)?,
             groups: groups_of(user)?,
         })
-    }
-
-    /// Both revokes' permissions and groups: a user revoked twice (a run
-    /// cut in half, or a second plan) had what the first one recorded.
-    pub fn merge(&mut self, other: Revoked) {
-        for p in other.permissions {
-            if !self.permissions.contains(&p) {
-                self.permissions.push(p);
-            }
-        }
-        for g in other.groups {
-            if !self.groups.contains(&g) {
-                self.groups.push(g);
-            }
-        }
     }
 
     /// Whether `u` has at least these permissions and groups again.

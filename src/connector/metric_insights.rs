@@ -339,18 +339,15 @@ impl MetricInsights {
     /// user under `user` or alone); `None` when it answers 404.
     pub async fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
         let path = format!("/user/id/{id}");
-        match self.client.get_json(&path).await {
-            Ok(answer) => {
-                let u = answer.get("user").unwrap_or(&answer);
-                normalize(u, &self.source).map(Some).map_err(|detail| HttpError::Shape {
-                    platform: PLATFORM,
-                    endpoint: path,
-                    detail,
-                })
-            }
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let Some(answer) = self.client.get_json_if_there(&path).await? else {
+            return Ok(None);
+        };
+        let u = answer.get("user").unwrap_or(&answer);
+        normalize(u, &self.source).map(Some).map_err(|detail| HttpError::Shape {
+            platform: PLATFORM,
+            endpoint: path,
+            detail,
+        })
     }
 }
 

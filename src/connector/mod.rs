@@ -386,7 +386,7 @@ impl Live {
 
     /// Whether deactivating here is a revoke of permissions and groups.
     fn revokes(&self) -> bool {
-        matches!(self.platform, Platform::Huwise(_))
+        self.connector.kind.revokes()
     }
 
     fn platform_name(&self) -> &'static str {
