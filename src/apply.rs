@@ -45,6 +45,10 @@ pub struct PlannedDecision {
     /// `notify` under `after notice`: when the rule's action becomes due.
     #[serde(default)]
     pub due: Option<String>,
+    /// The account was already in the action's state when planned
+    /// (`disabled`, `pending_delete`): nothing is sent for it.
+    #[serde(default)]
+    pub already: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,17 +69,20 @@ impl PlanFile {
         })
     }
 
-    /// The decisions apply acts on, in plan order.
+    /// The decisions apply acts on, in plan order: not those already done.
     pub fn targets(&self) -> Vec<&PlannedDecision> {
         self.decisions
             .iter()
-            .filter(|d| {
-                matches!(
-                    d.action,
-                    PlanAction::Notify | PlanAction::Deactivate | PlanAction::Delete
-                )
-            })
+            .filter(|d| d.already.is_none() && d.action.limited_as().is_some())
             .collect()
+    }
+
+    /// The decisions whose action the plan found already done: never sent.
+    pub fn already_done(&self) -> usize {
+        self.decisions
+            .iter()
+            .filter(|d| d.already.is_some() && d.action.limited_as().is_some())
+            .count()
     }
 
     /// What makes the plan this plan: a digest of its as-of, policy and
@@ -133,7 +140,8 @@ impl PlanFile {
     /// against `users`, the users there are (as just fetched).
     pub fn over_limits(&self, program: &Program, users: usize) -> Vec<String> {
         let mut tally = Tally::default();
-        for d in &self.decisions {
+        // What is already done is never sent, so no limit counts it.
+        for d in self.decisions.iter().filter(|d| d.already.is_none()) {
             tally.add(d.rule.as_deref(), d.action);
         }
         tally.count = users;
@@ -272,6 +280,19 @@ pub fn recheck<'p>(
         };
         let now = decide(program, u, notices);
         let rule = rule_label(program, &now);
+        // Disabled or put up for deletion since the plan, by someone else:
+        // nothing to send (and no notice to a disabled account).
+        if let Some(state) = now.already {
+            skipped.push((
+                d,
+                Outcome::Skipped(format!(
+                    "{} on the platform (status {}): nothing sent",
+                    crate::eval::already_text(state),
+                    state.as_str()
+                )),
+            ));
+            continue;
+        }
         if now.action != d.action || rule != d.rule.as_deref() {
             skipped.push((
                 d,

@@ -98,6 +98,7 @@ pub enum Command {
         dormant apply plan.json --canary 1        # one user first\n  \
         dormant apply plan.json --yes             # the rest, without a prompt (cron, CI)\n  \
         dormant apply plan.json --yes --wait      # after any run that holds the journal\n  \
+        dormant apply plan.json --yes --max 250   # at most 250 users a run; run again for the rest\n  \
         dormant apply plan.json --policy policies/portal.policy   # when dormant.toml names none\n  \
         dormant journal verify")]
     Apply(ApplyArgs),
@@ -136,6 +137,11 @@ pub struct ApplyArgs {
     /// Act on the first N users of the plan only.
     #[arg(long, value_name = "N")]
     pub canary: Option<usize>,
+    /// Act on at most N users this run: the first N of the plan that are
+    /// still to do; the rest wait for the next run of the same plan (exit 0).
+    /// The policy's `limit` stays the hard stop for the whole plan.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
     /// The policy apply enforces (default: dormant.toml's `policy`); the plan
     /// must have been made under it.
     #[arg(long, value_name = "FILE")]

@@ -7,7 +7,7 @@ use crate::fields::Field;
 use crate::journal::Notices;
 use crate::program::{Cond, Leaf, Operand, Program, Test};
 use crate::time::{self, Time};
-use crate::user::{Attr, Known, User};
+use crate::user::{Attr, Known, Status, User};
 use crate::value::{eq_folded, Truth};
 use serde::Serialize;
 
@@ -109,6 +109,64 @@ pub struct Decision {
     pub due: Option<Time>,
     /// The notice this decision counts from, for `wait` and an acted-on notice.
     pub notified: Option<Time>,
+    /// The account is already in the state this action would put it in
+    /// (`disabled` for a deactivate, `pending_delete` for a delete or a
+    /// deactivate), or, for a notify, in a state where it cannot read a
+    /// notice: nothing is sent, and limits do not count it.
+    pub already: Option<Status>,
+    /// A `review` because the rule needs a notice first and the account,
+    /// in this state, cannot be sent one: a person decides, since the
+    /// policy's notice is never silently waived.
+    pub cannot_notify: Option<Status>,
+}
+
+impl Decision {
+    fn by(decider: Decider, action: PlanAction) -> Decision {
+        Decision {
+            action,
+            decider,
+            due: None,
+            notified: None,
+            already: None,
+            cannot_notify: None,
+        }
+    }
+
+    /// Whether apply sends anything for this decision.
+    pub fn sends(&self) -> bool {
+        self.already.is_none() && self.action.limited_as().is_some()
+    }
+}
+
+/// The account state that makes `action` already done (or, for a notice,
+/// pointless and impossible): a disabled or pending-deletion account is
+/// never sent a notice, nor deactivated again; one pending deletion is
+/// not deleted again. A disabled account can still be deleted. An unknown
+/// status is not taken for either: the action stays as the rule says.
+pub fn already(action: PlanAction, status: Option<Status>) -> Option<Status> {
+    let status = status?;
+    let done = match action {
+        PlanAction::Notify | PlanAction::Deactivate => matches!(status, Status::Disabled | Status::PendingDelete),
+        PlanAction::Delete => status == Status::PendingDelete,
+        _ => false,
+    };
+    done.then_some(status)
+}
+
+/// "already deactivated", "already pending deletion": for people.
+pub fn already_text(status: Status) -> &'static str {
+    match status {
+        Status::PendingDelete => "already pending deletion",
+        _ => "already deactivated",
+    }
+}
+
+/// Why a `review` was made for an account that cannot be notified.
+pub fn cannot_notify_text(status: Status) -> &'static str {
+    match status {
+        Status::PendingDelete => "a notice is required but the account is pending deletion: it cannot be notified",
+        _ => "a notice is required but the account is disabled: it cannot be notified",
+    }
 }
 
 /// Decides for one user: exemptions first, then the first rule that is not
@@ -119,22 +177,12 @@ pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
         .iter()
         .position(|e| e.ends.is_none_or(|end| p.as_of < end) && u.is_named(&e.who))
     {
-        return Decision {
-            action: PlanAction::Keep,
-            decider: Decider::Exempt(i),
-            due: None,
-            notified: None,
-        };
+        return Decision::by(Decider::Exempt(i), PlanAction::Keep);
     }
     let facts = p.flat.facts(u);
     for i in p.flat.candidates(&facts, p.rules.len()) {
         let Some(rule) = p.rules.get(i) else { break };
-        let decision = |action| Decision {
-            action,
-            decider: Decider::Rule(i),
-            due: None,
-            notified: None,
-        };
+        let decision = |action| Decision::by(Decider::Rule(i), action);
         let truth = p
             .flat
             .rule(i, &p.leaves, u, &facts)
@@ -144,18 +192,38 @@ pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
             Truth::Unknown => return decision(PlanAction::Review),
             Truth::True => {
                 let action = PlanAction::from_rule(rule.action);
+                if let Some(state) = already(action, u.status) {
+                    return Decision {
+                        already: Some(state),
+                        ..decision(action)
+                    };
+                }
                 return match rule.notice {
                     None => decision(action),
-                    Some(period) => after_notice(p, u, notices, &rule.name, action, period, decision(action)),
+                    Some(period) => unnotifiable(
+                        after_notice(p, u, notices, &rule.name, action, period, decision(action)),
+                        u.status,
+                    ),
                 };
             }
         }
     }
-    Decision {
-        action: PlanAction::Keep,
-        decider: Decider::Nobody,
-        due: None,
-        notified: None,
+    Decision::by(Decider::Nobody, PlanAction::Keep)
+}
+
+/// A notice the account cannot be sent (it is disabled or pending
+/// deletion) turns the decision into a review: the rule asks for a notice
+/// first, and only a person may decide to go without one. A notice sent
+/// before, while it could be read, still counts as usual.
+fn unnotifiable(d: Decision, status: Option<Status>) -> Decision {
+    match already(PlanAction::Notify, status) {
+        Some(state) if d.action == PlanAction::Notify => Decision {
+            action: PlanAction::Review,
+            due: None,
+            cannot_notify: Some(state),
+            ..d
+        },
+        _ => d,
     }
 }
 

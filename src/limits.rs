@@ -120,7 +120,7 @@ mod tests {
                     eprintln!("decide");
                     let d = crate::eval::decide(&program, u, &notices);
                     eprintln!("explain");
-                    tally.add(plan::rule_label(&program, &d), d.action);
+                    tally.add_decision(plan::rule_label(&program, &d), &d);
                     let e = plan::explained(&program, u, d);
                     let _ = crate::eval::reason(&program, u, &d, &e.explanation);
                     eprintln!("write {format:?}");

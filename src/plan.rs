@@ -56,23 +56,50 @@ pub fn rule_label<'p>(p: &'p Program, d: &Decision) -> Option<&'p str> {
 pub struct Tally {
     pub count: usize,
     by_action: [usize; 6],
-    /// (rule label, action) → users, in the order first seen.
-    by_rule: Vec<(Option<String>, PlanAction, usize)>,
+    /// Decisions whose action is already done on the platform, by action:
+    /// counted apart, since nothing is sent for them.
+    already: [usize; 6],
+    /// (rule label, action, already done) → users, in the order first seen.
+    by_rule: Vec<(Option<String>, PlanAction, bool, usize)>,
 }
 
 impl Tally {
     pub fn add(&mut self, rule: Option<&str>, action: PlanAction) {
+        self.add_as(rule, action, false);
+    }
+
+    /// Counts a decision, apart when its action is already done.
+    pub fn add_decision(&mut self, rule: Option<&str>, d: &Decision) {
+        self.add_as(rule, d.action, d.already.is_some());
+    }
+
+    fn add_as(&mut self, rule: Option<&str>, action: PlanAction, already: bool) {
         self.count += 1;
-        if let Some(n) = self.by_action.get_mut(action as usize) {
+        let counts = if already {
+            &mut self.already
+        } else {
+            &mut self.by_action
+        };
+        if let Some(n) = counts.get_mut(action as usize) {
             *n += 1;
         }
         match self
             .by_rule
             .iter_mut()
-            .find(|(r, a, _)| r.as_deref() == rule && *a == action)
+            .find(|(r, a, x, _)| r.as_deref() == rule && *a == action && *x == already)
         {
-            Some((_, _, n)) => *n += 1,
-            None => self.by_rule.push((rule.map(str::to_string), action, 1)),
+            Some((_, _, _, n)) => *n += 1,
+            None => self.by_rule.push((rule.map(str::to_string), action, already, 1)),
+        }
+    }
+
+    /// The decisions already done, by action (the plan's `already`).
+    pub fn already(&self) -> Already {
+        let of = |a: PlanAction| self.already.get(a as usize).copied().unwrap_or(0);
+        Already {
+            notify: of(PlanAction::Notify),
+            deactivate: of(PlanAction::Deactivate),
+            delete: of(PlanAction::Delete),
         }
     }
 
@@ -102,13 +129,14 @@ impl Tally {
         let mut rows: Vec<RuleCount> = self
             .by_rule
             .iter()
-            .map(|(r, a, n)| RuleCount {
+            .map(|(r, a, already, n)| RuleCount {
                 rule: r.clone(),
                 action: *a,
+                already: *already,
                 users: *n,
             })
             .collect();
-        rows.sort_by_key(|r| (order(&r.rule), r.action));
+        rows.sort_by_key(|r| (order(&r.rule), r.action, r.already));
         rows
     }
 
@@ -144,10 +172,29 @@ pub struct Summary {
     pub delete: usize,
 }
 
+/// The decisions of a plan whose action is already done on the platform
+/// (an account already disabled or pending deletion): not in `Summary`'s
+/// counts, never sent, not counted against limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Already {
+    pub notify: usize,
+    pub deactivate: usize,
+    pub delete: usize,
+}
+
+impl Already {
+    pub fn total(&self) -> usize {
+        self.notify + self.deactivate + self.delete
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleCount {
     pub rule: Option<String>,
     pub action: PlanAction,
+    /// These users are already in the action's state: nothing is sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already: bool,
     pub users: usize,
 }
 
@@ -232,3 +279,46 @@ pub fn explained<'a>(p: &'a Program, u: &'a User, d: Decision) -> Entry<'a> {
 mod json;
 
 pub use json::Shapes;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::Status;
+
+    #[test]
+    fn what_is_already_done_is_counted_apart_and_not_against_limits() {
+        let source = crate::source::Source::new("t.policy", "limit deactivate 1\na: joined > 1y -> deactivate\n");
+        let policy = crate::parse::parse(&source).unwrap().policy;
+        let as_of = crate::time::parse_time("2026-11-23").unwrap();
+        let p = Program::compile(&policy, &source, as_of).unwrap();
+        let mut tally = Tally::default();
+        for (i, status) in [Status::Active, Status::Disabled, Status::Disabled]
+            .into_iter()
+            .enumerate()
+        {
+            let u = User {
+                id: format!("u{i}").into(),
+                status: Some(status),
+                joined: Some(crate::time::parse_time("2020-01-01").unwrap()),
+                ..User::default()
+            };
+            let d = eval::decide(&p, &u, &Notices::new());
+            tally.add_decision(rule_label(&p, &d), &d);
+        }
+        assert_eq!(tally.count, 3);
+        assert_eq!(tally.summary().deactivate, 1);
+        assert_eq!(
+            tally.already(),
+            Already {
+                notify: 0,
+                deactivate: 2,
+                delete: 0
+            }
+        );
+        let limits = tally.limits(&p);
+        assert_eq!((limits[0].count, limits[0].exceeded), (1, false));
+        let rows = tally.by_rule(&p);
+        assert_eq!(rows.len(), 2);
+        assert!(!rows[0].already && rows[1].already);
+    }
+}

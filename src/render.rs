@@ -4,7 +4,7 @@
 //! who are not kept.
 
 use crate::eval::PlanAction;
-use crate::plan::{Entry, Header, LimitStatus, RuleCount, Summary, Tally};
+use crate::plan::{Already, Entry, Header, LimitStatus, RuleCount, Summary, Tally};
 use crate::program::Program;
 use std::io::{self, Write};
 
@@ -24,7 +24,8 @@ pub enum Format {
 /// A user who is not kept, as the table and Markdown list them.
 struct Row {
     user: String,
-    action: PlanAction,
+    /// The action's word, or what the account already is.
+    action: String,
     rule: String,
     reason: String,
 }
@@ -110,7 +111,7 @@ impl<W: Write> Renderer<W> {
                         e.user.id,
                         e.user.username.unwrap_or(""),
                         e.user.email.unwrap_or(""),
-                        e.action.word(self.revoke),
+                        &action_text(e, self.revoke),
                         e.rule.unwrap_or(""),
                         &e.reason(),
                         &due,
@@ -121,7 +122,7 @@ impl<W: Write> Renderer<W> {
                 if e.action != PlanAction::Keep {
                     self.rows.push(Row {
                         user: e.user.display(),
-                        action: e.action,
+                        action: action_text(e, self.revoke),
                         rule: e.rule.unwrap_or("-").to_string(),
                         reason: e.reason(),
                     });
@@ -154,6 +155,7 @@ impl<W: Write> Renderer<W> {
     /// Ends the plan with its counts and limits, and returns the writer.
     pub fn finish(&mut self, header: &Header, tally: &Tally, p: &Program) -> io::Result<()> {
         let summary = tally.summary();
+        let already = tally.already();
         let by_rule = tally.by_rule(p);
         let limits = tally.limits(p);
         match self.format {
@@ -162,6 +164,8 @@ impl<W: Write> Renderer<W> {
                 serde_json::to_writer(&mut self.out, &header.users)?;
                 write!(self.out, ",\"summary\":")?;
                 serde_json::to_writer(&mut self.out, &summary)?;
+                write!(self.out, ",\"already\":")?;
+                serde_json::to_writer(&mut self.out, &already)?;
                 write!(self.out, ",\"by_rule\":")?;
                 serde_json::to_writer(&mut self.out, &by_rule)?;
                 write!(self.out, ",\"limits\":")?;
@@ -173,6 +177,7 @@ impl<W: Write> Renderer<W> {
                 let report = Report {
                     h: header,
                     s: &summary,
+                    already: &already,
                     by_rule: &by_rule,
                     limits: &limits,
                     rows: &self.rows,
@@ -191,6 +196,7 @@ impl<W: Write> Renderer<W> {
 struct Report<'a> {
     h: &'a Header,
     s: &'a Summary,
+    already: &'a Already,
     by_rule: &'a [RuleCount],
     limits: &'a [LimitStatus],
     rows: &'a [Row],
@@ -202,6 +208,43 @@ fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
     w.write_record(fields)?;
     let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
     out.write_all(&bytes)
+}
+
+/// A decision's action for people: its word, or "already deactivated"
+/// when the account is already in that state (nothing is sent).
+fn action_text(e: &Entry<'_>, revoke: bool) -> String {
+    match e.decision.already {
+        Some(state) => crate::eval::already_text(state).to_string(),
+        None => e.action.word(revoke).to_string(),
+    }
+}
+
+/// `Already done, not sent: 1 deactivate, 2 delete`, or nothing.
+fn already_line(a: &Already, revoke: bool) -> Option<String> {
+    let parts: Vec<String> = [
+        (PlanAction::Notify, a.notify),
+        (PlanAction::Deactivate, a.deactivate),
+        (PlanAction::Delete, a.delete),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(action, n)| format!("{n} {}", action.word(revoke)))
+    .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Already done, not sent: {} (the accounts are already disabled or pending deletion)",
+            parts.join(", ")
+        )
+    })
+}
+
+/// A by-rule row's action: `deactivate`, or `deactivate (already)`.
+fn rule_action(r: &RuleCount, revoke: bool) -> String {
+    if r.already {
+        format!("{} (already)", r.action.word(revoke))
+    } else {
+        r.action.word(revoke).to_string()
+    }
 }
 
 fn summary_rows(s: &Summary, revoke: bool) -> [(&'static str, usize); 6] {
@@ -229,6 +272,7 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     let Report {
         h,
         s,
+        already,
         by_rule,
         limits,
         rows,
@@ -241,6 +285,9 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     for (name, n) in summary_rows(s, h.revoke) {
         writeln!(out, "{name:<12}{n:>8}")?;
     }
+    if let Some(line) = already_line(already, h.revoke) {
+        writeln!(out, "{line}")?;
+    }
     writeln!(out)?;
     let w = by_rule
         .iter()
@@ -249,9 +296,21 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         .unwrap_or(4)
         .max(4)
         + 2;
-    writeln!(out, "{:<w$}{:<12}{:>8}", "rule", "action", "users")?;
+    let aw = by_rule
+        .iter()
+        .map(|r| rule_action(r, h.revoke).len() + 2)
+        .max()
+        .unwrap_or(12)
+        .max(12);
+    writeln!(out, "{:<w$}{:<aw$}{:>8}", "rule", "action", "users")?;
     for r in by_rule {
-        writeln!(out, "{:<w$}{:<12}{:>8}", rule_name(r), r.action.word(h.revoke), r.users)?;
+        writeln!(
+            out,
+            "{:<w$}{:<aw$}{:>8}",
+            rule_name(r),
+            rule_action(r, h.revoke),
+            r.users
+        )?;
     }
     for l in limits {
         writeln!(out, "\n{}", limit_line(l, "EXCEEDED"))?;
@@ -261,17 +320,11 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     }
     let uw = rows.iter().map(|r| r.user.chars().count()).max().unwrap_or(4).max(4) + 2;
     let rw = rows.iter().map(|r| r.rule.chars().count()).max().unwrap_or(4).max(4) + 2;
+    let aw = rows.iter().map(|r| r.action.len() + 2).max().unwrap_or(12).max(12);
     writeln!(out)?;
-    writeln!(out, "{:<uw$}{:<12}{:<rw$}reason", "user", "action", "rule")?;
+    writeln!(out, "{:<uw$}{:<aw$}{:<rw$}reason", "user", "action", "rule")?;
     for r in rows {
-        writeln!(
-            out,
-            "{:<uw$}{:<12}{:<rw$}{}",
-            r.user,
-            r.action.word(h.revoke),
-            r.rule,
-            r.reason
-        )?;
+        writeln!(out, "{:<uw$}{:<aw$}{:<rw$}{}", r.user, r.action, r.rule, r.reason)?;
     }
     Ok(())
 }
@@ -285,6 +338,7 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     let Report {
         h,
         s,
+        already,
         by_rule,
         limits,
         rows,
@@ -304,6 +358,9 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
     for (name, n) in summary_rows(s, h.revoke) {
         writeln!(out, "| {name} | {n} |")?;
     }
+    if let Some(line) = already_line(already, h.revoke) {
+        writeln!(out, "\n{line}")?;
+    }
     writeln!(out)?;
     writeln!(out, "| rule | action | users |\n|---|---|---:|")?;
     for r in by_rule {
@@ -311,7 +368,7 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
             out,
             "| {} | {} | {} |",
             cell(rule_name(r)),
-            r.action.word(h.revoke),
+            rule_action(r, h.revoke),
             r.users
         )?;
     }
@@ -335,7 +392,7 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
             out,
             "| {} | {} | {} | {} |",
             cell(&r.user),
-            r.action.word(h.revoke),
+            r.action,
             cell(&r.rule),
             cell(&r.reason)
         )?;

@@ -1,4 +1,4 @@
-//! `dormant apply PLAN.json [--yes] [--canary N]`.
+//! `dormant apply PLAN.json [--yes] [--canary N] [--max N]`.
 
 use super::{compile, load_config, load_policy, read_text, Output};
 use crate::apply::{self, Outcome, PlanFile, PlannedDecision};
@@ -86,8 +86,12 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     if let Some(n) = args.canary {
         targets.truncate(n);
     }
+    let already = plan.already_done();
     if targets.is_empty() {
-        println!("nothing to do: the plan has no notify, deactivate or delete decisions");
+        println!(
+            "nothing to do: the plan has no notify, deactivate or delete decisions{}",
+            already_note(already)
+        );
         return Ok(Exit::Ok);
     }
     let deactivations = targets.iter().filter(|d| d.action == PlanAction::Deactivate).count();
@@ -113,7 +117,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         .map_err(|e| fail(format!("{e}; nothing was done")))?;
     // On Huwise a deactivation is a revoke: people read that word.
     let revoke = connector.kind.revokes();
-    if !args.yes && !confirm(&targets, &name, args.canary.is_some(), revoke).map_err(fail)? {
+    if !args.yes && !confirm(&targets, &name, args.canary.is_some(), args.max, revoke).map_err(fail)? {
         println!("nothing was done");
         return Ok(Exit::Ok);
     }
@@ -132,7 +136,24 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         .fetch(&crate::progress::Progress::new("users fetched again"))
         .map_err(|m| fail(format!("{m}\nnothing was done")))?;
     over_limits(fresh.len())?;
-    let (work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress, |a, u| live.shows(a, u));
+    let (mut work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress, |a, u| live.shows(a, u));
+    // `--max`: the first N still to do, in plan order; the rest are left
+    // for the next run of the same plan, which skips what this one did.
+    let left = match args.max.and_then(|n| usize::try_from(n).ok()) {
+        Some(n) if work.len() > n => work.split_off(n).len(),
+        _ => 0,
+    };
+    if left > 0 {
+        let mut record = serde_json::Map::new();
+        record.insert("at".into(), crate::time::format_time(chrono::Utc::now()).into());
+        record.insert("event".into(), "deferred".into());
+        record.insert("plan".into(), plan_sha.clone().into());
+        record.insert("connector".into(), name.clone().into());
+        record.insert("max".into(), args.max.unwrap_or_default().into());
+        record.insert("acting".into(), work.len().into());
+        record.insert("count".into(), left.into());
+        journal.append(record).map_err(fail)?;
+    }
 
     let mut results: Vec<(&PlannedDecision, Outcome)> = Vec::new();
     for (d, outcome) in skipped {
@@ -236,6 +257,18 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     }
     bar.finish();
     let exit = summary(&results, revoke);
+    if already > 0 {
+        println!(
+            "{already} already done when planned (the accounts were already disabled or pending deletion): nothing sent"
+        );
+    }
+    if left > 0 {
+        println!(
+            "{} acted on, {left} left for the next run of this plan (--max {}): run apply on the same plan again to go on",
+            work.len(),
+            args.max.unwrap_or_default()
+        );
+    }
     if let Some(why) = out_of_quota {
         let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
         let unsent = |o: &Outcome| matches!(o, Outcome::Failed(w) if w.starts_with("not sent"));
@@ -296,8 +329,22 @@ fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
+/// ` (3 already done ...)`, or nothing.
+fn already_note(already: usize) -> String {
+    if already == 0 {
+        return String::new();
+    }
+    format!(" to send ({already} already done: the accounts are already disabled or pending deletion)")
+}
+
 /// Shows what will be done and asks; only on a terminal.
-fn confirm(targets: &[&PlannedDecision], connector: &str, canary: bool, revoke: bool) -> Result<bool, String> {
+fn confirm(
+    targets: &[&PlannedDecision],
+    connector: &str,
+    canary: bool,
+    max: Option<u64>,
+    revoke: bool,
+) -> Result<bool, String> {
     if !std::io::stdin().is_terminal() {
         return Err(
             "apply asks before acting, and there is no terminal to ask on: add --yes to act without asking".into(),
@@ -328,6 +375,12 @@ fn confirm(targets: &[&PlannedDecision], connector: &str, canary: bool, revoke: 
             } else {
                 String::new()
             }
+        );
+    }
+    if let Some(n) = max {
+        let _ = writeln!(
+            err,
+            "  at most {n} of them this run (--max), the first still to do; the rest on the next run"
         );
     }
     let _ = write!(err, "Apply? [y/N] ");

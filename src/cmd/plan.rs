@@ -52,7 +52,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let mut decide = |users: &[crate::user::User], written: &mut std::io::Result<()>| {
         for u in users {
             let d = crate::eval::decide(&program, u, &notices);
-            tally.add(plan::rule_label(&program, &d), d.action);
+            tally.add_decision(plan::rule_label(&program, &d), &d);
             *written = std::mem::replace(written, Ok(())).and_then(|()| match r.format() {
                 Format::Json => r.json_entry(|buf| shapes.write(buf, &program, u, &d)),
                 _ => r.entry(&plan::explained(&program, u, d)),
@@ -266,7 +266,22 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     let (p, d, x) = (e.program, &e.decision, &e.explanation);
     let mut s = String::new();
     let _ = writeln!(s, "{}", e.user.display());
-    let _ = writeln!(s, "  decision  {}", e.action.word(revoke));
+    match (d.already, d.cannot_notify) {
+        (Some(state), _) => {
+            let _ = writeln!(
+                s,
+                "  decision  {} ({}: nothing is sent)",
+                e.action.word(revoke),
+                eval::already_text(state)
+            );
+        }
+        (None, Some(state)) => {
+            let _ = writeln!(s, "  decision  review ({})", eval::cannot_notify_text(state));
+        }
+        (None, None) => {
+            let _ = writeln!(s, "  decision  {}", e.action.word(revoke));
+        }
+    }
     let _ = writeln!(s, "  rule      {}", e.rule.unwrap_or("none (no rule matched)"));
     let _ = writeln!(s, "  as of     {}", crate::time::format_time(p.as_of));
     if let Some(due) = d.due {
@@ -281,7 +296,7 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     }
     if !x.because.is_empty() {
         let rule = e.rule.unwrap_or("?");
-        if e.action == crate::eval::PlanAction::Review {
+        if e.action == crate::eval::PlanAction::Review && d.cannot_notify.is_none() {
             let _ = writeln!(s, "\nWhy `{rule}` cannot be decided (data is missing):");
         } else {
             let _ = writeln!(s, "\nWhy `{rule}` decided:");

@@ -353,7 +353,9 @@ pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> Strin
     if let Some(x) = e.exempt {
         return explain_exempt_text(x);
     }
-    let want = if d.action == PlanAction::Review {
+    // A review for an account that cannot be notified was decided by a
+    // true rule, like any action.
+    let want = if d.action == PlanAction::Review && d.cannot_notify.is_none() {
         Truth::Unknown
     } else {
         Truth::True
@@ -372,6 +374,17 @@ pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> Strin
         .rules
         .get(i)
         .map_or(("?", "?"), |r| (r.name.as_str(), r.action.as_str()));
+    if let Some(state) = d.already {
+        return format!(
+            "{} (status {}), nothing is sent: {name}: {}",
+            super::already_text(state),
+            state.as_str(),
+            conds.join("; ")
+        );
+    }
+    if let Some(state) = d.cannot_notify {
+        return format!("{}: {name}: {}", super::cannot_notify_text(state), conds.join("; "));
+    }
     match d.action {
         PlanAction::Review => format!("cannot tell whether {name} applies: {}", conds.join("; ")),
         PlanAction::Notify if d.due.is_some() => {

@@ -317,3 +317,104 @@ fn review_explains_the_unknown_fields() {
         "cannot tell whether r applies: never_logged_in (last_login unknown)"
     );
 }
+
+/// (action, already, cannot_notify) for one user under `notices`.
+fn state(p: &Program, u: &User, notices: &Notices) -> (PlanAction, Option<Status>, Option<Status>) {
+    let d = decide(p, u, notices);
+    (d.action, d.already, d.cannot_notify)
+}
+
+#[test]
+fn a_deactivate_for_a_disabled_account_is_already_done_and_never_a_notice() {
+    let p = program("a: joined > 1y -> deactivate after notice 30d\n", "2026-11-23");
+    let mut u = user();
+    let none = Notices::new();
+    assert_eq!(
+        state(&p, &u, &none),
+        (PlanAction::Notify, None, None),
+        "active: notified"
+    );
+    for status in [Status::Disabled, Status::PendingDelete] {
+        u.status = Some(status);
+        assert_eq!(state(&p, &u, &none), (PlanAction::Deactivate, Some(status), None));
+    }
+    // Unknown is not taken for disabled: the rule goes on as written.
+    u.status = None;
+    assert_eq!(state(&p, &u, &none), (PlanAction::Notify, None, None));
+    // Without a notice, the same.
+    let p = program("a: joined > 1y -> deactivate\nb: joined > 1d -> notify\n", "2026-11-23");
+    u.status = Some(Status::Disabled);
+    let d = decide(&p, &u, &none);
+    assert_eq!((d.action, d.already), (PlanAction::Deactivate, Some(Status::Disabled)));
+    assert!(!d.sends());
+    let reason = reason(&p, &u, &d, &explain(&p, &u, &d));
+    assert!(
+        reason.starts_with("already deactivated (status disabled), nothing is sent: a: joined > 1y"),
+        "{reason}"
+    );
+    // A plain notice is not sent to a disabled account either.
+    u.joined = Some(t("2026-11-01"));
+    assert_eq!(state(&p, &u, &none), (PlanAction::Notify, Some(Status::Disabled), None));
+    u.status = Some(Status::Active);
+    assert_eq!(state(&p, &u, &none), (PlanAction::Notify, None, None));
+    assert!(decide(&p, &u, &none).sends());
+}
+
+#[test]
+fn a_delete_is_already_done_only_for_an_account_pending_deletion() {
+    let p = program("a: joined > 1y -> delete\n", "2026-11-23");
+    let mut u = user();
+    u.status = Some(Status::PendingDelete);
+    let none = Notices::new();
+    assert_eq!(
+        state(&p, &u, &none),
+        (PlanAction::Delete, Some(Status::PendingDelete), None)
+    );
+    let d = decide(&p, &u, &none);
+    let reason = reason(&p, &u, &d, &explain(&p, &u, &d));
+    assert!(
+        reason.starts_with("already pending deletion (status pending_delete)"),
+        "{reason}"
+    );
+    // A disabled account is deleted: that is the second step of a
+    // two-phase clean-up.
+    u.status = Some(Status::Disabled);
+    assert_eq!(state(&p, &u, &none), (PlanAction::Delete, None, None));
+}
+
+#[test]
+fn a_delete_after_notice_for_a_disabled_account_needs_a_notice_given_before() {
+    let p = program("a: joined > 1y -> delete after notice 30d\n", "2026-11-23");
+    let mut u = user();
+    u.status = Some(Status::Disabled);
+    u.last_login = Known::Value(t("2025-01-01"));
+    let none = Notices::new();
+    // No notice: it cannot be sent, and the policy asks for one: a person decides.
+    let d = decide(&p, &u, &none);
+    assert_eq!(
+        (d.action, d.already, d.cannot_notify, d.due),
+        (PlanAction::Review, None, Some(Status::Disabled), None)
+    );
+    let reason = reason(&p, &u, &d, &explain(&p, &u, &d));
+    assert_eq!(
+        reason,
+        "a notice is required but the account is disabled: it cannot be notified: a: joined > 1y (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"
+    );
+    // A notice given before it was disabled counts as usual: wait, then delete.
+    let mut young = Notices::new();
+    young.add("u1", "a", t("2026-11-01"));
+    assert_eq!(state(&p, &u, &young), (PlanAction::Wait, None, None));
+    let mut old = Notices::new();
+    old.add("u1", "a", t("2026-10-01"));
+    assert_eq!(state(&p, &u, &old), (PlanAction::Delete, None, None));
+    // A notice that no longer counts (a login after it) would mean another
+    // notice: review again.
+    u.last_login = Known::Value(t("2026-10-02"));
+    assert_eq!(state(&p, &u, &old), (PlanAction::Review, None, Some(Status::Disabled)));
+    // Pending deletion: the delete is already under way, notice or not.
+    u.status = Some(Status::PendingDelete);
+    assert_eq!(
+        state(&p, &u, &none),
+        (PlanAction::Delete, Some(Status::PendingDelete), None)
+    );
+}

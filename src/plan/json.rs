@@ -16,7 +16,13 @@ impl Serialize for Entry<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("user", &self.user)?;
         map.serialize_entry("action", &self.action)?;
+        if let Some(state) = self.decision.already {
+            map.serialize_entry("already", state.as_str())?;
+        }
         map.serialize_entry("rule", &self.rule)?;
+        if let Some(state) = self.decision.cannot_notify {
+            map.serialize_entry("cannot_notify", state.as_str())?;
+        }
         if let Some(due) = self.decision.due {
             map.serialize_entry("due", crate::time::Rfc3339::new(due).as_str())?;
         }
@@ -277,8 +283,17 @@ impl<'p> Shapes<'p> {
         put::opt_str(out, u.email.as_deref());
         out.extend_from_slice(b"},\"action\":\"");
         out.extend_from_slice(d.action.as_str().as_bytes());
-        out.extend_from_slice(b"\",\"rule\":");
+        out.push(b'"');
+        if let Some(state) = d.already {
+            out.extend_from_slice(b",\"already\":");
+            put::plain_str(out, state.as_str());
+        }
+        out.extend_from_slice(b",\"rule\":");
         put::opt_str(out, rule_label(p, d));
+        if let Some(state) = d.cannot_notify {
+            out.extend_from_slice(b",\"cannot_notify\":");
+            put::plain_str(out, state.as_str());
+        }
         if let Some(due) = d.due {
             out.extend_from_slice(b",\"due\":");
             put::plain_str(out, crate::time::Rfc3339::new(due).as_str());
@@ -445,7 +460,9 @@ mod tests {
         let odd = r#"[{"id":"q\"1","username":"a\\b","email":"tab\there@x.org","name":"\u0001é","status":"active",
             "joined":"2020-01-01","last_login":null,"last_activity":null,"group":["ad\"mins","é"],"role":[],
             "permission":["x\ny"],"is_admin":false,"is_service":false,"source":"s\"","activity.po\"sts":2.5,
-            "activity.logins":0,"activity.courses_completed":1e3}]"#
+            "activity.logins":0,"activity.courses_completed":1e3},
+            {"id":"gone","status":"pending_delete","joined":"2020-01-01","last_login":null,"last_activity":null,
+            "group":[],"role":[],"permission":[],"is_admin":false,"is_service":false}]"#
             .as_bytes();
         users.extend(crate::connector::file::parse("odd.json", odd).unwrap());
         let mut notices = Notices::new();
