@@ -451,6 +451,79 @@ mod tests {
         );
     }
 
+    /// A plan with one decision per (id, action, already).
+    fn plan_of(decisions: &[(&str, &str, Option<&str>)]) -> PlanFile {
+        let decisions: Vec<Value> = decisions
+            .iter()
+            .map(|(id, action, already)| {
+                serde_json::json!({"user": {"id": id, "username": null, "email": null}, "action": action, "rule": "a", "already": already})
+            })
+            .collect();
+        let n = decisions.len();
+        serde_json::from_value(serde_json::json!({
+            "as_of": "2026-11-23T00:00:00Z",
+            "policy": {"path": "t.policy", "sha256": "x"},
+            "users": {"source": "connector:c", "count": n, "sha256": "y"},
+            "decisions": decisions,
+        }))
+        .unwrap()
+    }
+
+    fn program(text: &str) -> Program {
+        let source = crate::source::Source::new("t.policy", text);
+        let policy = crate::parse::parse(&source).unwrap().policy;
+        Program::compile(&policy, &source, crate::time::parse_time("2026-11-23").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn what_is_already_done_is_neither_a_target_nor_under_a_limit() {
+        let plan = plan_of(&[
+            ("a", "deactivate", None),
+            ("b", "deactivate", Some("disabled")),
+            ("c", "deactivate", Some("pending_delete")),
+            ("d", "keep", None),
+        ]);
+        let ids: Vec<&str> = plan.targets().iter().map(|d| d.user.id.as_str()).collect();
+        assert_eq!(ids, ["a"]);
+        assert_eq!(plan.already_done(), 2);
+        assert!(plan
+            .over_limits(&program("limit deactivate 1\na: is_admin -> deactivate\n"), 4)
+            .is_empty());
+        assert_eq!(
+            plan.over_limits(&program("limit deactivate 0\na: is_admin -> deactivate\n"), 4)
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_account_disabled_since_the_plan_is_not_sent_a_deactivation() {
+        let plan = plan_of(&[("a", "deactivate", None), ("b", "deactivate", None)]);
+        let program = program("a: is_admin == false -> deactivate\n");
+        let user = |id: &str, status| User {
+            id: id.into(),
+            status: Some(status),
+            is_admin: Some(false),
+            ..User::default()
+        };
+        let fresh = [user("a", Status::Disabled), user("b", Status::Active)];
+        let targets = plan.targets();
+        let (work, skipped) = recheck(
+            &targets,
+            &fresh,
+            &program,
+            &Notices::new(),
+            &Progress::default(),
+            |_, _| false,
+        );
+        assert_eq!(work.len(), 1);
+        assert_eq!(work[0].planned.user.id, "b");
+        assert_eq!(
+            skipped[0].1,
+            Outcome::Skipped("already deactivated on the platform (status disabled): nothing sent".into())
+        );
+    }
+
     #[test]
     fn an_unconfirmed_outcome_stays_in_doubt() {
         let records = vec![

@@ -561,3 +561,233 @@ fn a_deactivation_is_read_back_and_one_that_changed_nothing_is_settled_later() {
     }
     assert_versioned(&sim);
 }
+
+/// A plan of `policy` over `n` members who all last logged in on
+/// 2023-01-01 (an enrich file), with `extra` keys; the plan's exit status.
+fn planned_idle(dir: &Path, sim: &Sim, policy: &str, n: u64, extra: &str) -> (String, i32) {
+    let mut csv = "username,last_login\n".to_string();
+    for i in 1..=n {
+        csv.push_str(&format!("member{i},2023-01-01\n"));
+    }
+    std::fs::write(dir.join("logins.csv"), csv).unwrap();
+    std::fs::write(dir.join("p.policy"), policy).unwrap();
+    let extra = format!("enrich = [\"logins.csv\"]\n{extra}");
+    let args = [
+        "plan",
+        "p.policy",
+        "--connector",
+        "events",
+        "--format",
+        "json",
+        "--output",
+        "plan.json",
+    ];
+    let out = dormant(dir, sim, &extra, &args);
+    assert!(matches!(out.code, 0 | 3), "{}", out.stderr);
+    (extra, out.code)
+}
+
+/// The journal's records of one event.
+fn journal_events(dir: &Path, event: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("dormant-journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["event"] == event)
+        .collect()
+}
+
+/// The Bevy practice: at most N deletions a run, the rest on the next run
+/// of the same plan (`apply --max`), while `limit` stays the hard stop.
+#[test]
+fn at_most_n_deletions_a_run_and_the_rest_on_the_next_run() {
+    // Members 1 and 2 are HQ admins; 3 to 9 are seven deletions.
+    let policy = "hq: is_admin -> keep\nidle: inactive > 12mo -> delete\nlimit delete 10\n";
+    let site = Site::new(9);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let (extra, code) = planned_idle(dir.path(), &sim, policy, 9, "");
+    assert_eq!(code, 0);
+    let deleted = |sim: &Sim| {
+        let mut ids: Vec<String> = deletes(sim).into_keys().collect();
+        ids.sort();
+        ids
+    };
+    let user = |i: u64| format!("/api/user/{i}/");
+    let apply = ["apply", "plan.json", "--yes", "--max", "3"];
+    let out = dormant(dir.path(), &sim, &extra, &apply);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("3 acted on, 4 left for the next run of this plan (--max 3)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(deleted(&sim), [user(3), user(4), user(5)]);
+    let pending: Vec<bool> = site
+        .users
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|u| u["pending_deletion"] == true)
+        .collect();
+    assert_eq!(pending, [false, false, true, true, true, false, false, false, false]);
+    let deferred = journal_events(dir.path(), "deferred");
+    assert_eq!(deferred.len(), 1);
+    assert_eq!(
+        (&deferred[0]["max"], &deferred[0]["acting"], &deferred[0]["count"]),
+        (&json!(3), &json!(3), &json!(4))
+    );
+    // The same plan again: the next three, nothing repeated.
+    let out = dormant(dir.path(), &sim, &extra, &apply);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("3 acted on, 1 left for the next run of this plan"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(deleted(&sim), (3..=8).map(user).collect::<Vec<_>>());
+    // The last one; nothing is left over.
+    let out = dormant(dir.path(), &sim, &extra, &apply);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("1 done"), "{}", out.stdout);
+    assert!(!out.stdout.contains("left for the next run"), "{}", out.stdout);
+    assert_eq!(deleted(&sim), (3..=9).map(user).collect::<Vec<_>>());
+    // A fourth run does nothing.
+    let out = dormant(dir.path(), &sim, &extra, &apply);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("0 done, 7 skipped, 0 failed"), "{}", out.stdout);
+    let d = deletes(&sim);
+    assert_eq!(d.len(), 7);
+    assert!(d.values().all(|&n| n == 1), "{d:?}");
+    assert_eq!(journal_events(dir.path(), "deferred").len(), 2);
+    let out = dormant(dir.path(), &sim, &extra, &["journal", "verify"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    // `limit` stays the hard stop: a plan over it is refused whole, with
+    // `--max` or without.
+    let site = Site::new(9);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = "hq: is_admin -> keep\nidle: inactive > 12mo -> delete\nlimit delete 5\n";
+    let (extra, code) = planned_idle(dir.path(), &sim, policy, 9, "");
+    assert_eq!(code, 3);
+    let out = dormant(dir.path(), &sim, &extra, &apply);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("the plan is over its limits: delete (7 planned, limit 5)"),
+        "{}",
+        out.stderr
+    );
+    assert!(deletes(&sim).is_empty());
+}
+
+/// A disabled member under a deactivate rule is already deactivated: shown
+/// so in every format, never sent, never notified; one pending deletion
+/// under a delete rule is already pending deletion.
+#[test]
+fn accounts_already_in_the_target_state_are_shown_and_left_alone() {
+    let site = Site::new(6);
+    site.users.lock().unwrap()[2]["is_active"] = json!(false);
+    let sim = start(&site);
+    let hook = Sim::start(|_| Reply::Json(200, json!({"ok": true})));
+    let dir = tempfile::tempdir().unwrap();
+    let notify = format!("\n[notify.webhook]\nurl = \"{}/hooks/dormant\"\n", hook.url());
+    let policy = "hq: is_admin -> keep\nidle: inactive > 12mo -> deactivate after notice 30d\n";
+    let (extra, code) = planned_idle(dir.path(), &sim, policy, 6, &notify);
+    assert_eq!(code, 0);
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
+    let decision = |id: &str| {
+        plan["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["user"]["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (&decision("3")["action"], &decision("3")["already"]),
+        (&json!("deactivate"), &json!("disabled"))
+    );
+    assert_eq!(decision("4")["action"], "notify");
+    assert!(decision("4").get("already").is_none());
+    assert_eq!(plan["summary"]["notify"], 3);
+    assert_eq!(plan["summary"]["deactivate"], 0);
+    assert_eq!(plan["already"], json!({"notify": 0, "deactivate": 1, "delete": 0}));
+    for (format, shown) in [
+        ("table", "member3 <member3@example.org> (3)  already deactivated"),
+        (
+            "csv",
+            "3,member3,member3@example.org,already deactivated,idle,\"already deactivated (status disabled)",
+        ),
+        (
+            "markdown",
+            "| member3 <member3@example.org> (3) | already deactivated | idle |",
+        ),
+    ] {
+        let out = dormant(
+            dir.path(),
+            &sim,
+            &extra,
+            &["plan", "p.policy", "--connector", "events", "--format", format],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains(shown), "{format}: {}", out.stdout);
+    }
+    let out = dormant(
+        dir.path(),
+        &sim,
+        &extra,
+        &["explain", "p.policy", "--connector", "events", "3"],
+    );
+    assert!(
+        out.stdout
+            .contains("decision  deactivate (already deactivated: nothing is sent)"),
+        "{}",
+        out.stdout
+    );
+
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 done, 0 skipped, 0 failed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "1 already done when planned (the accounts were already disabled or pending deletion): nothing sent"
+        ),
+        "{}",
+        out.stdout
+    );
+    let hooks = hook.requests();
+    assert_eq!(hooks.len(), 3, "notices to members 4 to 6 only");
+    assert!(
+        hooks.iter().all(|r| !r.body.contains("member3")),
+        "no notice for member 3"
+    );
+    assert!(requests(&sim, "POST").is_empty(), "nothing deactivated");
+    assert!(outcomes(dir.path(), "3").is_empty(), "nothing journaled for member 3");
+
+    // Pending deletion, under a delete rule: already pending deletion.
+    site.users.lock().unwrap()[3]["pending_deletion"] = json!(true);
+    let policy = "hq: is_admin -> keep\nidle: inactive > 12mo -> delete\n";
+    std::fs::write(dir.path().join("p.policy"), policy).unwrap();
+    let args = [
+        "plan",
+        "p.policy",
+        "--connector",
+        "events",
+        "--format",
+        "json",
+        "--output",
+        "plan2.json",
+    ];
+    let out = dormant(dir.path(), &sim, &extra, &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = dormant(dir.path(), &sim, &extra, &["apply", "plan2.json", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let d = deletes(&sim);
+    assert!(!d.contains_key("/api/user/4/"), "{d:?}");
+    assert_eq!(d.len(), 3, "members 3, 5 and 6: {d:?}");
+}

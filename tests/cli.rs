@@ -560,3 +560,17 @@ fn undo_and_verify_of_a_journal_that_is_not_there_are_errors() {
         verify.stderr
     );
 }
+
+#[test]
+fn apply_max_has_an_example_and_takes_one_or_more() {
+    let done = Run::new(&["apply", "--help"]).run();
+    assert_eq!(done.code, 0);
+    assert!(
+        done.stdout.contains("dormant apply plan.json --yes --max 250"),
+        "{}",
+        done.stdout
+    );
+    let zero = Run::new(&["apply", "plan.json", "--max", "0"]).run();
+    assert_eq!(zero.code, 2, "{}", zero.stderr);
+    assert!(zero.stderr.contains("--max"), "{}", zero.stderr);
+}
