@@ -141,12 +141,15 @@ impl Decision {
 /// The account state that makes `action` already done (or, for a notice,
 /// pointless and impossible): a disabled or pending-deletion account is
 /// never sent a notice, nor deactivated again; one pending deletion is
-/// not deleted again. A disabled account can still be deleted. An unknown
-/// status is not taken for either: the action stays as the rule says.
-pub fn already(action: PlanAction, status: Option<Status>) -> Option<Status> {
+/// not deleted again. A disabled account can still be deleted, and, where
+/// deactivating is a revoke (`revoke`), still revoked: being unable to
+/// sign in is not having no permissions. An unknown status is not taken
+/// for either: the action stays as the rule says.
+pub fn already(action: PlanAction, status: Option<Status>, revoke: bool) -> Option<Status> {
     let status = status?;
     let done = match action {
-        PlanAction::Notify | PlanAction::Deactivate => matches!(status, Status::Disabled | Status::PendingDelete),
+        PlanAction::Notify => matches!(status, Status::Disabled | Status::PendingDelete),
+        PlanAction::Deactivate => status == Status::PendingDelete || (status == Status::Disabled && !revoke),
         PlanAction::Delete => status == Status::PendingDelete,
         _ => false,
     };
@@ -192,7 +195,7 @@ pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
             Truth::Unknown => return decision(PlanAction::Review),
             Truth::True => {
                 let action = PlanAction::from_rule(rule.action);
-                if let Some(state) = already(action, u.status) {
+                if let Some(state) = already(action, u.status, p.revoke) {
                     return Decision {
                         already: Some(state),
                         ..decision(action)
@@ -216,7 +219,7 @@ pub fn decide(p: &Program, u: &User, notices: &Notices) -> Decision {
 /// first, and only a person may decide to go without one. A notice sent
 /// before, while it could be read, still counts as usual.
 fn unnotifiable(d: Decision, status: Option<Status>) -> Decision {
-    match already(PlanAction::Notify, status) {
+    match already(PlanAction::Notify, status, false) {
         Some(state) if d.action == PlanAction::Notify => Decision {
             action: PlanAction::Review,
             due: None,

@@ -21,6 +21,10 @@ pub struct Program {
     pub leaves: Vec<Leaf>,
     /// The rules' conditions compiled for deciding fast.
     pub flat: crate::eval::Flat,
+    /// Deactivating is a revoke of permissions and groups on the users'
+    /// platform (Huwise): a disabled account is then not already
+    /// deactivated (see `eval::already`). Set by who knows the connector.
+    pub revoke: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +145,7 @@ impl Program {
             limits: Vec::new(),
             leaves: Vec::new(),
             flat: crate::eval::Flat::default(),
+            revoke: false,
         };
         for stmt in &policy.statements {
             match stmt {

@@ -1444,6 +1444,8 @@ fn action_of<'a>(plan: &'a Value, id: &str) -> &'a str {
 #[test]
 fn notices_by_smtp_then_the_grace_period_then_a_login_resets_it() {
     let domain = Domain::new(5);
+    // Notices go only to accounts that can sign in: user003 can here.
+    domain.users.lock().unwrap()[3]["is_active"] = json!(true);
     let sim = start(&domain);
     let dir = tempfile::tempdir().unwrap();
     let smtp = Smtp::start();
@@ -1517,6 +1519,8 @@ fn notices_by_smtp_then_the_grace_period_then_a_login_resets_it() {
 #[test]
 fn notices_to_a_webhook() {
     let domain = Domain::new(4);
+    // Notices go only to accounts that can sign in: user003 can here.
+    domain.users.lock().unwrap()[3]["is_active"] = json!(true);
     let sim = start(&domain);
     let hook = Sim::start(|_| Reply::Json(200, json!({"ok": true})));
     let dir = tempfile::tempdir().unwrap();

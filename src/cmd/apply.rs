@@ -66,8 +66,13 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         )));
     }
     let now = super::as_of(&crate::cli::AsOfArg { as_of: None });
+    let connector = config.connector(&name).map_err(fail)?.clone();
     let (source, policy) = load_policy(&policy_path, out, now)?;
-    let program = compile(&source, &policy, now, out)?;
+    let mut program = compile(&source, &policy, now, out)?;
+    // Decided again as the plan was: where deactivating is a revoke, a
+    // disabled account is not already done.
+    program.revoke = connector.kind.revokes();
+    let program = program;
     let over_limits = |users: usize| -> Result<(), Exit> {
         let over = plan.over_limits(&program, users);
         if over.is_empty() {
@@ -81,7 +86,6 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     };
     // As the plan counts them first; against the users there are, once fetched.
     over_limits(plan.decisions.len())?;
-    let connector = config.connector(&name).map_err(fail)?.clone();
     let mut targets = plan.targets();
     if let Some(n) = args.canary {
         targets.truncate(n);

@@ -16,6 +16,9 @@ use std::fmt::Write as _;
 struct Outcome {
     action: PlanAction,
     rule: Option<String>,
+    /// The account is already in the action's state: nothing would be sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already: Option<&'static str>,
 }
 
 impl Outcome {
@@ -23,12 +26,14 @@ impl Outcome {
         Outcome {
             action: e.action,
             rule: e.rule.map(str::to_string),
+            already: e.decision.already.map(crate::eval::already_text),
         }
     }
 
     fn text(&self) -> String {
+        let already = self.already.map(|a| format!(", {a}")).unwrap_or_default();
         format!(
-            "{} ({})",
+            "{}{already} ({})",
             self.action.as_str(),
             self.rule.as_deref().unwrap_or("no rule")
         )

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
     let (source, policy) = load_policy(&args.policy, out, as_of)?;
-    let program = compile(&source, &policy, as_of, out)?;
+    let mut program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
     let mut header = Header {
         as_of,
@@ -37,6 +37,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             let connector = super::connector_named(name, out)?;
             super::connector_warnings(&source, &policy, &connector, out)?;
             header.revoke = connector.kind.revokes();
+            program.revoke = header.revoke;
             Some(super::fetch_from(&connector, out)?)
         }
         _ => None,
@@ -203,9 +204,15 @@ impl Write for Sink {
 pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
     let (source, policy) = load_policy(&args.policy, out, as_of)?;
-    let program = compile(&source, &policy, as_of, out)?;
+    let mut program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
     let users = load_users(&args.users, out)?;
+    // On Huwise a deactivation is a revoke: say so, and decide so.
+    let revoke = match &args.users.connector {
+        Some(name) => super::connector_named(name, out)?.kind.revokes(),
+        None => false,
+    };
+    program.revoke = revoke;
     let who = args.user.trim();
     // An id is exact; a username or an email ignores case.
     let found: Vec<_> = match users.users.iter().find(|u| u.id == who) {
@@ -248,14 +255,7 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
             s.push('\n');
             s
         }
-        TextOrJson::Text => {
-            // On Huwise a deactivation is a revoke: say so.
-            let revoke = match &args.users.connector {
-                Some(name) => super::connector_named(name, out)?.kind.revokes(),
-                None => false,
-            };
-            explanation_text(&e, revoke)
-        }
+        TextOrJson::Text => explanation_text(&e, revoke),
     };
     write_output(None, text.as_bytes(), out)?;
     Ok(Exit::Ok)

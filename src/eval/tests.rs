@@ -418,3 +418,23 @@ fn a_delete_after_notice_for_a_disabled_account_needs_a_notice_given_before() {
         (PlanAction::Delete, Some(Status::PendingDelete), None)
     );
 }
+
+#[test]
+fn where_deactivating_is_a_revoke_a_disabled_account_is_still_revoked() {
+    let mut p = program("a: joined > 1y -> deactivate\n", "2026-11-23");
+    p.revoke = true;
+    let mut u = user();
+    u.status = Some(Status::Disabled);
+    let none = Notices::new();
+    assert_eq!(state(&p, &u, &none), (PlanAction::Deactivate, None, None));
+    u.status = Some(Status::PendingDelete);
+    assert_eq!(
+        state(&p, &u, &none),
+        (PlanAction::Deactivate, Some(Status::PendingDelete), None)
+    );
+    // It is not notified, though: without an earlier notice, a person decides.
+    let mut p = program("a: joined > 1y -> deactivate after notice 30d\n", "2026-11-23");
+    p.revoke = true;
+    u.status = Some(Status::Disabled);
+    assert_eq!(state(&p, &u, &none), (PlanAction::Review, None, Some(Status::Disabled)));
+}
