@@ -427,3 +427,69 @@ fn diff_and_forecast_stop_on_errors() {
     assert_eq!(same.code, 0);
     assert!(same.stdout.ends_with("No decision changes.\n"), "{}", same.stdout);
 }
+
+/// A policy that asks for a notice before deleting, and a disabled account
+/// with no notice: it cannot be notified, so a person decides (`review`),
+/// in every format and in explain; one pending deletion is already done.
+#[test]
+fn a_notice_a_disabled_account_cannot_get_is_a_review() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\nidle: inactive > 12mo -> delete after notice 30d\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "id,username,email,status,joined,last_login,is_admin\n\
+         d1,dee,dee@example.org,disabled,2020-01-01,2024-01-01,false\n\
+         p1,pat,pat@example.org,pending_delete,2020-01-01,2024-01-01,false\n\
+         a1,ann,ann@example.org,active,2020-01-01,2024-01-01,false\n",
+    )
+    .unwrap();
+    let plan = |format: &str| {
+        let done = Run::new(&[
+            "plan",
+            "p.policy",
+            "--users",
+            "users.csv",
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+        ])
+        .in_dir(dir.path())
+        .run();
+        assert_eq!(done.code, 0, "{}", done.stderr);
+        done.stdout
+    };
+    let why = "a notice is required but the account is disabled: it cannot be notified";
+    let v: serde_json::Value = serde_json::from_str(&plan("json")).unwrap();
+    let d = &v["decisions"];
+    assert_eq!(
+        (&d[0]["action"], &d[0]["cannot_notify"]),
+        (&"review".into(), &"disabled".into())
+    );
+    assert_eq!(
+        (&d[1]["action"], &d[1]["already"]),
+        (&"delete".into(), &"pending_delete".into())
+    );
+    assert_eq!(d[2]["action"], "notify");
+    assert_eq!(v["summary"]["review"], 1);
+    assert_eq!(v["summary"]["notify"], 1);
+    assert_eq!(v["already"]["delete"], 1);
+    for format in ["table", "csv", "markdown"] {
+        let out = plan(format);
+        assert!(out.contains(why), "{format}: {out}");
+        assert!(out.contains("already pending deletion"), "{format}: {out}");
+    }
+    let done = Run::new(&["explain", "p.policy", "--users", "users.csv", "--as-of", AS_OF, "dee"])
+        .in_dir(dir.path())
+        .run();
+    assert!(
+        done.stdout.contains(&format!("decision  review ({why})")),
+        "{}",
+        done.stdout
+    );
+    assert!(done.stdout.contains("Why `idle` decided:"), "{}", done.stdout);
+}

@@ -376,14 +376,14 @@ pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> Strin
         .map_or(("?", "?"), |r| (r.name.as_str(), r.action.as_str()));
     if let Some(state) = d.already {
         return format!(
-            "{} (status {}), nothing is sent: {name}: {}",
+            "{} (status {}), nothing is sent; {name}: {}",
             super::already_text(state),
             state.as_str(),
             conds.join("; ")
         );
     }
     if let Some(state) = d.cannot_notify {
-        return format!("{}: {name}: {}", super::cannot_notify_text(state), conds.join("; "));
+        return format!("{}; {name}: {}", super::cannot_notify_text(state), conds.join("; "));
     }
     match d.action {
         PlanAction::Review => format!("cannot tell whether {name} applies: {}", conds.join("; ")),

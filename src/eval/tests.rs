@@ -349,7 +349,7 @@ fn a_deactivate_for_a_disabled_account_is_already_done_and_never_a_notice() {
     assert!(!d.sends());
     let reason = reason(&p, &u, &d, &explain(&p, &u, &d));
     assert!(
-        reason.starts_with("already deactivated (status disabled), nothing is sent: a: joined > 1y"),
+        reason.starts_with("already deactivated (status disabled), nothing is sent; a: joined > 1y"),
         "{reason}"
     );
     // A plain notice is not sent to a disabled account either.
@@ -398,7 +398,7 @@ fn a_delete_after_notice_for_a_disabled_account_needs_a_notice_given_before() {
     let reason = reason(&p, &u, &d, &explain(&p, &u, &d));
     assert_eq!(
         reason,
-        "a notice is required but the account is disabled: it cannot be notified: a: joined > 1y (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"
+        "a notice is required but the account is disabled: it cannot be notified; a: joined > 1y (joined 2020-01-01T00:00:00Z, 2518 days before as-of)"
     );
     // A notice given before it was disabled counts as usual: wait, then delete.
     let mut young = Notices::new();
