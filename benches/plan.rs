@@ -110,7 +110,7 @@ fn main() {
         let mut shapes = plan::Shapes::default();
         for u in &users {
             let d = dormant::eval::decide(&program, u, &notices);
-            tally.add(plan::rule_label(&program, &d), d.action);
+            tally.add_decision(plan::rule_label(&program, &d), &d);
             r.json_entry(|buf| shapes.write(buf, &program, u, &d)).unwrap();
         }
         tally.count
