@@ -361,6 +361,32 @@ pub fn record(
     m
 }
 
+/// The journal's record of a run under `--max N`: it acts on `acting`
+/// users and leaves `count` for the next run of the same plan. No user
+/// is named: those left have no record of this plan yet, which is what
+/// makes the next run take them.
+pub fn deferred(
+    plan: &str,
+    connector: &str,
+    at: crate::time::Time,
+    max: u64,
+    acting: usize,
+    count: usize,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "at".into(),
+        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    m.insert("event".into(), Value::from("deferred"));
+    m.insert("plan".into(), Value::from(plan));
+    m.insert("connector".into(), Value::from(connector));
+    m.insert("max".into(), Value::from(max));
+    m.insert("acting".into(), Value::from(acting));
+    m.insert("count".into(), Value::from(count));
+    m
+}
+
 /// Journals an outcome for a user whose request was in doubt and is now settled.
 pub fn journal_outcome(
     journal: &mut Journal,
@@ -521,6 +547,19 @@ mod tests {
         assert_eq!(
             skipped[0].1,
             Outcome::Skipped("already deactivated on the platform (status disabled): nothing sent".into())
+        );
+    }
+
+    #[test]
+    fn a_deferral_is_no_progress_for_any_user() {
+        let at = crate::time::parse_time("2026-11-23").unwrap();
+        let records = vec![Value::Object(deferred("p", "c", at, 3, 3, 4))];
+        let p = progress(&records, "p");
+        assert!(p.finished.is_empty() && p.in_doubt.is_empty() && p.started.is_empty());
+        assert_eq!(records[0]["event"], "deferred");
+        assert_eq!(
+            (&records[0]["max"], &records[0]["count"]),
+            (&Value::from(3), &Value::from(4))
         );
     }
 

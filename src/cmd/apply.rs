@@ -72,7 +72,6 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     // Decided again as the plan was: where deactivating is a revoke, a
     // disabled account is not already done.
     program.revoke = connector.kind.revokes();
-    let program = program;
     let over_limits = |users: usize| -> Result<(), Exit> {
         let over = plan.over_limits(&program, users);
         if over.is_empty() {
@@ -148,14 +147,8 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         _ => 0,
     };
     if left > 0 {
-        let mut record = serde_json::Map::new();
-        record.insert("at".into(), crate::time::format_time(chrono::Utc::now()).into());
-        record.insert("event".into(), "deferred".into());
-        record.insert("plan".into(), plan_sha.clone().into());
-        record.insert("connector".into(), name.clone().into());
-        record.insert("max".into(), args.max.unwrap_or_default().into());
-        record.insert("acting".into(), work.len().into());
-        record.insert("count".into(), left.into());
+        let max = args.max.unwrap_or_default();
+        let record = apply::deferred(&plan_sha, &name, chrono::Utc::now(), max, work.len(), left);
         journal.append(record).map_err(fail)?;
     }
 
