@@ -19,6 +19,8 @@ const POLICIES: &[&str] = &[
     include_str!("../policies/example.policy"),
     include_str!("../policies/huwise.policy"),
     include_str!("../policies/docspace.policy"),
+    include_str!("../policies/bevy.policy"),
+    include_str!("../policies/metric-insights.policy"),
     include_str!("../policies/docebo.policy"),
     include_str!("corpus/check/ok/every_form.policy"),
 ];
