@@ -122,9 +122,7 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
                     span,
                     format!("connector `{}` never supplies `{field}`: {why}", c.name),
                 )
-                .label(format!(
-                    "{name} depends on it, so it is unknown for every user and they go to review"
-                ))
+                .label(unsupplied_label(c, &resolved, &name))
                 .help(supply_help(c, &resolved, enriched)),
             );
         }
@@ -158,6 +156,15 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
         }
     }
     diags
+}
+
+/// What an unsupplied field does to the rule that reads it.
+fn unsupplied_label(c: &Connector, field: &Field, rule: &str) -> String {
+    if c.kind == Kind::Docebo && c.enrollments && *field == Field::HasActivity {
+        // True for a user with an enrollment: only the others are unknown.
+        return format!("{rule} depends on it, so every user without an enrollment goes to review");
+    }
+    format!("{rule} depends on it, so it is unknown for every user and they go to review")
 }
 
 /// How to give a rule a field connector `c` never supplies: an enrich file
@@ -411,6 +418,13 @@ mod tests {
         assert_eq!(
             d[0].0,
             "connector `lms` never supplies `has_activity`: Docebo reports no last activity, so `has_activity` is never false: with enrollments counted it is true for a user with an enrollment and unknown for the rest"
+        );
+        let source = Source::new("p.policy", policy);
+        let parsed = crate::parse::parse(&source).unwrap();
+        let lms = Config::parse(Source::new("dormant.toml", config.as_str()), std::path::Path::new(".")).unwrap();
+        assert_eq!(
+            against(&parsed.policy, lms.connectors.first().unwrap(), &[])[0].label,
+            "rule `h` depends on it, so every user without an enrollment goes to review"
         );
         insta::assert_snapshot!(helps(policy, &config, &[]).join("\n"), @"to tell users with no learning at all, compare the enrollment counters instead (`activity.courses_enrolled == 0`, with `enrollments = true` on connector `lms`), or give `last_activity` in an `enrich` file");
         // The counters themselves are supplied, and so is `has_activity`
