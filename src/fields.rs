@@ -158,6 +158,62 @@ impl std::fmt::Display for Field {
     }
 }
 
+/// How dormant works out a derived field, and from which columns. No file
+/// or connector gives a derived field itself, so a message that meets one
+/// (a users file's column, a field a connector never supplies) names the
+/// columns that feed it instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Derivation {
+    /// The columns it is worked out from, as a users file names them.
+    pub from: &'static [&'static str],
+    /// What it is, in words.
+    pub how: &'static str,
+    /// Whether any one of the columns is enough (`has_activity`), rather
+    /// than all of them.
+    pub any: bool,
+}
+
+impl Derivation {
+    /// The columns, in words: "`last_login` and `joined`".
+    pub fn columns(&self) -> String {
+        quoted_list(self.from, if self.any { "or" } else { "and" })
+    }
+}
+
+/// Names in backquotes, as a list in words: "`a`, `b` and `c`".
+pub fn quoted_list(names: &[&str], and: &str) -> String {
+    let quoted: Vec<String> = names.iter().map(|c| format!("`{c}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} {and} {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+impl Field {
+    /// How a derived field is worked out; `None` for every other field.
+    pub fn derivation(&self) -> Option<Derivation> {
+        match self {
+            Field::Inactive => Some(Derivation {
+                from: &["last_login", "joined"],
+                how: "the time since `last_login`, or since `joined` for a user who never logged in",
+                any: false,
+            }),
+            Field::NeverLoggedIn => Some(Derivation {
+                from: &["last_login"],
+                how: "true when `last_login` is never (an empty cell, `never` or JSON `null`)",
+                any: false,
+            }),
+            Field::HasActivity => Some(Derivation {
+                from: &["last_activity", "activity.NAME"],
+                how: "true when an `activity.NAME` counter is above 0 or `last_activity` is a time, false when every counter is 0 and `last_activity` is never",
+                any: true,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +234,28 @@ mod tests {
         assert_eq!(Field::lookup("activity."), None);
         assert_eq!(Field::lookup("grop"), None);
         assert_eq!(Field::lookup("other.x"), None);
+    }
+
+    #[test]
+    fn exactly_the_derived_fields_have_a_derivation() {
+        for (name, f) in FIELDS {
+            let derived = matches!(f, Field::NeverLoggedIn | Field::Inactive | Field::HasActivity);
+            assert_eq!(f.derivation().is_some(), derived, "{name}");
+            // What feeds a derived field is never derived itself.
+            for column in f.derivation().map_or(&[][..], |d| d.from) {
+                let fed = Field::lookup(&column.replace("NAME", "x")).unwrap();
+                assert!(fed.derivation().is_none(), "{column}");
+            }
+        }
+        assert_eq!(
+            Field::Inactive.derivation().unwrap().columns(),
+            "`last_login` and `joined`"
+        );
+        assert_eq!(Field::NeverLoggedIn.derivation().unwrap().columns(), "`last_login`");
+        assert_eq!(
+            Field::HasActivity.derivation().unwrap().columns(),
+            "`last_activity` or `activity.NAME`"
+        );
     }
 
     #[test]

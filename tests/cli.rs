@@ -190,7 +190,7 @@ fn help_shows_examples() {
 
 #[test]
 fn expired_exemptions_are_judged_as_of_the_given_day() {
-    let policy = "policies/contractors.policy";
+    let policy = "policies/docspace.policy";
     assert_eq!(Run::new(&["check", "--as-of", "2027-06-30", policy]).run().stderr, "");
     let later = Run::new(&["check", "--as-of", "2027-07-01", policy]).run();
     assert_eq!(later.code, 0);

@@ -17,9 +17,11 @@ use proptest::prelude::*;
 
 const POLICIES: &[&str] = &[
     include_str!("../policies/example.policy"),
-    include_str!("../policies/data-portal.policy"),
-    include_str!("../policies/contractors.policy"),
-    include_str!("../policies/learning.policy"),
+    include_str!("../policies/huwise.policy"),
+    include_str!("../policies/docspace.policy"),
+    include_str!("../policies/bevy.policy"),
+    include_str!("../policies/metric-insights.policy"),
+    include_str!("../policies/docebo.policy"),
     include_str!("corpus/check/ok/every_form.policy"),
 ];
 

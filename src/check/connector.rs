@@ -70,6 +70,10 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
         (Kind::MetricInsights, Field::Permission) => Some("Metric Insights' user list has no permissions".to_string()),
         (Kind::Bevy, Field::LastActivity) => Some("Bevy reports no activity".to_string()),
         (Kind::Bevy, Field::Group | Field::Permission) => Some(format!("Bevy's user list has no `{field}`")),
+        // Counters without a last activity: true for some users, never false.
+        (Kind::Docebo, Field::HasActivity) if !own(&Field::LastActivity) => Some(
+            "Docebo reports no last activity, so `has_activity` is never false: with enrollments counted it is true for a user with an enrollment and unknown for the rest".to_string(),
+        ),
         (_, Field::HasActivity) if !own(&Field::LastActivity) => Some(format!(
             "{platform} reports neither activity counters nor a last activity"
         )),
@@ -118,13 +122,8 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
                     span,
                     format!("connector `{}` never supplies `{field}`: {why}", c.name),
                 )
-                .label(format!(
-                    "{name} depends on it, so it is unknown for every user and they go to review"
-                ))
-                .help(format!(
-                    "add an `enrich` file with a `{field}` column to connector `{}`, or write the rule without it",
-                    c.name
-                )),
+                .label(unsupplied_label(c, &resolved, &name))
+                .help(supply_help(c, &resolved, enriched)),
             );
         }
         if c.kind == Kind::Huwise && rule.action.node == "deactivate" {
@@ -157,6 +156,51 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
         }
     }
     diags
+}
+
+/// What an unsupplied field does to the rule that reads it.
+fn unsupplied_label(c: &Connector, field: &Field, rule: &str) -> String {
+    if c.kind == Kind::Docebo && c.enrollments && *field == Field::HasActivity {
+        // True for a user with an enrollment: only the others are unknown.
+        return format!("{rule} depends on it, so every user without an enrollment goes to review");
+    }
+    format!("{rule} depends on it, so it is unknown for every user and they go to review")
+}
+
+/// How to give a rule a field connector `c` never supplies: an enrich file
+/// with the field's column, or, for a derived field, with the columns it is
+/// worked out from (a derived column is refused: dormant works it out).
+fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
+    let Some(d) = field.derivation() else {
+        return format!(
+            "add an `enrich` file with a `{field}` column to connector `{}`, or write the rule without it",
+            c.name
+        );
+    };
+    if c.kind == Kind::Docebo && *field == Field::HasActivity {
+        return format!(
+            "to tell users with no learning at all, compare the enrollment counters instead (`activity.courses_enrolled == 0`, with `enrollments = true` on connector `{}`), or give `last_activity` in an `enrich` file",
+            c.name
+        );
+    }
+    // Only the columns the connector lacks: Bevy has `joined`, not `last_login`.
+    let missing: Vec<&str> = d
+        .from
+        .iter()
+        .copied()
+        .filter(|col| Field::lookup(col).is_some_and(|f| never_supplied(c, &f, enriched).is_some()))
+        .collect();
+    let columns = match (field, missing.as_slice()) {
+        (Field::HasActivity, _) => "a `last_activity` column or `activity.NAME` counters".to_string(),
+        (_, [one]) => format!("a `{one}` column"),
+        (_, []) => format!("{} columns", d.columns()),
+        (_, some) => format!("{} columns", crate::fields::quoted_list(some, "and")),
+    };
+    format!(
+        "`{field}` is worked out from {}: add an `enrich` file with {columns} to connector `{}`, or write the rule without it (no file can give `{field}` itself)",
+        d.columns(),
+        c.name
+    )
 }
 
 /// A `deactivate` rule on Docebo: temporary users (self-registrations
@@ -314,6 +358,86 @@ mod tests {
         assert_eq!(diags("b: is_service -> keep\n", HUWISE, &[Field::IsService]), []);
         // Logins are supplied (where the audit allows): nothing to say.
         assert_eq!(diags("d: inactive > 1y -> delete\n", DOCSPACE, &[]), []);
+    }
+
+    /// The help of each warning, for a policy against a connector.
+    fn helps(policy: &str, config: &str, enriched: &[Field]) -> Vec<String> {
+        let source = Source::new("p.policy", policy);
+        let parsed = crate::parse::parse(&source).unwrap();
+        let config = Config::parse(Source::new("dormant.toml", config), std::path::Path::new(".")).unwrap();
+        against(&parsed.policy, config.connectors.first().unwrap(), enriched)
+            .into_iter()
+            .map(|d| d.help.unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn derived_fields_are_supplied_through_the_columns_that_feed_them() {
+        const BEVY: &str = "[connector.events]\nkind = \"bevy\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
+        const MI: &str =
+            "[connector.bi]\nkind = \"metric_insights\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\nuser = \"svc\"\n";
+        let policy = "a: is_admin -> keep\ni: inactive > 1y -> delete\nn: never_logged_in -> delete\nh: not has_activity -> delete\n";
+        // Bevy has `joined`: only `last_login` is asked for.
+        insta::assert_debug_snapshot!(helps(policy, BEVY, &[]), @r#"
+        [
+            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with a `last_login` column to connector `events`, or write the rule without it (no file can give `inactive` itself)",
+            "`never_logged_in` is worked out from `last_login`: add an `enrich` file with a `last_login` column to connector `events`, or write the rule without it (no file can give `never_logged_in` itself)",
+            "`has_activity` is worked out from `last_activity` or `activity.NAME`: add an `enrich` file with a `last_activity` column or `activity.NAME` counters to connector `events`, or write the rule without it (no file can give `has_activity` itself)",
+        ]
+        "#);
+        // Metric Insights has neither a last login nor a creation date.
+        insta::assert_debug_snapshot!(helps("i: inactive > 1y and not is_admin -> delete\n", MI, &[]), @r#"
+        [
+            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with `last_login` and `joined` columns to connector `bi`, or write the rule without it (no file can give `inactive` itself)",
+        ]
+        "#);
+        // An enrich file with the feeding column supplies the derived field.
+        assert_eq!(
+            helps("i: inactive > 1y and not is_admin -> delete\n", MI, &[Field::LastLogin]),
+            Vec::<String>::new()
+        );
+        // No help ever asks for a derived column.
+        for help in helps(policy, BEVY, &[]) {
+            for derived in ["inactive", "never_logged_in", "has_activity"] {
+                assert!(!help.contains(&format!("a `{derived}` column")), "{help}");
+            }
+        }
+        // A field that is not derived: its own column.
+        assert_eq!(
+            helps("s: is_service -> keep\n", HUWISE, &[]),
+            ["add an `enrich` file with a `is_service` column to connector `portal`, or write the rule without it"]
+        );
+    }
+
+    #[test]
+    fn docebo_has_activity_is_never_false_and_the_help_says_what_to_compare() {
+        let policy = "a: is_admin -> keep\nh: not has_activity and not attr.awaiting_approval -> delete\n";
+        let config = format!("{DOCEBO}enrollments = true\n");
+        let d = diags(policy, &config, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].0,
+            "connector `lms` never supplies `has_activity`: Docebo reports no last activity, so `has_activity` is never false: with enrollments counted it is true for a user with an enrollment and unknown for the rest"
+        );
+        let source = Source::new("p.policy", policy);
+        let parsed = crate::parse::parse(&source).unwrap();
+        let lms = Config::parse(Source::new("dormant.toml", config.as_str()), std::path::Path::new(".")).unwrap();
+        assert_eq!(
+            against(&parsed.policy, lms.connectors.first().unwrap(), &[])[0].label,
+            "rule `h` depends on it, so every user without an enrollment goes to review"
+        );
+        insta::assert_snapshot!(helps(policy, &config, &[]).join("\n"), @"to tell users with no learning at all, compare the enrollment counters instead (`activity.courses_enrolled == 0`, with `enrollments = true` on connector `lms`), or give `last_activity` in an `enrich` file");
+        // The counters themselves are supplied, and so is `has_activity`
+        // once an enrich file gives the last activity.
+        assert_eq!(
+            diags(
+                "a: is_admin -> keep\nh: activity.courses_enrolled == 0 -> delete\n",
+                &config,
+                &[]
+            ),
+            []
+        );
+        assert_eq!(diags(policy, &config, &[Field::LastActivity]), []);
     }
 
     #[test]

@@ -18,10 +18,16 @@ pub fn column(name: &str) -> Result<Field, String> {
         ));
     }
     match Field::lookup(name) {
-        Some(Field::NeverLoggedIn | Field::Inactive | Field::HasActivity) => Err(format!(
-            "column `{name}` is derived from the others (last_login, joined, activity.*); remove it"
-        )),
-        Some(f) => Ok(f),
+        Some(f) => match f.derivation() {
+            // A derived column would be a second, possibly contradicting,
+            // answer to what dormant works out: say what feeds it instead.
+            Some(d) => Err(format!(
+                "column `{name}` is derived, never read: it is {}; remove it, and give {} instead",
+                d.how,
+                d.columns()
+            )),
+            None => Ok(f),
+        },
         None => {
             let names = FIELDS.iter().map(|(n, _)| *n).chain(PREFIXES.iter().copied());
             let hint = crate::suggest::did_you_mean(name, names)
@@ -92,7 +98,8 @@ pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), String> {
             }
         }
         Field::NeverLoggedIn | Field::Inactive | Field::HasActivity => {
-            return Err(format!("`{}` is derived and cannot be set", field.name()))
+            let from = field.derivation().map(|d| d.columns()).unwrap_or_default();
+            return Err(format!("`{field}` is derived and cannot be set: set {from} instead"));
         }
     }
     Ok(())

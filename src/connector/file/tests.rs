@@ -80,6 +80,16 @@ fn bad_columns_are_errors_with_suggestions() {
 }
 
 #[test]
+fn a_derived_column_names_the_columns_that_feed_it() {
+    insta::assert_snapshot!(err("u.csv", "id,inactive,never_logged_in,has_activity\nu1,3,true,false\n"), @"
+    u.csv:1: column 2: column `inactive` is derived, never read: it is the time since `last_login`, or since `joined` for a user who never logged in; remove it, and give `last_login` and `joined` instead
+    u.csv:1: column 3: column `never_logged_in` is derived, never read: it is true when `last_login` is never (an empty cell, `never` or JSON `null`); remove it, and give `last_login` instead
+    u.csv:1: column 4: column `has_activity` is derived, never read: it is true when an `activity.NAME` counter is above 0 or `last_activity` is a time, false when every counter is 0 and `last_activity` is never; remove it, and give `last_activity` or `activity.NAME` instead
+    ");
+    insta::assert_snapshot!(err("u.json", "[{\"id\": \"u1\", \"has_activity\": true}]"), @"u.json:1: user 1: column `has_activity` is derived, never read: it is true when an `activity.NAME` counter is above 0 or `last_activity` is a time, false when every counter is 0 and `last_activity` is never; remove it, and give `last_activity` or `activity.NAME` instead (column 27)");
+}
+
+#[test]
 fn json_errors_name_the_line_and_the_key() {
     let text = "[\n {\"id\": \"u1\"},\n {\"id\": \"u2\", \"joined\": \"soon\"}\n]";
     assert_eq!(
