@@ -73,7 +73,7 @@ use crate::config::Connector;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::time::Time;
-use crate::user::{Attr, Known, Set, Status, User};
+use crate::user::{Attr, Deactivated, Known, Set, Status, User};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -756,6 +756,22 @@ fn status(v: &Value) -> Option<i64> {
     }
 }
 
+/// `deactivated` from the profile's `terminated`, for a Terminated user
+/// only. The server sets that date when a profile is disabled through
+/// `PUT /people/{id}` (`disable`), clears it when enabled that way
+/// [DS: products/ASC.People/Server/Api/UserController.cs `UpdateMember`,
+/// `user.TerminatedDate = ... DateTime.UtcNow : null`], and shows it as
+/// `Terminated` [DS: common/ASC.Api.Core/Model/EmployeeFullDto.cs]; but
+/// `PUT /people/status/Terminated`, which dormant and the people list use,
+/// changes the status alone [DS: UserController.cs `UpdateUserStatus`].
+/// So a Terminated user may have no date, or one left from an earlier
+/// disabling: dormant's journal, when it holds a later deactivation, wins
+/// (`Notices::fill_deactivated`), and an active user's date is dropped.
+fn terminated_at(status: Option<Status>, at: Option<Time>) -> Option<Deactivated> {
+    at.filter(|_| status == Some(Status::Disabled))
+        .map(Deactivated::from_source)
+}
+
 /// One DocSpace profile as a dormant user (SPEC section 2).
 pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
     let id = text(p, "id").ok_or_else(|| {
@@ -819,6 +835,8 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
     if let Some(a) = activation {
         attr.push(("activation_status".into(), Attr::Number(a as f64)));
     }
+    let groups = get(p, "groups").and_then(Value::as_array);
+    let deactivated = terminated_at(status, time("terminated")?);
     let name = text(p, "displayName").map(Into::into).or_else(|| {
         // Through `text`, which also finds PascalCase keys.
         let full = [text(p, "firstName"), text(p, "lastName")]
@@ -835,9 +853,10 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         name,
         status,
         joined,
-        group: get(p, "groups")
-            .and_then(Value::as_array)
-            .map(|g| g.iter().filter_map(|g| text(g, "id").or_else(|| g.as_str())).collect()),
+        group: groups.map(|g| g.iter().filter_map(|g| text(g, "id").or_else(|| g.as_str())).collect()),
+        // `groups: [{id, name, manager}]` (CONNECTORS.md section 4.2).
+        group_name: groups.map(|g| g.iter().filter_map(|g| text(g, "name")).collect()),
+        deactivated,
         role: Some(role),
         permission: Some(modules),
         is_admin,
