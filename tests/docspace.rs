@@ -533,6 +533,10 @@ fn roles_statuses_and_last_logins_from_the_history() {
     // No event, registered before the history begins: not known.
     assert!(by_id(&users, "u-ldap").get("last_login").is_none());
     assert_eq!(by_id(&users, "u-old")["joined"], "2020-01-01T07:00:00Z");
+    assert_eq!(by_id(&users, "u-old")["group"], json!(["g-sales"]));
+    assert_eq!(by_id(&users, "u-old")["group_name"], json!(["Sales"]));
+    // Terminated with no `terminated` date: when is not known.
+    assert!(by_id(&users, "u-gone").get("deactivated").is_none());
 }
 
 #[test]

@@ -910,6 +910,31 @@ mod tests {
     }
 
     #[test]
+    fn group_names_and_the_terminated_date_of_a_terminated_user_only() {
+        let profile = |status: u8| {
+            serde_json::json!({"id": "a", "status": status, "terminated": "2026-10-01T12:00:00.0000000+02:00",
+                "groups": [{"id": "g1", "name": "Sales", "manager": null}, {"id": "g2", "name": "Data team"}]})
+        };
+        let u = normalize(&profile(2), "docs").unwrap();
+        assert_eq!(u.group.unwrap().as_slice(), ["g1", "g2"]);
+        assert_eq!(u.group_name.unwrap().as_slice(), ["Sales", "Data team"]);
+        assert_eq!(
+            u.deactivated,
+            parse_time("2026-10-01T10:00:00Z").map(Deactivated::from_source)
+        );
+        // Active again through a status change, which leaves the date: not deactivated.
+        assert_eq!(normalize(&profile(1), "docs").unwrap().deactivated, None);
+        // No groups key: neither is known.
+        let bare = normalize(&serde_json::json!({"id": "b", "status": 2, "terminated": null}), "docs").unwrap();
+        assert_eq!((bare.group_name, bare.deactivated), (None, None));
+        assert!(normalize(
+            &serde_json::json!({"id": "c", "status": 2, "terminated": "soon"}),
+            "docs"
+        )
+        .is_err());
+    }
+
+    #[test]
     fn logins_are_told_by_action_id_alone() {
         // Texts are localized and never read; ids say (DbLoginEventsManager.cs `_loginActions`).
         for id in [
