@@ -1306,6 +1306,14 @@ fn terminate_then_delete_thirty_days_later() {
     assert_eq!(a["u-gone"], "review");
     let why = run(&["explain", "p.policy", "--connector", "docs", "u-long"]);
     assert!(why.contains("deactivated ") && why.contains("(from docs)"), "{why}");
+    // A snapshot keeps the platform's date, and says whose it is.
+    let snapshot = run(&["fetch", "--connector", "docs"]);
+    let fetched: Vec<Value> = serde_json::from_str(&snapshot).unwrap();
+    let date = by_id(&fetched, "u-long")["deactivated"].as_str().unwrap().to_string();
+    assert!((days_ago(60) - secs(&date)).abs() < 120, "{date}");
+    std::fs::write(dir.path().join("snapshot.json"), &snapshot).unwrap();
+    let why = run(&["explain", "p.policy", "--users", "snapshot.json", "u-long"]);
+    assert!(why.contains("(from docs)"), "{why}");
     std::fs::write(dir.path().join("plan.json"), &first).unwrap();
     let applied = run(&["apply", "plan.json", "--yes"]);
     assert!(applied.contains("2 done"), "{applied}");
