@@ -35,6 +35,8 @@ struct Domain {
     put_keeps_groups: Mutex<bool>,
     /// Removing a user from this group answers 403.
     locked_group: Mutex<Option<String>>,
+    /// The group list answers 403 (a key without the right to read it).
+    groups_forbidden: Mutex<bool>,
 }
 
 /// What `PUT /users/{username}/` writes (the schema's fields that are not readOnly).
@@ -83,6 +85,7 @@ impl Domain {
             hide_reads: Mutex::new(false),
             put_keeps_groups: Mutex::new(false),
             locked_group: Mutex::new(None),
+            groups_forbidden: Mutex::new(false),
         })
     }
 
@@ -238,6 +241,10 @@ impl Domain {
             }
             // `list_user_groups` (python/docs/UserGroupsApi.md): paged like
             // the users, each group a `UserGroup` with its `title`.
+            ("GET", "/groups/") if *self.groups_forbidden.lock().unwrap() => Reply::Json(
+                403,
+                json!({"error_code": "PermissionDenied", "message": "Permission denied"}),
+            ),
             ("GET", "/groups/") => {
                 let limit: usize = r.query("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
                 let offset: usize = r.query("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
@@ -339,6 +346,28 @@ fn normalizes_as_documented() {
         .requests()
         .iter()
         .all(|r| r.header("authorization") == Some(&format!("Apikey {KEY}"))));
+}
+
+#[test]
+fn a_group_list_the_key_may_not_read_leaves_group_names_unknown() {
+    let domain = Domain::new(3);
+    *domain.groups_forbidden.lock().unwrap() = true;
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &["fetch", "--connector", "portal"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: connector `portal`: the group list answered 403; every group_name is unknown"),
+        "{}",
+        out.stderr
+    );
+    let users: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(users[1]["group"], json!(["gr_admins"]));
+    assert!(
+        users.iter().all(|u| u.get("group_name").is_none()),
+        "unknown, not empty"
+    );
 }
 
 #[test]

@@ -114,7 +114,22 @@ impl Huwise {
                 endpoint: "/users/".to_string(),
                 detail,
             })?;
-        let titles = self.group_titles().await?;
+        let titles = match self.group_titles().await {
+            Ok(titles) => titles,
+            // A key that may not read the group list: the names stay
+            // unknown (rules on them go to review), and the rest is read.
+            Err(HttpError::Status {
+                status: status @ (403 | 404),
+                ..
+            }) => {
+                eprintln!(
+                    "warning: connector `{}`: the group list answered {status}; every group_name is unknown",
+                    self.source
+                );
+                return Ok(users);
+            }
+            Err(e) => return Err(e),
+        };
         for u in &mut users {
             u.group_name = u.group.as_ref().map(|uids| {
                 uids.iter()
