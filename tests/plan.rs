@@ -487,4 +487,7 @@ fn deactivated_comes_from_the_journal_where_the_users_do_not_say() {
     // The JSON plan keeps the time a time.
     let json: serde_json::Value = serde_json::from_str(&run(&["plan", "p.policy", "--format", "json"])).unwrap();
     assert_eq!(json["decisions"][0]["values"]["deactivated"], "2026-10-01T00:00:00Z");
+    assert_eq!(json["decisions"][0]["sources"]["deactivated"], "the journal");
+    assert_eq!(json["decisions"][1]["sources"]["deactivated"], "the users file");
+    assert!(json["decisions"][2].get("sources").is_none(), "cy has no time to source");
 }

@@ -452,6 +452,16 @@ impl Val<'_> {
     }
 }
 
+impl<'a> Shown<'a> {
+    /// Where the value came from, for a value that says.
+    pub fn origin(&self) -> Option<&'a str> {
+        match self {
+            Shown::TimeFrom(_, from) => Some(from),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
