@@ -43,7 +43,7 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
                 )
             })
         }
-        (Kind::Docebo, Field::LastActivity | Field::Group | Field::Permission) => {
+        (Kind::Docebo, Field::LastActivity | Field::Group | Field::GroupName | Field::Permission) => {
             Some(format!("Docebo's user list has no `{field}`"))
         }
         // The key's (or token's) own account is the one service account
@@ -69,7 +69,9 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
         }
         (Kind::MetricInsights, Field::Permission) => Some("Metric Insights' user list has no permissions".to_string()),
         (Kind::Bevy, Field::LastActivity) => Some("Bevy reports no activity".to_string()),
-        (Kind::Bevy, Field::Group | Field::Permission) => Some(format!("Bevy's user list has no `{field}`")),
+        (Kind::Bevy, Field::Group | Field::GroupName | Field::Permission) => {
+            Some(format!("Bevy's user list has no `{field}`"))
+        }
         // Counters without a last activity: true for some users, never false.
         (Kind::Docebo, Field::HasActivity) if !own(&Field::LastActivity) => Some(
             "Docebo reports no last activity, so `has_activity` is never false: with enrollments counted it is true for a user with an enrollment and unknown for the rest".to_string(),
@@ -438,6 +440,22 @@ mod tests {
             []
         );
         assert_eq!(diags(policy, &config, &[Field::LastActivity]), []);
+    }
+
+    #[test]
+    fn group_names_where_the_platform_has_them_and_deactivated_everywhere() {
+        let policy = "s: group_name in [Sales] -> keep\np: status == disabled and deactivated > 30d -> delete\n";
+        // DocSpace and Huwise name their groups; the journal gives
+        // `deactivated` on every platform.
+        assert_eq!(diags(policy, DOCSPACE, &[]), []);
+        assert_eq!(diags(policy, HUWISE, &[]), []);
+        assert_eq!(
+            diags(policy, DOCEBO, &[]),
+            [(
+                "connector `lms` never supplies `group_name`: Docebo's user list has no `group_name`".to_string(),
+                "group_name".to_string()
+            )]
+        );
     }
 
     #[test]

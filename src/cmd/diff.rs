@@ -76,7 +76,8 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     let old = compile(&old_src, &old_policy, as_of, out)?;
     let new = compile(&new_src, &new_policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users, out)?;
+    let mut users = load_users(&args.users, out)?;
+    notices.fill_deactivated(&mut users.users);
     let mut changes: Vec<Change<'_>> = Vec::new();
     for u in &users.users {
         let (a, b) = (plan::entry(&old, u, &notices), plan::entry(&new, u, &notices));
@@ -161,7 +162,8 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
     let (source, policy) = load_policy(&args.policy, out, as_of)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users, out)?;
+    let mut users = load_users(&args.users, out)?;
+    notices.fill_deactivated(&mut users.users);
     let mut programs = Vec::new();
     for day in 0..=args.days {
         let at = as_of + chrono::TimeDelta::days(i64::from(day));

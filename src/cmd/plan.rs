@@ -50,8 +50,9 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let mut r = Renderer::new(args.format, sink);
     let mut written = r.begin(&header, &program);
     let mut shapes = plan::Shapes::default();
-    let mut decide = |users: &[crate::user::User], written: &mut std::io::Result<()>| {
-        for u in users {
+    let mut decide = |users: &mut [crate::user::User], written: &mut std::io::Result<()>| {
+        notices.fill_deactivated(users);
+        for u in users.iter() {
             let d = crate::eval::decide(&program, u, &notices);
             tally.add_decision(plan::rule_label(&program, &d), &d);
             *written = std::mem::replace(written, Ok(())).and_then(|()| match r.format() {
@@ -61,8 +62,8 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         }
     };
     let (source, finished) = match (fetched, &args.users.users) {
-        (Some(f), _) => {
-            decide(&f.users, &mut written);
+        (Some(mut f), _) => {
+            decide(&mut f.users, &mut written);
             let count = f.users.len();
             (
                 f.source,
@@ -75,8 +76,8 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         (None, path) => {
             let path = path.as_deref().unwrap_or(Path::new(""));
             let (batches, reader) = file::spawn(path);
-            for batch in batches.iter() {
-                decide(&batch, &mut written);
+            for mut batch in batches.iter() {
+                decide(&mut batch, &mut written);
                 if written.is_err() {
                     break;
                 }
@@ -206,7 +207,8 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let (source, policy) = load_policy(&args.policy, out, as_of)?;
     let mut program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users, out)?;
+    let mut users = load_users(&args.users, out)?;
+    notices.fill_deactivated(&mut users.users);
     // On Huwise a deactivation is a revoke: say so, and decide so.
     let revoke = match &args.users.connector {
         Some(name) => super::connector_named(name, out)?.kind.revokes(),

@@ -47,6 +47,9 @@ impl Serialize for Entry<'_> {
         if !ages.is_empty() {
             map.serialize_entry("age_days", &AgeDays(&ages))?;
         }
+        if seen.iter().any(|v| v.value.origin().is_some()) {
+            map.serialize_entry("sources", &Sources(&seen))?;
+        }
         map.end()
     }
 }
@@ -158,6 +161,22 @@ impl Serialize for Values<'_> {
     }
 }
 
+/// Field → where its value came from, for the values that say
+/// (`deactivated`: the platform's connector, a users file, or the journal).
+struct Sources<'a>(&'a [eval::Seen<'a>]);
+
+impl Serialize for Sources<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for v in self.0 {
+            if let Some(from) = v.value.origin() {
+                map.serialize_entry(&FieldName(v.field), from)?;
+            }
+        }
+        map.end()
+    }
+}
+
 /// Field → days before as-of, for the age comparisons shown.
 struct AgeDays<'a>(&'a [eval::Age<'a>]);
 
@@ -216,7 +235,8 @@ impl Serialize for eval::Shown<'_> {
             }
             Shown::Number(n) => s.serialize_f64(*n),
             Shown::Bool(b) => s.serialize_bool(*b),
-            Shown::Time(t) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
+            // The time alone, for machines; the reason's text says where it came from.
+            Shown::Time(t) | Shown::TimeFrom(t, _) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
             Shown::Never => s.serialize_str("never"),
             Shown::Unknown => s.serialize_str("unknown"),
         }
@@ -331,6 +351,22 @@ impl<'p> Shapes<'p> {
             }
             out.push(b'}');
         }
+        let mut sources = seen
+            .iter()
+            .filter_map(|v| Some((v.field, v.value.origin()?)))
+            .peekable();
+        if sources.peek().is_some() {
+            out.extend_from_slice(b",\"sources\":{");
+            for (k, (field, from)) in sources.enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                put::field(out, field);
+                out.push(b':');
+                put::str(out, from);
+            }
+            out.push(b'}');
+        }
         out.push(b'}');
         Ok(())
     }
@@ -422,7 +458,7 @@ mod put {
             Shown::Number(n) => serde_json::to_writer(&mut *out, n)?,
             Shown::Bool(true) => out.extend_from_slice(b"true"),
             Shown::Bool(false) => out.extend_from_slice(b"false"),
-            Shown::Time(t) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
+            Shown::Time(t) | Shown::TimeFrom(t, _) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
             Shown::Never => out.extend_from_slice(b"\"never\""),
             Shown::Unknown => out.extend_from_slice(b"\"unknown\""),
         }
@@ -465,14 +501,35 @@ mod tests {
             "group":[],"role":[],"permission":[],"is_admin":false,"is_service":false}]"#
             .as_bytes();
         users.extend(crate::connector::file::parse("odd.json", odd).unwrap());
+        // Deactivation times from the platform and from the journal.
+        let deactivated =
+            r#"[{"id":"d1","status":"disabled","deactivated":"2026-10-01","source":"do\"cs","is_admin":false},
+            {"id":"d2","status":"disabled","is_admin":false},
+            {"id":"d3","status":"disabled","deactivated":"2026-11-20","is_admin":false}]"#
+                .as_bytes();
+        let mut deactivated = crate::connector::file::parse("d.json", deactivated).unwrap();
+        let journal = [
+            serde_json::json!({"event": "outcome", "action": "deactivate", "status": "done", "user": "d2",
+            "at": "2026-09-01T00:00:00Z"}),
+        ];
+        Notices::from_records("j", &journal)
+            .unwrap()
+            .fill_deactivated(&mut deactivated);
+        users.extend(deactivated);
         let mut notices = Notices::new();
         notices.add("u007", "dormant", crate::time::parse_time("2026-10-01").unwrap());
-        for entry in std::fs::read_dir(root.join("policies")).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "policy") {
-                continue;
-            }
-            let source = Source::new(path.display().to_string(), std::fs::read_to_string(&path).unwrap());
+        let two_phase = (
+            "two-phase.policy".into(),
+            "admins: is_admin -> keep\npurge: status == disabled and deactivated > 30d -> delete\n".to_string(),
+        );
+        let files = std::fs::read_dir(root.join("policies"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "policy"))
+            .map(|path| (path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+        let mut sourced = 0;
+        for (name, text) in files.chain([two_phase]) {
+            let source = Source::new(name, text);
             let policy = crate::parse::parse(&source).unwrap().policy;
             for day in ["2026-11-23", "2027-07-01", "2028-02-29"] {
                 let as_of = crate::time::parse_time(day).unwrap();
@@ -485,9 +542,13 @@ mod tests {
                     let mut fast = Vec::new();
                     shapes.write(&mut fast, &p, u, &d).unwrap();
                     let slow = serde_json::to_vec(&explained(&p, u, d)).unwrap();
-                    assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(slow).unwrap());
+                    let fast = String::from_utf8(fast).unwrap();
+                    sourced += usize::from(fast.contains(r#""sources":{"deactivated":"the journal"}"#));
+                    assert_eq!(fast, String::from_utf8(slow).unwrap());
                 }
             }
         }
+        // d2, by the two-phase policy, at three dates, written twice.
+        assert_eq!(sourced, 6);
     }
 }
