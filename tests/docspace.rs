@@ -1257,11 +1257,44 @@ fn rfc3339(at: i64) -> String {
     Utc.timestamp_opt(at, 0).unwrap().to_rfc3339()
 }
 
+/// Moves every time of a journal `days` back and chains its lines again
+/// (`Journal::append` numbers and links each one), as if the runs it
+/// records had been that long ago. `apply` always decides as of now, so
+/// this is how a test reaches the day 30 days after a real run without
+/// waiting for it, and the journal still verifies.
+fn back_date_journal(path: &Path, days: i64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::remove_file(path).unwrap();
+    let mut head = path.as_os_str().to_owned();
+    head.push(".head");
+    std::fs::remove_file(head).unwrap();
+    let (mut journal, records) = dormant::journal::Journal::open(path, dormant::files::Wait::No, None).unwrap();
+    assert!(records.is_empty());
+    for line in text.lines() {
+        let Value::Object(mut record) = serde_json::from_str(line).unwrap() else {
+            panic!("a journal line is an object: {line}")
+        };
+        record.remove("seq");
+        record.remove("prev");
+        let at = chrono::DateTime::parse_from_rfc3339(record["at"].as_str().unwrap()).unwrap();
+        let earlier = at - chrono::Duration::days(days);
+        record.insert(
+            "at".into(),
+            json!(earlier
+                .with_timezone(&Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+        journal.append(record).unwrap();
+    }
+}
+
 /// "Terminate, then delete 30 days later" (the README's two-phase
-/// clean-up). Run 1 terminates the idle and deletes a user DocSpace says
-/// was terminated 60 days before; run 2, 31 days on, deletes the user run 1
-/// terminated (when, from the journal: the status change leaves DocSpace's
-/// `terminated` empty) and keeps one terminated only 10 days before.
+/// clean-up), applied end to end. Run 1 terminates the idle and deletes a
+/// user DocSpace says was terminated 60 days before; run 2, 31 days on,
+/// deletes the user run 1 terminated (when, from the journal: the status
+/// change leaves DocSpace's `terminated` empty) and keeps one terminated
+/// only 10 days before. Both runs plan and apply as of now: the 31 days
+/// between them are made by moving run 1's journal back.
 #[test]
 fn terminate_then_delete_thirty_days_later() {
     let mut people = people(8);
@@ -1330,24 +1363,82 @@ fn terminate_then_delete_thirty_days_later() {
         .unwrap();
     assert_eq!(profile["terminated"], Value::Null);
 
-    // Between the runs, u-left is terminated through the profile editor,
-    // which dates it: ten days before run 2.
+    // 31 days pass: run 1's journal is moved 31 days back, and still
+    // verifies.
+    let journal = dir.path().join("dormant-journal.jsonl");
+    back_date_journal(&journal, 31);
+    run(&["journal", "verify"]);
+    // Meanwhile u-left was terminated through the profile editor, which
+    // dates it: ten days ago.
     {
         let mut people = portal.people.lock().unwrap();
         let left = people.iter_mut().find(|p| p["id"] == "u-left").unwrap();
         left["status"] = json!(2);
-        left["terminated"] = json!(api_date(now + 21 * 86_400));
+        left["terminated"] = json!(api_date(days_ago(10)));
     }
 
-    // Run 2, 31 days after run 1.
-    let later = rfc3339(now + 31 * 86_400);
-    let second = plan(&later);
+    // Run 2, now.
+    let second = run(&["plan", "p.policy", "--connector", "docs", "--format", "json"]);
     let a = actions(&second);
     assert_eq!(a["u-old"], "delete", "{second}");
     assert_eq!(a["u-left"], "keep", "{second}");
-    let why = run(&["explain", "p.policy", "--connector", "docs", "u-old", "--as-of", &later]);
+    assert_eq!(a["u-gone"], "review", "{second}");
+    let why = run(&["explain", "p.policy", "--connector", "docs", "u-old"]);
     assert!(why.contains("(from the journal)"), "{why}");
-    // Short of the 30 days: not deleted yet.
-    let early = actions(&plan(&rfc3339(now + 29 * 86_400)));
-    assert_ne!(early["u-old"], "delete");
+    let why = run(&["explain", "p.policy", "--connector", "docs", "u-left"]);
+    assert!(why.contains("(from docs)"), "{why}");
+    // Two days ago, 29 days after run 1: not deleted yet, only (already)
+    // terminated by the idle rule.
+    let early: Value = serde_json::from_str(&plan(&rfc3339(days_ago(2)))).unwrap();
+    let old = early["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["user"]["id"] == "u-old")
+        .unwrap();
+    assert_eq!(
+        (&old["action"], &old["rule"]),
+        (&json!("deactivate"), &json!("idle")),
+        "{old}"
+    );
+    assert!(old["already"].is_string(), "{old}");
+    std::fs::write(dir.path().join("plan-2.json"), &second).unwrap();
+    let before = sim.requests().len();
+    let applied = run(&["apply", "plan-2.json", "--yes"]);
+    assert!(applied.contains("1 done"), "{applied}");
+    // Exactly u-old was deleted: terminated again first (DELETE takes only
+    // Terminated accounts, and setting Terminated twice changes nothing),
+    // then deleted. No other account was in a request that changes
+    // something.
+    let log = sim.requests();
+    let changes: Vec<&Request> = log[before..].iter().filter(|r| r.method != "GET").collect();
+    let sent: Vec<(&str, &str)> = changes.iter().map(|r| (r.method.as_str(), r.path())).collect();
+    assert_eq!(
+        sent,
+        [
+            ("PUT", "/api/2.0/people/status/Terminated"),
+            ("DELETE", "/api/2.0/people/u-old")
+        ],
+        "{changes:?}"
+    );
+    for r in &changes {
+        assert!(r.body.contains("u-old") || r.target.contains("u-old"), "{r:?}");
+        for other in ["u-left", "u-gone", "u-new", "u-invited"] {
+            assert!(!r.body.contains(other) && !r.target.contains(other), "{r:?}");
+        }
+    }
+    assert_eq!(status_of(&portal, "u-old"), None);
+    assert_eq!(status_of(&portal, "u-left"), Some(json!(2)));
+    assert_eq!(status_of(&portal, "u-gone"), Some(json!(2)));
+    run(&["journal", "verify"]);
+    // The journal records the delete, under the rule that decided it.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let done: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["event"] == "outcome" && r["action"] == "delete" && r["status"] == "done")
+        .collect();
+    assert_eq!(done.len(), 2, "u-long in run 1, u-old in run 2: {text}");
+    assert_eq!(done[1]["user"], "u-old");
+    assert_eq!(done[1]["rule"], "purge");
 }
