@@ -48,6 +48,12 @@ pub enum Code {
     TooDeep,
     TooLarge,
     EmptyList,
+    ExemptionNamesNobody,
+    NoSuchValue,
+    GroupNameNotId,
+    PatternMatchesNobody,
+    PatternLooksLikeRegex,
+    TimeVsNever,
 }
 
 impl Code {
@@ -84,6 +90,12 @@ impl Code {
             Code::EmptyList => "dormant::empty_list",
             Code::TooDeep => "dormant::too_deep",
             Code::TooLarge => "dormant::too_large",
+            Code::ExemptionNamesNobody => "dormant::exemption_names_nobody",
+            Code::NoSuchValue => "dormant::no_such_value",
+            Code::GroupNameNotId => "dormant::group_name_not_id",
+            Code::PatternMatchesNobody => "dormant::pattern_matches_nobody",
+            Code::PatternLooksLikeRegex => "dormant::pattern_looks_like_regex",
+            Code::TimeVsNever => "dormant::time_vs_never",
         }
     }
 }
@@ -335,6 +347,33 @@ pub struct JsonDiag<'a> {
 pub struct JsonSpan {
     pub start: usize,
     pub end: usize,
+}
+
+/// A warning as the plan JSON and explain's JSON carry it (SPEC section 7):
+/// `{code, message, line, column}`, line and column 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Brief {
+    pub code: &'static str,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The diagnostics of one source in their short form.
+pub fn briefs(source: &Source, diags: &[Diag]) -> Vec<Brief> {
+    let index = LineIndex::new(&source.text);
+    diags
+        .iter()
+        .map(|d| {
+            let (line, column) = index.line_col(&source.text, d.span.start);
+            Brief {
+                code: d.code.as_str(),
+                message: d.message.clone(),
+                line,
+                column,
+            }
+        })
+        .collect()
 }
 
 pub fn to_json<'a>(source: &'a Source, diags: &'a [Diag]) -> Vec<JsonDiag<'a>> {

@@ -1,9 +1,11 @@
 //! `dormant plan` and `dormant explain`.
 
-use super::{as_of, compile, load_notices, load_policy, load_users, write_output, Output};
+use super::{as_of, compile, load_notices, load_policy_warned, load_users, write_output, Output};
+use crate::check::data::{Collector, Summary};
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
 use crate::connector::file;
 use crate::connector::file::sha256_hex;
+use crate::diagnostic::briefs;
 use crate::eval::{self, Item};
 use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
 use crate::render::{Format, Renderer};
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
-    let (source, policy) = load_policy(&args.policy, out, as_of)?;
+    let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
     let mut header = Header {
@@ -35,7 +37,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let fetched = match (&args.users.users, &args.users.connector) {
         (None, Some(name)) => {
             let connector = super::connector_named(name, out)?;
-            super::connector_warnings(&source, &policy, &connector, out)?;
+            warnings.extend(super::connector_warnings(&source, &policy, &connector, out)?);
             header.revoke = connector.kind.revokes();
             Some(super::fetch_from(&connector, out)?)
         }
@@ -49,8 +51,11 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let mut r = Renderer::new(args.format, sink);
     let mut written = r.begin(&header, &program);
     let mut shapes = plan::Shapes::default();
+    // What the users hold, gathered in the same pass, for the warnings.
+    let mut collector = Collector::new(&policy);
     let mut decide = |users: &[crate::user::User], written: &mut std::io::Result<()>| {
         for u in users {
+            collector.add(u);
             let d = crate::eval::decide(&program, u, &notices);
             tally.add(plan::rule_label(&program, &d), d.action);
             *written = std::mem::replace(written, Ok(())).and_then(|()| match r.format() {
@@ -59,7 +64,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             });
         }
     };
-    let (source, finished) = match (fetched, &args.users.users) {
+    let (users_source, finished) = match (fetched, &args.users.users) {
         (Some(f), _) => {
             decide(&f.users, &mut written);
             let count = f.users.len();
@@ -96,9 +101,17 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             }
         }
     };
-    header.users.source = source;
+    header.users.source = users_source;
     header.users.count = finished.count;
     header.users.sha256 = finished.sha256;
+    warnings.extend(super::data_warnings(&source, &policy, &collector.finish(), out));
+    // A plan with warnings is not written at all under --deny-warnings, so
+    // that CI cannot go on to apply it.
+    if super::denied(args.deny_warnings, warnings.len(), "the plan was not written", out) {
+        r.into_inner().discard();
+        return Err(Exit::Errors);
+    }
+    r.set_warnings(briefs(&source, &warnings));
     let done = written.and_then(|()| r.finish(&header, &tally, &program));
     let committed = match done {
         Ok(()) => r.into_inner().commit(),
@@ -202,10 +215,16 @@ impl Write for Sink {
 
 pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
-    let (source, policy) = load_policy(&args.policy, out, as_of)?;
+    let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
     let users = load_users(&args.users, out)?;
+    warnings.extend(super::data_warnings(
+        &source,
+        &policy,
+        &Summary::of(&policy, &users.users),
+        out,
+    ));
     let who = args.user.trim();
     // An id is exact; a username or an email ignores case.
     let found: Vec<_> = match users.users.iter().find(|u| u.id == who) {
@@ -239,10 +258,12 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
                 reason: String,
                 #[serde(flatten)]
                 entry: &'a Entry<'a>,
+                warnings: Vec<crate::diagnostic::Brief>,
             }
             let explained = Explained {
                 reason: e.reason(),
                 entry: &e,
+                warnings: briefs(&source, &warnings),
             };
             let mut s = serde_json::to_string_pretty(&explained).unwrap_or_default();
             s.push('\n');
@@ -258,6 +279,9 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         }
     };
     write_output(None, text.as_bytes(), out)?;
+    if super::denied(args.deny_warnings, warnings.len(), "exit status 1", out) {
+        return Ok(Exit::Errors);
+    }
     Ok(Exit::Ok)
 }
 

@@ -1,0 +1,616 @@
+//! Warnings that look at the users: a policy can be well formed and still
+//! name a group nobody is in, or exempt a misspelt address, and then
+//! protect nobody. Plan, explain and forecast gather a [`Summary`] of the
+//! users' values in the pass they already make over them (a [`Collector`]
+//! fed one user at a time, its memory bounded whatever the number of
+//! users), and [`warnings`] compares the policy's literals with it. Both
+//! are pure: no I/O, no clock.
+
+use crate::ast::{CmpOp, Expr, ExprKind, Lit, Policy, Stmt};
+use crate::diagnostic::{Code, Diag};
+use crate::fields::Field;
+use crate::source::Span;
+use crate::suggest;
+use crate::user::{Attr, User};
+use crate::value::Glob;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// How many distinct values of one field are kept for suggestions. Groups,
+/// roles and permissions are far fewer on every platform; past this the
+/// suggestions draw from the first ones seen.
+const MAX_VALUES: usize = 10_000;
+
+/// How many ids, usernames and emails are kept for suggesting an
+/// exemption's name (only those of a length near an unmatched name's).
+const MAX_NAMES: usize = 100_000;
+
+/// How many values a "the users' groups are ..." help line lists.
+const LISTED: usize = 8;
+
+/// How many patterns are tried on every user: a policy of thousands of
+/// patterns has the rest unchecked (never wrongly warned about).
+const MAX_PATTERNS: usize = 256;
+
+/// The fields whose literals are compared with the users' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Valued {
+    Status,
+    Group,
+    Role,
+    Permission,
+}
+
+impl Valued {
+    fn of(field: &Field) -> Option<Valued> {
+        Some(match field {
+            Field::Status => Valued::Status,
+            Field::Group => Valued::Group,
+            Field::Role => Valued::Role,
+            Field::Permission => Valued::Permission,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Valued::Status => "status",
+            Valued::Group => "group",
+            Valued::Role => "role",
+            Valued::Permission => "permission",
+        }
+    }
+
+    /// The user's values of this field; `None` when unknown.
+    fn values(self, u: &User) -> Option<Vec<&str>> {
+        let set = match self {
+            Valued::Status => return u.status.map(|s| vec![s.as_str()]),
+            Valued::Group => &u.group,
+            Valued::Role => &u.role,
+            Valued::Permission => &u.permission,
+        };
+        set.as_ref().map(|s| s.iter().map(|v| v.as_str()).collect())
+    }
+}
+
+/// What the users hold, as far as the policy's literals are concerned.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// How many users were seen.
+    pub users: usize,
+    /// For each field, its distinct values (the first spelling seen), at
+    /// most `MAX_VALUES`; present when some user's value is known.
+    values: HashMap<Valued, BTreeSet<String>>,
+    /// The policy's literals (lower-cased) that some user has, by field.
+    seen: HashSet<(Valued, String)>,
+    /// The exemptions' names (lower-cased) that name some user.
+    named: HashSet<String>,
+    /// Ids, usernames and emails near in length to an unmatched exemption.
+    names: BTreeSet<String>,
+    /// For each pattern (field and pattern as written): whether some user
+    /// matched it, and whether some user's value of the field was known.
+    patterns: HashMap<(String, String), Probed>,
+}
+
+/// What trying a pattern on the users found.
+#[derive(Debug, Clone, Default)]
+struct Probed {
+    matched: bool,
+    known: bool,
+    /// For a `*@DOMAIN` pattern that matched nobody yet: the domains seen.
+    domains: BTreeSet<String>,
+}
+
+/// A pattern to try on every user.
+struct Probe {
+    field: Field,
+    key: (String, String),
+    glob: Glob,
+    /// `*@DOMAIN`: the domains of the values are gathered for a suggestion.
+    domain: bool,
+}
+
+/// Gathers a [`Summary`] in one pass over the users.
+pub struct Collector {
+    summary: Summary,
+    /// The literals of the policy, lower-cased, by field.
+    wanted: HashMap<Valued, HashSet<String>>,
+    /// The exemptions' names, lower-cased, not yet found.
+    exempts: HashSet<String>,
+    /// The lengths (in characters) of the exemption names not yet found.
+    lengths: Vec<usize>,
+    probes: Vec<Probe>,
+}
+
+impl Collector {
+    pub fn new(policy: &Policy) -> Collector {
+        let mut c = Collector {
+            summary: Summary::default(),
+            wanted: HashMap::new(),
+            exempts: HashSet::new(),
+            lengths: Vec::new(),
+            probes: Vec::new(),
+        };
+        for stmt in &policy.statements {
+            match stmt {
+                Stmt::Exempt(e) => {
+                    let who = e.who.node.trim().to_lowercase();
+                    if !who.is_empty() {
+                        c.lengths.push(who.chars().count());
+                        c.exempts.insert(who);
+                    }
+                }
+                Stmt::Let(l) => c.expr(&l.expr),
+                Stmt::Rule(r) => c.expr(&r.cond),
+                Stmt::Limit(_) => {}
+            }
+        }
+        c
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        for_each_leaf(e, |leaf| match leaf_of(leaf) {
+            Some(Leaf::Values(v, lits)) => {
+                let wanted = self.wanted.entry(v).or_default();
+                wanted.extend(lits.iter().map(|(text, _)| text.to_lowercase()));
+            }
+            Some(Leaf::Pattern(field, pattern, _)) => {
+                let key = (field.name(), pattern.to_string());
+                if self.probes.len() < MAX_PATTERNS && !self.probes.iter().any(|p| p.key == key) {
+                    self.probes.push(Probe {
+                        domain: domain_of(pattern).is_some(),
+                        glob: Glob::new(pattern),
+                        field,
+                        key,
+                    });
+                }
+            }
+            None => {}
+        });
+    }
+
+    /// Takes one user into the summary.
+    pub fn add(&mut self, u: &User) {
+        self.summary.users += 1;
+        for (&v, wanted) in &self.wanted {
+            let Some(values) = v.values(u) else { continue };
+            let distinct = self.summary.values.entry(v).or_default();
+            for value in values {
+                if distinct.len() < MAX_VALUES && !distinct.contains(value) {
+                    distinct.insert(value.to_string());
+                }
+                let folded = value.to_lowercase();
+                if wanted.contains(&folded) {
+                    self.summary.seen.insert((v, folded));
+                }
+            }
+        }
+        if !self.exempts.is_empty() {
+            self.names(u);
+        }
+        for probe in &self.probes {
+            let probed = self.summary.patterns.entry(probe.key.clone()).or_default();
+            if probed.matched {
+                continue;
+            }
+            for text in texts(&probe.field, u) {
+                probed.known = true;
+                if probe.glob.matches(text) {
+                    probed.matched = true;
+                    probed.domains.clear();
+                    break;
+                }
+                if probe.domain && probed.domains.len() < MAX_VALUES {
+                    if let Some((_, domain)) = text.rsplit_once('@') {
+                        probed.domains.insert(domain.to_lowercase());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Exemptions match a user's id, username or email, ignoring case.
+    fn names(&mut self, u: &User) {
+        let names = [Some(u.id.as_str()), u.username.as_deref(), u.email.as_deref()];
+        for name in names.into_iter().flatten() {
+            let folded = name.to_lowercase();
+            if self.exempts.remove(&folded) {
+                self.summary.named.insert(folded);
+                self.lengths = self.exempts.iter().map(|w| w.chars().count()).collect();
+            } else if self.summary.names.len() < MAX_NAMES {
+                let n = folded.chars().count();
+                if self.lengths.iter().any(|&l| l.abs_diff(n) <= 3) {
+                    self.summary.names.insert(name.to_string());
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Summary {
+        self.summary
+    }
+}
+
+impl Summary {
+    /// The summary of `users` for `policy`, in one pass.
+    pub fn of<'u>(policy: &Policy, users: impl IntoIterator<Item = &'u User>) -> Summary {
+        let mut c = Collector::new(policy);
+        for u in users {
+            c.add(u);
+        }
+        c.finish()
+    }
+}
+
+/// The text values a pattern is tried on, as the evaluator reads them.
+fn texts<'u>(field: &Field, u: &'u User) -> Vec<&'u str> {
+    match crate::eval::value(field, u) {
+        crate::eval::Val::Text(s) => vec![s],
+        crate::eval::Val::Texts(values) => values.iter().map(|v| v.as_str()).collect(),
+        crate::eval::Val::Attr(Attr::Text(s)) => vec![s.as_str()],
+        _ => Vec::new(),
+    }
+}
+
+/// A comparison the data is compared with.
+enum Leaf<'a> {
+    /// Literals on a set or status field, each with its span.
+    Values(Valued, Vec<(&'a str, Span)>),
+    /// `FIELD matches "PATTERN"`, and the pattern's span.
+    Pattern(Field, &'a str, Span),
+}
+
+fn leaf_of(e: &Expr) -> Option<Leaf<'_>> {
+    match &e.kind {
+        ExprKind::In { field, list } => {
+            let v = Valued::of(&Field::lookup(&field.node)?)?;
+            let lits = list
+                .node
+                .iter()
+                .filter_map(|l| Some((text(&l.node)?, l.span)))
+                .collect();
+            Some(Leaf::Values(v, lits))
+        }
+        ExprKind::Cmp { field, op, value } if matches!(op.node, CmpOp::Eq | CmpOp::Ne) => {
+            let v = Valued::of(&Field::lookup(&field.node)?)?;
+            Some(Leaf::Values(v, vec![(text(&value.node)?, value.span)]))
+        }
+        ExprKind::Matches { field, pattern } => {
+            Some(Leaf::Pattern(Field::lookup(&field.node)?, &pattern.node, pattern.span))
+        }
+        _ => None,
+    }
+}
+
+/// The text of a word or string literal.
+fn text(lit: &Lit) -> Option<&str> {
+    match lit {
+        Lit::Str(s) | Lit::Word(s) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// Calls `f` on every comparison of `e`, without recursion (conditions
+/// may nest deeply).
+fn for_each_leaf<'a>(e: &'a Expr, mut f: impl FnMut(&'a Expr)) {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Or(ops) | ExprKind::And(ops) => stack.extend(ops.iter().rev()),
+            ExprKind::Not(inner) | ExprKind::Paren(inner) => stack.push(inner),
+            _ => f(e),
+        }
+    }
+}
+
+/// `*@DOMAIN` with no other wildcard: the domain.
+fn domain_of(pattern: &str) -> Option<&str> {
+    pattern
+        .strip_prefix("*@")
+        .filter(|d| !d.is_empty() && !d.contains(['*', '?']))
+}
+
+/// The warnings of `policy` against what the users hold. Nothing is said
+/// about a field no user has a known value of (the connector's warnings
+/// say that), nor when there are no users.
+pub fn warnings(policy: &Policy, summary: &Summary) -> Vec<Diag> {
+    let mut out = Vec::new();
+    if summary.users == 0 {
+        return out;
+    }
+    let mut done: HashSet<Span> = HashSet::new();
+    for stmt in &policy.statements {
+        match stmt {
+            Stmt::Exempt(e) => {
+                let who = e.who.node.trim();
+                if !who.is_empty() && !summary.named.contains(&who.to_lowercase()) {
+                    out.push(exemption(who, e.who.span, summary));
+                }
+            }
+            Stmt::Let(l) => leaves(&l.expr, summary, &mut done, &mut out),
+            Stmt::Rule(r) => leaves(&r.cond, summary, &mut done, &mut out),
+            Stmt::Limit(_) => {}
+        }
+    }
+    out.sort_by_key(|d| (d.span.start, d.span.end));
+    out
+}
+
+fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, out: &mut Vec<Diag>) {
+    for_each_leaf(e, |leaf| match leaf_of(leaf) {
+        Some(Leaf::Values(v, lits)) => {
+            let Some(values) = summary.values.get(&v) else { return };
+            for (lit, span) in lits {
+                if done.insert(span) && !summary.seen.contains(&(v, lit.to_lowercase())) {
+                    out.push(no_such_value(v, lit, span, values));
+                }
+            }
+        }
+        Some(Leaf::Pattern(field, pattern, span)) => {
+            if !done.insert(span) {
+                return;
+            }
+            if looks_like_regex(pattern) {
+                out.push(regex_pattern(&field, pattern, span));
+                return;
+            }
+            let probed = summary.patterns.get(&(field.name(), pattern.to_string()));
+            if let Some(p) = probed.filter(|p| p.known && !p.matched) {
+                out.push(pattern_matches_nobody(&field, pattern, span, p, summary.users));
+            }
+        }
+        None => {}
+    });
+}
+
+fn exemption(who: &str, span: Span, summary: &Summary) -> Diag {
+    let help = match suggest::closest(who, summary.names.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "an exemption names a user by id, username or email (ignoring case); \
+                 correct the name, or remove the exemption if the person has left"
+            .to_string(),
+    };
+    Diag::warning(
+        Code::ExemptionNamesNobody,
+        span,
+        format!("the exemption of `{who}` names none of the {} users", summary.users),
+    )
+    .label("no user has this id, username or email")
+    .help(help)
+}
+
+fn no_such_value(v: Valued, lit: &str, span: Span, values: &BTreeSet<String>) -> Diag {
+    let field = v.name();
+    let help = match suggest::closest(lit, values.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => {
+            let listed: Vec<&str> = values.iter().take(LISTED).map(String::as_str).collect();
+            let more = if values.len() > LISTED { ", ..." } else { "" };
+            format!("the users' values of `{field}` are: {}{more}", listed.join(", "))
+        }
+    };
+    Diag::warning(Code::NoSuchValue, span, format!("no user has `{lit}` in `{field}`"))
+        .label(format!("no user's `{field}` holds this"))
+        .help(help)
+}
+
+fn pattern_matches_nobody(field: &Field, pattern: &str, span: Span, p: &Probed, users: usize) -> Diag {
+    let near = domain_of(pattern)
+        .and_then(|d| suggest::closest(d, p.domains.iter().map(String::as_str)))
+        .map(|d| format!("did you mean \"*@{d}\"?"));
+    Diag::warning(
+        Code::PatternMatchesNobody,
+        span,
+        format!("\"{pattern}\" matches the `{field}` of none of the {users} users"),
+    )
+    .label("matches nobody")
+    .help(near.unwrap_or_else(|| {
+        "`matches` compares the whole text, ignoring case; `*` is any run of characters and `?` one character"
+            .to_string()
+    }))
+}
+
+fn regex_pattern(field: &Field, pattern: &str, span: Span) -> Diag {
+    let help = match glob_form(pattern) {
+        Some(glob) => format!(
+            "`matches` takes a glob (`*` any run of characters, `?` one character): `{field} matches \"{glob}\"`"
+        ),
+        None => "`matches` takes a glob: `*` is any run of characters, `?` one character; \
+                 classes and alternatives have no glob form: list the values with `in`, or use several `matches`"
+            .to_string(),
+    };
+    Diag::warning(
+        Code::PatternLooksLikeRegex,
+        span,
+        format!("\"{pattern}\" looks like a regular expression, but `matches` takes a glob"),
+    )
+    .label("read as a glob, where only `*` and `?` are special")
+    .help(help)
+}
+
+/// Whether a pattern reads as a regular expression: `.*`, `.+`, a
+/// backslash escape, `^` at the start, `$` at the end, a `[...]` class, a
+/// `(a|b)` group or a `{n}` count. A lone `.` is an ordinary character
+/// of a glob (`*@vendor.example`), so it does not count.
+pub fn looks_like_regex(p: &str) -> bool {
+    p.contains(".*")
+        || p.contains(".+")
+        || p.contains('\\')
+        || p.starts_with('^')
+        || (p.ends_with('$') && p.len() > 1)
+        || (p.contains('[') && p.contains(']'))
+        || (p.contains('(') && p.contains('|') && p.contains(')'))
+        || (p.contains('{') && p.contains('}') && p.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// The glob a regular expression means, when it has one: anchors dropped,
+/// `.*` as `*`, `.+` as `?*`, `\.` as `.`, a lone `.` as `?`.
+pub fn glob_form(p: &str) -> Option<String> {
+    let p = p.strip_prefix('^').unwrap_or(p);
+    let p = p.strip_suffix('$').unwrap_or(p);
+    let mut out = String::new();
+    let mut chars = p.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if !e.is_ascii_alphanumeric() => out.push(e),
+                _ => return None,
+            },
+            '.' => match chars.peek() {
+                Some('*') => {
+                    chars.next();
+                    out.push('*');
+                }
+                Some('+') => {
+                    chars.next();
+                    out.push_str("?*");
+                }
+                _ => out.push('?'),
+            },
+            '[' | ']' | '(' | ')' | '|' | '{' | '}' | '+' | '^' | '$' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+    use crate::source::Source;
+    use crate::user::{Set, Status};
+
+    fn policy(text: &str) -> (Source, Policy) {
+        let source = Source::new("p.policy", text);
+        let policy = parse(&source).map(|p| p.policy).unwrap_or_else(|e| panic!("{e:?}"));
+        (source, policy)
+    }
+
+    fn user(id: &str, email: &str, groups: &[&str]) -> User {
+        User {
+            id: id.into(),
+            email: Some(email.into()),
+            group: Some(groups.iter().copied().collect::<Set>()),
+            status: Some(Status::Active),
+            ..User::default()
+        }
+    }
+
+    fn users() -> Vec<User> {
+        vec![
+            user("u1", "hugo@city.example", &["publishers"]),
+            user("u2", "ana@city.example", &["admins", "publishers"]),
+        ]
+    }
+
+    /// Each warning as `code at "underlined text": help`.
+    fn run(text: &str, users: &[User]) -> Vec<String> {
+        let (source, p) = policy(text);
+        warnings(&p, &Summary::of(&p, users))
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} at {:?}: {}",
+                    d.code.as_str(),
+                    source.text.get(d.span.start..d.span.end).unwrap_or(""),
+                    d.help.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_exemption_that_names_nobody_gets_the_closest_name() {
+        let w = run(
+            "exempt \"hugo@city.exmple\" \"sabbatical\"\nis_admin -> keep\n",
+            &users(),
+        );
+        assert_eq!(
+            w,
+            ["dormant::exemption_names_nobody at \"\\\"hugo@city.exmple\\\"\": did you mean `hugo@city.example`?"]
+        );
+    }
+
+    #[test]
+    fn an_exemption_matches_ignoring_case_and_by_id() {
+        let text = "exempt \"HUGO@city.example\" \"x\"\nexempt \"U2\" \"y\"\nis_admin -> keep\n";
+        assert!(run(text, &users()).is_empty());
+    }
+
+    #[test]
+    fn a_value_no_user_has_gets_the_closest_value() {
+        let w = run("group in [publisher, Admins] -> keep\n", &users());
+        assert_eq!(
+            w,
+            ["dormant::no_such_value at \"publisher\": did you mean `publishers`?"]
+        );
+    }
+
+    #[test]
+    fn a_value_with_nothing_near_lists_the_values() {
+        let w = run("role in [owner] -> keep\ngroup in [contractors] -> keep\n", &users());
+        assert_eq!(
+            w,
+            ["dormant::no_such_value at \"contractors\": the users' values of `group` are: admins, publishers"]
+        );
+    }
+
+    #[test]
+    fn status_is_compared_too() {
+        let w = run("status == invited -> keep\nstatus != active -> keep\n", &users());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("dormant::no_such_value at \"invited\""), "{w:?}");
+    }
+
+    #[test]
+    fn a_field_nobody_knows_is_not_warned_about() {
+        let mut us = users();
+        for u in &mut us {
+            u.group = None;
+        }
+        assert!(run("group in [nothing] -> keep\n", &us).is_empty());
+        assert!(run("group in [nothing] -> keep\n", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_pattern_that_matches_nobody_gets_the_closest_domain() {
+        let w = run(
+            "email matches \"*@city.exmple\" -> keep\nemail matches \"ana*\" -> keep\n",
+            &users(),
+        );
+        assert_eq!(
+            w,
+            ["dormant::pattern_matches_nobody at \"\\\"*@city.exmple\\\"\": did you mean \"*@city.example\"?"]
+        );
+    }
+
+    #[test]
+    fn a_regular_expression_is_offered_its_glob() {
+        let w = run("email matches \".*@city\\\\.example\" -> keep\n", &users());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("dormant::pattern_looks_like_regex"), "{w:?}");
+        assert!(w[0].ends_with("`email matches \"*@city.example\"`"), "{w:?}");
+    }
+
+    #[test]
+    fn regex_shapes_and_globs_told_apart() {
+        for regex in [".*@x", "^ana", "ana$", "a\\.b", "[a-z]*", "(a|b)", "a.+"] {
+            assert!(looks_like_regex(regex), "{regex}");
+        }
+        for glob in ["*@vendor.example", "ana*", "a?c", "$", "x.y"] {
+            assert!(!looks_like_regex(glob), "{glob}");
+        }
+        assert_eq!(glob_form("^.*@vendor\\.example$").as_deref(), Some("*@vendor.example"));
+        assert_eq!(glob_form("a.b").as_deref(), Some("a?b"));
+        assert_eq!(glob_form("[a-z]+"), None);
+    }
+
+    #[test]
+    fn lets_are_looked_at_once() {
+        let w = run(
+            "let staff = group in [publisher]\nstaff -> keep\nnot staff -> keep\n",
+            &users(),
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+}
