@@ -319,6 +319,10 @@ pub fn render_plain(source: &Source, diags: &[Diag]) -> String {
             d.code.as_str(),
             d.message
         ));
+        for (span, label) in d.related.iter().filter(|(_, label)| !label.is_empty()) {
+            let (line, col) = index.line_col(&source.text, span.start);
+            out.push_str(&format!("  note: {}:{line}:{col}: {label}\n", source.path));
+        }
         if let Some(help) = &d.help {
             out.push_str(&format!("  help: {help}\n"));
         }
@@ -340,6 +344,17 @@ pub struct JsonDiag<'a> {
     pub span: JsonSpan,
     pub label: &'a str,
     pub help: Option<&'a str>,
+    /// The other places the diagnostic points at ("first defined here",
+    /// "rule `x` wins first").
+    pub related: Vec<JsonRelated<'a>>,
+}
+
+/// A further place of a diagnostic, 1-based.
+#[derive(Debug, Serialize)]
+pub struct JsonRelated<'a> {
+    pub message: &'a str,
+    pub line: usize,
+    pub column: usize,
 }
 
 /// Byte offsets into the file.
@@ -398,6 +413,14 @@ pub fn to_json<'a>(source: &'a Source, diags: &'a [Diag]) -> Vec<JsonDiag<'a>> {
                 },
                 label: &d.label,
                 help: d.help.as_deref(),
+                related: d
+                    .related
+                    .iter()
+                    .map(|(span, message)| {
+                        let (line, column) = index.line_col(&source.text, span.start);
+                        JsonRelated { message, line, column }
+                    })
+                    .collect(),
             }
         })
         .collect()

@@ -306,7 +306,7 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     if !x.because.is_empty() {
         let rule = e.rule.unwrap_or("?");
         if e.action == crate::eval::PlanAction::Review {
-            let _ = writeln!(s, "\nWhy `{rule}` cannot be decided (data is missing):");
+            let _ = writeln!(s, "\nWhy `{rule}` cannot be decided ({}):", undecided_because(e));
         } else {
             let _ = writeln!(s, "\nWhy `{rule}` decided:");
         }
@@ -331,6 +331,29 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     s
 }
 
+/// Why a review's conditions are unknown: data missing, a time that is
+/// *never*, or some of each.
+fn undecided_because(e: &Entry<'_>) -> &'static str {
+    let unknown = e
+        .explanation
+        .because
+        .iter()
+        .filter(|i| i.result == crate::value::Truth::Unknown);
+    let (mut never, mut missing) = (false, false);
+    for item in unknown {
+        if eval::never_note(e.program, e.record, item).is_some() {
+            never = true;
+        } else {
+            missing = true;
+        }
+    }
+    match (never, missing) {
+        (true, false) => "a time it compares is never",
+        (true, true) => "data is missing, or a time is never",
+        _ => "data is missing",
+    }
+}
+
 /// A condition, its value, and what it saw, one value a line.
 fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
     let (p, u) = (e.program, e.record);
@@ -350,5 +373,8 @@ fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
     eval::ages(p, item.cond, u, &mut ages);
     for a in &ages {
         let _ = writeln!(s, "{indent}    {} age: {}", a.field, a.note());
+    }
+    if let Some(note) = eval::never_note(p, u, item) {
+        let _ = writeln!(s, "{indent}    {note}");
     }
 }
