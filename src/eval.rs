@@ -271,6 +271,8 @@ pub(crate) fn value<'u>(field: &Field, u: &'u User) -> Val<'u> {
         Field::LastLogin => known_time(u.last_login),
         Field::LastActivity => known_time(u.last_activity),
         Field::Group => texts(&u.group),
+        Field::GroupName => texts(&u.group_name),
+        Field::Deactivated => opt(u.deactivated_at(), Val::Time),
         Field::Role => texts(&u.role),
         Field::Permission => texts(&u.permission),
         Field::IsAdmin => opt(u.is_admin, Val::Bool),

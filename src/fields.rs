@@ -8,9 +8,9 @@ pub enum Type {
     Text,
     /// One of the status words.
     Status,
-    /// A point in time (possibly *never*): `joined`, `last_login`.
+    /// A point in time (possibly *never*): `joined`, `last_login`, `deactivated`.
     Time,
-    /// A set of words: `group`, `role`, `permission`.
+    /// A set of words: `group`, `group_name`, `role`, `permission`.
     Set,
     /// `true` or `false`.
     Bool,
@@ -50,6 +50,10 @@ pub enum Field {
     LastLogin,
     LastActivity,
     Group,
+    /// The display names of the user's groups, where the source knows them.
+    GroupName,
+    /// When the account was disabled: from the platform, else the journal.
+    Deactivated,
     Role,
     Permission,
     IsAdmin,
@@ -75,6 +79,8 @@ pub const FIELDS: &[(&str, Field)] = &[
     ("last_login", Field::LastLogin),
     ("last_activity", Field::LastActivity),
     ("group", Field::Group),
+    ("group_name", Field::GroupName),
+    ("deactivated", Field::Deactivated),
     ("role", Field::Role),
     ("permission", Field::Permission),
     ("is_admin", Field::IsAdmin),
@@ -109,8 +115,8 @@ impl Field {
         match self {
             Field::Id | Field::Username | Field::Email | Field::Name | Field::Source => Type::Text,
             Field::Status => Type::Status,
-            Field::Joined | Field::LastLogin | Field::LastActivity => Type::Time,
-            Field::Group | Field::Role | Field::Permission => Type::Set,
+            Field::Joined | Field::LastLogin | Field::LastActivity | Field::Deactivated => Type::Time,
+            Field::Group | Field::GroupName | Field::Role | Field::Permission => Type::Set,
             Field::IsAdmin | Field::IsService | Field::NeverLoggedIn | Field::HasActivity => Type::Bool,
             Field::Inactive => Type::Duration,
             Field::Activity(_) => Type::Number,
@@ -131,6 +137,8 @@ impl Field {
             Field::LastLogin => "last_login",
             Field::LastActivity => "last_activity",
             Field::Group => "group",
+            Field::GroupName => "group_name",
+            Field::Deactivated => "deactivated",
             Field::Role => "role",
             Field::Permission => "permission",
             Field::IsAdmin => "is_admin",

@@ -21,6 +21,7 @@
 //! and when (`at`, RFC 3339). Other records are skipped here.
 
 use crate::time::{self, Time};
+use crate::user::{Deactivated, Origin, Status, User};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
@@ -417,11 +418,14 @@ impl Journal {
     }
 }
 
-/// The latest notice sent to each user under each rule.
+/// What plans read from the journal: the latest notice sent to each user
+/// under each rule, and when each user was last deactivated.
 #[derive(Debug, Clone, Default)]
 pub struct Notices {
     /// user id → rule → when.
     latest: HashMap<String, HashMap<String, Time>>,
+    /// user id → the last confirmed deactivation not undone since.
+    deactivated: HashMap<String, Time>,
 }
 
 impl Notices {
@@ -447,7 +451,40 @@ impl Notices {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.latest.is_empty()
+        self.latest.is_empty() && self.deactivated.is_empty()
+    }
+
+    /// When dormant last deactivated this user, if it did and nothing
+    /// undid it since.
+    pub fn deactivated(&self, user: &str) -> Option<Time> {
+        self.deactivated.get(user).copied()
+    }
+
+    /// Gives `deactivated` from the journal to the users the platform shows
+    /// disabled (SPEC section 2: the platform where it says, else the
+    /// journal). A user who is not disabled keeps it unknown: the journal's
+    /// deactivation was undone outside dormant, or the status cannot be
+    /// told, and a time would make an old deactivation look like the
+    /// current one. Where both say, the later time wins: a platform's date
+    /// can be left from an earlier disabling (DocSpace keeps `terminated`
+    /// when a status change alone re-enables and disables again), and
+    /// counting from the later one never deletes anyone sooner.
+    pub fn fill_deactivated(&self, users: &mut [User]) {
+        if self.deactivated.is_empty() {
+            return;
+        }
+        for u in users {
+            if u.status != Some(Status::Disabled) {
+                continue;
+            }
+            let Some(at) = self.deactivated(&u.id) else { continue };
+            if u.deactivated.is_none_or(|d| d.at < at) {
+                u.deactivated = Some(Deactivated {
+                    at,
+                    from: Origin::Journal,
+                });
+            }
+        }
     }
 
     /// Reads the notices of a journal file, only if it verifies: a damaged
@@ -467,6 +504,7 @@ impl Notices {
         let mut notices = Notices::new();
         for (n, record) in (1..).zip(records) {
             let field = |k: &str| record.get(k).and_then(|v| v.as_str());
+            notices.deactivation(name, n, record)?;
             if field("event") != Some("outcome") || field("action") != Some("notify") || field("status") != Some("done")
             {
                 continue;
@@ -481,6 +519,33 @@ impl Notices {
             notices.add(user, rule, at);
         }
         Ok(notices)
+    }
+
+    /// Follows one record's word on whether its user is deactivated: a
+    /// confirmed deactivation (or the first step of a two-step delete,
+    /// which leaves the user deactivated) sets the time, a confirmed
+    /// reactivation clears it. Intents and unconfirmed outcomes say
+    /// nothing: the request may never have reached the platform.
+    fn deactivation(&mut self, name: &str, n: u64, record: &Value) -> Result<(), String> {
+        let field = |k: &str| record.get(k).and_then(|v| v.as_str());
+        let confirmed = field("event") == Some("outcome") && matches!(field("status"), Some("done" | "settled"));
+        let first_step = field("event") == Some("step") && field("step") == Some("deactivated");
+        let deactivates = (confirmed && field("action") == Some("deactivate")) || first_step;
+        let reactivates = confirmed && field("action") == Some("reactivate");
+        if !deactivates && !reactivates {
+            return Ok(());
+        }
+        let (Some(user), Some(at)) = (field("user"), field("at").and_then(time::parse_time)) else {
+            return Err(format!(
+                "{name}:{n}: a deactivation or reactivation needs `user` and an RFC 3339 `at`"
+            ));
+        };
+        if deactivates {
+            self.deactivated.insert(user.to_string(), at);
+        } else {
+            self.deactivated.remove(user);
+        }
+        Ok(())
     }
 }
 
@@ -523,6 +588,91 @@ mod tests {
             "{e}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod deactivation_tests {
+    use super::*;
+
+    fn records(lines: &[&str]) -> Vec<Value> {
+        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn the_last_confirmed_deactivation_not_undone_since() {
+        let n = Notices::from_records(
+            "j",
+            &records(&[
+                // Confirmed, then undone: nothing.
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"a","at":"2026-09-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"reactivate","status":"done","user":"a","at":"2026-09-02T00:00:00Z"}"#,
+                // An intent, a failure and an unconfirmed outcome say nothing.
+                r#"{"event":"intent","action":"deactivate","user":"b","at":"2026-09-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"failed","user":"b","at":"2026-09-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"unconfirmed","user":"b","at":"2026-09-01T00:00:00Z"}"#,
+                // Settled by a later read, and deactivated again later: the last.
+                r#"{"event":"outcome","action":"deactivate","status":"settled","user":"c","at":"2026-09-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"c","at":"2026-10-01T00:00:00Z"}"#,
+                // The first step of a two-step delete leaves the user deactivated.
+                r#"{"event":"step","step":"deactivated","action":"delete","user":"d","at":"2026-10-05T00:00:00Z"}"#,
+                // An unconfirmed reactivation does not undo.
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"e","at":"2026-10-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"reactivate","status":"unconfirmed","user":"e","at":"2026-10-02T00:00:00Z"}"#,
+            ]),
+        )
+        .unwrap();
+        assert_eq!(n.deactivated("a"), None);
+        assert_eq!(n.deactivated("b"), None);
+        assert_eq!(n.deactivated("c"), time::parse_time("2026-10-01"));
+        assert_eq!(n.deactivated("d"), time::parse_time("2026-10-05"));
+        assert_eq!(n.deactivated("e"), time::parse_time("2026-10-01"));
+        assert!(!n.is_empty());
+        let e = Notices::from_records(
+            "j",
+            &records(&[r#"{"event":"outcome","action":"deactivate","status":"done","user":"a"}"#]),
+        )
+        .unwrap_err();
+        assert!(e.contains("j:1:") && e.contains("`at`"), "{e}");
+    }
+
+    #[test]
+    fn only_disabled_users_take_the_journal_s_time_and_the_later_one_wins() {
+        let n = Notices::from_records(
+            "j",
+            &records(&[
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"a","at":"2026-10-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"b","at":"2026-10-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"c","at":"2026-10-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"d","at":"2026-10-01T00:00:00Z"}"#,
+                r#"{"event":"outcome","action":"deactivate","status":"done","user":"e","at":"2026-10-01T00:00:00Z"}"#,
+            ]),
+        )
+        .unwrap();
+        let platform = |s: &str| Some(Deactivated::from_source(time::parse_time(s).unwrap()));
+        let user = |id: &str, status: Option<Status>, deactivated| User {
+            id: id.into(),
+            status,
+            deactivated,
+            ..User::default()
+        };
+        let mut users = vec![
+            user("a", Some(Status::Disabled), None),
+            // Re-enabled outside dormant, or a status no one can tell.
+            user("b", Some(Status::Active), None),
+            user("c", None, None),
+            // The platform's own, later date stands; an earlier one gives way.
+            user("d", Some(Status::Disabled), platform("2026-11-01")),
+            user("e", Some(Status::Disabled), platform("2026-01-01")),
+            user("z", Some(Status::Disabled), None),
+        ];
+        n.fill_deactivated(&mut users);
+        let journal = Some(Deactivated {
+            at: time::parse_time("2026-10-01").unwrap(),
+            from: Origin::Journal,
+        });
+        let got: Vec<_> = users.iter().map(|u| u.deactivated).collect();
+        assert_eq!(got, [journal, None, None, platform("2026-11-01"), journal, None]);
     }
 }
 

@@ -71,6 +71,34 @@ pub enum Attr {
     Time(Time),
 }
 
+/// `deactivated`: when the account was disabled, with where that time
+/// came from, so that an explanation can say it (SPEC section 2: the
+/// platform where it says, else dormant's own journal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deactivated {
+    pub at: Time,
+    pub from: Origin,
+}
+
+/// Where a `deactivated` time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The users' source: the platform (or a users file, or a snapshot of
+    /// the platform) said so.
+    Source,
+    /// Dormant's journal: the last confirmed deactivation, not undone since.
+    Journal,
+}
+
+impl Deactivated {
+    pub fn from_source(at: Time) -> Deactivated {
+        Deactivated {
+            at,
+            from: Origin::Source,
+        }
+    }
+}
+
 /// One user. `None` means *unknown* (the source did not say).
 ///
 /// The fields most policies compare come first and in this order (hence
@@ -89,6 +117,9 @@ pub struct User {
     pub last_activity: Known<Time>,
     pub email: Option<Text>,
     pub group: Option<Set>,
+    /// `group_name`: the display names of the groups in `group`, where the
+    /// source knows them.
+    pub group_name: Option<Set>,
     pub permission: Option<Set>,
     /// `activity.NAME` counters the source reported.
     pub activity: smallvec::SmallVec<[(Text, f64); 2]>,
@@ -97,6 +128,8 @@ pub struct User {
     pub name: Option<Text>,
     pub role: Option<Set>,
     pub source: Option<Text>,
+    /// `deactivated`: when the account was disabled, and who says so.
+    pub deactivated: Option<Deactivated>,
     /// `attr.NAME` attributes the source reported.
     pub attr: Vec<(Text, Attr)>,
 }
@@ -132,6 +165,11 @@ impl User {
             Known::Never => Some(false),
             _ => None,
         }
+    }
+
+    /// `deactivated` as a time, unknown when no one says.
+    pub fn deactivated_at(&self) -> Option<Time> {
+        self.deactivated.map(|d| d.at)
     }
 
     pub fn activity(&self, name: &str) -> Option<f64> {

@@ -533,6 +533,10 @@ fn roles_statuses_and_last_logins_from_the_history() {
     // No event, registered before the history begins: not known.
     assert!(by_id(&users, "u-ldap").get("last_login").is_none());
     assert_eq!(by_id(&users, "u-old")["joined"], "2020-01-01T07:00:00Z");
+    assert_eq!(by_id(&users, "u-old")["group"], json!(["g-sales"]));
+    assert_eq!(by_id(&users, "u-old")["group_name"], json!(["Sales"]));
+    // Terminated with no `terminated` date: when is not known.
+    assert!(by_id(&users, "u-gone").get("deactivated").is_none());
 }
 
 #[test]
@@ -1231,4 +1235,111 @@ fn undo_reverses_a_delete_cut_in_half() {
         assert!(out.contains(&format!("reactivated {id}")), "{out}");
         assert_eq!(status_of(&portal, id), Some(json!(1)), "{id}");
     }
+}
+
+/// Each user's action in a JSON plan.
+fn actions(plan: &str) -> HashMap<String, String> {
+    let v: Value = serde_json::from_str(plan).unwrap();
+    v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["user"]["id"].as_str().unwrap().to_string(),
+                d["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn rfc3339(at: i64) -> String {
+    Utc.timestamp_opt(at, 0).unwrap().to_rfc3339()
+}
+
+/// "Terminate, then delete 30 days later" (the README's two-phase
+/// clean-up). Run 1 terminates the idle and deletes a user DocSpace says
+/// was terminated 60 days before; run 2, 31 days on, deletes the user run 1
+/// terminated (when, from the journal: the status change leaves DocSpace's
+/// `terminated` empty) and keeps one terminated only 10 days before.
+#[test]
+fn terminate_then_delete_thirty_days_later() {
+    let mut people = people(8);
+    let mut long_gone = person("u-long", 2, &[], OLD);
+    long_gone["terminated"] = json!(api_date(days_ago(60)));
+    people.push(long_gone);
+    people.push(person("u-left", 1, &[], &recent()));
+    let portal = Portal::with(people, small_history(), AuditMode::Works, "de");
+    let sim = start(&portal);
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), &sim);
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "admins: is_admin -> keep\npurge: status == disabled and deactivated > 30d -> delete\nidle: inactive > 12mo -> deactivate\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| ok(dir.path(), args);
+    let plan = |as_of: &str| {
+        run(&[
+            "plan",
+            "p.policy",
+            "--connector",
+            "docs",
+            "--format",
+            "json",
+            "--as-of",
+            as_of,
+        ])
+    };
+
+    // Run 1.
+    let now = Utc::now().timestamp();
+    let first = plan(&rfc3339(now));
+    let a = actions(&first);
+    assert_eq!(
+        (a["u-old"].as_str(), a["u-long"].as_str()),
+        ("deactivate", "delete"),
+        "{first}"
+    );
+    assert_eq!(a["u-left"], "keep");
+    // Terminated with no date: when cannot be told, so review, never delete.
+    assert_eq!(a["u-gone"], "review");
+    let why = run(&["explain", "p.policy", "--connector", "docs", "u-long"]);
+    assert!(why.contains("deactivated ") && why.contains("(from docs)"), "{why}");
+    std::fs::write(dir.path().join("plan.json"), &first).unwrap();
+    let applied = run(&["apply", "plan.json", "--yes"]);
+    assert!(applied.contains("2 done"), "{applied}");
+    assert_eq!(status_of(&portal, "u-old"), Some(json!(2)));
+    assert_eq!(status_of(&portal, "u-long"), None);
+    // u-old's profile carries no date: the status change does not set it.
+    let profile = portal
+        .people
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "u-old")
+        .cloned()
+        .unwrap();
+    assert_eq!(profile["terminated"], Value::Null);
+
+    // Between the runs, u-left is terminated through the profile editor,
+    // which dates it: ten days before run 2.
+    {
+        let mut people = portal.people.lock().unwrap();
+        let left = people.iter_mut().find(|p| p["id"] == "u-left").unwrap();
+        left["status"] = json!(2);
+        left["terminated"] = json!(api_date(now + 21 * 86_400));
+    }
+
+    // Run 2, 31 days after run 1.
+    let later = rfc3339(now + 31 * 86_400);
+    let second = plan(&later);
+    let a = actions(&second);
+    assert_eq!(a["u-old"], "delete", "{second}");
+    assert_eq!(a["u-left"], "keep", "{second}");
+    let why = run(&["explain", "p.policy", "--connector", "docs", "u-old", "--as-of", &later]);
+    assert!(why.contains("(from the journal)"), "{why}");
+    // Short of the 30 days: not deleted yet.
+    let early = actions(&plan(&rfc3339(now + 29 * 86_400)));
+    assert_ne!(early["u-old"], "delete");
 }

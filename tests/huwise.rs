@@ -236,6 +236,30 @@ impl Domain {
                 }
                 Reply::Json(201, u.clone())
             }
+            // `list_user_groups` (python/docs/UserGroupsApi.md): paged like
+            // the users, each group a `UserGroup` with its `title`.
+            ("GET", "/groups/") => {
+                let limit: usize = r.query("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
+                let offset: usize = r.query("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+                let all = [("gr_admins", "Domain admins"), ("gr_readers", "Readers")];
+                let page: Vec<Value> = all
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|(uid, title)| json!({"uid": uid, "title": title, "user_count": 1}))
+                    .collect();
+                let more = offset + page.len() < all.len();
+                let link = |o: usize| format!("http://127.0.0.1:{port}{BASE}/groups/?limit={limit}&offset={o}");
+                Reply::Json(
+                    200,
+                    json!({
+                        "total_count": all.len(),
+                        "next": if more { json!(link(offset + limit)) } else { Value::Null },
+                        "previous": Value::Null,
+                        "results": page,
+                    }),
+                )
+            }
             _ => Reply::Json(404, json!({"error_code": "NotFound", "message": "Not found"})),
         }
     }
@@ -303,6 +327,11 @@ fn normalizes_as_documented() {
     assert_eq!(users[3]["status"], "disabled");
     assert_eq!(users[5]["role"], json!(["global", "ods_staff"]));
     assert_eq!(users[1]["group"], json!(["gr_admins"]));
+    // The names, from one read of the group list.
+    assert_eq!(users[1]["group_name"], json!(["Domain admins"]));
+    assert_eq!(users[2]["group_name"], json!(["Readers"]));
+    let group_reads = sim.requests().iter().filter(|r| r.path().ends_with("/groups/")).count();
+    assert_eq!(group_reads, 1);
     assert_eq!(users[2]["source"], "portal");
     assert!(users[2].get("is_service").is_none(), "no flag: unknown");
     // Every request carried the key in the documented header.
@@ -422,8 +451,9 @@ fn a_daily_quota_holds_within_and_across_runs() {
         out.stderr
     );
     assert_eq!(sim.requests().len(), 3);
-    // A fetch takes 6 requests (one page of admins, five of users): a
-    // quota of 10 allows one a day, and the next run stops at its fifth.
+    // A fetch takes 7 requests (one page of admins, five of users, one of
+    // groups): a quota of 10 allows one a day, and the next run stops at
+    // its fourth.
     std::fs::remove_file(dir.path().join("dormant-usage.json")).unwrap();
     let quota = "requests_per_day = 10\n";
     let out = dormant(dir.path(), &sim, quota, Some(KEY), &["fetch", "--connector", "portal"]);
@@ -435,7 +465,7 @@ fn a_daily_quota_holds_within_and_across_runs() {
         "{}",
         out.stderr
     );
-    assert_eq!(sim.requests().len(), 3 + 6 + 4);
+    assert_eq!(sim.requests().len(), 3 + 7 + 3);
     let usage: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("dormant-usage.json")).unwrap()).unwrap();
     assert_eq!(usage["portal"]["requests"], 10);

@@ -300,6 +300,9 @@ fn fetches_with_a_token_that_expires_mid_way() {
     assert_eq!(users[3]["role"], json!(["regular", "ldap"]));
     assert_eq!(users[4]["group"], json!(["10", "11"]));
     assert_eq!(users[5]["group"], json!([]));
+    // The names, from the group list.
+    assert_eq!(users[4]["group_name"], json!(["Finance", "Ops"]));
+    assert_eq!(users[5]["group_name"], json!([]));
     assert_eq!(users[0]["is_service"], true, "the application's own user");
     assert_eq!(users[5]["is_service"], false);
     assert!(users[5].get("last_login").is_none(), "no last login: unknown");

@@ -417,3 +417,74 @@ fn diff_and_forecast_stop_on_errors() {
     assert_eq!(same.code, 0);
     assert!(same.stdout.ends_with("No decision changes.\n"), "{}", same.stdout);
 }
+
+/// `deactivated` from the journal for a users file that does not say:
+/// the last confirmed deactivation not undone since, for a user the file
+/// shows disabled; the file's own, later date stands; the explanation
+/// names where each time came from.
+#[test]
+fn deactivated_comes_from_the_journal_where_the_users_do_not_say() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dormant.toml"), "journal = \"journal.jsonl\"\n").unwrap();
+    {
+        let (mut journal, _) =
+            dormant::journal::Journal::open(&dir.path().join("journal.jsonl"), dormant::files::Wait::No, None).unwrap();
+        for line in [
+            r#"{"event":"intent","action":"deactivate","user":"ana","rule":"idle","at":"2026-10-01T00:00:00Z"}"#,
+            r#"{"event":"outcome","action":"deactivate","status":"done","user":"ana","rule":"idle","at":"2026-10-01T00:00:00Z"}"#,
+            r#"{"event":"outcome","action":"deactivate","status":"done","user":"bob","rule":"idle","at":"2026-10-01T00:00:00Z"}"#,
+            r#"{"event":"outcome","action":"deactivate","status":"done","user":"cy","rule":"idle","at":"2026-10-01T00:00:00Z"}"#,
+            r#"{"event":"outcome","action":"deactivate","status":"done","user":"dan","rule":"idle","at":"2026-10-01T00:00:00Z"}"#,
+            r#"{"event":"outcome","action":"reactivate","status":"done","user":"dan","rule":null,"at":"2026-10-02T00:00:00Z"}"#,
+        ] {
+            let serde_json::Value::Object(m) = serde_json::from_str(line).unwrap() else {
+                panic!("an object")
+            };
+            journal.append(m).unwrap();
+        }
+    }
+    std::fs::write(
+        dir.path().join("p.policy"),
+        "purge: status == disabled and deactivated > 30d -> delete\n",
+    )
+    .unwrap();
+    // ana: disabled, no date: the journal's. bob: the file's later date.
+    // cy: active again (re-enabled outside dormant): no date. dan: undone.
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "id,status,deactivated\nana,disabled,\nbob,disabled,2026-11-13\ncy,active,\ndan,disabled,\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--users", "users.csv", "--as-of", AS_OF]);
+        let done = Run::new(&all).in_dir(dir.path()).run();
+        assert_eq!(done.code, 0, "{}", done.stderr);
+        done.stdout
+    };
+    let csv = run(&["plan", "p.policy", "--format", "csv"]);
+    let line = |id: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap()
+            .to_string()
+    };
+    assert!(line("ana").contains(",delete,purge,"), "{csv}");
+    assert!(line("ana").contains("(from the journal)"), "{csv}");
+    assert!(line("bob").contains(",keep,"), "{csv}");
+    assert!(line("cy").contains(",keep,"), "{csv}");
+    assert!(line("dan").contains(",review,purge,"), "{csv}");
+    let ana = run(&["explain", "p.policy", "ana"]);
+    assert!(
+        ana.contains("deactivated 2026-10-01T00:00:00Z (from the journal)"),
+        "{ana}"
+    );
+    let bob = run(&["explain", "p.policy", "bob"]);
+    assert!(
+        bob.contains("deactivated 2026-11-13T00:00:00Z (from the users file)"),
+        "{bob}"
+    );
+    // The JSON plan keeps the time a time.
+    let json: serde_json::Value = serde_json::from_str(&run(&["plan", "p.policy", "--format", "json"])).unwrap();
+    assert_eq!(json["decisions"][0]["values"]["deactivated"], "2026-10-01T00:00:00Z");
+}

@@ -43,7 +43,7 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
                 )
             })
         }
-        (Kind::Docebo, Field::LastActivity | Field::Group | Field::Permission) => {
+        (Kind::Docebo, Field::LastActivity | Field::Group | Field::GroupName | Field::Permission) => {
             Some(format!("Docebo's user list has no `{field}`"))
         }
         // The key's (or token's) own account is the one service account
@@ -69,7 +69,9 @@ pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Optio
         }
         (Kind::MetricInsights, Field::Permission) => Some("Metric Insights' user list has no permissions".to_string()),
         (Kind::Bevy, Field::LastActivity) => Some("Bevy reports no activity".to_string()),
-        (Kind::Bevy, Field::Group | Field::Permission) => Some(format!("Bevy's user list has no `{field}`")),
+        (Kind::Bevy, Field::Group | Field::GroupName | Field::Permission) => {
+            Some(format!("Bevy's user list has no `{field}`"))
+        }
         (_, Field::HasActivity) if !own(&Field::LastActivity) => Some(format!(
             "{platform} reports neither activity counters nor a last activity"
         )),
@@ -314,6 +316,22 @@ mod tests {
         assert_eq!(diags("b: is_service -> keep\n", HUWISE, &[Field::IsService]), []);
         // Logins are supplied (where the audit allows): nothing to say.
         assert_eq!(diags("d: inactive > 1y -> delete\n", DOCSPACE, &[]), []);
+    }
+
+    #[test]
+    fn group_names_where_the_platform_has_them_and_deactivated_everywhere() {
+        let policy = "s: group_name in [Sales] -> keep\np: status == disabled and deactivated > 30d -> delete\n";
+        // DocSpace and Huwise name their groups; the journal gives
+        // `deactivated` on every platform.
+        assert_eq!(diags(policy, DOCSPACE, &[]), []);
+        assert_eq!(diags(policy, HUWISE, &[]), []);
+        assert_eq!(
+            diags(policy, DOCEBO, &[]),
+            [(
+                "connector `lms` never supplies `group_name`: Docebo's user list has no `group_name`".to_string(),
+                "group_name".to_string()
+            )]
+        );
     }
 
     #[test]

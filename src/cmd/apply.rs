@@ -128,9 +128,11 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let notices =
         crate::journal::Notices::from_records(&config.journal.display().to_string(), &records).map_err(fail)?;
     let live = Live::connect(&connector).map_err(fail)?;
-    let fresh = live
+    let mut fresh = live
         .fetch(&crate::progress::Progress::new("users fetched again"))
         .map_err(|m| fail(format!("{m}\nnothing was done")))?;
+    // Decided again as the plan was: with the journal's deactivation times.
+    notices.fill_deactivated(&mut fresh);
     over_limits(fresh.len())?;
     let (work, skipped) = apply::recheck(&targets, &fresh, &program, &notices, &progress, |a, u| live.shows(a, u));
 

@@ -72,7 +72,8 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     let old = compile(&old_src, &old_policy, as_of, out)?;
     let new = compile(&new_src, &new_policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users, out)?;
+    let mut users = load_users(&args.users, out)?;
+    notices.fill_deactivated(&mut users.users);
     // The proposed policy is the one under review: its warnings are shown.
     super::data_warnings(&new_src, &new_policy, &Summary::of(&new_policy, &users.users), out);
     let mut changes: Vec<Change<'_>> = Vec::new();
@@ -159,7 +160,8 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users, out)?;
+    let mut users = load_users(&args.users, out)?;
+    notices.fill_deactivated(&mut users.users);
     warnings.extend(super::data_warnings(
         &source,
         &policy,

@@ -53,8 +53,9 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let mut shapes = plan::Shapes::default();
     // What the users hold, gathered in the same pass, for the warnings.
     let mut collector = Collector::new(&policy);
-    let mut decide = |users: &[crate::user::User], written: &mut std::io::Result<()>| {
-        for u in users {
+    let mut decide = |users: &mut [crate::user::User], written: &mut std::io::Result<()>| {
+        notices.fill_deactivated(users);
+        for u in users.iter() {
             collector.add(u);
             let d = crate::eval::decide(&program, u, &notices);
             tally.add(plan::rule_label(&program, &d), d.action);
@@ -65,8 +66,8 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         }
     };
     let (users_source, finished) = match (fetched, &args.users.users) {
-        (Some(f), _) => {
-            decide(&f.users, &mut written);
+        (Some(mut f), _) => {
+            decide(&mut f.users, &mut written);
             let count = f.users.len();
             (
                 f.source,
@@ -79,8 +80,8 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         (None, path) => {
             let path = path.as_deref().unwrap_or(Path::new(""));
             let (batches, reader) = file::spawn(path);
-            for batch in batches.iter() {
-                decide(&batch, &mut written);
+            for mut batch in batches.iter() {
+                decide(&mut batch, &mut written);
                 if written.is_err() {
                     break;
                 }
@@ -218,7 +219,8 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let users = load_users(&args.users, out)?;
+    let mut users = load_users(&args.users, out)?;
+    notices.fill_deactivated(&mut users.users);
     warnings.extend(super::data_warnings(
         &source,
         &policy,

@@ -73,7 +73,7 @@ use crate::config::Connector;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::time::Time;
-use crate::user::{Attr, Known, Set, Status, User};
+use crate::user::{Attr, Deactivated, Known, Set, Status, User};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -756,6 +756,22 @@ fn status(v: &Value) -> Option<i64> {
     }
 }
 
+/// `deactivated` from the profile's `terminated`, for a Terminated user
+/// only. The server sets that date when a profile is disabled through
+/// `PUT /people/{id}` (`disable`), clears it when enabled that way
+/// [DS: products/ASC.People/Server/Api/UserController.cs `UpdateMember`,
+/// `user.TerminatedDate = ... DateTime.UtcNow : null`], and shows it as
+/// `Terminated` [DS: common/ASC.Api.Core/Model/EmployeeFullDto.cs]; but
+/// `PUT /people/status/Terminated`, which dormant and the people list use,
+/// changes the status alone [DS: UserController.cs `UpdateUserStatus`].
+/// So a Terminated user may have no date, or one left from an earlier
+/// disabling: dormant's journal, when it holds a later deactivation, wins
+/// (`Notices::fill_deactivated`), and an active user's date is dropped.
+fn terminated_at(status: Option<Status>, at: Option<Time>) -> Option<Deactivated> {
+    at.filter(|_| status == Some(Status::Disabled))
+        .map(Deactivated::from_source)
+}
+
 /// One DocSpace profile as a dormant user (SPEC section 2).
 pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
     let id = text(p, "id").ok_or_else(|| {
@@ -819,6 +835,8 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
     if let Some(a) = activation {
         attr.push(("activation_status".into(), Attr::Number(a as f64)));
     }
+    let groups = get(p, "groups").and_then(Value::as_array);
+    let deactivated = terminated_at(status, time("terminated")?);
     let name = text(p, "displayName").map(Into::into).or_else(|| {
         // Through `text`, which also finds PascalCase keys.
         let full = [text(p, "firstName"), text(p, "lastName")]
@@ -835,9 +853,10 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         name,
         status,
         joined,
-        group: get(p, "groups")
-            .and_then(Value::as_array)
-            .map(|g| g.iter().filter_map(|g| text(g, "id").or_else(|| g.as_str())).collect()),
+        group: groups.map(|g| g.iter().filter_map(|g| text(g, "id").or_else(|| g.as_str())).collect()),
+        // `groups: [{id, name, manager}]` (CONNECTORS.md section 4.2).
+        group_name: groups.map(|g| g.iter().filter_map(|g| text(g, "name")).collect()),
+        deactivated,
         role: Some(role),
         permission: Some(modules),
         is_admin,
@@ -888,6 +907,31 @@ mod tests {
         assert_eq!(invited.status, Some(Status::Invited));
         assert_eq!(invited.is_admin, None, "no admin flags: unknown");
         assert!(normalize(&serde_json::json!({"id": "c", "registrationDate": "later"}), "d").is_err());
+    }
+
+    #[test]
+    fn group_names_and_the_terminated_date_of_a_terminated_user_only() {
+        let profile = |status: u8| {
+            serde_json::json!({"id": "a", "status": status, "terminated": "2026-10-01T12:00:00.0000000+02:00",
+                "groups": [{"id": "g1", "name": "Sales", "manager": null}, {"id": "g2", "name": "Data team"}]})
+        };
+        let u = normalize(&profile(2), "docs").unwrap();
+        assert_eq!(u.group.unwrap().as_slice(), ["g1", "g2"]);
+        assert_eq!(u.group_name.unwrap().as_slice(), ["Sales", "Data team"]);
+        assert_eq!(
+            u.deactivated,
+            parse_time("2026-10-01T10:00:00Z").map(Deactivated::from_source)
+        );
+        // Active again through a status change, which leaves the date: not deactivated.
+        assert_eq!(normalize(&profile(1), "docs").unwrap().deactivated, None);
+        // No groups key: neither is known.
+        let bare = normalize(&serde_json::json!({"id": "b", "status": 2, "terminated": null}), "docs").unwrap();
+        assert_eq!((bare.group_name, bare.deactivated), (None, None));
+        assert!(normalize(
+            &serde_json::json!({"id": "c", "status": 2, "terminated": "soon"}),
+            "docs"
+        )
+        .is_err());
     }
 
     #[test]

@@ -140,6 +140,8 @@ fn fill(u: &mut User, from: User) {
     known(&mut u.last_login, from.last_login);
     known(&mut u.last_activity, from.last_activity);
     opt(&mut u.group, from.group);
+    opt(&mut u.group_name, from.group_name);
+    opt(&mut u.deactivated, from.deactivated);
     opt(&mut u.role, from.role);
     opt(&mut u.permission, from.permission);
     opt(&mut u.is_admin, from.is_admin);

@@ -30,7 +30,10 @@
 //!   offered only on the admin's opt-in (`deactivate = "revoke"`); grants
 //!   on single datasets or pages (`/datasets/{uid}/security/users/…`) stay;
 //! - `GET /users/{username}/` reads one user back, 404 when not in the
-//!   domain [S: UsersApi.md `get_user`].
+//!   domain [S: UsersApi.md `get_user`];
+//! - a user's `groups` are `{uid}` objects; their titles (`group_name`)
+//!   come from one read of `GET /groups/?limit&offset`, paged as the users
+//!   are [S: python/docs/UserGroupsApi.md `list_user_groups`, UserGroup.md].
 
 use super::Listing;
 use crate::config::Connector;
@@ -38,7 +41,7 @@ use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::user::{Attr, Known, Set, Status, User};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 pub const PLATFORM: &str = "Huwise";
@@ -102,7 +105,7 @@ impl Huwise {
             .filter_map(|u| u.get("username").and_then(Value::as_str).map(str::to_string))
             .collect();
         let listed = self.list("users", "", progress).await?;
-        let users = listed
+        let mut users = listed
             .iter()
             .map(|u| normalize(u, &admins, &self.source))
             .collect::<Result<Vec<_>, String>>()
@@ -111,15 +114,56 @@ impl Huwise {
                 endpoint: "/users/".to_string(),
                 detail,
             })?;
+        let titles = self.group_titles().await?;
+        for u in &mut users {
+            u.group_name = u.group.as_ref().map(|uids| {
+                uids.iter()
+                    .filter_map(|uid| titles.get(uid.as_str()))
+                    .map(|t| crate::user::Text::from(t.as_str()))
+                    .collect()
+            });
+        }
         Ok(users)
+    }
+
+    /// Each group's title by uid, from one read of `/groups/`: a user's
+    /// `groups` holds uids only [S: python/docs/User.md], and the group
+    /// list `{total_count, next, previous, results: [UserGroup]}` carries
+    /// each `uid` with its `title` [S: python/docs/UserGroupsApi.md
+    /// `list_user_groups`, ListUserGroups200Response.md, UserGroup.md].
+    async fn group_titles(&self) -> Result<HashMap<String, String>, HttpError> {
+        let groups = self.list_of("/groups/", "groups", "", &Progress::hidden()).await?;
+        Ok(groups
+            .iter()
+            .filter_map(|g| {
+                let text = |k: &str| {
+                    g.get(k)
+                        .and_then(Value::as_str)
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                };
+                Some((text("uid")?.to_string(), text("title")?.to_string()))
+            })
+            .collect())
     }
 
     /// All pages of `/users/`, checked against `total_count`.
     async fn list(&self, what: &'static str, filter: &str, progress: &Progress) -> Result<Vec<Value>, HttpError> {
-        let mut listing = Listing::new(PLATFORM, "/users/", what);
+        self.list_of("/users/", what, filter, progress).await
+    }
+
+    /// All pages of a list (`/users/`, `/groups/`), checked against `total_count`.
+    async fn list_of(
+        &self,
+        endpoint: &'static str,
+        what: &'static str,
+        filter: &str,
+        progress: &Progress,
+    ) -> Result<Vec<Value>, HttpError> {
+        let mut listing = Listing::new(PLATFORM, endpoint, what);
         let mut offset = 0;
         loop {
-            let path = format!("/users/?{filter}limit={}&offset={offset}", self.page);
+            let path = format!("{endpoint}?{filter}limit={}&offset={offset}", self.page);
             let page = self.client.get_json(&path).await?;
             let shape = |detail: &str| HttpError::Shape {
                 platform: PLATFORM,

@@ -43,7 +43,8 @@
 //!   booleans `"Y"`/`"N"` [S: api.mdc example; PTG tests/users/user.ts
 //!   `User`]; not paginated [I]. No last login and no creation date [?]:
 //!   both stay *unknown* unless an enrich file says.
-//! - Groups: `GET /api/user_group` → `{"user_groups": [{"id", …}]}`, members
+//! - Groups: `GET /api/user_group` → `{"user_groups": [{"id", "name", …}]}`
+//!   (`name` the display name: `group_name`), members
 //!   `GET /api/user_group_member?group=ID` → `{"user_group_members":
 //!   [{"id", "user", "group"}]}` [S: api.mdc]; `user` is the user's id [I].
 //! - One user: `GET /api/user/id/{id}` [S: PTG
@@ -271,9 +272,11 @@ impl MetricInsights {
                 detail: "no `users` list".into(),
             })?;
         progress.set_total(users.len() as u64);
-        // Groups: each group's members, by user id.
+        // Groups: each group's members, by user id; with the group's names,
+        // which the group list carries.
         let groups = self.client.get_json("/user_group").await?;
         let mut member_of: HashMap<String, Set> = HashMap::new();
+        let mut named: HashMap<String, Set> = HashMap::new();
         for g in groups
             .get("user_groups")
             .and_then(Value::as_array)
@@ -281,6 +284,7 @@ impl MetricInsights {
             .flatten()
         {
             let Some(gid) = text(g, "id") else { continue };
+            let name = text(g, "name");
             let path = format!("/user_group_member?group={gid}");
             let members = self.client.get_json(&path).await?;
             for m in members
@@ -290,6 +294,9 @@ impl MetricInsights {
                 .flatten()
             {
                 if let Some(uid) = text(m, "user") {
+                    if let Some(name) = &name {
+                        named.entry(uid.clone()).or_default().push(name.as_str().into());
+                    }
                     member_of.entry(uid).or_default().push(gid.as_str().into());
                 }
             }
@@ -302,6 +309,7 @@ impl MetricInsights {
                 detail,
             })?;
             n.group = Some(member_of.remove(n.id.as_str()).unwrap_or_default());
+            n.group_name = Some(named.remove(n.id.as_str()).unwrap_or_default());
             out.push(n);
             progress.inc(1);
         }

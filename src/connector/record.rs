@@ -5,7 +5,7 @@
 use crate::fields::{Field, FIELDS, PREFIXES};
 use crate::limits::MAX_COLUMN_NAME;
 use crate::time::{self, Time};
-use crate::user::{Attr, Known, Set, Status, Text, User};
+use crate::user::{Attr, Deactivated, Known, Set, Status, Text, User};
 
 /// Resolves a column name; the error says what is wrong and how to fix it.
 pub fn column(name: &str) -> Result<Field, String> {
@@ -75,6 +75,9 @@ pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), String> {
         Field::LastLogin => u.last_login = event(cell)?,
         Field::LastActivity => u.last_activity = event(cell)?,
         Field::Group => u.group = set_cell(cell)?,
+        Field::GroupName => u.group_name = set_cell(cell)?,
+        // Like `joined`, a time or unknown: nothing here means *never*.
+        Field::Deactivated => u.deactivated = joined(cell)?.map(Deactivated::from_source),
         Field::Role => u.role = set_cell(cell)?,
         Field::Permission => u.permission = set_cell(cell)?,
         Field::IsAdmin => u.is_admin = boolean(cell)?,
@@ -102,6 +105,7 @@ pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), String> {
 pub fn push_set_item(u: &mut User, field: &Field, item: &str) -> Result<(), String> {
     let set = match field {
         Field::Group => &mut u.group,
+        Field::GroupName => &mut u.group_name,
         Field::Role => &mut u.role,
         Field::Permission => &mut u.permission,
         other => return Err(format!("`{}` does not take a list", other.name())),
@@ -117,6 +121,7 @@ pub fn push_set_item(u: &mut User, field: &Field, item: &str) -> Result<(), Stri
 pub fn empty_set(u: &mut User, field: &Field) {
     match field {
         Field::Group => u.group = Some(u.group.take().unwrap_or_default()),
+        Field::GroupName => u.group_name = Some(u.group_name.take().unwrap_or_default()),
         Field::Role => u.role = Some(u.role.take().unwrap_or_default()),
         Field::Permission => u.permission = Some(u.permission.take().unwrap_or_default()),
         _ => {}
@@ -176,7 +181,8 @@ fn time_of(cell: Cell<'_>) -> Result<Time, String> {
     })
 }
 
-/// `joined` is always a time; missing means unknown, never "never".
+/// `joined` (and `deactivated`) is always a time; missing means unknown,
+/// never "never".
 fn joined(cell: Cell<'_>) -> Result<Option<Time>, String> {
     match cell {
         Cell::Null => Ok(None),

@@ -4,7 +4,7 @@
 //! users file reads an absent key; *never* is `null`.
 
 use crate::time::Time;
-use crate::user::{Attr, Known, User};
+use crate::user::{Attr, Known, Origin, User};
 use serde_json::{Map, Value};
 
 fn time(t: Time) -> Value {
@@ -38,6 +38,13 @@ pub fn object(u: &User) -> Map<String, Value> {
     put("last_login", event(u.last_login));
     put("last_activity", event(u.last_activity));
     put("group", set(&u.group));
+    put("group_name", set(&u.group_name));
+    // What the platform said: a time taken from the journal is the
+    // journal's to give, at each plan, not the snapshot's.
+    put(
+        "deactivated",
+        u.deactivated.filter(|d| d.from == Origin::Source).map(|d| time(d.at)),
+    );
     put("role", set(&u.role));
     put("permission", set(&u.permission));
     put("is_admin", u.is_admin.map(Value::Bool));
@@ -91,6 +98,8 @@ mod tests {
                 last_login: Known::Never,
                 last_activity: Known::Value(parse_time("2024-11-20T08:00:00.5Z").unwrap()),
                 group: Some(crate::user::Set::from_iter(["gr_1"])),
+                group_name: Some(crate::user::Set::from_iter(["Editors", "Data team"])),
+                deactivated: parse_time("2026-10-01T09:30:00Z").map(crate::user::Deactivated::from_source),
                 permission: Some(crate::user::Set::new()),
                 is_admin: Some(true),
                 source: Some("portal".into()),

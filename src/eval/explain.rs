@@ -8,7 +8,7 @@ use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Exempt, Leaf, Program, Test};
 use crate::time::{self, Time};
-use crate::user::{Attr, Text, User};
+use crate::user::{Attr, Origin, Text, User};
 use crate::value::Truth;
 use std::fmt::{self, Write as _};
 
@@ -211,6 +211,9 @@ pub enum Shown<'a> {
     Number(f64),
     Bool(bool),
     Time(Time),
+    /// A time and where it came from: `deactivated` (the platform or the
+    /// journal), which a reviewer must be able to tell apart.
+    TimeFrom(Time, &'a str),
     Never,
     Unknown,
 }
@@ -254,6 +257,10 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
                 field(&JOINED);
             }
         }
+        Field::Deactivated => match u.deactivated {
+            Some(d) => push(FieldRef::Field(&l.field), Shown::TimeFrom(d.at, origin(u, d.from))),
+            None => field(&l.field),
+        },
         Field::HasActivity => {
             field(&LAST_ACTIVITY);
             for (name, n) in &u.activity {
@@ -261,6 +268,15 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
             }
         }
         f => field(f),
+    }
+}
+
+/// Who said when a user was deactivated, as "(from ...)" reads it.
+fn origin(u: &User, from: Origin) -> &str {
+    match (from, u.source.as_deref()) {
+        (Origin::Journal, _) => "the journal",
+        (Origin::Source, Some(source)) => source,
+        (Origin::Source, None) => "the users file",
     }
 }
 
@@ -481,6 +497,7 @@ impl fmt::Display for Shown<'_> {
             Shown::Number(n) => write!(f, "{n}"),
             Shown::Bool(b) => write!(f, "{b}"),
             Shown::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
+            Shown::TimeFrom(t, from) => write!(f, "{} (from {from})", time::Rfc3339::new(*t).as_str()),
             Shown::Never => f.write_str("never"),
             Shown::Unknown => f.write_str("unknown"),
         }

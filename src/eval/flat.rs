@@ -118,7 +118,7 @@ struct Table {
     /// bits for each region they cut the timeline into: before the first
     /// instant, at it, between it and the next, ..., after the last; then
     /// for the field unknown.
-    times: [(Vec<Time>, Vec<Facts>); 4],
+    times: [(Vec<Time>, Vec<Facts>); 5],
     /// Each `in` test of a set, with its slot: a set's summary bits rule
     /// most lists out at once, and the values are compared only when not.
     sets: Vec<(u8, SetField, Folded)>,
@@ -280,11 +280,13 @@ enum TimeField {
     LastLogin,
     LastActivity,
     Inactive,
+    Deactivated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum SetField {
     Group,
+    GroupName,
     Role,
     Permission,
 }
@@ -370,6 +372,7 @@ impl Flat {
             u.last_login.value(),
             u.last_activity.value(),
             u.inactive_since(),
+            u.deactivated_at(),
         ];
         for (v, (cuts, regions)) in times.into_iter().zip(&tb.times) {
             let region = match v {
@@ -606,10 +609,12 @@ fn specialise(l: &Leaf, index: usize) -> Kernel {
         Field::LastLogin => Some(TimeField::LastLogin),
         Field::LastActivity => Some(TimeField::LastActivity),
         Field::Inactive => Some(TimeField::Inactive),
+        Field::Deactivated => Some(TimeField::Deactivated),
         _ => None,
     };
     let set_field = match l.field {
         Field::Group => Some(SetField::Group),
+        Field::GroupName => Some(SetField::GroupName),
         Field::Role => Some(SetField::Role),
         Field::Permission => Some(SetField::Permission),
         _ => None,
@@ -722,6 +727,7 @@ fn kernel(k: &Kernel, leaves: &[Leaf], u: &User) -> T {
                 TimeField::LastLogin => known_time(u.last_login),
                 TimeField::LastActivity => known_time(u.last_activity),
                 TimeField::Inactive => u.inactive_since(),
+                TimeField::Deactivated => u.deactivated_at(),
             };
             known(t.map(|t| time::compare(&t, *op, at)))
         }
@@ -754,6 +760,7 @@ fn holds_any(s: &Set, list: &Folded) -> bool {
 fn set(u: &User, f: SetField) -> Option<&Set> {
     match f {
         SetField::Group => u.group.as_ref(),
+        SetField::GroupName => u.group_name.as_ref(),
         SetField::Role => u.role.as_ref(),
         SetField::Permission => u.permission.as_ref(),
     }
@@ -784,12 +791,12 @@ mod tests {
     /// Every kind of comparison, each connective, a `let` and comparisons
     /// left to the reference evaluator (`attr.*`, `matches` on a status).
     const POLICY: &str = r#"
-let staff = group in [admins, "Équipe", k] or permission in [edit_domain] or is_admin
+let staff = group in [admins, "Équipe", k] or group_name in [ana, "hr-1"] or permission in [edit_domain] or is_admin
 a: staff and not is_service -> keep
 b: status == invited and joined > 90d -> delete
 c: status != active or status in [disabled, pending_delete] -> notify
 d: never_logged_in == false and has_activity != true -> notify
-e: inactive > 12mo or last_login < 2025-01-01 or last_activity >= 2026-01-01T00:00:00Z -> deactivate
+e: inactive > 12mo or last_login < 2025-01-01 or last_activity >= 2026-01-01T00:00:00Z or deactivated > 30d -> deactivate
 f: email matches "*@vendor.example" and not (username == Ana or name != "K") -> delete
 g: id in [u1, "İ"] or source matches "h?r*" or role matches "*ad*" -> notify
 h: activity.posts >= 3 and activity.posts != 7 -> delete
@@ -858,7 +865,8 @@ j: staff == false and (joined <= 2024-02-29 or not (is_service or never_logged_i
             status in proptest::option::of(proptest::sample::select(Status::ALL.to_vec())),
             joined in proptest::option::of(time()),
             (last_login, last_activity) in (known_time(), known_time()),
-            (group, role, permission) in (set(), set(), set()),
+            (group, group_name, role, permission) in (set(), set(), set(), set()),
+            deactivated in proptest::option::of(time()),
             (is_admin, is_service) in (proptest::option::of(any::<bool>()), proptest::option::of(any::<bool>())),
             posts in proptest::option::of(prop_oneof![Just(0.0), Just(3.0), Just(7.0), 0.0..10.0_f64]),
             level in proptest::option::of(prop_oneof![
@@ -871,7 +879,8 @@ j: staff == false and (joined <= 2024-02-29 or not (is_service or never_logged_i
             User {
                 id: if id.is_empty() { "u".into() } else { id.into() },
                 username, email, name, source, status, joined, last_login, last_activity,
-                group, role, permission, is_admin, is_service,
+                group, group_name, role, permission, is_admin, is_service,
+                deactivated: deactivated.map(crate::user::Deactivated::from_source),
                 activity: posts.map(|n| ("posts".into(), n)).into_iter().collect(),
                 attr: level.map(|a| vec![("level".into(), a.clone()), ("team".into(), a)]).unwrap_or_default(),
             }

@@ -317,3 +317,59 @@ fn review_explains_the_unknown_fields() {
         "cannot tell whether r applies: never_logged_in (last_login unknown)"
     );
 }
+
+#[test]
+fn deactivated_counts_from_its_time_and_the_reason_names_its_origin() {
+    let p = program(
+        "purge: status == disabled and deactivated > 30d -> delete",
+        "2026-11-23",
+    );
+    let mut u = user();
+    u.status = Some(Status::Disabled);
+    // Unknown for a disabled user: review, never a delete.
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "purge"));
+    u.deactivated = Some(crate::user::Deactivated {
+        at: t("2026-10-01"),
+        from: crate::user::Origin::Journal,
+    });
+    let d = decide(&p, &u, &Notices::new());
+    assert_eq!(d.action, PlanAction::Delete);
+    let reason = reason(&p, &u, &d, &explain(&p, &u, &d));
+    assert_eq!(
+        reason,
+        "purge: status == disabled (status disabled); deactivated > 30d (deactivated 2026-10-01T00:00:00Z (from the journal), 53 days before as-of)"
+    );
+    // Ten days ago, from the platform: kept.
+    u.deactivated = Some(crate::user::Deactivated::from_source(t("2026-11-13")));
+    u.source = Some("docs".into());
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "none"));
+    let d = decide(&p, &u, &Notices::new());
+    let e = explain(&p, &u, &d);
+    let shown = {
+        let mut seen = crate::eval::Seens::new();
+        values(&p, e.passed[0].items[0].cond, &u, &mut seen);
+        seen.iter()
+            .map(|s| format!("{} {}", s.field, s.value))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown, ["deactivated 2026-11-13T00:00:00Z (from docs)"]);
+    // An active user's unknown time is no matter: the status decides.
+    u.status = Some(Status::Active);
+    u.deactivated = None;
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "none"));
+}
+
+#[test]
+fn group_names_are_a_set_of_their_own() {
+    let p = program(
+        "staff: group_name in [Sales] -> keep\nr: joined > 90d -> delete",
+        "2026-11-23",
+    );
+    let mut u = user();
+    u.group = Some(crate::user::Set::from_iter(["g-1"]));
+    assert_eq!(run(&p, &u), of(PlanAction::Review, "staff"));
+    u.group_name = Some(crate::user::Set::from_iter(["sales"]));
+    assert_eq!(run(&p, &u), of(PlanAction::Keep, "staff"));
+    u.group_name = Some(crate::user::Set::from_iter(["Data team"]));
+    assert_eq!(run(&p, &u), of(PlanAction::Delete, "r"));
+}

@@ -210,7 +210,8 @@ impl Serialize for eval::Shown<'_> {
             }
             Shown::Number(n) => s.serialize_f64(*n),
             Shown::Bool(b) => s.serialize_bool(*b),
-            Shown::Time(t) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
+            // The time alone, for machines; the reason's text says where it came from.
+            Shown::Time(t) | Shown::TimeFrom(t, _) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
             Shown::Never => s.serialize_str("never"),
             Shown::Unknown => s.serialize_str("unknown"),
         }
@@ -407,7 +408,7 @@ mod put {
             Shown::Number(n) => serde_json::to_writer(&mut *out, n)?,
             Shown::Bool(true) => out.extend_from_slice(b"true"),
             Shown::Bool(false) => out.extend_from_slice(b"false"),
-            Shown::Time(t) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
+            Shown::Time(t) | Shown::TimeFrom(t, _) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
             Shown::Never => out.extend_from_slice(b"\"never\""),
             Shown::Unknown => out.extend_from_slice(b"\"unknown\""),
         }

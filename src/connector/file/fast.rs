@@ -149,7 +149,7 @@ impl<'a> Reader<'a> {
 
     /// An array of strings, for a set field.
     fn list(&mut self, u: &mut User, field: &Field) -> Option<()> {
-        if !matches!(field, Field::Group | Field::Role | Field::Permission) {
+        if field.ty() != crate::fields::Type::Set {
             return None;
         }
         self.expect(b'[')?;
@@ -191,8 +191,10 @@ mod tests {
 
     #[test]
     fn reads_the_common_shape() {
-        let text = r#"{"id":"u1","username":"ana","joined":"2024-01-31T10:00:00Z","last_login":null,"group":["a","b"],"is_admin":false,"activity.posts":3,"attr.level":2.5e1}"#;
+        let text = r#"{"id":"u1","username":"ana","joined":"2024-01-31T10:00:00Z","last_login":null,"group":["a","b"],"group_name":["A team"],"deactivated":"2026-10-01","is_admin":false,"activity.posts":3,"attr.level":2.5e1}"#;
         let u = fast(text).unwrap();
+        assert_eq!(u.group_name.as_deref(), Some(&["A team".into()][..]));
+        assert!(u.deactivated.is_some());
         assert_eq!(Some(u), serde(text));
     }
 
@@ -244,6 +246,8 @@ mod tests {
             "last_login",
             "last_activity",
             "group",
+            "group_name",
+            "deactivated",
             "role",
             "is_admin",
             "is_service",

@@ -401,7 +401,7 @@ impl<'de> Visitor<'de> for UserSeed<'_> {
             has_id |= *field == Field::Id;
             let fail = |e: String| de::Error::custom(format!("user {}, key `{key}`: {e}", self.row));
             match field {
-                Field::Group | Field::Role | Field::Permission => {
+                f if f.ty() == crate::fields::Type::Set => {
                     map.next_value_seed(SetSeed { user: &mut *u, field })?.map_err(fail)?
                 }
                 _ => {

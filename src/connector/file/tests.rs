@@ -42,6 +42,35 @@ fn csv_keeps_never_and_unknown_apart() {
 }
 
 #[test]
+fn group_names_and_deactivated_read_like_group_and_joined() {
+    let users = ok(
+        "u.csv",
+        "id,group,group_name,deactivated\n\
+         u1,g1;g2,Sales; Data team ,2026-10-01\n\
+         u2,,,\n",
+    );
+    let (ana, bob) = (&users[0], &users[1]);
+    assert_eq!(
+        ana.group_name.as_deref(),
+        Some(&["Sales".into(), "Data team".into()][..])
+    );
+    assert_eq!(
+        ana.deactivated,
+        parse_time("2026-10-01").map(crate::user::Deactivated::from_source)
+    );
+    // An empty cell: the empty set, and an unknown time (never *never*).
+    assert_eq!(bob.group_name.as_deref(), Some(&[][..]));
+    assert_eq!(bob.deactivated, None);
+    let json = ok(
+        "u.json",
+        r#"[{"id": "u1", "group": ["g1", "g2"], "group_name": ["Sales", "Data team"], "deactivated": "2026-10-01"},
+            {"id": "u2", "group": [], "group_name": [], "deactivated": null}]"#,
+    );
+    assert_eq!(json, users);
+    assert!(err("u.csv", "id,deactivated\nu1,soon\n").contains("`soon` is not a time"));
+}
+
+#[test]
 fn json_array_and_json_lines_read_the_same() {
     let array = r#"[
       {"id": "u1", "username": "ana", "last_login": null, "group": ["admins"], "is_admin": false,
