@@ -28,14 +28,19 @@ fn users() -> String {
 
 /// `plan POLICY --users users.csv` in an error format.
 fn plan(name: &str, format: &str, extra: &[&str]) -> Done {
-    let (policy, users) = (policy(name), users());
+    plan_of(name, &users(), format, extra)
+}
+
+/// `plan POLICY --users USERS` in an error format.
+fn plan_of(name: &str, users: &str, format: &str, extra: &[&str]) -> Done {
+    let policy = policy(name);
     let mut args = vec![
         "--error-format",
         format,
         "plan",
         &policy,
         "--users",
-        &users,
+        users,
         "--as-of",
         AS_OF,
     ];
@@ -52,7 +57,13 @@ fn json_lines(stderr: &str) -> Vec<serde_json::Value> {
 /// human, plain and JSON error formats of `plan`; the human rendering is
 /// returned for a snapshot.
 fn warns_everywhere(name: &str, code: &str, line: usize, column: usize, says: &str) -> String {
+    warns_everywhere_with(name, &users(), code, line, column, says)
+}
+
+/// As [`warns_everywhere`], with another users file.
+fn warns_everywhere_with(name: &str, users: &str, code: &str, line: usize, column: usize, says: &str) -> String {
     let path = policy(name);
+    let plan = |name: &str, format: &str, extra: &[&str]| plan_of(name, users, format, extra);
     let plain = plan(name, "plain", &[]);
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     let at = format!("{path}:{line}:{column}: warning[{code}]: ");
@@ -118,6 +129,28 @@ fn a_misspelt_group_matches_no_user() {
     );
     assert!(human.contains("did you mean `publishers`?"), "{human}");
     insta::assert_snapshot!("group_typo", human);
+}
+
+#[test]
+fn a_group_s_display_name_is_not_its_id() {
+    let users = format!("{DIR}/users_ids.csv");
+    let human = warns_everywhere_with(
+        "group_name",
+        &users,
+        "dormant::group_name_not_id",
+        2,
+        24,
+        "`contractors` is the display name of a group, but `group` holds group ids",
+    );
+    insta::assert_snapshot!("group_name", human);
+    // The id its members share, and the field that holds names.
+    let plain = plan_of("group_name", &users, "plain", &[]).stderr;
+    assert!(
+        plain.contains(
+            "help: its id is `c0a8-17`: write `group in [c0a8-17]`, or match the name with `group_name in [contractors]`"
+        ),
+        "{plain}"
+    );
 }
 
 #[test]

@@ -36,6 +36,7 @@ const MAX_PATTERNS: usize = 256;
 enum Valued {
     Status,
     Group,
+    GroupName,
     Role,
     Permission,
 }
@@ -45,6 +46,7 @@ impl Valued {
         Some(match field {
             Field::Status => Valued::Status,
             Field::Group => Valued::Group,
+            Field::GroupName => Valued::GroupName,
             Field::Role => Valued::Role,
             Field::Permission => Valued::Permission,
             _ => return None,
@@ -55,6 +57,7 @@ impl Valued {
         match self {
             Valued::Status => "status",
             Valued::Group => "group",
+            Valued::GroupName => "group_name",
             Valued::Role => "role",
             Valued::Permission => "permission",
         }
@@ -65,6 +68,7 @@ impl Valued {
         let set = match self {
             Valued::Status => return u.status.map(|s| vec![s.as_str()]),
             Valued::Group => &u.group,
+            Valued::GroupName => &u.group_name,
             Valued::Role => &u.role,
             Valued::Permission => &u.permission,
         };
@@ -89,6 +93,43 @@ pub struct Summary {
     /// For each pattern (field and pattern as written): whether some user
     /// matched it, and whether some user's value of the field was known.
     patterns: HashMap<(String, String), Probed>,
+    /// The policy's `group` literals (lower-cased) that are a group's
+    /// display name (in some user's `group_name`), with what that group's
+    /// id can be.
+    named_groups: HashMap<String, GroupIds>,
+}
+
+/// Which `group` ids go with a display name, found without relying on
+/// the order of `group` and `group_name` (sources do not promise one):
+/// the group's id is in the `group` of everyone who has the name, and,
+/// names being given consistently, of nobody who lacks it.
+#[derive(Debug, Clone, Default)]
+struct GroupIds {
+    /// The ids every user with the name has (`None` before the first).
+    common: Option<BTreeSet<String>>,
+    /// Ids of users whose `group_name` is known and lacks the name, at
+    /// most `MAX_VALUES`.
+    outside: BTreeSet<String>,
+}
+
+impl GroupIds {
+    /// The likely ids: those common to the name's users and no one
+    /// else's; those common to its users if that leaves none.
+    fn ids(&self) -> Vec<&str> {
+        let Some(common) = &self.common else {
+            return Vec::new();
+        };
+        let only: Vec<&str> = common
+            .iter()
+            .filter(|id| !self.outside.contains(*id))
+            .map(String::as_str)
+            .collect();
+        if only.is_empty() {
+            common.iter().map(String::as_str).collect()
+        } else {
+            only
+        }
+    }
 }
 
 /// What trying a pattern on the users found.
@@ -187,6 +228,7 @@ impl Collector {
         if !self.exempts.is_empty() {
             self.names(u);
         }
+        self.group_names(u);
         for probe in &self.probes {
             let probed = self.summary.patterns.entry(probe.key.clone()).or_default();
             if probed.matched {
@@ -202,6 +244,31 @@ impl Collector {
                 if probe.domain && probed.domains.len() < MAX_VALUES {
                     if let Some((_, domain)) = text.rsplit_once('@') {
                         probed.domains.insert(domain.to_lowercase());
+                    }
+                }
+            }
+        }
+    }
+
+    /// For each `group` literal: whether it is one of this user's group
+    /// display names, and which ids go with it.
+    fn group_names(&mut self, u: &User) {
+        let (Some(wanted), Some(names)) = (self.wanted.get(&Valued::Group), &u.group_name) else {
+            return;
+        };
+        let folded: HashSet<String> = names.iter().map(|n| n.as_str().to_lowercase()).collect();
+        let ids: Vec<&str> = u.group.iter().flat_map(|g| g.iter()).map(|g| g.as_str()).collect();
+        for lit in wanted {
+            let entry = self.summary.named_groups.entry(lit.clone()).or_default();
+            if folded.contains(lit) {
+                match &mut entry.common {
+                    None => entry.common = Some(ids.iter().map(|id| id.to_string()).collect()),
+                    Some(common) => common.retain(|id| ids.contains(&id.as_str())),
+                }
+            } else {
+                for id in &ids {
+                    if entry.outside.len() < MAX_VALUES && !entry.outside.contains(*id) {
+                        entry.outside.insert(id.to_string());
                     }
                 }
             }
@@ -340,8 +407,14 @@ fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, out: &mut Vec<D
         Some(Leaf::Values(v, lits)) => {
             let Some(values) = summary.values.get(&v) else { return };
             for (lit, span) in lits {
-                if done.insert(span) && !summary.seen.contains(&(v, lit.to_lowercase())) {
-                    out.push(no_such_value(v, lit, span, values));
+                let folded = lit.to_lowercase();
+                if !done.insert(span) || summary.seen.contains(&(v, folded.clone())) {
+                    continue;
+                }
+                let named = summary.named_groups.get(&folded).filter(|g| g.common.is_some());
+                match named {
+                    Some(ids) if v == Valued::Group => out.push(group_name_not_id(lit, span, ids)),
+                    _ => out.push(no_such_value(v, lit, span, values)),
                 }
             }
         }
@@ -391,6 +464,28 @@ fn no_such_value(v: Valued, lit: &str, span: Span, values: &BTreeSet<String>) ->
     Diag::warning(Code::NoSuchValue, span, format!("no user has `{lit}` in `{field}`"))
         .label(format!("no user's `{field}` holds this"))
         .help(help)
+}
+
+fn group_name_not_id(lit: &str, span: Span, ids: &GroupIds) -> Diag {
+    let ids = ids.ids();
+    let quoted: Vec<String> = ids.iter().take(LISTED).map(|id| format!("`{id}`")).collect();
+    let more = if ids.len() > LISTED { ", ..." } else { "" };
+    let by_name = format!("match the name with `group_name in [{lit}]`");
+    let help = match ids.as_slice() {
+        [] => by_name,
+        [id] => format!("its id is `{id}`: write `group in [{id}]`, or {by_name}"),
+        _ => format!(
+            "its id is one of {}{more} (the ids its members share): write that id, or {by_name}",
+            quoted.join(", ")
+        ),
+    };
+    Diag::warning(
+        Code::GroupNameNotId,
+        span,
+        format!("`{lit}` is the display name of a group, but `group` holds group ids"),
+    )
+    .label("a group's name, not its id: no user's `group` holds this")
+    .help(help)
 }
 
 fn pattern_matches_nobody(field: &Field, pattern: &str, span: Span, p: &Probed, users: usize) -> Diag {
@@ -494,6 +589,41 @@ mod tests {
             status: Some(Status::Active),
             ..User::default()
         }
+    }
+
+    /// Users whose `group` holds ids and `group_name` the names, in no
+    /// particular order.
+    fn named() -> Vec<User> {
+        let mut a = user("u1", "a@x.example", &["g-7", "g-1"]);
+        a.group_name = Some(["Staff", "Contractors"].into_iter().collect());
+        let mut b = user("u2", "b@x.example", &["g-1", "g-2"]);
+        b.group_name = Some(["contractors", "Readers"].into_iter().collect());
+        let mut c = user("u3", "c@x.example", &["g-2", "g-7"]);
+        c.group_name = Some(["Readers", "Staff"].into_iter().collect());
+        vec![a, b, c]
+    }
+
+    #[test]
+    fn a_group_s_name_is_told_apart_and_offered_its_id() {
+        let w = run("group in [contractors] -> keep\n", &named());
+        assert_eq!(
+            w,
+            [
+                "dormant::group_name_not_id at \"contractors\": its id is `g-1`: write `group in [g-1]`, \
+              or match the name with `group_name in [contractors]`"
+            ]
+        );
+        // One user with the name and nobody without it: every id they have.
+        let lone = &named()[..1];
+        let w = run("group in [contractors] -> keep\n", lone);
+        assert!(w[0].contains("its id is one of `g-1`, `g-7`"), "{w:?}");
+        // A name on `group_name` itself is no mistake; a misspelt one is.
+        assert!(run("group_name in [contractors] -> keep\n", &named()).is_empty());
+        let w = run("group_name in [contractor] -> keep\n", &named());
+        assert_eq!(
+            w,
+            ["dormant::no_such_value at \"contractor\": did you mean `Contractors`?"]
+        );
     }
 
     fn users() -> Vec<User> {
