@@ -11,8 +11,9 @@ use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
 use crate::source::Span;
 use crate::suggest;
-use crate::user::{Attr, User};
-use crate::value::Glob;
+use crate::user::{Attr, Set, Text, User};
+use crate::value::{eq_folded, folded_bit, Glob};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// How many distinct values of one field are kept for suggestions. Groups,
@@ -63,16 +64,15 @@ impl Valued {
         }
     }
 
-    /// The user's values of this field; `None` when unknown.
-    fn values(self, u: &User) -> Option<Vec<&str>> {
-        let set = match self {
-            Valued::Status => return u.status.map(|s| vec![s.as_str()]),
-            Valued::Group => &u.group,
-            Valued::GroupName => &u.group_name,
-            Valued::Role => &u.role,
-            Valued::Permission => &u.permission,
-        };
-        set.as_ref().map(|s| s.iter().map(|v| v.as_str()).collect())
+    /// The user's set of this field, for the set fields.
+    fn set(self, u: &User) -> Option<&Set> {
+        match self {
+            Valued::Status => None,
+            Valued::Group => u.group.as_ref(),
+            Valued::GroupName => u.group_name.as_ref(),
+            Valued::Role => u.role.as_ref(),
+            Valued::Permission => u.permission.as_ref(),
+        }
     }
 }
 
@@ -94,42 +94,9 @@ pub struct Summary {
     /// matched it, and whether some user's value of the field was known.
     patterns: HashMap<(String, String), Probed>,
     /// The policy's `group` literals (lower-cased) that are a group's
-    /// display name (in some user's `group_name`), with what that group's
-    /// id can be.
-    named_groups: HashMap<String, GroupIds>,
-}
-
-/// Which `group` ids go with a display name, found without relying on
-/// the order of `group` and `group_name` (sources do not promise one):
-/// the group's id is in the `group` of everyone who has the name, and,
-/// names being given consistently, of nobody who lacks it.
-#[derive(Debug, Clone, Default)]
-struct GroupIds {
-    /// The ids every user with the name has (`None` before the first).
-    common: Option<BTreeSet<String>>,
-    /// Ids of users whose `group_name` is known and lacks the name, at
-    /// most `MAX_VALUES`.
-    outside: BTreeSet<String>,
-}
-
-impl GroupIds {
-    /// The likely ids: those common to the name's users and no one
-    /// else's; those common to its users if that leaves none.
-    fn ids(&self) -> Vec<&str> {
-        let Some(common) = &self.common else {
-            return Vec::new();
-        };
-        let only: Vec<&str> = common
-            .iter()
-            .filter(|id| !self.outside.contains(*id))
-            .map(String::as_str)
-            .collect();
-        if only.is_empty() {
-            common.iter().map(String::as_str).collect()
-        } else {
-            only
-        }
-    }
+    /// display name (in some user's `group_name`), with the ids that can
+    /// be that group's.
+    named_groups: HashMap<String, Vec<String>>,
 }
 
 /// What trying a pattern on the users found.
@@ -150,26 +117,61 @@ struct Probe {
     domain: bool,
 }
 
-/// Gathers a [`Summary`] in one pass over the users.
+/// The literals of one field, and what the users showed of them.
+#[derive(Default)]
+struct Wanted {
+    /// Lower-cased, each with its [`folded_bit`].
+    lits: Vec<(String, u64)>,
+    /// The bits of the literals no user has shown yet: a set none of whose
+    /// bits these are holds none of them, and is passed over quickly.
+    unseen: u64,
+    /// The distinct values, at most `MAX_VALUES`.
+    distinct: FxHashSet<Text>,
+    known: bool,
+}
+
+/// Which `group` ids go with a display name, found without relying on
+/// the order of `group` and `group_name` (sources do not promise one): the
+/// group's id is in the `group` of everyone who has the name, and, names
+/// being given consistently, of nobody who lacks it.
+#[derive(Default)]
+struct NameIds {
+    /// How many users have the name.
+    carriers: usize,
+    /// How many of them have each id (at most `MAX_VALUES` ids).
+    with: FxHashMap<Text, usize>,
+}
+
+/// Gathers a [`Summary`] in one pass over the users. Its cost per user is
+/// a few comparisons of bits and hashes of the set values; text is
+/// lower-cased only where a literal may be found.
 pub struct Collector {
     summary: Summary,
-    /// The literals of the policy, lower-cased, by field.
-    wanted: HashMap<Valued, HashSet<String>>,
+    wanted: Vec<(Valued, Wanted)>,
     /// The exemptions' names, lower-cased, not yet found.
     exempts: HashSet<String>,
     /// The lengths (in characters) of the exemption names not yet found.
     lengths: Vec<usize>,
     probes: Vec<Probe>,
+    /// For each `group` literal: the ids of the users with it as a name.
+    name_ids: Vec<NameIds>,
+    /// How many users (whose `group_name` is known) have each group id.
+    id_users: FxHashMap<Text, usize>,
+    /// Scratch space for lower-casing.
+    scratch: String,
 }
 
 impl Collector {
     pub fn new(policy: &Policy) -> Collector {
         let mut c = Collector {
             summary: Summary::default(),
-            wanted: HashMap::new(),
+            wanted: Vec::new(),
             exempts: HashSet::new(),
             lengths: Vec::new(),
             probes: Vec::new(),
+            name_ids: Vec::new(),
+            id_users: FxHashMap::default(),
+            scratch: String::new(),
         };
         for stmt in &policy.statements {
             match stmt {
@@ -185,14 +187,39 @@ impl Collector {
                 Stmt::Limit(_) => {}
             }
         }
+        if let Some((_, w)) = c.wanted.iter().find(|(v, _)| *v == Valued::Group) {
+            c.name_ids = w.lits.iter().map(|_| NameIds::default()).collect();
+        }
         c
     }
 
     fn expr(&mut self, e: &Expr) {
         for_each_leaf(e, |leaf| match leaf_of(leaf) {
             Some(Leaf::Values(v, lits)) => {
-                let wanted = self.wanted.entry(v).or_default();
-                wanted.extend(lits.iter().map(|(text, _)| text.to_lowercase()));
+                let at = match self.wanted.iter().position(|(w, _)| *w == v) {
+                    Some(at) => at,
+                    None => {
+                        self.wanted.push((v, Wanted::default()));
+                        self.wanted.len() - 1
+                    }
+                };
+                if let Some((_, wanted)) = self.wanted.get_mut(at) {
+                    for (text, _) in lits {
+                        let folded = text.to_lowercase();
+                        if !wanted.lits.iter().any(|(l, _)| *l == folded) {
+                            // As `value::Folded` does: text that is not
+                            // ASCII, or has a `k` (the Kelvin sign lower-cases
+                            // to it), can equal a value of other bytes.
+                            let bit = if folded.is_ascii() && !folded.contains('k') {
+                                folded_bit(&folded)
+                            } else {
+                                u64::MAX
+                            };
+                            wanted.unseen |= bit;
+                            wanted.lits.push((folded, bit));
+                        }
+                    }
+                }
             }
             Some(Leaf::Pattern(field, pattern, _)) => {
                 let key = (field.name(), pattern.to_string());
@@ -212,65 +239,43 @@ impl Collector {
     /// Takes one user into the summary.
     pub fn add(&mut self, u: &User) {
         self.summary.users += 1;
-        for (&v, wanted) in &self.wanted {
-            let Some(values) = v.values(u) else { continue };
-            let distinct = self.summary.values.entry(v).or_default();
-            for value in values {
-                if distinct.len() < MAX_VALUES && !distinct.contains(value) {
-                    distinct.insert(value.to_string());
-                }
-                let folded = value.to_lowercase();
-                if wanted.contains(&folded) {
-                    self.summary.seen.insert((v, folded));
-                }
-            }
+        for (v, wanted) in &mut self.wanted {
+            values(*v, u, wanted, &mut self.summary.seen);
         }
         if !self.exempts.is_empty() {
             self.names(u);
         }
-        self.group_names(u);
+        if !self.name_ids.is_empty() {
+            self.group_names(u);
+        }
         for probe in &self.probes {
             let probed = self.summary.patterns.entry(probe.key.clone()).or_default();
-            if probed.matched {
-                continue;
-            }
-            for text in texts(&probe.field, u) {
-                probed.known = true;
-                if probe.glob.matches(text) {
-                    probed.matched = true;
-                    probed.domains.clear();
-                    break;
-                }
-                if probe.domain && probed.domains.len() < MAX_VALUES {
-                    if let Some((_, domain)) = text.rsplit_once('@') {
-                        probed.domains.insert(domain.to_lowercase());
-                    }
-                }
+            if !probed.matched {
+                try_pattern(probe, probed, u);
             }
         }
     }
 
-    /// For each `group` literal: whether it is one of this user's group
-    /// display names, and which ids go with it.
+    /// For each `group` literal that is one of this user's group names:
+    /// the user's ids, counted.
     fn group_names(&mut self, u: &User) {
-        let (Some(wanted), Some(names)) = (self.wanted.get(&Valued::Group), &u.group_name) else {
-            return;
-        };
-        let folded: HashSet<String> = names.iter().map(|n| n.as_str().to_lowercase()).collect();
-        let ids: Vec<&str> = u.group.iter().flat_map(|g| g.iter()).map(|g| g.as_str()).collect();
-        for lit in wanted {
-            let entry = self.summary.named_groups.entry(lit.clone()).or_default();
-            if folded.contains(lit) {
-                match &mut entry.common {
-                    None => entry.common = Some(ids.iter().map(|id| id.to_string()).collect()),
-                    Some(common) => common.retain(|id| ids.contains(&id.as_str())),
-                }
-            } else {
-                for id in &ids {
-                    if entry.outside.len() < MAX_VALUES && !entry.outside.contains(*id) {
-                        entry.outside.insert(id.to_string());
-                    }
-                }
+        let Some(names) = &u.group_name else { return };
+        let ids = u.group.as_deref().unwrap_or(&[]);
+        for id in ids {
+            count(&mut self.id_users, id);
+        }
+        let lits = self
+            .wanted
+            .iter()
+            .find(|(v, _)| *v == Valued::Group)
+            .map(|(_, w)| &w.lits);
+        for ((lit, bit), slot) in lits.into_iter().flatten().zip(&mut self.name_ids) {
+            if names.bits() & bit == 0 || !names.iter().any(|n| eq_folded(n, lit)) {
+                continue;
+            }
+            slot.carriers += 1;
+            for id in ids {
+                count(&mut slot.with, id);
             }
         }
     }
@@ -279,12 +284,19 @@ impl Collector {
     fn names(&mut self, u: &User) {
         let names = [Some(u.id.as_str()), u.username.as_deref(), u.email.as_deref()];
         for name in names.into_iter().flatten() {
-            let folded = name.to_lowercase();
-            if self.exempts.remove(&folded) {
-                self.summary.named.insert(folded);
+            // Lower-casing keeps an ASCII text's length: most names are
+            // too long or too short to be near any exemption's.
+            let n = name.len();
+            if name.is_ascii() && !self.lengths.iter().any(|&l| l.abs_diff(n) <= 3) {
+                continue;
+            }
+            self.scratch.clear();
+            self.scratch.extend(name.chars().flat_map(char::to_lowercase));
+            if self.exempts.remove(self.scratch.as_str()) {
+                self.summary.named.insert(self.scratch.clone());
                 self.lengths = self.exempts.iter().map(|w| w.chars().count()).collect();
             } else if self.summary.names.len() < MAX_NAMES {
-                let n = folded.chars().count();
+                let n = self.scratch.chars().count();
                 if self.lengths.iter().any(|&l| l.abs_diff(n) <= 3) {
                     self.summary.names.insert(name.to_string());
                 }
@@ -292,8 +304,123 @@ impl Collector {
         }
     }
 
-    pub fn finish(self) -> Summary {
+    pub fn finish(mut self) -> Summary {
+        for (v, wanted) in std::mem::take(&mut self.wanted) {
+            if wanted.known {
+                let distinct = wanted.distinct.iter().map(|t| t.to_string()).collect();
+                self.summary.values.insert(v, distinct);
+            }
+            if v != Valued::Group {
+                continue;
+            }
+            for ((lit, _), slot) in wanted.lits.into_iter().zip(&self.name_ids) {
+                if slot.carriers > 0 {
+                    let ids = group_ids(slot, &self.id_users);
+                    self.summary.named_groups.insert(lit, ids);
+                }
+            }
+        }
         self.summary
+    }
+}
+
+/// One user's values of a field: which literals they show, and the
+/// distinct values.
+fn values(v: Valued, u: &User, wanted: &mut Wanted, seen: &mut HashSet<(Valued, String)>) {
+    let mut saw = |value: &str, wanted: &mut Wanted| {
+        if wanted.distinct.len() < MAX_VALUES && !wanted.distinct.contains(value) {
+            wanted.distinct.insert(value.into());
+        }
+        if wanted.unseen & folded_bit(value) == 0 {
+            return;
+        }
+        for (lit, _) in &wanted.lits {
+            if eq_folded(value, lit) && seen.insert((v, lit.clone())) {
+                // Bits are shared: recount those of the literals left.
+                wanted.unseen = wanted
+                    .lits
+                    .iter()
+                    .filter(|(l, _)| !seen.contains(&(v, l.clone())))
+                    .fold(0, |bits, (_, b)| bits | b);
+            }
+        }
+    };
+    if v == Valued::Status {
+        if let Some(s) = u.status {
+            wanted.known = true;
+            saw(s.as_str(), wanted);
+        }
+        return;
+    }
+    let Some(set) = v.set(u) else { return };
+    wanted.known = true;
+    if wanted.distinct.len() >= MAX_VALUES && set.bits() & wanted.unseen == 0 {
+        return;
+    }
+    for value in set.iter() {
+        saw(value, wanted);
+    }
+}
+
+fn count(counts: &mut FxHashMap<Text, usize>, id: &Text) {
+    if let Some(n) = counts.get_mut(id) {
+        *n += 1;
+    } else if counts.len() < MAX_VALUES {
+        counts.insert(id.clone(), 1);
+    }
+}
+
+/// The ids a group name can be: those every user with the name has and
+/// nobody else has; those every user with it has if that leaves none.
+fn group_ids(slot: &NameIds, id_users: &FxHashMap<Text, usize>) -> Vec<String> {
+    let mut common: Vec<(&Text, usize)> = slot
+        .with
+        .iter()
+        .filter(|(_, n)| **n == slot.carriers)
+        .map(|(id, n)| (id, *n))
+        .collect();
+    common.sort();
+    let only: Vec<String> = common
+        .iter()
+        .filter(|(id, n)| id_users.get(*id) == Some(n))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    if only.is_empty() {
+        common.iter().map(|(id, _)| id.to_string()).collect()
+    } else {
+        only
+    }
+}
+
+/// Tries a pattern on one user's values, as the evaluator reads them.
+fn try_pattern(probe: &Probe, probed: &mut Probed, u: &User) {
+    let mut one = |text: &str| {
+        probed.known = true;
+        if probe.glob.matches(text) {
+            probed.matched = true;
+            probed.domains.clear();
+            return true;
+        }
+        if probe.domain && probed.domains.len() < MAX_VALUES {
+            if let Some((_, domain)) = text.rsplit_once('@') {
+                if !probed.domains.contains(domain) {
+                    probed.domains.insert(domain.to_lowercase());
+                }
+            }
+        }
+        false
+    };
+    match crate::eval::value(&probe.field, u) {
+        crate::eval::Val::Text(s) => {
+            one(s);
+        }
+        crate::eval::Val::Texts(values) => {
+            values.iter().any(|v| one(v));
+        }
+        crate::eval::Val::Attr(Attr::Text(s)) => {
+            one(s);
+        }
+        _ => {}
     }
 }
 
@@ -305,16 +432,6 @@ impl Summary {
             c.add(u);
         }
         c.finish()
-    }
-}
-
-/// The text values a pattern is tried on, as the evaluator reads them.
-fn texts<'u>(field: &Field, u: &'u User) -> Vec<&'u str> {
-    match crate::eval::value(field, u) {
-        crate::eval::Val::Text(s) => vec![s],
-        crate::eval::Val::Texts(values) => values.iter().map(|v| v.as_str()).collect(),
-        crate::eval::Val::Attr(Attr::Text(s)) => vec![s.as_str()],
-        _ => Vec::new(),
     }
 }
 
@@ -411,8 +528,7 @@ fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, out: &mut Vec<D
                 if !done.insert(span) || summary.seen.contains(&(v, folded.clone())) {
                     continue;
                 }
-                let named = summary.named_groups.get(&folded).filter(|g| g.common.is_some());
-                match named {
+                match summary.named_groups.get(&folded) {
                     Some(ids) if v == Valued::Group => out.push(group_name_not_id(lit, span, ids)),
                     _ => out.push(no_such_value(v, lit, span, values)),
                 }
@@ -466,12 +582,11 @@ fn no_such_value(v: Valued, lit: &str, span: Span, values: &BTreeSet<String>) ->
         .help(help)
 }
 
-fn group_name_not_id(lit: &str, span: Span, ids: &GroupIds) -> Diag {
-    let ids = ids.ids();
+fn group_name_not_id(lit: &str, span: Span, ids: &[String]) -> Diag {
     let quoted: Vec<String> = ids.iter().take(LISTED).map(|id| format!("`{id}`")).collect();
     let more = if ids.len() > LISTED { ", ..." } else { "" };
     let by_name = format!("match the name with `group_name in [{lit}]`");
-    let help = match ids.as_slice() {
+    let help = match ids {
         [] => by_name,
         [id] => format!("its id is `{id}`: write `group in [{id}]`, or {by_name}"),
         _ => format!(
@@ -573,7 +688,7 @@ mod tests {
     use super::*;
     use crate::parse::parse;
     use crate::source::Source;
-    use crate::user::{Set, Status};
+    use crate::user::Status;
 
     fn policy(text: &str) -> (Source, Policy) {
         let source = Source::new("p.policy", text);
@@ -683,6 +798,13 @@ mod tests {
             w,
             ["dormant::no_such_value at \"contractors\": the users' values of `group` are: admins, publishers"]
         );
+    }
+
+    #[test]
+    fn case_is_ignored_as_the_evaluator_ignores_it() {
+        let us = [user("u1", "a@x.example", &["\u{212A}ilo", "ÉQUIPE", "Admins"])];
+        assert!(run("group in [kilo, \"équipe\", ADMINS] -> keep\n", &us).is_empty());
+        assert_eq!(run("group in [kilos] -> keep\n", &us).len(), 1);
     }
 
     #[test]
