@@ -115,6 +115,7 @@ struct Probe {
     glob: Glob,
     /// `*@DOMAIN`: the domains of the values are gathered for a suggestion.
     domain: bool,
+    probed: Probed,
 }
 
 /// The literals of one field, and what the users showed of them.
@@ -229,6 +230,7 @@ impl Collector {
                         glob: Glob::new(pattern),
                         field,
                         key,
+                        probed: Probed::default(),
                     });
                 }
             }
@@ -245,13 +247,14 @@ impl Collector {
         if !self.exempts.is_empty() {
             self.names(u);
         }
-        if !self.name_ids.is_empty() {
+        // Group names matter only for a `group` literal no user has.
+        let group_unseen = self.wanted.iter().any(|(v, w)| *v == Valued::Group && w.unseen != 0);
+        if group_unseen && !self.name_ids.is_empty() {
             self.group_names(u);
         }
-        for probe in &self.probes {
-            let probed = self.summary.patterns.entry(probe.key.clone()).or_default();
-            if !probed.matched {
-                try_pattern(probe, probed, u);
+        for probe in &mut self.probes {
+            if !probe.probed.matched {
+                try_pattern(probe, u);
             }
         }
     }
@@ -305,6 +308,9 @@ impl Collector {
     }
 
     pub fn finish(mut self) -> Summary {
+        for p in std::mem::take(&mut self.probes) {
+            self.summary.patterns.insert(p.key, p.probed);
+        }
         for (v, wanted) in std::mem::take(&mut self.wanted) {
             if wanted.known {
                 let distinct = wanted.distinct.iter().map(|t| t.to_string()).collect();
@@ -327,6 +333,12 @@ impl Collector {
 /// One user's values of a field: which literals they show, and the
 /// distinct values.
 fn values(v: Valued, u: &User, wanted: &mut Wanted, seen: &mut HashSet<(Valued, String)>) {
+    // Once every literal has been seen, nothing about this field can be
+    // warned about, and the values (only ever needed to suggest for a
+    // literal nobody has) no longer matter: the rest of the pass skips it.
+    if wanted.known && wanted.unseen == 0 {
+        return;
+    }
     let mut saw = |value: &str, wanted: &mut Wanted| {
         if wanted.distinct.len() < MAX_VALUES && !wanted.distinct.contains(value) {
             wanted.distinct.insert(value.into());
@@ -393,15 +405,18 @@ fn group_ids(slot: &NameIds, id_users: &FxHashMap<Text, usize>) -> Vec<String> {
 }
 
 /// Tries a pattern on one user's values, as the evaluator reads them.
-fn try_pattern(probe: &Probe, probed: &mut Probed, u: &User) {
+fn try_pattern(probe: &mut Probe, u: &User) {
+    let Probe {
+        glob, domain, probed, ..
+    } = probe;
     let mut one = |text: &str| {
         probed.known = true;
-        if probe.glob.matches(text) {
+        if glob.matches(text) {
             probed.matched = true;
             probed.domains.clear();
             return true;
         }
-        if probe.domain && probed.domains.len() < MAX_VALUES {
+        if *domain && probed.domains.len() < MAX_VALUES {
             if let Some((_, domain)) = text.rsplit_once('@') {
                 if !probed.domains.contains(domain) {
                     probed.domains.insert(domain.to_lowercase());
