@@ -21,10 +21,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// suggestions draw from the first ones seen.
 const MAX_VALUES: usize = 10_000;
 
-/// How many ids, usernames and emails are kept for suggesting an
-/// exemption's name (only those of a length near an unmatched name's).
-const MAX_NAMES: usize = 100_000;
-
 /// How many values a "the users' groups are ..." help line lists.
 const LISTED: usize = 8;
 
@@ -88,8 +84,9 @@ pub struct Summary {
     seen: HashSet<(Valued, String)>,
     /// The exemptions' names (lower-cased) that name some user.
     named: HashSet<String>,
-    /// Ids, usernames and emails near in length to an unmatched exemption.
-    names: BTreeSet<String>,
+    /// For an exemption's name (lower-cased) that names nobody: the
+    /// closest id, username or email of all the users, if one is close.
+    near: HashMap<String, String>,
     /// For each pattern (field and pattern as written): whether some user
     /// matched it, and whether some user's value of the field was known.
     patterns: HashMap<(String, String), Probed>,
@@ -149,17 +146,13 @@ struct NameIds {
 pub struct Collector {
     summary: Summary,
     wanted: Vec<(Valued, Wanted)>,
-    /// The exemptions' names, lower-cased, not yet found.
-    exempts: HashSet<String>,
-    /// The lengths (in characters) of the exemption names not yet found.
-    lengths: Vec<usize>,
+    /// The exemptions' names not yet found.
+    exempts: Vec<Unfound>,
     probes: Vec<Probe>,
     /// For each `group` literal: the ids of the users with it as a name.
     name_ids: Vec<NameIds>,
     /// How many users (whose `group_name` is known) have each group id.
     id_users: FxHashMap<Text, usize>,
-    /// Scratch space for lower-casing.
-    scratch: String,
 }
 
 impl Collector {
@@ -167,20 +160,17 @@ impl Collector {
         let mut c = Collector {
             summary: Summary::default(),
             wanted: Vec::new(),
-            exempts: HashSet::new(),
-            lengths: Vec::new(),
+            exempts: Vec::new(),
             probes: Vec::new(),
             name_ids: Vec::new(),
             id_users: FxHashMap::default(),
-            scratch: String::new(),
         };
         for stmt in &policy.statements {
             match stmt {
                 Stmt::Exempt(e) => {
                     let who = e.who.node.trim().to_lowercase();
-                    if !who.is_empty() {
-                        c.lengths.push(who.chars().count());
-                        c.exempts.insert(who);
+                    if !who.is_empty() && !c.exempts.iter().any(|u| u.who == who) {
+                        c.exempts.push(Unfound::new(who));
                     }
                 }
                 Stmt::Let(l) => c.expr(&l.expr),
@@ -284,30 +274,42 @@ impl Collector {
     }
 
     /// Exemptions match a user's id, username or email, ignoring case.
+    /// Each name not found yet keeps the closest name seen, for its
+    /// "did you mean".
     fn names(&mut self, u: &User) {
         let names = [Some(u.id.as_str()), u.username.as_deref(), u.email.as_deref()];
         for name in names.into_iter().flatten() {
-            // Lower-casing keeps an ASCII text's length: most names are
-            // too long or too short to be near any exemption's.
-            let n = name.len();
-            if name.is_ascii() && !self.lengths.iter().any(|&l| l.abs_diff(n) <= 3) {
+            if let Some(i) = self.exempts.iter().position(|e| e.is(name)) {
+                let found = self.exempts.swap_remove(i);
+                self.summary.named.insert(found.who);
                 continue;
             }
-            self.scratch.clear();
-            self.scratch.extend(name.chars().flat_map(char::to_lowercase));
-            if self.exempts.remove(self.scratch.as_str()) {
-                self.summary.named.insert(self.scratch.clone());
-                self.lengths = self.exempts.iter().map(|w| w.chars().count()).collect();
-            } else if self.summary.names.len() < MAX_NAMES {
-                let n = self.scratch.chars().count();
-                if self.lengths.iter().any(|&l| l.abs_diff(n) <= 3) {
-                    self.summary.names.insert(name.to_string());
+            let ascii = name.is_ascii();
+            let n = if ascii { name.len() } else { name.chars().count() };
+            let mut sketched = None;
+            for e in &mut self.exempts {
+                if e.chars.abs_diff(n) > e.cap {
+                    continue;
                 }
+                // Each edit moves at most two counts of a sketch: a name
+                // whose sketch is further away cannot be close enough.
+                if ascii && e.ascii {
+                    let s = sketched.get_or_insert_with(|| sketch(name));
+                    if distance(s, &e.sketch) > 2 * e.cap {
+                        continue;
+                    }
+                }
+                e.consider(name);
             }
         }
     }
 
     pub fn finish(mut self) -> Summary {
+        for e in std::mem::take(&mut self.exempts) {
+            if let Some((_, near)) = e.best {
+                self.summary.near.insert(e.who, near);
+            }
+        }
         for p in std::mem::take(&mut self.probes) {
             self.summary.patterns.insert(p.key, p.probed);
         }
@@ -328,6 +330,64 @@ impl Collector {
         }
         self.summary
     }
+}
+
+/// An exemption's name that no user has shown yet.
+struct Unfound {
+    /// Lower-cased.
+    who: String,
+    ascii: bool,
+    chars: usize,
+    /// How many edits away a name may be to be suggested (as `suggest`).
+    cap: usize,
+    sketch: [u8; 32],
+    /// The closest name so far, and how far.
+    best: Option<(usize, String)>,
+}
+
+impl Unfound {
+    fn new(who: String) -> Unfound {
+        let chars = who.chars().count();
+        Unfound {
+            ascii: who.is_ascii(),
+            chars,
+            cap: (chars / 3).clamp(1, 3),
+            sketch: sketch(&who),
+            who,
+            best: None,
+        }
+    }
+
+    /// Whether `name` is this one, ignoring case, as exemptions match.
+    fn is(&self, name: &str) -> bool {
+        if self.ascii && name.is_ascii() {
+            name.len() == self.who.len() && name.eq_ignore_ascii_case(&self.who)
+        } else {
+            name.to_lowercase() == self.who
+        }
+    }
+
+    fn consider(&mut self, name: &str) {
+        let d = strsim::damerau_levenshtein(&self.who, &name.to_lowercase());
+        if d <= self.cap && self.best.as_ref().is_none_or(|(b, _)| d < *b) {
+            self.best = Some((d, name.to_string()));
+        }
+    }
+}
+
+/// How many of a text's bytes (lower-cased) fall in each of 32 buckets.
+fn sketch(text: &str) -> [u8; 32] {
+    let mut s = [0u8; 32];
+    for b in text.bytes() {
+        if let Some(slot) = s.get_mut(usize::from(b.to_ascii_lowercase() & 31)) {
+            *slot = slot.saturating_add(1);
+        }
+    }
+    s
+}
+
+fn distance(a: &[u8; 32], b: &[u8; 32]) -> usize {
+    a.iter().zip(b).map(|(x, y)| usize::from(x.abs_diff(*y))).sum()
 }
 
 /// One user's values of a field: which literals they show, and the
@@ -567,7 +627,7 @@ fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, out: &mut Vec<D
 }
 
 fn exemption(who: &str, span: Span, summary: &Summary) -> Diag {
-    let help = match suggest::closest(who, summary.names.iter().map(String::as_str)) {
+    let help = match summary.near.get(&who.to_lowercase()) {
         Some(near) => format!("did you mean `{near}`?"),
         None => "an exemption names a user by id, username or email (ignoring case); \
                  correct the name, or remove the exemption if the person has left"
@@ -789,6 +849,28 @@ mod tests {
             w,
             ["dormant::exemption_names_nobody at \"\\\"hugo@city.exmple\\\"\": did you mean `hugo@city.example`?"]
         );
+    }
+
+    #[test]
+    fn the_closest_name_of_all_the_users_is_offered() {
+        let mut us: Vec<User> = (0..500)
+            .map(|i| user(&format!("u{i}"), &format!("hugo{i}@city.example"), &[]))
+            .collect();
+        us.push(user("u-last", "hugo@city.example", &[]));
+        let w = run("exempt \"HUGO@city.exmple\" \"x\"\nis_admin -> keep\n", &us);
+        assert_eq!(
+            w,
+            ["dormant::exemption_names_nobody at \"\\\"HUGO@city.exmple\\\"\": did you mean `hugo@city.example`?"]
+        );
+    }
+
+    proptest::proptest! {
+        /// The sketch passes over no name that is close enough.
+        #[test]
+        fn a_close_name_always_passes_the_sketch(a in "[a-z@.]{0,12}", b in "[a-zA-Z@.]{0,12}") {
+            let d = strsim::damerau_levenshtein(&a, &b.to_lowercase());
+            proptest::prop_assert!(distance(&sketch(&a), &sketch(&b)) <= 2 * d);
+        }
     }
 
     #[test]
