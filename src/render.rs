@@ -362,7 +362,8 @@ fn markdown_warnings(out: &mut impl Write, warnings: &[crate::diagnostic::Brief]
     if warnings.is_empty() {
         return Ok(());
     }
-    writeln!(out, "\n**{} warnings**\n", warnings.len())?;
+    let s = if warnings.len() == 1 { "" } else { "s" };
+    writeln!(out, "\n**{} warning{s}**\n", warnings.len())?;
     for w in warnings {
         writeln!(
             out,

@@ -169,6 +169,18 @@ fn a_regular_expression_is_not_a_glob() {
 }
 
 #[test]
+fn a_pattern_that_matches_nobody_is_offered_the_users_domain() {
+    let human = warns_everywhere(
+        "pattern_nobody",
+        "dormant::pattern_matches_nobody",
+        2,
+        24,
+        "matches the `email` of none of the 4 users",
+    );
+    assert!(human.contains("did you mean \"*@vendor.example\"?"), "{human}");
+}
+
+#[test]
 fn last_login_against_a_duration_points_to_inactive() {
     let human = warns_everywhere(
         "last_login",
@@ -267,6 +279,15 @@ fn the_plan_json_carries_every_warning() {
             "line": 2,
             "column": 18,
         }])
+    );
+    // Markdown, for the pull request, lists them too.
+    let done = plan("group_typo", "plain", &["--format", "markdown"]);
+    assert!(
+        done.stdout.contains(
+            "**1 warning**\n\n- line 2, column 18: no user has `publisher` in `group` (`dormant::no_such_value`)\n"
+        ),
+        "{}",
+        done.stdout
     );
     // The check's own warnings are there too.
     let done = plan("last_login", "plain", &["--format", "json"]);
