@@ -12,7 +12,7 @@ use crate::fields::Field;
 use crate::source::Span;
 use crate::suggest;
 use crate::user::{Attr, Set, Text, User};
-use crate::value::{eq_folded, folded_bit, Glob};
+use crate::value::{folded_bit, Glob};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -118,14 +118,93 @@ struct Probe {
 /// The literals of one field, and what the users showed of them.
 #[derive(Default)]
 struct Wanted {
-    /// Lower-cased, each with its [`folded_bit`].
-    lits: Vec<(String, u64)>,
-    /// The bits of the literals no user has shown yet: a set none of whose
-    /// bits these are holds none of them, and is passed over quickly.
+    /// Lower-cased, in the policy's order, each with whether a user has it.
+    lits: Vec<(String, bool)>,
+    /// Where each literal is in `lits`.
+    index: FxHashMap<String, usize>,
+    /// How many literals not seen yet have each [`folded_bit`]; `wild`,
+    /// how many may equal a value of any bit.
+    counts: Vec<u32>,
+    wild: u32,
+    /// The bits of the literals no user has shown yet: a value none of
+    /// whose bits these are is none of them, and is passed over quickly.
     unseen: u64,
     /// The distinct values, at most `MAX_VALUES`.
     distinct: FxHashSet<Text>,
     known: bool,
+    /// Scratch space for lower-casing a value.
+    scratch: String,
+}
+
+impl Wanted {
+    fn add(&mut self, folded: String) {
+        if self.index.contains_key(&folded) {
+            return;
+        }
+        if self.counts.is_empty() {
+            self.counts = vec![0; 64];
+        }
+        match bit_index(&folded) {
+            Some(b) => {
+                if let Some(n) = self.counts.get_mut(b) {
+                    *n += 1;
+                }
+                self.unseen |= 1 << b;
+            }
+            None => {
+                self.wild += 1;
+                self.unseen = u64::MAX;
+            }
+        }
+        self.index.insert(folded.clone(), self.lits.len());
+        self.lits.push((folded, false));
+    }
+
+    /// The literal `value` is, ignoring case, if any is.
+    fn find(&mut self, value: &str) -> Option<usize> {
+        if self.unseen & folded_bit(value) == 0 && self.wild == 0 {
+            return None;
+        }
+        self.scratch.clear();
+        self.scratch.extend(value.chars().flat_map(char::to_lowercase));
+        self.index.get(self.scratch.as_str()).copied()
+    }
+
+    /// Marks literal `i` seen; its name, the first time.
+    fn see(&mut self, i: usize) -> Option<&str> {
+        let (lit, seen) = self.lits.get_mut(i)?;
+        if *seen {
+            return None;
+        }
+        *seen = true;
+        match bit_index(lit) {
+            Some(b) => {
+                if let Some(n) = self.counts.get_mut(b) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.unseen &= !(1 << b);
+                    }
+                }
+            }
+            None => self.wild = self.wild.saturating_sub(1),
+        }
+        if self.wild == 0 {
+            self.unseen = self
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .fold(0, |bits, (b, _)| bits | 1 << b);
+        }
+        Some(lit.as_str())
+    }
+}
+
+/// Which [`folded_bit`] a literal has, as `value::Folded` decides: text that
+/// is not ASCII, or has a `k` (the Kelvin sign lower-cases to it), can equal
+/// a value of other bytes, so it has none (`None`: any value may be it).
+fn bit_index(folded: &str) -> Option<usize> {
+    (folded.is_ascii() && !folded.contains('k')).then(|| folded_bit(folded).trailing_zeros() as usize)
 }
 
 /// Which `group` ids go with a display name, found without relying on
@@ -136,6 +215,8 @@ struct Wanted {
 struct NameIds {
     /// How many users have the name.
     carriers: usize,
+    /// The last user counted (by number), so that a name twice counts once.
+    last: usize,
     /// How many of them have each id (at most `MAX_VALUES` ids).
     with: FxHashMap<Text, usize>,
 }
@@ -196,19 +277,7 @@ impl Collector {
                 };
                 if let Some((_, wanted)) = self.wanted.get_mut(at) {
                     for (text, _) in lits {
-                        let folded = text.to_lowercase();
-                        if !wanted.lits.iter().any(|(l, _)| *l == folded) {
-                            // As `value::Folded` does: text that is not
-                            // ASCII, or has a `k` (the Kelvin sign lower-cases
-                            // to it), can equal a value of other bytes.
-                            let bit = if folded.is_ascii() && !folded.contains('k') {
-                                folded_bit(&folded)
-                            } else {
-                                u64::MAX
-                            };
-                            wanted.unseen |= bit;
-                            wanted.lits.push((folded, bit));
-                        }
+                        wanted.add(text.to_lowercase());
                     }
                 }
             }
@@ -257,15 +326,18 @@ impl Collector {
         for id in ids {
             count(&mut self.id_users, id);
         }
-        let lits = self
-            .wanted
-            .iter()
-            .find(|(v, _)| *v == Valued::Group)
-            .map(|(_, w)| &w.lits);
-        for ((lit, bit), slot) in lits.into_iter().flatten().zip(&mut self.name_ids) {
-            if names.bits() & bit == 0 || !names.iter().any(|n| eq_folded(n, lit)) {
+        let Some((_, wanted)) = self.wanted.iter_mut().find(|(v, _)| *v == Valued::Group) else {
+            return;
+        };
+        let user = self.summary.users;
+        for name in names.iter() {
+            let Some(slot) = wanted.find(name).and_then(|i| self.name_ids.get_mut(i)) else {
+                continue;
+            };
+            if slot.last == user {
                 continue;
             }
+            slot.last = user;
             slot.carriers += 1;
             for id in ids {
                 count(&mut slot.with, id);
@@ -403,18 +475,8 @@ fn values(v: Valued, u: &User, wanted: &mut Wanted, seen: &mut HashSet<(Valued, 
         if wanted.distinct.len() < MAX_VALUES && !wanted.distinct.contains(value) {
             wanted.distinct.insert(value.into());
         }
-        if wanted.unseen & folded_bit(value) == 0 {
-            return;
-        }
-        for (lit, _) in &wanted.lits {
-            if eq_folded(value, lit) && seen.insert((v, lit.clone())) {
-                // Bits are shared: recount those of the literals left.
-                wanted.unseen = wanted
-                    .lits
-                    .iter()
-                    .filter(|(l, _)| !seen.contains(&(v, l.clone())))
-                    .fold(0, |bits, (_, b)| bits | b);
-            }
+        if let Some(lit) = wanted.find(value).and_then(|i| wanted.see(i)) {
+            seen.insert((v, lit.to_string()));
         }
     };
     if v == Valued::Status {
@@ -902,6 +964,22 @@ mod tests {
         let us = [user("u1", "a@x.example", &["\u{212A}ilo", "ÉQUIPE", "Admins"])];
         assert!(run("group in [kilo, \"équipe\", ADMINS] -> keep\n", &us).is_empty());
         assert_eq!(run("group in [kilos] -> keep\n", &us).len(), 1);
+    }
+
+    #[test]
+    fn a_long_list_is_looked_up_not_scanned() {
+        let names: Vec<String> = (0..2000).map(|i| format!("g{i}")).collect();
+        let us: Vec<User> = names
+            .chunks(3)
+            .enumerate()
+            .map(|(i, c)| {
+                let c: Vec<&str> = c.iter().map(String::as_str).collect();
+                user(&format!("u{i}"), "x@x.example", &c)
+            })
+            .collect();
+        let text = format!("group in [{}, G1999, g1999x] -> keep\n", names.join(", "));
+        let w = run(&text, &us);
+        assert_eq!(w, ["dormant::no_such_value at \"g1999x\": did you mean `g1999`?"]);
     }
 
     #[test]
