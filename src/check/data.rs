@@ -21,6 +21,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// suggestions draw from the first ones seen.
 const MAX_VALUES: usize = 10_000;
 
+/// How many (name, exemption) pairs the search for an exemption's closest
+/// name looks at, over all the users: about a tenth of a second.
+const MAX_NEAR: usize = 20_000_000;
+
 /// How many values a "the users' groups are ..." help line lists.
 const LISTED: usize = 8;
 
@@ -227,8 +231,13 @@ struct NameIds {
 pub struct Collector {
     summary: Summary,
     wanted: Vec<(Valued, Wanted)>,
-    /// The exemptions' names not yet found.
-    exempts: Vec<Unfound>,
+    /// The exemptions' names not yet found, by their lower-cased text.
+    exempts: FxHashMap<String, Unfound>,
+    /// How many more names the search for a close name may compare: a
+    /// policy of many stale exemptions gets no more suggestions past it.
+    near_left: usize,
+    /// Scratch space for lower-casing a name.
+    scratch: String,
     probes: Vec<Probe>,
     /// For each `group` literal: the ids of the users with it as a name.
     name_ids: Vec<NameIds>,
@@ -241,7 +250,9 @@ impl Collector {
         let mut c = Collector {
             summary: Summary::default(),
             wanted: Vec::new(),
-            exempts: Vec::new(),
+            exempts: FxHashMap::default(),
+            near_left: MAX_NEAR,
+            scratch: String::new(),
             probes: Vec::new(),
             name_ids: Vec::new(),
             id_users: FxHashMap::default(),
@@ -250,8 +261,8 @@ impl Collector {
             match stmt {
                 Stmt::Exempt(e) => {
                     let who = e.who.node.trim().to_lowercase();
-                    if !who.is_empty() && !c.exempts.iter().any(|u| u.who == who) {
-                        c.exempts.push(Unfound::new(who));
+                    if !who.is_empty() && !c.exempts.contains_key(&who) {
+                        c.exempts.insert(who.clone(), Unfound::new(who));
                     }
                 }
                 Stmt::Let(l) => c.expr(&l.expr),
@@ -351,15 +362,20 @@ impl Collector {
     fn names(&mut self, u: &User) {
         let names = [Some(u.id.as_str()), u.username.as_deref(), u.email.as_deref()];
         for name in names.into_iter().flatten() {
-            if let Some(i) = self.exempts.iter().position(|e| e.is(name)) {
-                let found = self.exempts.swap_remove(i);
+            self.scratch.clear();
+            self.scratch.extend(name.chars().flat_map(char::to_lowercase));
+            if let Some(found) = self.exempts.remove(self.scratch.as_str()) {
                 self.summary.named.insert(found.who);
                 continue;
             }
+            if self.near_left == 0 {
+                continue;
+            }
             let ascii = name.is_ascii();
-            let n = if ascii { name.len() } else { name.chars().count() };
+            let n = self.scratch.chars().count();
             let mut sketched = None;
-            for e in &mut self.exempts {
+            for e in self.exempts.values_mut() {
+                self.near_left = self.near_left.saturating_sub(1);
                 if e.chars.abs_diff(n) > e.cap {
                     continue;
                 }
@@ -371,13 +387,13 @@ impl Collector {
                         continue;
                     }
                 }
-                e.consider(name);
+                e.consider(&self.scratch, name);
             }
         }
     }
 
     pub fn finish(mut self) -> Summary {
-        for e in std::mem::take(&mut self.exempts) {
+        for (_, e) in std::mem::take(&mut self.exempts) {
             if let Some((_, near)) = e.best {
                 self.summary.near.insert(e.who, near);
             }
@@ -430,17 +446,9 @@ impl Unfound {
         }
     }
 
-    /// Whether `name` is this one, ignoring case, as exemptions match.
-    fn is(&self, name: &str) -> bool {
-        if self.ascii && name.is_ascii() {
-            name.len() == self.who.len() && name.eq_ignore_ascii_case(&self.who)
-        } else {
-            name.to_lowercase() == self.who
-        }
-    }
-
-    fn consider(&mut self, name: &str) {
-        let d = strsim::damerau_levenshtein(&self.who, &name.to_lowercase());
+    /// `name`, lower-cased as `folded`, if it is the closest yet.
+    fn consider(&mut self, folded: &str, name: &str) {
+        let d = strsim::damerau_levenshtein(&self.who, folded);
         if d <= self.cap && self.best.as_ref().is_none_or(|(b, _)| d < *b) {
             self.best = Some((d, name.to_string()));
         }
