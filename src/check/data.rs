@@ -25,6 +25,9 @@ const MAX_VALUES: usize = 10_000;
 /// name looks at, over all the users: about a tenth of a second.
 const MAX_NEAR: usize = 20_000_000;
 
+/// How many values the "did you mean"s of one policy compare, at most.
+const MAX_SUGGESTIONS: usize = 1_000_000;
+
 /// How many values a "the users' groups are ..." help line lists.
 const LISTED: usize = 8;
 
@@ -647,6 +650,9 @@ pub fn warnings(policy: &Policy, summary: &Summary) -> Vec<Diag> {
         return out;
     }
     let mut done: HashSet<Span> = HashSet::new();
+    // How many values the suggestions may compare in all: a policy of
+    // thousands of misspelt values gets no more.
+    let mut budget = MAX_SUGGESTIONS;
     for stmt in &policy.statements {
         match stmt {
             Stmt::Exempt(e) => {
@@ -655,8 +661,8 @@ pub fn warnings(policy: &Policy, summary: &Summary) -> Vec<Diag> {
                     out.push(exemption(who, e.who.span, summary));
                 }
             }
-            Stmt::Let(l) => leaves(&l.expr, summary, &mut done, &mut out),
-            Stmt::Rule(r) => leaves(&r.cond, summary, &mut done, &mut out),
+            Stmt::Let(l) => leaves(&l.expr, summary, &mut done, &mut budget, &mut out),
+            Stmt::Rule(r) => leaves(&r.cond, summary, &mut done, &mut budget, &mut out),
             Stmt::Limit(_) => {}
         }
     }
@@ -664,7 +670,7 @@ pub fn warnings(policy: &Policy, summary: &Summary) -> Vec<Diag> {
     out
 }
 
-fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, out: &mut Vec<Diag>) {
+fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, budget: &mut usize, out: &mut Vec<Diag>) {
     for_each_leaf(e, |leaf| match leaf_of(leaf) {
         Some(Leaf::Values(v, lits)) => {
             let Some(values) = summary.values.get(&v) else { return };
@@ -675,7 +681,7 @@ fn leaves(e: &Expr, summary: &Summary, done: &mut HashSet<Span>, out: &mut Vec<D
                 }
                 match summary.named_groups.get(&folded) {
                     Some(ids) if v == Valued::Group => out.push(group_name_not_id(lit, span, ids)),
-                    _ => out.push(no_such_value(v, lit, span, values)),
+                    _ => out.push(no_such_value(v, lit, span, values, budget)),
                 }
             }
         }
@@ -712,9 +718,9 @@ fn exemption(who: &str, span: Span, summary: &Summary) -> Diag {
     .help(help)
 }
 
-fn no_such_value(v: Valued, lit: &str, span: Span, values: &BTreeSet<String>) -> Diag {
+fn no_such_value(v: Valued, lit: &str, span: Span, values: &BTreeSet<String>, budget: &mut usize) -> Diag {
     let field = v.name();
-    let help = match suggest::closest(lit, values.iter().map(String::as_str)) {
+    let help = match suggest::closest_within(lit, values.iter().map(String::as_str), budget) {
         Some(near) => format!("did you mean `{near}`?"),
         None => {
             let listed: Vec<&str> = values.iter().take(LISTED).map(String::as_str).collect();
