@@ -323,14 +323,15 @@ fn leaf_atoms(e: &Expr, role: Option<bool>, neg: bool, out: &mut Vec<Atom>, wild
                 return;
             };
             // `> 24mo` implies `> 12mo`; under a `not`, the other way. A
-            // calendar duration is a range of hours: the implying side
-            // takes its far end, the implied side its near end, so that
-            // whatever `lint::stricter` accepts the index finds.
+            // calendar duration is a range of hours, so that whatever
+            // `lint::stricter` accepts the index finds.
             let forward = up != neg;
-            let k = match (role, forward) {
-                (Some(IMPLIES), true) | (Some(IMPLIED) | None, false) => hi,
-                _ => lo,
-            };
+            // The index tries a rule when its query's value is at least the
+            // posting's: the query side (the rule's own role, before the
+            // `not`s flipped it) takes the end of the range that makes its
+            // value largest, the posting side the end that makes it least.
+            let query = role.map(|r| r != neg) == Some(IMPLIES);
+            let k = if query == forward { hi } else { lo };
             let atom = |name: &str| Atom {
                 key: hash((neg, 1u8, name, up, family)),
                 value: Some(if forward { k } else { -k }),
