@@ -553,6 +553,19 @@ mod tests {
     }
 
     #[test]
+    fn finds_winners_through_calendar_ranges_and_derived_fields() {
+        let text = "a: not (group in [x] and inactive > 400d) -> keep\n\
+                    b: inactive > 12mo -> keep\n\
+                    c: not (inactive > 12mo) -> keep\n\
+                    d: inactive > 400d -> keep\n\
+                    e: never_logged_in and joined > 13mo -> keep\n\
+                    f: never_logged_in and joined > 300d -> keep\n";
+        let (indexed, pairwise) = both(text);
+        assert_eq!(indexed, pairwise);
+        assert_eq!(indexed, vec![None, None, Some(0), Some(1), Some(1), None]);
+    }
+
+    #[test]
     fn finds_the_first_winner_of_many() {
         let text = "a: inactive > 30d -> keep\n\
                     b: group in [x] -> keep\n\
