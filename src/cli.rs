@@ -216,6 +216,11 @@ pub struct PlanArgs {
     /// Write the plan to this file (written whole or not at all) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Any warning (about the policy, the connector or the users) is an
+    /// error: the plan is not written, to --output or stdout, and plan
+    /// exits 1, so that CI cannot go on with a plan that has warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +236,9 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+    /// Exit 1 if there is any warning (the explanation is still printed).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// `--format` of commands that print text for people or JSON.
@@ -276,6 +284,9 @@ pub struct ForecastArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+    /// Exit 1 if there is any warning (the forecast is still printed).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +304,10 @@ pub struct CheckArgs {
     /// that it cannot give: fields it never supplies, actions it cannot take.
     #[arg(long, value_name = "NAME")]
     pub connector: Option<String>,
+
+    /// Exit 1 on warnings too, not only on errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,12 @@ pub enum Code {
     TooDeep,
     TooLarge,
     EmptyList,
+    ExemptionNamesNobody,
+    NoSuchValue,
+    GroupNameNotId,
+    PatternMatchesNobody,
+    PatternLooksLikeRegex,
+    TimeVsNever,
 }
 
 impl Code {
@@ -84,6 +90,12 @@ impl Code {
             Code::EmptyList => "dormant::empty_list",
             Code::TooDeep => "dormant::too_deep",
             Code::TooLarge => "dormant::too_large",
+            Code::ExemptionNamesNobody => "dormant::exemption_names_nobody",
+            Code::NoSuchValue => "dormant::no_such_value",
+            Code::GroupNameNotId => "dormant::group_name_not_id",
+            Code::PatternMatchesNobody => "dormant::pattern_matches_nobody",
+            Code::PatternLooksLikeRegex => "dormant::pattern_looks_like_regex",
+            Code::TimeVsNever => "dormant::time_vs_never",
         }
     }
 }
@@ -307,6 +319,10 @@ pub fn render_plain(source: &Source, diags: &[Diag]) -> String {
             d.code.as_str(),
             d.message
         ));
+        for (span, label) in d.related.iter().filter(|(_, label)| !label.is_empty()) {
+            let (line, col) = index.line_col(&source.text, span.start);
+            out.push_str(&format!("  note: {}:{line}:{col}: {label}\n", source.path));
+        }
         if let Some(help) = &d.help {
             out.push_str(&format!("  help: {help}\n"));
         }
@@ -328,6 +344,17 @@ pub struct JsonDiag<'a> {
     pub span: JsonSpan,
     pub label: &'a str,
     pub help: Option<&'a str>,
+    /// The other places the diagnostic points at ("first defined here",
+    /// "rule `x` wins first").
+    pub related: Vec<JsonRelated<'a>>,
+}
+
+/// A further place of a diagnostic, 1-based.
+#[derive(Debug, Serialize)]
+pub struct JsonRelated<'a> {
+    pub message: &'a str,
+    pub line: usize,
+    pub column: usize,
 }
 
 /// Byte offsets into the file.
@@ -335,6 +362,33 @@ pub struct JsonDiag<'a> {
 pub struct JsonSpan {
     pub start: usize,
     pub end: usize,
+}
+
+/// A warning as the plan JSON and explain's JSON carry it (SPEC section 7):
+/// `{code, message, line, column}`, line and column 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Brief {
+    pub code: &'static str,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The diagnostics of one source in their short form.
+pub fn briefs(source: &Source, diags: &[Diag]) -> Vec<Brief> {
+    let index = LineIndex::new(&source.text);
+    diags
+        .iter()
+        .map(|d| {
+            let (line, column) = index.line_col(&source.text, d.span.start);
+            Brief {
+                code: d.code.as_str(),
+                message: d.message.clone(),
+                line,
+                column,
+            }
+        })
+        .collect()
 }
 
 pub fn to_json<'a>(source: &'a Source, diags: &'a [Diag]) -> Vec<JsonDiag<'a>> {
@@ -359,6 +413,14 @@ pub fn to_json<'a>(source: &'a Source, diags: &'a [Diag]) -> Vec<JsonDiag<'a>> {
                 },
                 label: &d.label,
                 help: d.help.as_deref(),
+                related: d
+                    .related
+                    .iter()
+                    .map(|(span, message)| {
+                        let (line, column) = index.line_col(&source.text, span.start);
+                        JsonRelated { message, line, column }
+                    })
+                    .collect(),
             }
         })
         .collect()

@@ -17,8 +17,8 @@ mod flat;
 pub use flat::Flat;
 
 pub use explain::{
-    ages, explain, explain_exempt_text, explain_with, reason, values, Age, Ages, CondText, Explanation, FieldRef, Item,
-    Passed, Seen, Seens, Shown, Truths,
+    ages, explain, explain_exempt_text, explain_with, never_note, reason, values, Age, Ages, CondText, Explanation,
+    FieldRef, Item, Passed, Seen, Seens, Shown, Truths,
 };
 
 /// What a plan does with a user.

@@ -39,6 +39,8 @@ pub struct Renderer<W: Write> {
     scratch: Vec<u8>,
     /// Deactivate is a revoke here: the human formats say so.
     revoke: bool,
+    /// The warnings about the policy and the users, for the reviewer.
+    warnings: Vec<crate::diagnostic::Brief>,
 }
 
 impl<W: Write> Renderer<W> {
@@ -50,7 +52,14 @@ impl<W: Write> Renderer<W> {
             first: true,
             scratch: Vec::with_capacity(4096),
             revoke: false,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The warnings the plan carries (JSON's `warnings`, Markdown's list);
+    /// set before `finish`.
+    pub fn set_warnings(&mut self, warnings: Vec<crate::diagnostic::Brief>) {
+        self.warnings = warnings;
     }
 
     /// Starts the plan. `header.users.count` and `sha256` are not read here:
@@ -170,6 +179,8 @@ impl<W: Write> Renderer<W> {
                 serde_json::to_writer(&mut self.out, &by_rule)?;
                 write!(self.out, ",\"limits\":")?;
                 serde_json::to_writer(&mut self.out, &limits)?;
+                write!(self.out, ",\"warnings\":")?;
+                serde_json::to_writer(&mut self.out, &self.warnings)?;
                 writeln!(self.out, "}}")?;
             }
             Format::Csv => {}
@@ -184,7 +195,10 @@ impl<W: Write> Renderer<W> {
                 };
                 match self.format {
                     Format::Table => table(&mut self.out, &report)?,
-                    _ => markdown(&mut self.out, &report)?,
+                    _ => {
+                        markdown(&mut self.out, &report)?;
+                        markdown_warnings(&mut self.out, &self.warnings)?;
+                    }
                 }
             }
         }
@@ -398,6 +412,26 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         )?;
     }
     writeln!(out, "\n</details>")
+}
+
+/// The warnings, listed for the reviewer of a pull request.
+fn markdown_warnings(out: &mut impl Write, warnings: &[crate::diagnostic::Brief]) -> io::Result<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let s = if warnings.len() == 1 { "" } else { "s" };
+    writeln!(out, "\n**{} warning{s}**\n", warnings.len())?;
+    for w in warnings {
+        writeln!(
+            out,
+            "- line {}, column {}: {} (`{}`)",
+            w.line,
+            w.column,
+            cell(&w.message),
+            w.code
+        )?;
+    }
+    Ok(())
 }
 
 fn short_hash(h: &str) -> &str {

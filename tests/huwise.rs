@@ -595,6 +595,29 @@ fn check_and_plan_say_what_the_connector_cannot_give() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("warning"), "{}", out.stderr);
     assert!(out.stderr.contains("Huwise cannot deactivate users"), "{}", out.stderr);
+    // The plan JSON carries them, for its reviewer.
+    let args = [
+        "plan",
+        "p.policy",
+        "--connector",
+        "portal",
+        "--as-of",
+        "2026-11-23",
+        "--format",
+        "json",
+    ];
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &args);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let codes: Vec<&str> = plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"dormant::unsupplied_field") && codes.contains(&"dormant::unsupported_action"),
+        "{codes:?}"
+    );
 }
 
 #[test]

@@ -147,14 +147,20 @@ fn rule_title(rule: &Rule, what: &str) -> String {
     }
 }
 
+/// The message names the rule that wins first, so that every format says
+/// which (the plain and JSON formats give its line through `related`).
 fn unreachable(rule: &Rule, winner: &Rule) -> Diag {
+    let first = match &winner.name {
+        Some(name) => format!("rule `{}` wins first", name.node),
+        None => "an earlier rule wins first".to_string(),
+    };
     Diag::warning(
         Code::UnreachableRule,
         rule_span(rule),
-        format!("{} can never match", rule_title(rule, "rule")),
+        format!("{} can never match: {first}", rule_title(rule, "rule")),
     )
     .label("whenever this condition is true, an earlier one is too")
-    .related(rule_span(winner), "this rule wins first")
+    .related(rule_span(winner), first)
     .help("the first matching rule decides: move this rule above the wider one, narrow that one, or remove this one")
 }
 
@@ -268,41 +274,115 @@ fn implies_within<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize, s
         (ExprKind::In { field: f1, list: l1 }, ExprKind::In { field: f2, list: l2 }) => {
             f1 == f2 && subset(&l1.node, &l2.node, defs)
         }
+        (ExprKind::And(ops), ExprKind::Cmp { .. }) => never_then_joined(ops, e, defs, d),
         _ => false,
     }
 }
 
-/// `FIELD o1 v1` implies `FIELD o2 v2` by threshold (`> 24mo` implies `> 12mo`).
-fn stricter(o1: CmpOp, v1: &Lit, o2: CmpOp, v2: &Lit) -> bool {
-    let (Some((fam1, k1)), Some((fam2, k2))) = (key(v1), key(v2)) else {
+/// `FIELD o1 v1` implies `FIELD o2 v2` by threshold (`> 24mo` implies
+/// `> 12mo`, `> 400d` implies `> 12mo`): whatever the as-of, every value
+/// past the first threshold is past the second.
+pub(super) fn stricter(o1: CmpOp, v1: &Lit, o2: CmpOp, v2: &Lit) -> bool {
+    let Some(((lo1, hi1), (lo2, hi2))) = comparable(v1, v2) else {
         return false;
     };
-    if fam1 != fam2 {
-        return false;
-    }
     use CmpOp::{Ge, Gt, Le, Lt};
     match (o1, o2) {
-        (Gt | Ge, Gt | Ge) => k1 > k2 || (k1 == k2 && !(o1 == Ge && o2 == Gt)),
-        (Lt | Le, Lt | Le) => k1 < k2 || (k1 == k2 && !(o1 == Le && o2 == Lt)),
+        // `>= a` implies `> b` only when a is surely above b.
+        (Ge, Gt) => lo1 > hi2,
+        (Gt | Ge, Gt | Ge) => lo1 >= hi2,
+        (Le, Lt) => hi1 < lo2,
+        (Lt | Le, Lt | Le) => hi1 <= lo2,
         _ => false,
     }
 }
 
-/// A literal on one comparable scale. Hours and months are separate scales:
-/// a calendar month has no fixed number of hours.
-pub(super) fn key(lit: &Lit) -> Option<(u8, f64)> {
-    match lit {
-        Lit::Number(n) => Some((0, *n)),
-        Lit::Duration(d) => Some(match d.unit {
-            Unit::Hour => (1, f64::from(d.count)),
-            Unit::Day => (1, f64::from(d.count) * 24.0),
-            Unit::Week => (1, f64::from(d.count) * 168.0),
-            Unit::Month => (2, f64::from(d.count)),
-            Unit::Year => (2, f64::from(d.count) * 12.0),
-        }),
-        Lit::Time(t) => Some((3, t.at.timestamp() as f64)),
+/// Two literals as intervals on one scale, if they have one. Numbers,
+/// times and fixed durations (hours, days, weeks) are exact; calendar
+/// months compare exactly with calendar months. A fixed duration and a
+/// calendar one meet on the scale of hours, the calendar one as the range
+/// of lengths it can have.
+fn comparable(v1: &Lit, v2: &Lit) -> Option<((f64, f64), (f64, f64))> {
+    let (Some(a), Some(b)) = (scale(v1), scale(v2)) else {
+        return None;
+    };
+    match (a, b) {
+        (Scale::Months(m1), Scale::Months(m2)) => Some(((m1, m1), (m2, m2))),
+        (Scale::Exact(f1, x1), Scale::Exact(f2, x2)) => (f1 == f2).then_some(((x1, x1), (x2, x2))),
+        (Scale::Exact(HOURS, x), Scale::Months(m)) => Some(((x, x), month_hours(m))),
+        (Scale::Months(m), Scale::Exact(HOURS, x)) => Some((month_hours(m), (x, x))),
         _ => None,
     }
+}
+
+/// The family of fixed durations, in hours.
+pub(super) const HOURS: u8 = 1;
+
+/// A literal on a comparable scale.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scale {
+    /// A family (numbers, hours, times) and the value on it.
+    Exact(u8, f64),
+    /// A number of calendar months.
+    Months(f64),
+}
+
+pub(super) fn scale(lit: &Lit) -> Option<Scale> {
+    match lit {
+        Lit::Number(n) => Some(Scale::Exact(0, *n)),
+        Lit::Duration(d) => Some(match d.unit {
+            Unit::Hour => Scale::Exact(HOURS, f64::from(d.count)),
+            Unit::Day => Scale::Exact(HOURS, f64::from(d.count) * 24.0),
+            Unit::Week => Scale::Exact(HOURS, f64::from(d.count) * 168.0),
+            Unit::Month => Scale::Months(f64::from(d.count)),
+            Unit::Year => Scale::Months(f64::from(d.count) * 12.0),
+        }),
+        Lit::Time(t) => Some(Scale::Exact(3, t.at.timestamp() as f64)),
+        _ => None,
+    }
+}
+
+/// How many hours `m` calendar months back from some instant can span, at
+/// least and at most. Any 12 months in a row have 365 or 366 days, any
+/// month 28 to 31; a day clamped to a shorter month (March 31 less a month
+/// is February 28) only lengthens the span, and by no more than the
+/// months after the first can make up: the bounds hold for every as-of.
+pub(super) fn month_hours(m: f64) -> (f64, f64) {
+    let years = (m / 12.0).floor();
+    let rest = m - years * 12.0;
+    (
+        (years * 365.0 + rest * 28.0) * 24.0,
+        (years * 366.0 + rest * 31.0) * 24.0,
+    )
+}
+
+/// `never_logged_in and joined > D'` implies `inactive > D` when `D'` is at
+/// least `D` (and likewise with `<`): for someone who never logged in,
+/// `inactive` counts from `joined`. `ops` are the operands of an `and`,
+/// `e` the `inactive` comparison. Sound under three-valued logic: when
+/// `never_logged_in` is unknown, `last_login` is unknown and so is
+/// `inactive`; when `joined` is unknown, so is `inactive` for someone who
+/// never logged in.
+fn never_then_joined<'a>(ops: &'a [Expr], e: &'a Expr, defs: &Lets<'a>, depth: usize) -> bool {
+    let ExprKind::Cmp { field, op, value } = &e.kind else {
+        return false;
+    };
+    if field.node != "inactive" {
+        return false;
+    }
+    let ops: Vec<&Expr> = ops.iter().map(|o| norm(o, defs, depth)).collect();
+    let never = ops
+        .iter()
+        .any(|o| matches!(&o.kind, ExprKind::Ref(n) if n.node == "never_logged_in"));
+    never
+        && ops.iter().any(|o| match &o.kind {
+            ExprKind::Cmp {
+                field: f,
+                op: o1,
+                value: v1,
+            } => f.node == "joined" && stricter(o1.node, &v1.node, op.node, &value.node),
+            _ => false,
+        })
 }
 
 /// Every item of `small` is in `large`. Long lists are compared through a
@@ -357,6 +437,85 @@ mod tests {
 
     fn list() -> impl Strategy<Value = Vec<Spanned<Lit>>> {
         proptest::collection::vec(item().prop_map(|l| Spanned::new(l, Span::default())), 0..24)
+    }
+
+    /// Whether the first rule's condition implies the second's.
+    fn implied(l: &str, e: &str) -> bool {
+        let text = format!("a: {l} -> keep\nb: {e} -> keep\n");
+        let source = crate::source::Source::new("p.policy", text);
+        let policy = crate::parse::parse(&source)
+            .map(|p| p.policy)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let defs = Lets::new(&policy);
+        let conds: Vec<&Expr> = policy
+            .statements
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Rule(r) => Some(&r.cond),
+                _ => None,
+            })
+            .collect();
+        implies(conds[0], conds[1], &defs)
+    }
+
+    #[test]
+    fn days_and_calendar_months_compare_by_their_bounds() {
+        assert!(implied("inactive > 400d", "inactive > 12mo"));
+        assert!(implied("inactive > 367d", "inactive > 1y"));
+        assert!(implied("inactive > 366d", "inactive > 12mo"));
+        // A year can have 366 days.
+        assert!(!implied("inactive > 365d", "inactive > 12mo"));
+        assert!(!implied("inactive >= 366d", "inactive > 12mo"));
+        assert!(implied("inactive > 12mo", "inactive > 365d"));
+        assert!(!implied("inactive > 12mo", "inactive > 366d"));
+        assert!(implied("inactive > 1mo", "inactive >= 28d"));
+        assert!(!implied("inactive > 1mo", "inactive > 29d"));
+        assert!(implied("inactive < 1mo", "inactive < 31d"));
+        assert!(!implied("inactive < 1mo", "inactive < 30d"));
+        assert!(implied("inactive > 13mo", "inactive > 1y"));
+        assert!(!implied("inactive >= 12mo", "inactive > 1y"));
+        assert!(!implied("inactive > 400d", "joined > 12mo"));
+    }
+
+    #[test]
+    fn never_logged_in_and_joined_imply_inactive() {
+        assert!(implied("never_logged_in and joined > 90d", "inactive > 90d"));
+        assert!(implied(
+            "never_logged_in and joined > 12mo and not is_admin",
+            "inactive > 300d"
+        ));
+        assert!(implied(
+            "(never_logged_in and joined > 400d) or inactive > 2y",
+            "inactive > 12mo"
+        ));
+        assert!(!implied("never_logged_in and joined > 60d", "inactive > 90d"));
+        assert!(!implied("joined > 90d", "inactive > 90d"));
+        assert!(!implied("not never_logged_in and joined > 90d", "inactive > 90d"));
+        assert!(!implied("inactive > 90d", "never_logged_in and joined > 90d"));
+        // Unknown for a user who never logged in, where `inactive` may be
+        // false: the later rule can still decide (review).
+        assert!(!implied("last_login > 90d", "inactive > 90d"));
+        assert!(implied(
+            "not (inactive > 90d)",
+            "not (never_logged_in and joined > 120d)"
+        ));
+    }
+
+    #[test]
+    fn month_bounds_hold_for_every_as_of() {
+        use chrono::{Months, TimeZone, Utc};
+        let start = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).single().unwrap();
+        for day in 0..(366 * 5) {
+            let as_of = start + chrono::TimeDelta::days(day);
+            for m in 1..=40u32 {
+                let gap = (as_of - as_of.checked_sub_months(Months::new(m)).unwrap()).num_hours() as f64;
+                let (lo, hi) = month_hours(f64::from(m));
+                assert!(
+                    lo <= gap && gap <= hi,
+                    "{as_of} less {m} months: {gap}h not in {lo}..{hi}"
+                );
+            }
+        }
     }
 
     proptest! {

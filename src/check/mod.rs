@@ -14,6 +14,7 @@ use chrono::{DateTime, Days, Utc};
 use std::collections::HashMap;
 
 pub mod connector;
+pub mod data;
 mod lint;
 mod reach;
 mod size;

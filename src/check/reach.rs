@@ -21,7 +21,7 @@
 //! every rule that the pairwise search found, and the first one first; a
 //! property test holds the two equal.
 
-use super::lint::{implies, key, Lets};
+use super::lint::{implies, month_hours, scale, Lets, Scale, HOURS};
 use crate::ast::{CmpOp, Expr, ExprKind, Lit, Rule};
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
@@ -224,7 +224,7 @@ impl<'a> Walker<'a> {
             },
             ExprKind::Cmp { .. } | ExprKind::In { .. } | ExprKind::Matches { .. } => {
                 let from = out.len();
-                leaf_atoms(e, neg, out, wild);
+                leaf_atoms(e, role, neg, out, wild);
                 // A list implies another only if each of its items is in
                 // the other: the implying rule's rarest item is enough.
                 if let (Some(IMPLIES), ExprKind::In { .. }) = (role, &e.kind) {
@@ -269,7 +269,7 @@ impl<'a> Walker<'a> {
             }
             ExprKind::Cmp { .. } | ExprKind::In { .. } | ExprKind::Matches { .. } => {
                 let mut atoms = Vec::new();
-                leaf_atoms(e, neg, &mut atoms, &mut false);
+                leaf_atoms(e, None, neg, &mut atoms, &mut false);
                 let counts = atoms.iter().map(|a| self.count(a.key));
                 if role == IMPLIES && matches!(e.kind, ExprKind::In { .. }) {
                     counts.min().unwrap_or(0)
@@ -294,26 +294,53 @@ fn choose(kind: &ExprKind, role: bool) -> bool {
     matches!((kind, role), (ExprKind::Or(_), IMPLIES) | (ExprKind::And(_), IMPLIED))
 }
 
-/// The atoms of one comparison.
-fn leaf_atoms(e: &Expr, neg: bool, out: &mut Vec<Atom>, wild: &mut bool) {
+/// A threshold on the index's scales: its family and the range of its
+/// value (durations in hours, a calendar duration as the hours it can span).
+fn interval(lit: &Lit) -> Option<(u8, f64, f64)> {
+    Some(match scale(lit)? {
+        Scale::Exact(family, x) => (family, x, x),
+        Scale::Months(m) => {
+            let (lo, hi) = month_hours(m);
+            (HOURS, lo, hi)
+        }
+    })
+}
+
+/// The atoms of one comparison, in a role (`None`: only their keys count).
+fn leaf_atoms(e: &Expr, role: Option<bool>, neg: bool, out: &mut Vec<Atom>, wild: &mut bool) {
     match &e.kind {
         ExprKind::Cmp { field, op, value } => {
-            let threshold = match op.node {
-                CmpOp::Gt | CmpOp::Ge => key(&value.node).map(|k| (true, k)),
-                CmpOp::Lt | CmpOp::Le => key(&value.node).map(|k| (false, k)),
+            let up = match op.node {
+                CmpOp::Gt | CmpOp::Ge => Some(true),
+                CmpOp::Lt | CmpOp::Le => Some(false),
                 CmpOp::Eq | CmpOp::Ne => None,
             };
-            out.push(match threshold {
-                // `> 24mo` implies `> 12mo`; under a `not`, the other way.
-                Some((up, (family, k))) => Atom {
-                    key: hash((neg, 1u8, field.node.as_str(), up, family)),
-                    value: Some(if up != neg { k } else { -k }),
-                },
-                None => Atom {
+            let Some((up, (family, lo, hi))) = up.and_then(|up| Some((up, interval(&value.node)?))) else {
+                out.push(Atom {
                     key: hash((neg, 2u8, field.node.as_str(), op.node, lit_key(&value.node))),
                     value: None,
-                },
-            });
+                });
+                return;
+            };
+            // `> 24mo` implies `> 12mo`; under a `not`, the other way. A
+            // calendar duration is a range of hours, so that whatever
+            // `lint::stricter` accepts the index finds.
+            let forward = up != neg;
+            // The index tries a rule when its query's value is at least the
+            // posting's: the query side (the rule's own role, before the
+            // `not`s flipped it) takes the end of the range that makes its
+            // value largest, the posting side the end that makes it least.
+            let query = role.map(|r| r != neg) == Some(IMPLIES);
+            let k = if query == forward { hi } else { lo };
+            let atom = |name: &str| Atom {
+                key: hash((neg, 1u8, name, up, family)),
+                value: Some(if forward { k } else { -k }),
+            };
+            out.push(atom(field.node.as_str()));
+            // `never_logged_in and joined > D` implies `inactive > D`.
+            if role == Some(IMPLIES) && field.node == "joined" {
+                out.push(atom("inactive"));
+            }
         }
         ExprKind::In { field, list } => {
             // A list inside another shares an item with it, unless it is empty.
@@ -446,6 +473,9 @@ mod tests {
             Just("1mo"),
             Just("12mo"),
             Just("1y"),
+            Just("400d"),
+            Just("13mo"),
+            Just("366d"),
             Just("2024-01-01")
         ];
         let op = prop_oneof![Just(">"), Just(">="), Just("<"), Just("<="), Just("=="), Just("!=")];
@@ -456,7 +486,14 @@ mod tests {
             (op, 0..3i32, any::<bool>()).prop_map(|(o, n, neg)| format!("activity.x {o} {}", if neg { -n } else { n })),
             prop_oneof![Just("\"*a\""), Just("\"*b\"")].prop_map(|p| format!("email matches {p}")),
             prop_oneof![Just("invited"), Just("active"), Just("Invited")].prop_map(|s| format!("status == {s}")),
-            prop_oneof![Just("is_admin"), Just("is_service"), Just("s1"), Just("s2")].prop_map(str::to_string),
+            prop_oneof![
+                Just("is_admin"),
+                Just("is_service"),
+                Just("never_logged_in"),
+                Just("s1"),
+                Just("s2")
+            ]
+            .prop_map(str::to_string),
         ]
     }
 
@@ -513,6 +550,19 @@ mod tests {
             let (indexed, pairwise) = both(&text);
             prop_assert_eq!(indexed, pairwise, "{}", text);
         }
+    }
+
+    #[test]
+    fn finds_winners_through_calendar_ranges_and_derived_fields() {
+        let text = "a: not (group in [x] and inactive > 400d) -> keep\n\
+                    b: inactive > 12mo -> keep\n\
+                    c: not (inactive > 12mo) -> keep\n\
+                    d: inactive > 400d -> keep\n\
+                    e: never_logged_in and joined > 13mo -> keep\n\
+                    f: never_logged_in and joined > 300d -> keep\n";
+        let (indexed, pairwise) = both(text);
+        assert_eq!(indexed, pairwise);
+        assert_eq!(indexed, vec![None, None, Some(0), Some(1), Some(1), None]);
     }
 
     #[test]

@@ -41,8 +41,13 @@ impl<'p> Checker<'p> {
                     self.resolve(field);
                     self.report(bad_literal(text, value.span));
                 } else if let Some(ty) = self.resolve(field) {
-                    if let Err(d) = compare(field, ty, op, value) {
-                        self.report(d);
+                    match compare(field, ty, op, value) {
+                        Err(d) => self.report(d),
+                        Ok(()) => {
+                            if let Some(d) = age_of_never(field, op, value) {
+                                self.report(d);
+                            }
+                        }
                     }
                 }
             }
@@ -231,6 +236,43 @@ fn compare(field: &Spanned<String>, ty: Type, op: &Spanned<CmpOp>, value: &Spann
         )));
     }
     Ok(())
+}
+
+/// `last_login > 90d`: a user who never logged in has no login to be old,
+/// so the comparison is unknown for them and they get `review`, where the
+/// writer most likely meant them to match. `inactive` counts from `joined`
+/// for them; `never_logged_in` names them.
+fn age_of_never(field: &Spanned<String>, op: &Spanned<CmpOp>, value: &Spanned<Lit>) -> Option<Diag> {
+    let Lit::Duration(d) = &value.node else { return None };
+    let (who, instead) = match Field::lookup(&field.node)? {
+        Field::LastLogin => (
+            "never logged in",
+            format!(
+                "write `inactive {} {d}` (since the last login, or since joining for those who never logged in), \
+             or name them with `never_logged_in`",
+                op.node.as_str()
+            ),
+        ),
+        Field::LastActivity => (
+            "have no activity",
+            "write `not has_activity` for users with no activity at all, or compare `last_activity` with a date"
+                .to_string(),
+        ),
+        _ => return None,
+    };
+    let span = Span::new(field.span.start, value.span.end);
+    Some(
+        Diag::warning(
+            Code::TimeVsNever,
+            span,
+            format!(
+                "`{}` compared with a duration is unknown for users who {who}: their `{}` is never, which has no age",
+                field.node, field.node
+            ),
+        )
+        .label(format!("users who {who} get `review` here, not this rule"))
+        .help(instead),
+    )
 }
 
 /// `FIELD in [A, B, ...]`

@@ -59,7 +59,7 @@ pub fn run(args: &CheckArgs, out: &Output) -> Exit {
     } else if errors + warnings > 0 {
         eprintln!("{}, {}", plural(errors, "error"), plural(warnings, "warning"));
     }
-    if failed || errors > 0 {
+    if failed || errors > 0 || (args.deny_warnings && warnings > 0) {
         Exit::Errors
     } else {
         Exit::Ok

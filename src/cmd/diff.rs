@@ -1,7 +1,8 @@
 //! `dormant diff` (two policies, the same users) and `dormant forecast`
 //! (one policy, the days ahead).
 
-use super::{as_of, compile, load_notices, load_policy, load_users, write_output, Output};
+use super::{as_of, compile, load_notices, load_policy, load_policy_warned, load_users, write_output, Output};
+use crate::check::data::Summary;
 use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
 use crate::eval::PlanAction;
@@ -78,6 +79,8 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     let notices = load_notices(out)?;
     let mut users = load_users(&args.users, out)?;
     notices.fill_deactivated(&mut users.users);
+    // The proposed policy is the one under review: its warnings are shown.
+    super::data_warnings(&new_src, &new_policy, &Summary::of(&new_policy, &users.users), out);
     let mut changes: Vec<Change<'_>> = Vec::new();
     for u in &users.users {
         let (a, b) = (plan::entry(&old, u, &notices), plan::entry(&new, u, &notices));
@@ -160,10 +163,16 @@ struct Forecast<'u> {
 
 pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
-    let (source, policy) = load_policy(&args.policy, out, as_of)?;
+    let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let notices = load_notices(out)?;
     let mut users = load_users(&args.users, out)?;
     notices.fill_deactivated(&mut users.users);
+    warnings.extend(super::data_warnings(
+        &source,
+        &policy,
+        &Summary::of(&policy, &users.users),
+        out,
+    ));
     let mut programs = Vec::new();
     for day in 0..=args.days {
         let at = as_of + chrono::TimeDelta::days(i64::from(day));
@@ -216,5 +225,8 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
         }
     };
     write_output(None, text.as_bytes(), out)?;
+    if super::denied(args.deny_warnings, warnings.len(), "exit status 1", out) {
+        return Ok(Exit::Errors);
+    }
     Ok(Exit::Ok)
 }

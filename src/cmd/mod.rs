@@ -120,6 +120,12 @@ pub fn as_of(arg: &AsOfArg) -> Time {
 /// A policy, parsed and checked. Errors are printed and end the command;
 /// warnings are printed and the command goes on.
 pub fn load_policy(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy), Exit> {
+    load_policy_warned(path, out, as_of).map(|(source, policy, _)| (source, policy))
+}
+
+/// As [`load_policy`], with the check's warnings (already printed), for
+/// the outputs that carry them.
+pub fn load_policy_warned(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy, Vec<Diag>), Exit> {
     let source = read_source(path).map_err(|m| {
         out.error(&m);
         Exit::Errors
@@ -136,7 +142,27 @@ pub fn load_policy(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Po
     if report.has_errors() {
         return Err(Exit::Errors);
     }
-    Ok((source, policy))
+    Ok((source, policy, report.diagnostics))
+}
+
+/// The warnings that look at the users (`check::data`), printed, and returned
+/// for the outputs that carry them.
+pub fn data_warnings(source: &Source, policy: &Policy, summary: &checker::data::Summary, out: &Output) -> Vec<Diag> {
+    let diags = checker::data::warnings(policy, summary);
+    out.report(source, &diags);
+    diags
+}
+
+/// With `--deny-warnings`, any warning fails the command; `outcome` says
+/// what became of its output.
+pub fn denied(deny: bool, warnings: usize, outcome: &str, out: &Output) -> bool {
+    if deny && warnings > 0 {
+        let s = if warnings == 1 { "" } else { "s" };
+        out.error(&format!(
+            "{warnings} warning{s}, and --deny-warnings makes warnings errors: {outcome}"
+        ));
+    }
+    deny && warnings > 0
 }
 
 /// A checked policy, compiled for one instant.
@@ -208,12 +234,13 @@ pub fn enriched_fields(c: &crate::config::Connector, out: &Output) -> Result<Vec
 
 /// What a policy asks of a connector that it cannot give, as diagnostics.
 /// Outside `check` they are printed as warnings: a plan can still be read.
+/// They are returned for the outputs that carry them.
 pub fn connector_warnings(
     source: &Source,
     policy: &Policy,
     connector: &crate::config::Connector,
     out: &Output,
-) -> Result<(), Exit> {
+) -> Result<Vec<Diag>, Exit> {
     let enriched = enriched_fields(connector, out)?;
     let diags: Vec<Diag> = checker::connector::against(policy, connector, &enriched)
         .into_iter()
@@ -223,7 +250,7 @@ pub fn connector_warnings(
         })
         .collect();
     out.report(source, &diags);
-    Ok(())
+    Ok(diags)
 }
 
 /// Every user of a connector named in the config, with the SHA-256 of their snapshot.

@@ -1,9 +1,11 @@
 //! `dormant plan` and `dormant explain`.
 
-use super::{as_of, compile, load_notices, load_policy, load_users, write_output, Output};
+use super::{as_of, compile, load_notices, load_policy_warned, load_users, write_output, Output};
+use crate::check::data::{Collector, Summary};
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
 use crate::connector::file;
 use crate::connector::file::sha256_hex;
+use crate::diagnostic::briefs;
 use crate::eval::{self, Item};
 use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
 use crate::render::{Format, Renderer};
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
-    let (source, policy) = load_policy(&args.policy, out, as_of)?;
+    let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let mut program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
     let mut header = Header {
@@ -35,7 +37,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let fetched = match (&args.users.users, &args.users.connector) {
         (None, Some(name)) => {
             let connector = super::connector_named(name, out)?;
-            super::connector_warnings(&source, &policy, &connector, out)?;
+            warnings.extend(super::connector_warnings(&source, &policy, &connector, out)?);
             header.revoke = connector.kind.revokes();
             program.revoke = header.revoke;
             Some(super::fetch_from(&connector, out)?)
@@ -50,9 +52,12 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let mut r = Renderer::new(args.format, sink);
     let mut written = r.begin(&header, &program);
     let mut shapes = plan::Shapes::default();
+    // What the users hold, gathered in the same pass, for the warnings.
+    let mut collector = Collector::new(&policy);
     let mut decide = |users: &mut [crate::user::User], written: &mut std::io::Result<()>| {
         notices.fill_deactivated(users);
         for u in users.iter() {
+            collector.add(u);
             let d = crate::eval::decide(&program, u, &notices);
             tally.add_decision(plan::rule_label(&program, &d), &d);
             *written = std::mem::replace(written, Ok(())).and_then(|()| match r.format() {
@@ -61,7 +66,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             });
         }
     };
-    let (source, finished) = match (fetched, &args.users.users) {
+    let (users_source, finished) = match (fetched, &args.users.users) {
         (Some(mut f), _) => {
             decide(&mut f.users, &mut written);
             let count = f.users.len();
@@ -98,9 +103,17 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
             }
         }
     };
-    header.users.source = source;
+    header.users.source = users_source;
     header.users.count = finished.count;
     header.users.sha256 = finished.sha256;
+    warnings.extend(super::data_warnings(&source, &policy, &collector.finish(), out));
+    // A plan with warnings is not written at all under --deny-warnings, so
+    // that CI cannot go on to apply it.
+    if super::denied(args.deny_warnings, warnings.len(), "the plan was not written", out) {
+        r.into_inner().discard();
+        return Err(Exit::Errors);
+    }
+    r.set_warnings(briefs(&source, &warnings));
     let done = written.and_then(|()| r.finish(&header, &tally, &program));
     let committed = match done {
         Ok(()) => r.into_inner().commit(),
@@ -204,11 +217,17 @@ impl Write for Sink {
 
 pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
-    let (source, policy) = load_policy(&args.policy, out, as_of)?;
+    let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let mut program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
     let mut users = load_users(&args.users, out)?;
     notices.fill_deactivated(&mut users.users);
+    warnings.extend(super::data_warnings(
+        &source,
+        &policy,
+        &Summary::of(&policy, &users.users),
+        out,
+    ));
     // On Huwise a deactivation is a revoke: say so, and decide so.
     let revoke = match &args.users.connector {
         Some(name) => super::connector_named(name, out)?.kind.revokes(),
@@ -248,10 +267,12 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
                 reason: String,
                 #[serde(flatten)]
                 entry: &'a Entry<'a>,
+                warnings: Vec<crate::diagnostic::Brief>,
             }
             let explained = Explained {
                 reason: e.reason(),
                 entry: &e,
+                warnings: briefs(&source, &warnings),
             };
             let mut s = serde_json::to_string_pretty(&explained).unwrap_or_default();
             s.push('\n');
@@ -260,6 +281,9 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         TextOrJson::Text => explanation_text(&e, revoke),
     };
     write_output(None, text.as_bytes(), out)?;
+    if super::denied(args.deny_warnings, warnings.len(), "exit status 1", out) {
+        return Ok(Exit::Errors);
+    }
     Ok(Exit::Ok)
 }
 
@@ -299,7 +323,7 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     if !x.because.is_empty() {
         let rule = e.rule.unwrap_or("?");
         if e.action == crate::eval::PlanAction::Review && d.cannot_notify.is_none() {
-            let _ = writeln!(s, "\nWhy `{rule}` cannot be decided (data is missing):");
+            let _ = writeln!(s, "\nWhy `{rule}` cannot be decided ({}):", undecided_because(e));
         } else {
             let _ = writeln!(s, "\nWhy `{rule}` decided:");
         }
@@ -324,6 +348,29 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     s
 }
 
+/// Why a review's conditions are unknown: data missing, a time that is
+/// *never*, or some of each.
+fn undecided_because(e: &Entry<'_>) -> &'static str {
+    let unknown = e
+        .explanation
+        .because
+        .iter()
+        .filter(|i| i.result == crate::value::Truth::Unknown);
+    let (mut never, mut missing) = (false, false);
+    for item in unknown {
+        if eval::never_note(e.program, e.record, item).is_some() {
+            never = true;
+        } else {
+            missing = true;
+        }
+    }
+    match (never, missing) {
+        (true, false) => "a time it compares is never",
+        (true, true) => "data is missing, or a time is never",
+        _ => "data is missing",
+    }
+}
+
 /// A condition, its value, and what it saw, one value a line.
 fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
     let (p, u) = (e.program, e.record);
@@ -343,5 +390,8 @@ fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
     eval::ages(p, item.cond, u, &mut ages);
     for a in &ages {
         let _ = writeln!(s, "{indent}    {} age: {}", a.field, a.note());
+    }
+    if let Some(note) = eval::never_note(p, u, item) {
+        let _ = writeln!(s, "{indent}    {note}");
     }
 }

@@ -380,7 +380,10 @@ pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> Strin
         .because
         .iter()
         .filter(|i| i.result == want)
-        .map(|i| short(p, u, i))
+        .map(|i| match never_note(p, u, i) {
+            Some(note) => format!("{}: {note}", short(p, u, i)),
+            None => short(p, u, i),
+        })
         .collect();
     let day = |t: Option<Time>| t.map_or_else(|| "?".to_string(), |t| t.format("%Y-%m-%d").to_string());
     let Decider::Rule(i) = d.decider else {
@@ -418,6 +421,31 @@ pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> Strin
         ),
         _ => format!("{name}: {}", conds.join("; ")),
     }
+}
+
+/// Why an unknown condition is unknown when it is not for missing data:
+/// it compares a time that is *never* (a login that never happened has no
+/// age). `None` when some value it saw is unknown, or none is never.
+pub fn never_note(p: &Program, u: &User, item: &Item<'_>) -> Option<String> {
+    if item.result != Truth::Unknown {
+        return None;
+    }
+    let mut seen = Seens::new();
+    values(p, item.cond, u, &mut seen);
+    if seen.iter().any(|s| s.value == Shown::Unknown) {
+        return None;
+    }
+    let never = seen.iter().find(|s| {
+        s.value == Shown::Never && matches!(s.field, FieldRef::Field(Field::LastLogin | Field::LastActivity))
+    })?;
+    let instead = match never.field {
+        FieldRef::Field(Field::LastActivity) => "`has_activity`",
+        _ => "`inactive` or `never_logged_in`",
+    };
+    Some(format!(
+        "`{}` is never, not missing, and never has no age: {instead} decide this",
+        never.field
+    ))
 }
 
 /// `joined > 90d (joined 2025-01-15T00:00:00Z, 677 days before as-of)`
