@@ -574,3 +574,69 @@ fn apply_max_has_an_example_and_takes_one_or_more() {
     assert_eq!(zero.code, 2, "{}", zero.stderr);
     assert!(zero.stderr.contains("--max"), "{}", zero.stderr);
 }
+
+/// `in []` is an error at its line and column in every error format, and
+/// so is a journal that is not there, for undo as for verify: a mistyped
+/// path is never reported as nothing to do.
+#[test]
+fn mistakes_that_are_errors_say_so_in_every_error_format() {
+    let policy = "tests/corpus/check/err/in_empty_list.policy";
+    let human = Run::new(&["check", policy]).run();
+    assert_eq!(human.code, 1);
+    assert!(human.stderr.contains("`group in []` is never true"), "{}", human.stderr);
+    assert!(human.stderr.contains(&format!("[{policy}:3:17]")), "{}", human.stderr);
+    let plain = Run::new(&["--error-format", "plain", "check", policy]).run();
+    assert_eq!(plain.code, 1);
+    assert!(
+        plain.stderr.contains(&format!(
+            "{policy}:3:17: error[dormant::empty_list]: `group in []` is never true"
+        )),
+        "{}",
+        plain.stderr
+    );
+    let json = Run::new(&["--error-format", "json", "check", policy]).run();
+    assert_eq!(json.code, 1);
+    let all: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let d = &all[0];
+    assert_eq!(d["code"], "dormant::empty_list");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(3), Some(17)));
+    // And plan refuses it too, in every format.
+    for format in ["human", "plain", "json"] {
+        let planned = Run::new(&[
+            "--error-format",
+            format,
+            "plan",
+            policy,
+            "--users",
+            "examples/users.csv",
+            "--as-of",
+            "2026-11-23",
+        ])
+        .run();
+        assert_eq!(planned.code, 1, "{format}: {}", planned.stderr);
+        assert!(planned.stderr.contains("dormant::empty_list") || planned.stderr.contains("is never true"));
+        assert_eq!(planned.stdout, "", "{format}: nothing is planned");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["human", "plain", "json"] {
+        for args in [
+            vec!["undo", "nonexistent.jsonl", "--yes"],
+            vec!["journal", "verify", "nonexistent.jsonl"],
+        ] {
+            let mut all = vec!["--error-format", format];
+            all.extend(args.iter().copied());
+            let done = Run::new(&all).in_dir(dir.path()).run();
+            assert_eq!(done.code, 1, "{format} {args:?}: {}", done.stdout);
+            assert!(
+                done.stderr.contains("no journal at `nonexistent.jsonl`"),
+                "{format} {args:?}: {}",
+                done.stderr
+            );
+            if format == "json" {
+                let line: serde_json::Value = serde_json::from_str(done.stderr.lines().next().unwrap()).unwrap();
+                assert_eq!(line["severity"], "error", "{}", done.stderr);
+            }
+        }
+    }
+}

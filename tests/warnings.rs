@@ -386,3 +386,69 @@ fn deny_warnings_fails_check_explain_and_forecast() {
     );
     assert_eq!(forecast(&["--deny-warnings"]).code, 1);
 }
+
+/// `last_login` older than a threshold after `inactive` past a smaller one:
+/// it never matches, and says that it can only send to review those who
+/// never logged in, in every format.
+#[test]
+fn inactive_shadows_an_older_last_login() {
+    let path = policy("last_login_shadow");
+    let says = "rule `old_login` can never match: rule `dormant` wins first; \
+                it only sends to review the users whose last login is never or unknown";
+    let plain = Run::new(&["--error-format", "plain", "check", &path]).run();
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(
+        plain
+            .stderr
+            .contains(&format!("{path}:3:1: warning[dormant::unreachable_rule]: {says}\n")),
+        "{}",
+        plain.stderr
+    );
+    assert!(
+        plain
+            .stderr
+            .contains(&format!("  note: {path}:2:1: rule `dormant` wins first\n")),
+        "{}",
+        plain.stderr
+    );
+    let json = Run::new(&["--error-format", "json", "check", &path]).run();
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let all: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let d = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "dormant::unreachable_rule")
+        .unwrap_or_else(|| panic!("{all}"));
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(d["message"], says);
+    assert_eq!(d["related"][0]["line"].as_u64(), Some(2));
+    let human = Run::new(&["check", &path]).run();
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    // The graphical format wraps the message.
+    assert!(
+        human
+            .stderr
+            .contains("rule `old_login` can never match: rule `dormant` wins first; it only sends to review"),
+        "{}",
+        human.stderr
+    );
+    assert!(human.stderr.contains(&format!("[{path}:3:1]")), "{}", human.stderr);
+    // A smaller last-login threshold is not shadowed: it can match.
+    std::fs::write(
+        std::env::temp_dir().join("dormant-last-login-not-shadowed.policy"),
+        "dormant: inactive > 90d -> deactivate\nrecent: last_login > 30d -> delete\n",
+    )
+    .unwrap();
+    let not = Run::new(&[
+        "--error-format",
+        "plain",
+        "check",
+        std::env::temp_dir()
+            .join("dormant-last-login-not-shadowed.policy")
+            .to_str()
+            .unwrap(),
+    ])
+    .run();
+    assert!(!not.stderr.contains("unreachable_rule"), "{}", not.stderr);
+}

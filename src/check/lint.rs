@@ -88,13 +88,24 @@ pub(super) fn lint(policy: &Policy, lets: &HashMap<&str, LetInfo>, rules_ok: &[u
     // The rules that checked clean; the others are neither reached nor reaching.
     let clean: Vec<Option<&Rule>> = rules.iter().map(|&(i, r)| ok(i).then_some(r)).collect();
     let reach = Reach::new(&clean, &defs);
+    // The weaker relation differs only through `last_login`: not tried
+    // again for policies that never compare it.
+    let uses_last_login = policy.statements.iter().any(|s| match s {
+        Stmt::Rule(r) => mentions(&r.cond, "last_login", 0),
+        Stmt::Let(l) => mentions(&l.expr, "last_login", 0),
+        _ => false,
+    });
     for (n, rule) in clean.iter().enumerate() {
         let Some(rule) = rule else { continue };
-        if let Some(winner) = reach
-            .first_implied(&clean, n)
-            .and_then(|j| clean.get(j).copied().flatten())
-        {
+        let winner = |rel| {
+            reach
+                .first_implied(&clean, n, rel)
+                .and_then(|j| clean.get(j).copied().flatten())
+        };
+        if let Some(winner) = winner(Relation::Sound) {
             out.push(unreachable(rule, winner));
+        } else if let Some(winner) = uses_last_login.then(|| winner(Relation::WhenTrue)).flatten() {
+            out.push(unreachable_but_review(rule, winner));
         }
     }
     out.extend(unprotected(&rules, &defs, ok));
@@ -164,6 +175,45 @@ fn unreachable(rule: &Rule, winner: &Rule) -> Diag {
     .help("the first matching rule decides: move this rule above the wider one, narrow that one, or remove this one")
 }
 
+/// A rule that never matches, but can still send to review the users an
+/// earlier rule leaves: say both, and how to write what was meant.
+fn unreachable_but_review(rule: &Rule, winner: &Rule) -> Diag {
+    let first = match &winner.name {
+        Some(name) => format!("rule `{}` wins first", name.node),
+        None => "an earlier rule wins first".to_string(),
+    };
+    Diag::warning(
+        Code::UnreachableRule,
+        rule_span(rule),
+        format!(
+            "{} can never match: {first}; it only sends to review the users whose last login is never or unknown",
+            rule_title(rule, "rule")
+        ),
+    )
+    .label("whenever this condition is true, an earlier one is too")
+    .related(rule_span(winner), first)
+    .help("`last_login` compared with a duration is unknown for a user who never logged in: write `inactive` (or `never_logged_in`) for what was meant, or remove this rule")
+}
+
+/// Whether a condition compares `field` anywhere (`let` names are looked
+/// at where they are defined, as every statement is).
+fn mentions(e: &Expr, field: &str, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        // Deeper than a condition that checks clean: say yes, which only
+        // costs a second search.
+        return true;
+    }
+    let d = depth + 1;
+    match &e.kind {
+        ExprKind::Cmp { field: f, .. } | ExprKind::In { field: f, .. } | ExprKind::Matches { field: f, .. } => {
+            f.node == field
+        }
+        ExprKind::Not(inner) | ExprKind::Paren(inner) => mentions(inner, field, d),
+        ExprKind::And(ops) | ExprKind::Or(ops) => ops.iter().any(|o| mentions(o, field, d)),
+        _ => false,
+    }
+}
+
 /// One warning for every destructive rule that admins reach: at the first
 /// one, with the others labelled, since one missing `keep` is the cause.
 fn unprotected(rules: &[(usize, &Rule)], defs: &Lets<'_>, ok: impl Fn(usize) -> bool) -> Option<Diag> {
@@ -222,16 +272,43 @@ fn norm<'a>(e: &'a Expr, defs: &Lets<'a>, depth: usize) -> &'a Expr {
 /// (false when unsure) and sound under three-valued logic: each rule below
 /// keeps `l` at or below `e` in the order false < unknown < true.
 pub(super) fn implies<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>) -> bool {
-    let mut steps = MAX_STEPS;
-    implies_within(l, e, defs, 0, &mut steps)
+    implies_as(Relation::Sound, l, e, defs)
 }
 
-fn implies_within<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize, steps: &mut usize) -> bool {
+/// How `l` must relate to `e` for an earlier rule `e` to shadow `l`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Relation {
+    /// `l` is never above `e` in false < unknown < true: the later rule
+    /// neither matches nor sends anyone to review.
+    Sound,
+    /// Only "`l` true makes `e` true": the later rule never matches, but
+    /// may still be unknown (a review) where the earlier one is false.
+    /// `last_login > 90d` after `inactive > 90d` is such a rule: for a
+    /// user who never logged in it is unknown, `inactive` may be false.
+    WhenTrue,
+}
+
+/// `implies`, or the weaker relation `rel`.
+pub(super) fn implies_as<'a>(rel: Relation, l: &'a Expr, e: &'a Expr, defs: &Lets<'a>) -> bool {
+    let mut steps = MAX_STEPS;
+    implies_within(rel, l, e, defs, 0, &mut steps)
+}
+
+fn implies_within<'a>(
+    rel: Relation,
+    l: &'a Expr,
+    e: &'a Expr,
+    defs: &Lets<'a>,
+    depth: usize,
+    steps: &mut usize,
+) -> bool {
     if depth > MAX_DEPTH || *steps == 0 {
         return false;
     }
     *steps -= 1;
-    let mut implies = |l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, d: usize| implies_within(l, e, defs, d, steps);
+    let mut implies_as =
+        |rel: Relation, l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, d: usize| implies_within(rel, l, e, defs, d, steps);
+    let mut implies = |l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, d: usize| implies_as(rel, l, e, defs, d);
     let (l, e) = (norm(l, defs, depth), norm(e, defs, depth));
     let d = depth + 1;
     if std::ptr::eq(l, e) || l == e {
@@ -258,7 +335,9 @@ fn implies_within<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize, s
         }
     }
     match (&l.kind, &e.kind) {
-        (ExprKind::Not(a), ExprKind::Not(b)) => implies(b, a, defs, d),
+        // `not a` true makes `not b` true when `a` false makes `b` false:
+        // that is the sound relation, whatever `rel` asks.
+        (ExprKind::Not(a), ExprKind::Not(b)) => implies_as(Relation::Sound, b, a, defs, d),
         (
             ExprKind::Cmp {
                 field: f1,
@@ -270,7 +349,10 @@ fn implies_within<'a>(l: &'a Expr, e: &'a Expr, defs: &Lets<'a>, depth: usize, s
                 op: o2,
                 value: v2,
             },
-        ) => f1 == f2 && stricter(o1.node, &v1.node, o2.node, &v2.node),
+        ) => {
+            (f1 == f2 && stricter(o1.node, &v1.node, o2.node, &v2.node))
+                || (rel == Relation::WhenTrue && last_login_then_inactive(f1, o1.node, &v1.node, f2, o2.node, &v2.node))
+        }
         (ExprKind::In { field: f1, list: l1 }, ExprKind::In { field: f2, list: l2 }) => {
             f1 == f2 && subset(&l1.node, &l2.node, defs)
         }
@@ -383,6 +465,21 @@ fn never_then_joined<'a>(ops: &'a [Expr], e: &'a Expr, defs: &Lets<'a>, depth: u
             } => f.node == "joined" && stricter(o1.node, &v1.node, op.node, &value.node),
             _ => false,
         })
+}
+
+/// `last_login > D'` true makes `inactive > D` true when `D'` is at least
+/// `D` (likewise `<`): a last login that is a time is what `inactive`
+/// counts from. Only when true: for a user who never logged in the first
+/// is unknown while `inactive` counts from `joined`.
+fn last_login_then_inactive(
+    f1: &Spanned<String>,
+    o1: CmpOp,
+    v1: &Lit,
+    f2: &Spanned<String>,
+    o2: CmpOp,
+    v2: &Lit,
+) -> bool {
+    f1.node == "last_login" && f2.node == "inactive" && matches!(v1, Lit::Duration(_)) && stricter(o1, v1, o2, v2)
 }
 
 /// Every item of `small` is in `large`. Long lists are compared through a
@@ -499,6 +596,45 @@ mod tests {
             "not (inactive > 90d)",
             "not (never_logged_in and joined > 120d)"
         ));
+    }
+
+    /// Whether the first rule's condition, when true, makes the second's true.
+    fn implied_when_true(l: &str, e: &str) -> bool {
+        let text = format!("a: {l} -> keep\nb: {e} -> keep\n");
+        let source = crate::source::Source::new("p.policy", text);
+        let policy = crate::parse::parse(&source)
+            .map(|p| p.policy)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let defs = Lets::new(&policy);
+        let conds: Vec<&Expr> = policy
+            .statements
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Rule(r) => Some(&r.cond),
+                _ => None,
+            })
+            .collect();
+        implies_as(Relation::WhenTrue, conds[0], conds[1], &defs)
+    }
+
+    #[test]
+    fn an_older_last_login_makes_inactive_true_only_when_true() {
+        assert!(implied_when_true("last_login > 90d", "inactive > 90d"));
+        assert!(implied_when_true("last_login >= 400d", "inactive > 12mo"));
+        assert!(implied_when_true(
+            "last_login > 180d and not is_admin",
+            "inactive > 90d"
+        ));
+        assert!(implied_when_true("last_login < 7d", "inactive < 30d"));
+        assert!(!implied_when_true("last_login > 30d", "inactive > 90d"));
+        assert!(!implied_when_true("last_login > 2025-01-01", "inactive > 90d"));
+        assert!(!implied_when_true("joined > 90d", "inactive > 90d"));
+        // Under `not`, only the sound relation: `not (inactive > 90d)` is
+        // false or unknown... and `not (last_login > 90d)` unknown for a
+        // user who never logged in while `not inactive` may be true.
+        assert!(!implied_when_true("not (inactive > 90d)", "not (last_login > 90d)"));
+        // Never the sound relation.
+        assert!(!implied("last_login > 90d", "inactive > 90d"));
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! every rule that the pairwise search found, and the first one first; a
 //! property test holds the two equal.
 
-use super::lint::{implies, month_hours, scale, Lets, Scale, HOURS};
+use super::lint::{implies_as, month_hours, scale, Lets, Relation, Scale, HOURS};
 use crate::ast::{CmpOp, Expr, ExprKind, Lit, Rule};
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
@@ -115,8 +115,8 @@ impl<'a> Reach<'a> {
     }
 
     /// The first of `rules` before position `n` whose condition is true
-    /// whenever the condition of rule `n` is, by `lint::implies`.
-    pub(super) fn first_implied(&self, rules: &[Option<&'a Rule>], n: usize) -> Option<usize> {
+    /// whenever the condition of rule `n` is, by `lint::implies_as(rel)`.
+    pub(super) fn first_implied(&self, rules: &[Option<&'a Rule>], n: usize, rel: Relation) -> Option<usize> {
         let rule = rules.get(n).copied().flatten()?;
         let (atoms, wild) = self.queries.get(n)?;
         let tries = |j: usize| {
@@ -124,7 +124,7 @@ impl<'a> Reach<'a> {
                 .get(j)
                 .copied()
                 .flatten()
-                .is_some_and(|e| implies(&rule.cond, &e.cond, self.defs))
+                .is_some_and(|e| implies_as(rel, &rule.cond, &e.cond, self.defs))
         };
         if *wild {
             return (0..n).find(|&j| tries(j));
@@ -338,7 +338,9 @@ fn leaf_atoms(e: &Expr, role: Option<bool>, neg: bool, out: &mut Vec<Atom>, wild
             };
             out.push(atom(field.node.as_str()));
             // `never_logged_in and joined > D` implies `inactive > D`.
-            if role == Some(IMPLIES) && field.node == "joined" {
+            // A last login that is a time: `last_login > D` true makes
+            // `inactive > D` true (`lint::Relation::WhenTrue`).
+            if role == Some(IMPLIES) && (field.node == "joined" || field.node == "last_login") {
                 out.push(atom("inactive"));
             }
         }
@@ -537,7 +539,12 @@ mod tests {
             .collect();
         let reach = Reach::new(&rules, &defs);
         (0..rules.len())
-            .map(|n| (reach.first_implied(&rules, n), first_implied_pairwise(&rules, n, &defs)))
+            .map(|n| {
+                (
+                    reach.first_implied(&rules, n, Relation::Sound),
+                    first_implied_pairwise(&rules, n, &defs),
+                )
+            })
             .unzip()
     }
 
