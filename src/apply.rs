@@ -6,12 +6,11 @@
 //! without one by the user's current state on the platform.
 
 use crate::eval::{decide, PlanAction};
-use crate::journal::{Journal, Notices};
+use crate::journal::{Event, Journal, Notices, Record, Subject};
 use crate::plan::{rule_label, Tally};
 use crate::program::Program;
 use crate::user::{Status, User};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
 /// The parts of a plan that apply reads.
@@ -154,31 +153,23 @@ impl PlanFile {
     }
 }
 
-/// What happened to one planned user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// Not acted on, and why (decision changed, protected, already done).
-    Skipped(String),
-    Failed(String),
-    /// Sent, but neither the answer nor a read of the user showed it done.
-    Unconfirmed(String),
-}
+pub use crate::journal::Outcome;
 
 /// How the platform stands with a user whose request was sent but whose
 /// outcome was never confirmed (a crash, or an unconfirmed answer), given
 /// whether the user as read now (`None`: not there) shows it done.
-fn settled(action: PlanAction, fresh: Option<&User>, shows: bool) -> Option<&'static str> {
-    Some(match (action, fresh) {
+fn settled(action: PlanAction, fresh: Option<&User>, shows: bool) -> Option<Outcome> {
+    let how = match (action, fresh) {
         // Not in the whole list just fetched: deleted. A deactivated user
         // would still be listed, so their absence settles nothing.
-        (PlanAction::Delete, None) => "settled: the user is gone from the platform",
+        (PlanAction::Delete, None) => "the user is gone from the platform",
         (_, None) => return None,
         _ if !shows => return None,
-        (PlanAction::Delete, Some(_)) => "settled: the user is pending deletion on the platform",
-        (_, Some(u)) if u.status == Some(Status::Disabled) => "settled: the user is deactivated on the platform",
-        (_, Some(_)) => "settled: the user's permissions and groups are gone on the platform",
-    })
+        (PlanAction::Delete, Some(_)) => "the user is pending deletion on the platform",
+        (_, Some(u)) if u.status == Some(Status::Disabled) => "the user is deactivated on the platform",
+        (_, Some(_)) => "the user's permissions and groups are gone on the platform",
+    };
+    Some(Outcome::Settled(how.into()))
 }
 
 /// The journal's state for one plan: what has an outcome, and intents
@@ -192,30 +183,30 @@ pub struct Progress {
     pub started: HashSet<(String, String)>,
 }
 
-pub fn progress(records: &[Value], plan: &str) -> Progress {
+pub fn progress(records: &[Record], plan: &str) -> Progress {
     let mut p = Progress::default();
-    for r in records.iter().filter(|r| r["plan"] == plan) {
-        let key = (
-            r["user"].as_str().unwrap_or_default().to_string(),
-            r["action"].as_str().unwrap_or_default().to_string(),
-        );
-        match r["event"].as_str() {
-            Some("intent") => {
-                p.in_doubt.insert(key);
+    for r in records.iter().filter(|r| r.plan == plan) {
+        match &r.event {
+            Event::Intent { subject, .. } => {
+                p.in_doubt.insert(subject.key());
             }
-            Some("step") => {
-                p.started.insert(key);
+            Event::Step { subject, .. } => {
+                p.started.insert(subject.key());
             }
             // Still in doubt: the next run reads the platform to settle it.
-            Some("outcome") if r["status"] == "unconfirmed" => {}
-            Some("outcome") => {
+            Event::Outcome {
+                outcome: Outcome::Unconfirmed(_),
+                ..
+            } => {}
+            Event::Outcome { subject, outcome } => {
+                let key = subject.key();
                 p.in_doubt.remove(&key);
-                if matches!(r["status"].as_str(), Some("done" | "skipped" | "settled")) {
+                if outcome.finishes() {
                     p.started.remove(&key);
                     p.finished.insert(key);
                 }
             }
-            _ => {}
+            Event::Deferred { .. } | Event::Other => {}
         }
     }
     p
@@ -250,8 +241,8 @@ pub fn recheck<'p>(
             continue;
         }
         if done.in_doubt.contains(&key) || done.started.contains(&key) {
-            if let Some(why) = settled(d.action, user, shows(d.action, user)) {
-                skipped.push((d, Outcome::Skipped(why.into())));
+            if let Some(how) = settled(d.action, user, shows(d.action, user)) {
+                skipped.push((d, how));
                 continue;
             }
         }
@@ -329,92 +320,32 @@ fn protection(program: &Program, u: &User, notices: &Notices) -> Option<String> 
     }
 }
 
-/// A journal record for one user of a plan.
-pub fn record(
-    event: &str,
-    plan: &str,
-    connector: &str,
-    d: &PlannedDecision,
-    at: crate::time::Time,
-    status: Option<(&str, &str)>,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "at".into(),
-        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-    );
-    m.insert("event".into(), Value::from(event));
-    m.insert("plan".into(), Value::from(plan));
-    m.insert("connector".into(), Value::from(connector));
-    m.insert("user".into(), Value::from(d.user.id.as_str()));
-    if let Some(u) = &d.user.username {
-        m.insert("username".into(), Value::from(u.as_str()));
-    }
-    m.insert("action".into(), Value::from(d.action.as_str()));
-    m.insert("rule".into(), d.rule.as_deref().map_or(Value::Null, Value::from));
-    if let Some((status, detail)) = status {
-        m.insert("status".into(), Value::from(status));
-        if !detail.is_empty() {
-            m.insert("detail".into(), Value::from(detail));
-        }
-    }
-    m
+/// The user and action of a planned decision, as the journal names them.
+pub fn subject(d: &PlannedDecision) -> Subject {
+    let action = crate::journal::Action::parse(d.action.as_str());
+    Subject::new(&d.user.id, d.user.username.as_deref(), action, Some(d.rule.as_deref()))
 }
 
-/// The journal's record of a run under `--max N`: it acts on `acting`
-/// users and leaves `count` for the next run of the same plan. No user
-/// is named: those left have no record of this plan yet, which is what
-/// makes the next run take them.
-pub fn deferred(
-    plan: &str,
-    connector: &str,
-    at: crate::time::Time,
-    max: u64,
-    acting: usize,
-    count: usize,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "at".into(),
-        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-    );
-    m.insert("event".into(), Value::from("deferred"));
-    m.insert("plan".into(), Value::from(plan));
-    m.insert("connector".into(), Value::from(connector));
-    m.insert("max".into(), Value::from(max));
-    m.insert("acting".into(), Value::from(acting));
-    m.insert("count".into(), Value::from(count));
-    m
-}
-
-/// Journals an outcome for a user whose request was in doubt and is now settled.
+/// Journals an outcome for a planned user, now.
 pub fn journal_outcome(
     journal: &mut Journal,
     plan: &str,
     connector: &str,
     d: &PlannedDecision,
-    status: &Outcome,
+    outcome: &Outcome,
 ) -> Result<(), String> {
-    let (s, detail) = match status {
-        Outcome::Done => ("done", String::new()),
-        Outcome::Skipped(why) if why.starts_with("settled") => ("settled", why.clone()),
-        Outcome::Skipped(why) => ("skipped", why.clone()),
-        Outcome::Failed(why) => ("failed", why.clone()),
-        Outcome::Unconfirmed(why) => ("unconfirmed", why.clone()),
-    };
-    journal.append(record(
-        "outcome",
-        plan,
-        connector,
-        d,
-        chrono::Utc::now(),
-        Some((s, &detail)),
-    ))
+    let record = Record::outcome(plan, connector, chrono::Utc::now(), subject(d), outcome.clone());
+    journal.append(&record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    fn records(values: &[Value]) -> Vec<Record> {
+        crate::journal::Record::read_all("j", values).unwrap()
+    }
 
     #[test]
     fn journal_progress_of_one_plan() {
@@ -427,7 +358,7 @@ mod tests {
             r("outcome", "c", Some("failed"), "p"),
             r("intent", "d", None, "other"),
         ];
-        let p = progress(&records, "p");
+        let p = progress(&self::records(&records), "p");
         assert!(p.finished.contains(&("a".into(), "delete".into())));
         assert!(p.in_doubt.contains(&("b".into(), "delete".into())));
         assert!(
@@ -553,14 +484,12 @@ mod tests {
     #[test]
     fn a_deferral_is_no_progress_for_any_user() {
         let at = crate::time::parse_time("2026-11-23").unwrap();
-        let records = vec![Value::Object(deferred("p", "c", at, 3, 3, 4))];
+        let records = vec![Record::deferred("p", "c", at, 3, 3, 4)];
         let p = progress(&records, "p");
         assert!(p.finished.is_empty() && p.in_doubt.is_empty() && p.started.is_empty());
-        assert_eq!(records[0]["event"], "deferred");
-        assert_eq!(
-            (&records[0]["max"], &records[0]["count"]),
-            (&Value::from(3), &Value::from(4))
-        );
+        let written = records[0].to_map();
+        assert_eq!(written["event"], "deferred");
+        assert_eq!((&written["max"], &written["count"]), (&Value::from(3), &Value::from(4)));
     }
 
     #[test]
@@ -569,7 +498,7 @@ mod tests {
             serde_json::json!({"event": "intent", "user": "a", "action": "delete", "plan": "p"}),
             serde_json::json!({"event": "outcome", "user": "a", "action": "delete", "status": "unconfirmed", "plan": "p"}),
         ];
-        let p = progress(&records, "p");
+        let p = progress(&self::records(&records), "p");
         assert!(p.in_doubt.contains(&("a".into(), "delete".into())));
         assert!(!p.finished.contains(&("a".into(), "delete".into())));
     }

@@ -20,10 +20,14 @@
 //! `"status": "done"`, naming the `user` (id), the `rule` it was sent under
 //! and when (`at`, RFC 3339). Other records are skipped here.
 
-use crate::time::{self, Time};
+mod record;
+
+pub use record::{Action, Event, Outcome, Record, Step, Subject};
+
+use crate::time::Time;
 use crate::user::{Deactivated, Origin, Status, User};
 use hmac::{Hmac, Mac};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::io::Write;
@@ -368,17 +372,30 @@ pub fn verify(path: &Path, key: Option<&Key>) -> Result<Verified, String> {
     })
 }
 
+/// The line a record is written as: its fields, its number, whether the
+/// journal is keyed and the link of the line before, in sorted key order.
+pub fn line(record: &Record, seq: u64, keyed: bool, prev: &str) -> String {
+    let mut line = record.to_map();
+    line.insert("seq".into(), Value::from(seq));
+    if keyed {
+        line.insert("mac".into(), Value::from(HMAC_SHA256));
+    }
+    line.insert("prev".into(), Value::String(prev.to_string()));
+    Value::Object(line).to_string()
+}
+
 impl Journal {
     /// Opens a journal for appending, locked for this run alone (a second
     /// run waits, or stops saying who holds it), after verifying it: nothing
     /// is added to a journal that does not verify. Also gives the records
     /// it holds. The journal and its head are the owner's alone (0600).
     /// With a key, the journal is (or becomes, if empty) a keyed one.
-    pub fn open(path: &Path, wait: crate::files::Wait, key: Option<Key>) -> Result<(Journal, Vec<Value>), String> {
+    pub fn open(path: &Path, wait: crate::files::Wait, key: Option<Key>) -> Result<(Journal, Vec<Record>), String> {
         // Locked before it is read: what another run appended is then whole
         // and in what this one reads.
         let lock = crate::files::Lock::exclusive(path, "the journal", wait)?;
         let v = verify(path, key.as_ref())?;
+        let records = Record::read_all(&path.display().to_string(), &v.records)?;
         let file = crate::files::open_private_append(path)
             .map_err(|e| format!("cannot open journal `{}`: {e}", path.display()))?;
         let journal = Journal {
@@ -389,20 +406,13 @@ impl Journal {
             _lock: lock,
             key,
         };
-        Ok((journal, v.records))
+        Ok((journal, records))
     }
 
     /// Appends a record and flushes it to disk before returning: an intent
     /// is on disk before its request goes out.
-    pub fn append(&mut self, mut record: Map<String, Value>) -> Result<(), String> {
-        let mut line = Map::new();
-        line.insert("seq".into(), Value::from(self.seq + 1));
-        line.append(&mut record);
-        if self.key.is_some() {
-            line.insert("mac".into(), Value::from(HMAC_SHA256));
-        }
-        line.insert("prev".into(), Value::String(self.prev.clone()));
-        let bytes = Value::Object(line).to_string();
+    pub fn append(&mut self, record: &Record) -> Result<(), String> {
+        let bytes = line(record, self.seq + 1, self.key.is_some(), &self.prev);
         let fail = |e: std::io::Error| format!("cannot write journal `{}`: {e}", self.path.display());
         self.file.write_all(format!("{bytes}\n").as_bytes()).map_err(fail)?;
         self.file.sync_data().map_err(fail)?;
@@ -495,28 +505,32 @@ impl Notices {
         let v = verify(path, key).map_err(|e| {
             format!("{e}\nnotices are read only from a journal that verifies, and this one does not: restore it from a copy, or check it with `dormant journal verify`; nothing was planned")
         })?;
-        Notices::from_records(&path.display().to_string(), &v.records)
+        let name = path.display().to_string();
+        Notices::from_records(&name, &Record::read_all(&name, &v.records)?)
     }
 
     /// The notices among a journal's records, already read in order (the
     /// first is line 1).
-    pub fn from_records(name: &str, records: &[Value]) -> Result<Notices, String> {
+    pub fn from_records(name: &str, records: &[Record]) -> Result<Notices, String> {
         let mut notices = Notices::new();
         for (n, record) in (1..).zip(records) {
-            let field = |k: &str| record.get(k).and_then(|v| v.as_str());
             notices.deactivation(name, n, record)?;
-            if field("event") != Some("outcome") || field("action") != Some("notify") || field("status") != Some("done")
-            {
+            let Event::Outcome {
+                subject,
+                outcome: Outcome::Done,
+            } = &record.event
+            else {
+                continue;
+            };
+            if subject.action != Action::Notify {
                 continue;
             }
-            let (Some(user), Some(rule), Some(at)) =
-                (field("user"), field("rule"), field("at").and_then(time::parse_time))
-            else {
+            let (false, Some(Some(rule)), Some(at)) = (subject.user.is_empty(), &subject.rule, record.at) else {
                 return Err(format!(
                     "{name}:{n}: a notice needs `user`, `rule` and an RFC 3339 `at`"
                 ));
             };
-            notices.add(user, rule, at);
+            notices.add(&subject.user, rule, at);
         }
         Ok(notices)
     }
@@ -526,24 +540,28 @@ impl Notices {
     /// which leaves the user deactivated) sets the time, a confirmed
     /// reactivation clears it. Intents and unconfirmed outcomes say
     /// nothing: the request may never have reached the platform.
-    fn deactivation(&mut self, name: &str, n: u64, record: &Value) -> Result<(), String> {
-        let field = |k: &str| record.get(k).and_then(|v| v.as_str());
-        let confirmed = field("event") == Some("outcome") && matches!(field("status"), Some("done" | "settled"));
-        let first_step = field("event") == Some("step") && field("step") == Some("deactivated");
-        let deactivates = (confirmed && field("action") == Some("deactivate")) || first_step;
-        let reactivates = confirmed && field("action") == Some("reactivate");
-        if !deactivates && !reactivates {
-            return Ok(());
-        }
-        let (Some(user), Some(at)) = (field("user"), field("at").and_then(time::parse_time)) else {
+    fn deactivation(&mut self, name: &str, n: u64, record: &Record) -> Result<(), String> {
+        let (subject, deactivates) = match &record.event {
+            Event::Outcome { subject, outcome } if outcome.confirmed() => match subject.action {
+                Action::Deactivate => (subject, true),
+                Action::Reactivate => (subject, false),
+                _ => return Ok(()),
+            },
+            Event::Step {
+                subject,
+                step: Step::Deactivated,
+            } => (subject, true),
+            _ => return Ok(()),
+        };
+        let (false, Some(at)) = (subject.user.is_empty(), record.at) else {
             return Err(format!(
                 "{name}:{n}: a deactivation or reactivation needs `user` and an RFC 3339 `at`"
             ));
         };
         if deactivates {
-            self.deactivated.insert(user.to_string(), at);
+            self.deactivated.insert(subject.user.clone(), at);
         } else {
-            self.deactivated.remove(user);
+            self.deactivated.remove(&subject.user);
         }
         Ok(())
     }
@@ -552,6 +570,7 @@ impl Notices {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time;
 
     #[test]
     fn reads_the_latest_notice_per_user_and_rule() {
@@ -568,10 +587,8 @@ mod tests {
                 r#"{"event":"outcome","action":"notify","status":"failed","user":"u1","rule":"dormant","at":"2026-10-09T00:00:00Z"}"#,
                 r#"{"event":"intent","action":"notify","user":"u2","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
             ] {
-                let Value::Object(m) = serde_json::from_str(line).unwrap() else {
-                    panic!()
-                };
-                j.append(m).unwrap();
+                let v: Value = serde_json::from_str(line).unwrap();
+                j.append(&Record::from_value(&v).unwrap()).unwrap();
             }
         }
         let n = Notices::read(&path, None).unwrap();
@@ -594,9 +611,11 @@ mod tests {
 #[cfg(test)]
 mod deactivation_tests {
     use super::*;
+    use crate::time;
 
-    fn records(lines: &[&str]) -> Vec<Value> {
-        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+    fn records(lines: &[&str]) -> Vec<Record> {
+        let values: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        Record::read_all("j", &values).unwrap()
     }
 
     #[test]
@@ -680,11 +699,8 @@ mod deactivation_tests {
 mod chain_tests {
     use super::*;
 
-    fn record(user: &str) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("event".into(), Value::from("intent"));
-        m.insert("user".into(), Value::from(user));
-        m
+    fn record(user: &str) -> Record {
+        Record::from_value(&serde_json::json!({"event": "intent", "user": user})).unwrap()
     }
 
     fn journal(dir: &Path) -> PathBuf {
@@ -695,7 +711,7 @@ mod chain_tests {
         let path = dir.join("j.jsonl");
         let (mut j, _) = Journal::open(&path, crate::files::Wait::No, key).unwrap();
         for u in ["a", "b", "c", "d"] {
-            j.append(record(u)).unwrap();
+            j.append(&record(u)).unwrap();
         }
         path
     }
@@ -719,7 +735,7 @@ mod chain_tests {
         let v = verify(&path, None).unwrap();
         assert_eq!((v.lines, v.past_head), (4, 0));
         let (mut j, _) = Journal::open(&path, crate::files::Wait::No, None).unwrap();
-        j.append(record("e")).unwrap();
+        j.append(&record("e")).unwrap();
         assert_eq!(verify(&path, None).unwrap().lines, 5);
         assert_eq!(verify(&path, None).unwrap().records[4]["seq"], 5);
         assert_eq!(verify(&dir.path().join("none.jsonl"), None).unwrap().lines, 0);
@@ -765,7 +781,7 @@ mod chain_tests {
 
     /// What anyone can do to an unkeyed journal: edit a line, then make
     /// every `prev` and the head match again with plain SHA-256.
-    fn rewrite_unkeyed(path: &Path, edit: impl Fn(&mut Map<String, Value>)) {
+    fn rewrite_unkeyed(path: &Path, edit: impl Fn(&mut serde_json::Map<String, Value>)) {
         let mut prev = GENESIS.to_string();
         let mut out = String::new();
         for line in lines(path) {
@@ -867,7 +883,7 @@ mod chain_tests {
         assert_ne!(v.links[0], sha256(lines(&path)[0].as_bytes()));
         // Reopened, it goes on keyed.
         let (mut j, _) = Journal::open(&path, crate::files::Wait::No, Some(key('k'))).unwrap();
-        j.append(record("e")).unwrap();
+        j.append(&record("e")).unwrap();
         assert_eq!(verify(&path, Some(&key('k'))).unwrap().lines, 5);
         // Without the key: refused, saying why.
         let e = verify(&path, None).unwrap_err();

@@ -297,10 +297,9 @@ fn four_lines(path: &Path, key: Option<&str>) {
     let key = key.map(|k| dormant::journal::Key::new(k.as_bytes()).unwrap());
     let (mut j, _) = dormant::journal::Journal::open(path, dormant::files::Wait::No, key).unwrap();
     for user in ["a", "b", "c", "d"] {
-        let mut record = serde_json::Map::new();
-        record.insert("event".into(), "intent".into());
-        record.insert("user".into(), user.into());
-        j.append(record).unwrap();
+        let record = serde_json::json!({"event": "intent", "user": user});
+        j.append(&dormant::journal::Record::from_value(&record).unwrap())
+            .unwrap();
     }
 }
 
@@ -350,10 +349,9 @@ fn journal_verify_against_a_kept_head_catches_a_rewritten_chain() {
     assert!(kept.starts_with("4:"), "{kept}");
     // The journal grows: the kept head is still there, with lines after it.
     let (mut j, _) = dormant::journal::Journal::open(&path, dormant::files::Wait::No, None).unwrap();
-    let mut record = serde_json::Map::new();
-    record.insert("event".into(), "intent".into());
-    record.insert("user".into(), "e".into());
-    j.append(record).unwrap();
+    let record = serde_json::json!({"event": "intent", "user": "e"});
+    j.append(&dormant::journal::Record::from_value(&record).unwrap())
+        .unwrap();
     drop(j);
     let done = Run::new(&["journal", "verify", "j.jsonl", "--head", &kept])
         .in_dir(dir.path())

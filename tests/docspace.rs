@@ -1284,7 +1284,8 @@ fn back_date_journal(path: &Path, days: i64) {
                 .with_timezone(&Utc)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         );
-        journal.append(record).unwrap();
+        let record = dormant::journal::Record::from_value(&Value::Object(record)).unwrap();
+        journal.append(&record).unwrap();
     }
 }
 

@@ -207,10 +207,10 @@ fn notices_come_from_the_journal_named_in_dormant_toml() {
             r#"{"event":"outcome","action":"notify","status":"done","user":"u007","rule":"dormant","at":"2026-10-01T00:00:00Z"}"#,
             r#"{"event":"outcome","action":"notify","status":"done","user":"u010","rule":"dormant","at":"2026-11-20T00:00:00Z"}"#,
         ] {
-            let serde_json::Value::Object(m) = serde_json::from_str(line).unwrap() else {
-                panic!("an object")
-            };
-            journal.append(m).unwrap();
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            journal
+                .append(&dormant::journal::Record::from_value(&v).unwrap())
+                .unwrap();
         }
     }
     let policy = root.join(POLICY);
@@ -513,10 +513,10 @@ fn deactivated_comes_from_the_journal_where_the_users_do_not_say() {
             r#"{"event":"outcome","action":"deactivate","status":"done","user":"dan","rule":"idle","at":"2026-10-01T00:00:00Z"}"#,
             r#"{"event":"outcome","action":"reactivate","status":"done","user":"dan","rule":null,"at":"2026-10-02T00:00:00Z"}"#,
         ] {
-            let serde_json::Value::Object(m) = serde_json::from_str(line).unwrap() else {
-                panic!("an object")
-            };
-            journal.append(m).unwrap();
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            journal
+                .append(&dormant::journal::Record::from_value(&v).unwrap())
+                .unwrap();
         }
     }
     std::fs::write(

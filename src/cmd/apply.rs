@@ -5,7 +5,7 @@ use crate::apply::{self, Outcome, PlanFile, PlannedDecision};
 use crate::cli::ApplyArgs;
 use crate::connector::{Acted, Live};
 use crate::eval::PlanAction;
-use crate::journal::Journal;
+use crate::journal::{Journal, Record};
 use crate::Exit;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -150,8 +150,8 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     };
     if left > 0 {
         let max = args.max.unwrap_or_default();
-        let record = apply::deferred(&plan_sha, &name, chrono::Utc::now(), max, work.len(), left);
-        journal.append(record).map_err(fail)?;
+        let record = Record::deferred(&plan_sha, &name, chrono::Utc::now(), max, work.len(), left);
+        journal.append(&record).map_err(fail)?;
     }
 
     let mut results: Vec<(&PlannedDecision, Outcome)> = Vec::new();
@@ -185,18 +185,14 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                         if matches!(e, crate::http::HttpError::Quota { .. }) {
                             out_of_quota = Some(e.to_string());
                         }
-                        let outcome =
-                            Outcome::Failed(live.redact(&format!("not sent: reading the user first failed: {e}")));
+                        let outcome = Outcome::NotSent(live.redact(&format!("reading the user first failed: {e}")));
                         apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
                         results.push((w.planned, outcome));
                         continue;
                     }
                 };
-                let mut intent = apply::record("intent", &plan_sha, &name, w.planned, chrono::Utc::now(), None);
-                if let Some(b) = before {
-                    intent.insert("before".into(), b);
-                }
-                journal.append(intent).map_err(fail)?;
+                let intent = Record::intent(&plan_sha, &name, chrono::Utc::now(), apply::subject(w.planned), before);
+                journal.append(&intent).map_err(fail)?;
                 ready.push(*w);
             }
             let batch = ready;
@@ -216,9 +212,11 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                         let Some(w) = batch.iter().find(|w| w.planned.user.id == u.id.as_str()) else {
                             return false;
                         };
-                        let mut record = apply::record("step", &plan_sha, &name, w.planned, chrono::Utc::now(), None);
-                        record.insert("step".into(), s.as_str().into());
-                        match journal.append(record) {
+                        let s = match s {
+                            crate::connector::Step::Deactivated => crate::journal::Step::Deactivated,
+                        };
+                        let record = Record::step(&plan_sha, &name, chrono::Utc::now(), apply::subject(w.planned), s);
+                        match journal.append(&record) {
                             Ok(()) => true,
                             Err(e) => {
                                 broken.get_or_insert(e);
@@ -242,10 +240,10 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
                     }
                     Acted::Unconfirmed(why) => Outcome::Unconfirmed(why),
                     Acted::Skipped(why) => Outcome::Skipped(why),
-                    Acted::Failed(why) => Outcome::Failed(why),
+                    Acted::Failed(why) => Outcome::failed(why),
                     Acted::OutOfQuota(why) => {
                         out_of_quota = Some(why.clone());
-                        Outcome::Failed(format!("not sent: {why}"))
+                        Outcome::NotSent(why)
                     }
                 };
                 apply::journal_outcome(&mut journal, &plan_sha, &name, w.planned, &outcome).map_err(fail)?;
@@ -270,7 +268,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     }
     if let Some(why) = out_of_quota {
         let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
-        let unsent = |o: &Outcome| matches!(o, Outcome::Failed(w) if w.starts_with("not sent"));
+        let unsent = |o: &Outcome| matches!(o, Outcome::NotSent(_));
         let settled = results.iter().filter(|(_, o)| !unsent(o)).count();
         println!(
             "stopped: {why}; {} users were not acted on: run apply again on the same plan from {tomorrow} 00:00 UTC to go on",
@@ -404,14 +402,18 @@ fn who(d: &PlannedDecision) -> String {
 fn summary(results: &[(&PlannedDecision, Outcome)], revoke: bool) -> Exit {
     let count = |f: fn(&Outcome) -> bool| results.iter().filter(|(_, o)| f(o)).count();
     let done = count(|o| matches!(o, Outcome::Done));
-    let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
-    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let skipped = count(|o| matches!(o, Outcome::Skipped(_) | Outcome::Settled(_)));
+    let failed = count(|o| matches!(o, Outcome::Failed(_) | Outcome::NotSent(_)));
     let unconfirmed = count(|o| matches!(o, Outcome::Unconfirmed(_)));
     for (d, o) in results {
         match o {
             Outcome::Done => {}
-            Outcome::Skipped(why) => println!("skipped {} {}: {why}", d.action.word(revoke), who(d)),
-            Outcome::Failed(why) => println!("FAILED  {} {}: {why}", d.action.word(revoke), who(d)),
+            Outcome::Skipped(_) | Outcome::Settled(_) => {
+                println!("skipped {} {}: {}", d.action.word(revoke), who(d), o.detail())
+            }
+            Outcome::Failed(_) | Outcome::NotSent(_) => {
+                println!("FAILED  {} {}: {}", d.action.word(revoke), who(d), o.detail())
+            }
             Outcome::Unconfirmed(why) => println!("UNCONFIRMED {} {}: {why}", d.action.word(revoke), who(d)),
         }
     }

@@ -4,10 +4,11 @@
 
 use super::{load_config, Output};
 use crate::cli::UndoArgs;
+use crate::config::Config;
 use crate::connector::{Acted, Live};
-use crate::journal::Journal;
+use crate::journal::{Action, Event, Journal, Outcome, Record, Subject};
 use crate::Exit;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
@@ -21,6 +22,20 @@ struct Done {
     /// What the action took away, as its intent record says (a revoke's
     /// permissions and groups), for undo to give back.
     before: Option<Value>,
+}
+
+/// What the journal leaves to undo: the users deactivated and deleted.
+#[derive(Default)]
+struct ToUndo {
+    deactivated: Vec<Done>,
+    deleted: Vec<Done>,
+}
+
+/// What an undo did, for its last line.
+#[derive(Default)]
+struct Tally {
+    failed: usize,
+    pending: usize,
 }
 
 pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
@@ -43,48 +58,76 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
     };
     let (mut journal, records) = Journal::open(&args.journal, super::apply::wait(args.wait), key)
         .map_err(|e| fail(format!("{e}\nnothing was undone")))?;
-    let since = args.since;
-    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    // The last word on each (connector, user): deactivated, reactivated or deleted.
-    type Last = (String, Option<String>, Option<crate::time::Time>);
+    let todo = to_undo(&records, args.since);
+    if todo.deactivated.is_empty() && todo.deleted.is_empty() {
+        println!("nothing to undo in `{}`", args.journal.display());
+        return Ok(Exit::Ok);
+    }
+    let config = config.ok_or_else(|| fail(format!("undo needs `{}`: the connectors", crate::config::DEFAULT)))?;
+    if !todo.deactivated.is_empty() && !args.yes && !ask(todo.deactivated.len()).map_err(fail)? {
+        println!("nothing was undone");
+        return Ok(Exit::Ok);
+    }
+    let tally = undo_all(&todo, &config, &mut journal).map_err(fail)?;
+    println!(
+        "{} reactivated, {} deletions that cannot be undone, {} still pending and cancellable, {} failed",
+        todo.deactivated.len() - tally.failed,
+        todo.deleted.len() - tally.pending,
+        tally.pending,
+        tally.failed
+    );
+    Ok(if tally.failed > 0 { Exit::Errors } else { Exit::Ok })
+}
+
+/// Asks before reactivating; only on a terminal.
+fn ask(n: usize) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "undo would reactivate {n} users, and there is no terminal to ask on: add --yes"
+        ));
+    }
+    eprint!("Reactivate {n} users? [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// The last word on each (connector, user) since `since`: deactivated,
+/// reactivated or deleted.
+fn to_undo(records: &[Record], since: Option<crate::time::Time>) -> ToUndo {
+    type Last = (Action, Option<String>, Option<crate::time::Time>);
     let mut last: BTreeMap<(String, String), Last> = BTreeMap::new();
     // What the deactivations since a user's last reactivation took away,
     // all of them: a revoke cut in half and run again, or a second plan,
     // records less than the user had, and the first record holds the rest.
     let mut before: BTreeMap<(String, String), Value> = BTreeMap::new();
-    for r in &records {
-        let key = (text(r, "connector"), text(r, "user"));
-        let done = r["event"] == "outcome" && matches!(r["status"].as_str(), Some("done" | "settled"));
-        if r["event"] == "intent" && r["action"] == "deactivate" {
-            if let Some(b) = r.get("before").filter(|b| !b.is_null()) {
-                merge(before.entry(key.clone()).or_insert(Value::Null), b);
-            }
+    for r in records {
+        let Some(subject) = r.subject() else { continue };
+        let key = (r.connector.clone(), subject.user.clone());
+        let done = matches!(&r.event, Event::Outcome { outcome, .. } if outcome.confirmed());
+        if let (Event::Intent { before: Some(b), .. }, Action::Deactivate) = (&r.event, &subject.action) {
+            merge(before.entry(key.clone()).or_insert(Value::Null), b);
         }
-        if done && r["action"] == "reactivate" {
+        if done && subject.action == Action::Reactivate {
             before.remove(&key);
         }
-        let recent = since.is_none_or(|s| {
-            r["at"]
-                .as_str()
-                .and_then(crate::time::parse_time)
-                .is_some_and(|at| at >= s)
-        });
-        let mut action = text(r, "action");
+        let recent = since.is_none_or(|s| r.at.is_some_and(|at| at >= s));
         // The first step of a delete (DocSpace: Terminated) done, and no
         // delete after it: the user is deactivated, and undo reactivates them.
-        let half_done = r["event"] == "step" && r["step"] == "deactivated";
-        if half_done {
-            action = "deactivate".into();
-        }
-        if (done || half_done) && recent && matches!(action.as_str(), "deactivate" | "delete" | "reactivate") {
-            let username = r.get("username").and_then(Value::as_str).map(str::to_string);
-            let at = r["at"].as_str().and_then(crate::time::parse_time);
-            last.insert((text(r, "connector"), text(r, "user")), (action, username, at));
+        let half_done = matches!(r.event, Event::Step { .. });
+        let action = if half_done {
+            Action::Deactivate
+        } else {
+            subject.action.clone()
+        };
+        let undoable = matches!(action, Action::Deactivate | Action::Delete | Action::Reactivate);
+        if (done || half_done) && recent && undoable {
+            last.insert(key, (action, subject.username.clone(), r.at));
         }
     }
-    let pick = |what: &str| -> Vec<Done> {
+    let pick = |what: Action| -> Vec<Done> {
         last.iter()
-            .filter(|(_, (a, _, _))| a == what)
+            .filter(|(_, (a, _, _))| *a == what)
             .map(|((c, u), (_, name, at))| Done {
                 connector: c.clone(),
                 user: u.clone(),
@@ -94,95 +137,88 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
             })
             .collect()
     };
-    let (deactivated, deleted) = (pick("deactivate"), pick("delete"));
-    if deactivated.is_empty() && deleted.is_empty() {
-        println!("nothing to undo in `{}`", args.journal.display());
-        return Ok(Exit::Ok);
+    ToUndo {
+        deactivated: pick(Action::Deactivate),
+        deleted: pick(Action::Delete),
     }
-    let config = config.ok_or_else(|| fail(format!("undo needs `{}`: the connectors", crate::config::DEFAULT)))?;
-    if !deactivated.is_empty() && !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(fail(format!(
-                "undo would reactivate {} users, and there is no terminal to ask on: add --yes",
-                deactivated.len()
-            )));
-        }
-        eprint!("Reactivate {} users? [y/N] ", deactivated.len());
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("nothing was undone");
-            return Ok(Exit::Ok);
-        }
+}
+
+/// Undoes what can be, connector by connector.
+fn undo_all(todo: &ToUndo, config: &Config, journal: &mut Journal) -> Result<Tally, String> {
+    let mut tally = Tally::default();
+    let mut by_connector: BTreeMap<&str, (Vec<&Done>, Vec<&Done>)> = BTreeMap::new();
+    for d in &todo.deactivated {
+        by_connector.entry(d.connector.as_str()).or_default().0.push(d);
     }
-    let mut failed = 0;
-    let mut pending = 0;
-    let mut by_connector: BTreeMap<&str, Vec<&Done>> = BTreeMap::new();
-    for d in deactivated.iter().chain(&deleted) {
-        by_connector.entry(d.connector.as_str()).or_default().push(d);
+    for d in &todo.deleted {
+        by_connector.entry(d.connector.as_str()).or_default().1.push(d);
     }
-    for (name, users) in by_connector {
-        let connector = config.connector(name).map_err(fail)?;
-        let live = Live::connect(connector).map_err(fail)?;
-        for d in users
-            .iter()
-            .filter(|d| deleted.iter().any(|x| x.user == d.user && x.connector == d.connector))
-        {
+    for (name, (deactivated, deleted)) in by_connector {
+        let live = Live::connect(config.connector(name)?)?;
+        for d in deleted {
             match live.deletion(d.at, chrono::Utc::now()) {
                 (true, what) => {
-                    pending += 1;
+                    tally.pending += 1;
                     println!("can still be cancelled: {} {what}", who(d));
                 }
                 (false, what) => println!("cannot undo: {} {what}", who(d)),
             }
         }
-        let these: Vec<&&Done> = users
-            .iter()
-            .filter(|d| {
-                deactivated
-                    .iter()
-                    .any(|x| x.user == d.user && x.connector == d.connector)
-            })
-            .collect();
-        for d in &these {
-            journal.append(entry("intent", d, None)).map_err(fail)?;
-        }
-        let ids: Vec<String> = these.iter().map(|d| d.user.clone()).collect();
-        let taken: Vec<Option<Value>> = these.iter().map(|d| d.before.clone()).collect();
-        for (d, acted) in these.iter().zip(live.reactivate(&ids, &taken)) {
-            let (status, detail) = match acted {
-                Acted::Done => {
-                    println!("reactivated {}", who(d));
-                    ("done", String::new())
-                }
-                Acted::Skipped(why) => ("skipped", why),
-                Acted::Accepted => {
-                    failed += 1;
-                    println!("UNCONFIRMED reactivation of {}: the platform did not say", who(d));
-                    ("unconfirmed", String::new())
-                }
-                Acted::Unconfirmed(why) => {
-                    failed += 1;
-                    println!("UNCONFIRMED reactivation of {}: {why}", who(d));
-                    ("unconfirmed", why)
-                }
-                Acted::Failed(why) | Acted::OutOfQuota(why) => {
-                    failed += 1;
-                    println!("FAILED to reactivate {}: {why}", who(d));
-                    ("failed", why)
-                }
-            };
-            journal
-                .append(entry("outcome", d, Some((status, &detail))))
-                .map_err(fail)?;
-        }
+        reactivate(&live, &deactivated, journal, &mut tally)?;
     }
-    println!(
-        "{} reactivated, {} deletions that cannot be undone, {pending} still pending and cancellable, {failed} failed",
-        deactivated.len() - failed,
-        deleted.len() - pending
-    );
-    Ok(if failed > 0 { Exit::Errors } else { Exit::Ok })
+    Ok(tally)
+}
+
+/// Reactivates the users of one connector, each request journaled.
+fn reactivate(live: &Live, these: &[&Done], journal: &mut Journal, tally: &mut Tally) -> Result<(), String> {
+    for d in these {
+        journal.append(&Record::intent(
+            "undo",
+            &d.connector,
+            chrono::Utc::now(),
+            subject(d),
+            None,
+        ))?;
+    }
+    let ids: Vec<String> = these.iter().map(|d| d.user.clone()).collect();
+    let taken: Vec<Option<Value>> = these.iter().map(|d| d.before.clone()).collect();
+    for (d, acted) in these.iter().zip(live.reactivate(&ids, &taken)) {
+        let outcome = match acted {
+            Acted::Done => {
+                println!("reactivated {}", who(d));
+                Outcome::Done
+            }
+            Acted::Skipped(why) => Outcome::Skipped(why),
+            Acted::Accepted => {
+                println!("UNCONFIRMED reactivation of {}: the platform did not say", who(d));
+                Outcome::Unconfirmed(String::new())
+            }
+            Acted::Unconfirmed(why) => {
+                println!("UNCONFIRMED reactivation of {}: {why}", who(d));
+                Outcome::Unconfirmed(why)
+            }
+            Acted::Failed(why) | Acted::OutOfQuota(why) => {
+                println!("FAILED to reactivate {}: {why}", who(d));
+                Outcome::Failed(why)
+            }
+        };
+        if !matches!(outcome, Outcome::Done | Outcome::Skipped(_)) {
+            tally.failed += 1;
+        }
+        journal.append(&Record::outcome(
+            "undo",
+            &d.connector,
+            chrono::Utc::now(),
+            subject(d),
+            outcome,
+        ))?;
+    }
+    Ok(())
+}
+
+/// A reactivation as the journal names it: undo's records have no rule.
+fn subject(d: &Done) -> Subject {
+    Subject::new(&d.user, d.username.as_deref(), Action::Reactivate, None)
 }
 
 /// Adds `more` to what `into` records as taken away: lists are joined
@@ -214,29 +250,6 @@ fn who(d: &Done) -> String {
         Some(u) if u != &d.user => format!("{} ({u}) on `{}`", d.user, d.connector),
         _ => format!("{} on `{}`", d.user, d.connector),
     }
-}
-
-fn entry(event: &str, d: &Done, status: Option<(&str, &str)>) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "at".into(),
-        Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-    );
-    m.insert("event".into(), Value::from(event));
-    m.insert("plan".into(), Value::from("undo"));
-    m.insert("connector".into(), Value::from(d.connector.as_str()));
-    m.insert("user".into(), Value::from(d.user.as_str()));
-    if let Some(u) = &d.username {
-        m.insert("username".into(), Value::from(u.as_str()));
-    }
-    m.insert("action".into(), Value::from("reactivate"));
-    if let Some((s, detail)) = status {
-        m.insert("status".into(), Value::from(s));
-        if !detail.is_empty() {
-            m.insert("detail".into(), Value::from(detail));
-        }
-    }
-    m
 }
 
 #[cfg(test)]

@@ -512,7 +512,7 @@ mod tests {
             serde_json::json!({"event": "outcome", "action": "deactivate", "status": "done", "user": "d2",
             "at": "2026-09-01T00:00:00Z"}),
         ];
-        Notices::from_records("j", &journal)
+        Notices::from_records("j", &crate::journal::Record::read_all("j", &journal).unwrap())
             .unwrap()
             .fill_deactivated(&mut deactivated);
         users.extend(deactivated);
