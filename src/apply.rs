@@ -5,8 +5,12 @@
 //! same plan, apply skips what has an outcome and settles intents left
 //! without one by the user's current state on the platform.
 
+mod run;
+
+pub use run::{run, Failure, Report, Request};
+
 use crate::eval::{decide, PlanAction};
-use crate::journal::{Event, Journal, Notices, Record, Subject};
+use crate::journal::{Event, Notices, Record, Subject};
 use crate::plan::{rule_label, Tally};
 use crate::program::Program;
 use crate::user::{Status, User};
@@ -324,18 +328,6 @@ fn protection(program: &Program, u: &User, notices: &Notices) -> Option<String> 
 pub fn subject(d: &PlannedDecision) -> Subject {
     let action = crate::journal::Action::parse(d.action.as_str());
     Subject::new(&d.user.id, d.user.username.as_deref(), action, Some(d.rule.as_deref()))
-}
-
-/// Journals an outcome for a planned user, now.
-pub fn journal_outcome(
-    journal: &mut Journal,
-    plan: &str,
-    connector: &str,
-    d: &PlannedDecision,
-    outcome: &Outcome,
-) -> Result<(), String> {
-    let record = Record::outcome(plan, connector, chrono::Utc::now(), subject(d), outcome.clone());
-    journal.append(&record)
 }
 
 #[cfg(test)]
