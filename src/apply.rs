@@ -235,77 +235,78 @@ pub fn recheck<'p>(
     let mut work = Vec::new();
     let mut skipped = Vec::new();
     for &d in targets {
-        let key = (d.user.id.clone(), d.action.as_str().to_string());
         let user = by_id.get(d.user.id.as_str()).copied();
-        if done.finished.contains(&key) {
-            skipped.push((
-                d,
-                Outcome::Skipped("already done by an earlier run of this plan".into()),
-            ));
-            continue;
+        match recheck_one(d, user, program, notices, done, &shows) {
+            Ok(()) => work.push(Work {
+                planned: d,
+                fresh: user.cloned(),
+            }),
+            Err(why) => skipped.push((d, why)),
         }
-        if done.in_doubt.contains(&key) || done.started.contains(&key) {
-            if let Some(how) = settled(d.action, user, shows(d.action, user)) {
-                skipped.push((d, how));
-                continue;
-            }
-        }
-        // Put on the path to deletion by this plan, and cut off half way:
-        // finished, not decided again on a user this very action disabled,
-        // unless they are now protected.
-        if let (true, Some(u)) = (done.started.contains(&key), user) {
-            match protection(program, u, notices) {
-                Some(why) => skipped.push((
-                    d,
-                    Outcome::Skipped(format!(
-                        "the {} this plan started is not finished, since the user is now {why}; undo reactivates them",
-                        d.action.as_str()
-                    )),
-                )),
-                None => work.push(Work {
-                    planned: d,
-                    fresh: Some(u.clone()),
-                }),
-            }
-            continue;
-        }
-        let Some(u) = user else {
-            skipped.push((d, Outcome::Skipped("no longer on the platform".into())));
-            continue;
-        };
-        let now = decide(program, u, notices);
-        let rule = rule_label(program, &now);
-        // Disabled or put up for deletion since the plan, by someone else:
-        // nothing to send (and no notice to a disabled account).
-        if let Some(state) = now.already {
-            skipped.push((
-                d,
-                Outcome::Skipped(format!(
-                    "{} on the platform (status {}): nothing sent",
-                    crate::eval::already_text(state),
-                    state.as_str()
-                )),
-            ));
-            continue;
-        }
-        if now.action != d.action || rule != d.rule.as_deref() {
-            skipped.push((
-                d,
-                Outcome::Skipped(format!(
-                    "decided again on fresh data: {} ({}), not {} as planned",
-                    now.action.as_str(),
-                    rule.unwrap_or("no rule"),
-                    d.action.as_str()
-                )),
-            ));
-            continue;
-        }
-        work.push(Work {
-            planned: d,
-            fresh: Some(u.clone()),
-        });
     }
     (work, skipped)
+}
+
+/// Whether one planned user is still to be acted on, or the outcome that
+/// says why not.
+fn recheck_one(
+    d: &PlannedDecision,
+    user: Option<&User>,
+    program: &Program,
+    notices: &Notices,
+    done: &Progress,
+    shows: &impl Fn(PlanAction, Option<&User>) -> bool,
+) -> Result<(), Outcome> {
+    let key = (d.user.id.clone(), d.action.as_str().to_string());
+    if done.finished.contains(&key) {
+        return Err(Outcome::Skipped("already done by an earlier run of this plan".into()));
+    }
+    if done.in_doubt.contains(&key) || done.started.contains(&key) {
+        if let Some(how) = settled(d.action, user, shows(d.action, user)) {
+            return Err(how);
+        }
+    }
+    // Put on the path to deletion by this plan, and cut off half way:
+    // finished, not decided again on a user this very action disabled,
+    // unless they are now protected.
+    if let (true, Some(u)) = (done.started.contains(&key), user) {
+        return match protection(program, u, notices) {
+            Some(why) => Err(Outcome::Skipped(format!(
+                "the {} this plan started is not finished, since the user is now {why}; undo reactivates them",
+                d.action.as_str()
+            ))),
+            None => Ok(()),
+        };
+    }
+    let Some(u) = user else {
+        return Err(Outcome::Skipped("no longer on the platform".into()));
+    };
+    decided_again(d, u, program, notices)
+}
+
+/// The plan's decision taken again on the user as they are now: the same
+/// action by the same rule, on an account not already in its state.
+fn decided_again(d: &PlannedDecision, u: &User, program: &Program, notices: &Notices) -> Result<(), Outcome> {
+    let now = decide(program, u, notices);
+    let rule = rule_label(program, &now);
+    // Disabled or put up for deletion since the plan, by someone else:
+    // nothing to send (and no notice to a disabled account).
+    if let Some(state) = now.already {
+        return Err(Outcome::Skipped(format!(
+            "{} on the platform (status {}): nothing sent",
+            crate::eval::already_text(state),
+            state.as_str()
+        )));
+    }
+    if now.action != d.action || rule != d.rule.as_deref() {
+        return Err(Outcome::Skipped(format!(
+            "decided again on fresh data: {} ({}), not {} as planned",
+            now.action.as_str(),
+            rule.unwrap_or("no rule"),
+            d.action.as_str()
+        )));
+    }
+    Ok(())
 }
 
 /// Why a user must not be acted on whatever the plan said, if they must

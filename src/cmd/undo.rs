@@ -272,3 +272,53 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod undo_tests {
+    use super::to_undo;
+    use crate::journal::Record;
+    use serde_json::json;
+
+    #[test]
+    fn what_each_user_had_taken_away_is_given_back_once_reactivated() {
+        let line = |v: serde_json::Value| Record::from_value(&v).unwrap();
+        let r = |event: &str, user: &str, action: &str, extra: serde_json::Value| {
+            let mut v = json!({"event": event, "user": user, "action": action, "connector": "c", "plan": "p", "at": "2026-11-23T10:00:00Z"});
+            if let (Some(m), serde_json::Value::Object(more)) = (v.as_object_mut(), extra) {
+                m.extend(more);
+            }
+            line(v)
+        };
+        let records = [
+            r("intent", "a", "deactivate", json!({"before": {"groups": ["g1"]}})),
+            r("outcome", "a", "deactivate", json!({"status": "done"})),
+            // Revoked again by a second plan: less to take, and both kept.
+            r("intent", "a", "deactivate", json!({"before": {"groups": ["g2"]}})),
+            r(
+                "outcome",
+                "a",
+                "deactivate",
+                json!({"status": "settled", "detail": "settled: gone"}),
+            ),
+            // Reactivated since: what was taken before is given back already.
+            r("intent", "b", "deactivate", json!({"before": {"groups": ["g9"]}})),
+            r("outcome", "b", "deactivate", json!({"status": "done"})),
+            r("outcome", "b", "reactivate", json!({"status": "done"})),
+            r("outcome", "b", "deactivate", json!({"status": "done"})),
+            r("outcome", "d", "delete", json!({"status": "done"})),
+            r("outcome", "e", "deactivate", json!({"status": "unconfirmed"})),
+        ];
+        let todo = to_undo(&records, None);
+        let got: Vec<(&str, Option<&serde_json::Value>)> = todo
+            .deactivated
+            .iter()
+            .map(|d| (d.user.as_str(), d.before.as_ref()))
+            .collect();
+        assert_eq!(got, [("a", Some(&json!({"groups": ["g1", "g2"]}))), ("b", None)]);
+        let deleted: Vec<&str> = todo.deleted.iter().map(|d| d.user.as_str()).collect();
+        assert_eq!(deleted, ["d"]);
+        // Only what was done since: nothing, after the last record.
+        let later = crate::time::parse_time("2026-11-24").unwrap();
+        assert!(to_undo(&records, Some(later)).deactivated.is_empty());
+    }
+}

@@ -397,3 +397,103 @@ impl Line {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at() -> Time {
+        time::parse_time("2026-11-23T10:00:00Z").unwrap()
+    }
+
+    fn again(r: &Record) -> Record {
+        Record::from_value(&Value::Object(r.to_map())).unwrap()
+    }
+
+    #[test]
+    fn every_event_reads_back_as_written() {
+        let apply = Subject::new("u1", Some("ana"), Action::Delete, Some(None));
+        let undo = Subject::new("u1", None, Action::Reactivate, None);
+        let records = [
+            Record::intent("p", "c", at(), apply.clone(), Some(json!({"groups": ["g1"]}))),
+            Record::step("p", "c", at(), apply.clone(), Step::Deactivated),
+            Record::outcome(
+                "p",
+                "c",
+                at(),
+                apply.clone(),
+                Outcome::Settled("the user is gone".into()),
+            ),
+            Record::outcome(
+                "p",
+                "c",
+                at(),
+                apply.clone(),
+                Outcome::NotSent("the quota is used up".into()),
+            ),
+            Record::outcome("p", "c", at(), apply, Outcome::Failed("500".into())),
+            Record::outcome("undo", "c", at(), undo, Outcome::Unconfirmed(String::new())),
+            Record::deferred("p", "c", at(), 3, 3, 4),
+        ];
+        for r in &records {
+            assert_eq!(&again(r), r);
+        }
+    }
+
+    #[test]
+    fn written_as_the_journal_always_wrote_them() {
+        let apply = Subject::new("u1", None, Action::Deactivate, Some(None));
+        let m = Record::outcome("p", "c", at(), apply, Outcome::NotSent("quota".into())).to_map();
+        assert_eq!(m["status"], "failed");
+        assert_eq!(m["detail"], "not sent: quota");
+        // Apply names no rule with `null`; undo names none at all, and an
+        // outcome without a reason has no `detail`.
+        assert_eq!(m["rule"], Value::Null);
+        let undo = Subject::new("u1", None, Action::Reactivate, None);
+        let m = Record::outcome("undo", "c", at(), undo, Outcome::Unconfirmed(String::new())).to_map();
+        assert!(!m.contains_key("rule") && !m.contains_key("detail"), "{m:?}");
+        let m = Record::outcome(
+            "p",
+            "c",
+            at(),
+            Subject::new("u", None, Action::Delete, Some(None)),
+            Outcome::Settled("gone".into()),
+        )
+        .to_map();
+        assert_eq!(
+            (&m["status"], &m["detail"]),
+            (&json!("settled"), &json!("settled: gone"))
+        );
+    }
+
+    #[test]
+    fn a_failure_the_connector_says_was_never_sent_is_not_sent() {
+        assert_eq!(Outcome::failed("not sent: x".into()), Outcome::NotSent("x".into()));
+        assert_eq!(Outcome::failed("not sent".into()), Outcome::NotSent(String::new()));
+        assert_eq!(Outcome::NotSent(String::new()).detail(), "not sent");
+        assert_eq!(
+            Outcome::failed("notice not sent: x".into()),
+            Outcome::Failed("notice not sent: x".into())
+        );
+        assert_eq!(
+            Outcome::failed("not sentinel".into()),
+            Outcome::Failed("not sentinel".into())
+        );
+    }
+
+    #[test]
+    fn what_is_not_dormant_s_is_read_past_or_refused() {
+        let other = Record::from_value(&json!({"event": "note", "text": "hello"})).unwrap();
+        assert_eq!(other.event, Event::Other);
+        assert!(
+            Record::from_value(&json!({"event": "outcome", "user": "u", "action": "delete", "status": "maybe"}))
+                .is_err()
+        );
+        let e = Record::read_all("j", &[json!({"event": "step", "user": "u", "step": "half"})]).unwrap_err();
+        assert!(e.starts_with("j:1: not a journal record"), "{e}");
+        // A time that cannot be read is no time, for the readers that need one to refuse.
+        let r = Record::from_value(&json!({"event": "intent", "user": "u", "action": "delete", "at": "soon"})).unwrap();
+        assert_eq!(r.at, None);
+    }
+}
