@@ -16,6 +16,7 @@ use crate::program::Program;
 use crate::user::{Status, User};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 /// The parts of a plan that apply reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +114,39 @@ impl PlanFile {
             "decisions": decisions,
         });
         crate::connector::file::sha256_hex(canonical.to_string().as_bytes())
+    }
+
+    /// Refuses a plan made under another file than `path`, the policy
+    /// apply enforces (named by `by`, the flag or key that chose it).
+    pub fn made_under(&self, path: &Path, by: &str) -> Result<(), String> {
+        let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same_file(path, Path::new(&self.policy.path)) {
+            return Ok(());
+        }
+        Err(format!(
+            "the plan was made under `{}`, and apply enforces `{}` ({by}): plan with that policy; nothing was done",
+            self.policy.path,
+            path.display(),
+        ))
+    }
+
+    /// Refuses a plan made under the policy at `path` as it was before
+    /// `text`, its text now.
+    pub fn same_policy(&self, path: &Path, text: &str) -> Result<(), String> {
+        let sha = crate::connector::file::sha256_hex(text.as_bytes());
+        if sha == self.policy.sha256 {
+            return Ok(());
+        }
+        let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_string();
+        Err(format!(
+            "`{}` changed since the plan was made (sha256 {} then, {} now): plan again and review the new plan",
+            path.display(),
+            short(&self.policy.sha256),
+            short(&sha)
+        ))
     }
 
     /// Refuses a plan dormant could not have written: a user decided twice

@@ -9,7 +9,7 @@ use crate::notify::Notifier;
 use crate::program::Program;
 use crate::Exit;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     let fail = |m: String| {
@@ -123,32 +123,14 @@ fn enforced_policy(args: &ApplyArgs, config: &Config, plan: &PlanFile) -> Result
             config.source.path
         )
     })?;
-    let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+    let by = if args.policy.is_some() {
+        "--policy"
+    } else {
+        "dormant.toml's `policy`"
     };
-    if !same_file(&policy_path, Path::new(&plan.policy.path)) {
-        return Err(format!(
-            "the plan was made under `{}`, and apply enforces `{}` ({}): plan with that policy; nothing was done",
-            plan.policy.path,
-            policy_path.display(),
-            if args.policy.is_some() {
-                "--policy"
-            } else {
-                "dormant.toml's `policy`"
-            }
-        ));
-    }
+    plan.made_under(&policy_path, by)?;
     let policy_text = read_text(&policy_path)?;
-    let sha = crate::connector::file::sha256_hex(policy_text.as_bytes());
-    if sha != plan.policy.sha256 {
-        return Err(format!(
-            "`{}` changed since the plan was made (sha256 {} then, {} now): plan again and review the new plan",
-            policy_path.display(),
-            short(&plan.policy.sha256),
-            short(&sha)
-        ));
-    }
+    plan.same_policy(&policy_path, &policy_text)?;
     Ok(policy_path)
 }
 
@@ -235,10 +217,6 @@ pub fn wait(yes: bool) -> crate::files::Wait {
     } else {
         crate::files::Wait::No
     }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }
 
 /// ` (3 already done ...)`, or nothing.

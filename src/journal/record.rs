@@ -355,28 +355,28 @@ impl From<&Record> for Line {
 impl Line {
     fn into_record(self) -> Result<Record, String> {
         let at = self.at.as_ref().and_then(Value::as_str).and_then(time::parse_time);
-        let subject = || -> Result<Subject, String> {
-            Ok(Subject {
-                user: self.user.clone().unwrap_or_default(),
-                username: self.username.clone(),
-                action: Action::parse(self.action.as_deref().unwrap_or_default()),
-                rule: self.rule.clone(),
-            })
+        // Read as leniently as before the type: a missing user or action
+        // is empty, and only the readers that need one refuse it.
+        let subject = || Subject {
+            user: self.user.clone().unwrap_or_default(),
+            username: self.username.clone(),
+            action: Action::parse(self.action.as_deref().unwrap_or_default()),
+            rule: self.rule.clone(),
         };
         let event = match self.event.as_deref() {
             Some("intent") => Event::Intent {
-                subject: subject()?,
+                subject: subject(),
                 before: self.before.clone().filter(|b| !b.is_null()),
             },
             Some("step") => Event::Step {
-                subject: subject()?,
+                subject: subject(),
                 step: match self.step.as_deref() {
                     Some("deactivated") => Step::Deactivated,
                     other => return Err(format!("`step` is {other:?}, which dormant does not write")),
                 },
             },
             Some("outcome") => Event::Outcome {
-                subject: subject()?,
+                subject: subject(),
                 outcome: Outcome::read(
                     self.status.as_deref().unwrap_or_default(),
                     self.detail.clone().unwrap_or_default(),
