@@ -3,6 +3,9 @@
 //! mistakes are reported at their span, like policy errors. Secrets are
 //! never in the file: it names the environment variables that hold them.
 
+pub use crate::connector::{Connector, Kind};
+pub use crate::http::Limits;
+
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span};
 use serde::Deserialize;
@@ -15,7 +18,7 @@ pub const DEFAULT: &str = "dormant.toml";
 
 /// The largest `page_size`: what public scripts ask of Bevy's list
 /// endpoints (CONNECTORS.md, corrections for Bevy).
-pub const MAX_PAGE_SIZE: u64 = 1000;
+pub use crate::connector::bevy::MAX_PAGE_SIZE;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,121 +94,6 @@ struct RawConnector {
     /// Gone (Huwise's `expires_at` is read-only): read only to say so.
     deactivate_via_expiry: Option<Spanned<toml::Value>>,
     enrollments: Option<Spanned<bool>>,
-}
-
-/// The platforms dormant connects to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Huwise,
-    Bevy,
-    MetricInsights,
-    Docspace,
-    Docebo,
-    Scim,
-    File,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Huwise,
-        Kind::Bevy,
-        Kind::MetricInsights,
-        Kind::Docspace,
-        Kind::Docebo,
-        Kind::Scim,
-        Kind::File,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Huwise => "huwise",
-            Kind::Bevy => "bevy",
-            Kind::MetricInsights => "metric_insights",
-            Kind::Docspace => "docspace",
-            Kind::Docebo => "docebo",
-            Kind::Scim => "scim",
-            Kind::File => "file",
-        }
-    }
-
-    /// Whether deactivating on this platform is a revoke of permissions and
-    /// groups (Huwise has no deactivation): plans and prompts say "revoke".
-    pub fn revokes(self) -> bool {
-        self == Kind::Huwise
-    }
-
-    /// The keys a connector of this kind requires, and those it may have.
-    fn keys(self) -> (&'static [&'static str], Vec<&'static str>) {
-        let (required, own): (&[&str], &[&str]) = match self {
-            Kind::Huwise => (&["url", "api_key_env"], &["deactivate"]),
-            // `user`: whose personal key it is; `page_size`: users a page.
-            Kind::Bevy => (&["url", "token_env"], &["user", "page_size"]),
-            Kind::MetricInsights => (
-                &["url"],
-                &["application_id", "application_key_env", "user", "token_env"],
-            ),
-            Kind::Docspace => (&["url", "api_key_env"], &[]),
-            // Without username and password_env, the client_credentials grant.
-            Kind::Docebo => (
-                &["url", "client_id", "client_secret_env"],
-                &["username", "password_env", "timezone", "enrollments"],
-            ),
-            Kind::Scim => (&["url", "token_env"], &[]),
-            Kind::File => (&["path"], &[]),
-        };
-        let shared: &[&str] = match self {
-            Kind::File => &["enrich"],
-            _ => &[
-                "requests_per_second",
-                "requests_per_day",
-                "batch_size",
-                "concurrency",
-                "timeout_seconds",
-                "retries",
-                "enrich",
-            ],
-        };
-        (required, [own, shared].concat())
-    }
-}
-
-/// A connector as configured, checked against its kind.
-#[derive(Debug, Clone)]
-pub struct Connector {
-    pub name: String,
-    pub kind: Kind,
-    /// The base address (every kind but `file`), checked: https, or http on loopback.
-    pub url: String,
-    /// `file`: the users file, relative to the config file's folder.
-    pub path: Option<PathBuf>,
-    /// Names of environment variables, by key (`api_key_env` → `HUWISE_API_KEY`).
-    pub secrets: BTreeMap<&'static str, String>,
-    /// Other text keys (`client_id`, `username`, `user`, `application_id`, `timezone`).
-    pub settings: BTreeMap<&'static str, String>,
-    pub limits: Limits,
-    /// Enrichment files, relative to the config file's folder.
-    pub enrich: Vec<PathBuf>,
-    /// Huwise: `deactivate = "revoke"`, the admin's opt-in to deactivating
-    /// by taking the user's domain permissions and groups away (Huwise has
-    /// no deactivation of its own).
-    pub revoke: bool,
-    /// Docebo: count each user's enrollments (a request per user).
-    pub enrollments: bool,
-    /// Where requests per day are counted across runs, for `requests_per_day`.
-    pub usage: PathBuf,
-}
-
-/// Limits the admin set; `None` means the platform's default.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Limits {
-    pub requests_per_second: Option<f64>,
-    pub requests_per_day: Option<u64>,
-    pub batch_size: Option<u64>,
-    /// Users asked for a page, where the platform lets the admin choose.
-    pub page_size: Option<u64>,
-    pub concurrency: Option<u64>,
-    pub timeout_seconds: Option<f64>,
-    pub retries: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -362,22 +250,19 @@ fn env_name(key: &str, value: &Spanned<String>, example: &str) -> Result<String,
 fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Connector, Diag> {
     let table = span(&raw);
     let raw = raw.into_inner();
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == raw.kind.get_ref().as_str())
-        .ok_or_else(|| {
-            let names = Kind::ALL.map(Kind::as_str);
-            Diag::error(
-                Code::Config,
-                span(&raw.kind),
-                format!("unknown connector kind `{}`", raw.kind.get_ref()),
-            )
-            .label("not a kind dormant knows")
-            .help(
-                crate::suggest::did_you_mean(raw.kind.get_ref(), names.iter().copied())
-                    .unwrap_or_else(|| format!("kinds are {}", names.join(", "))),
-            )
-        })?;
+    let kind = Kind::named(raw.kind.get_ref()).ok_or_else(|| {
+        let names: Vec<&str> = crate::connector::PLATFORMS.iter().map(|p| p.kind()).collect();
+        Diag::error(
+            Code::Config,
+            span(&raw.kind),
+            format!("unknown connector kind `{}`", raw.kind.get_ref()),
+        )
+        .label("not a kind dormant knows")
+        .help(
+            crate::suggest::did_you_mean(raw.kind.get_ref(), names.iter().copied())
+                .unwrap_or_else(|| format!("kinds are {}", names.join(", "))),
+        )
+    })?;
     let texts: [(&'static str, &Option<Spanned<String>>); 13] = [
         ("url", &raw.url),
         ("path", &raw.path),
@@ -405,7 +290,8 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
         ("enrollments", raw.enrollments.as_ref().map(span)),
         ("kind", Some(span(&raw.kind))),
     ];
-    let (required, optional) = kind.keys();
+    let keys = kind.platform().keys();
+    let (required, optional) = (keys.required, keys.optional());
     let present = texts
         .iter()
         .map(|(k, v)| (*k, v.as_ref().map(span)))

@@ -37,12 +37,15 @@ api_key_env = "DOCSPACE_KEY"
     let keyed = parse("journal_key_env = \"DORMANT_JOURNAL_KEY\"\n").unwrap();
     assert_eq!(keyed.journal_key_env.as_deref(), Some("DORMANT_JOURNAL_KEY"));
     let p = c.connector("portal").unwrap();
-    assert_eq!((p.kind, p.url.as_str()), (Kind::Huwise, "https://data.example.org"));
+    assert_eq!(
+        (p.kind.as_str(), p.url.as_str()),
+        ("huwise", "https://data.example.org")
+    );
     assert_eq!(p.secrets.get("api_key_env").map(String::as_str), Some("HUWISE_API_KEY"));
     assert_eq!(p.limits.requests_per_second, Some(5.0));
     assert_eq!(p.enrich, vec![PathBuf::from("cfg/logins.csv")]);
     assert!(p.revoke);
-    assert_eq!(c.connector("docs").unwrap().kind, Kind::Docspace);
+    assert_eq!(c.connector("docs").unwrap().kind.as_str(), "docspace");
     let missing = c.connector("portl").unwrap_err();
     assert!(missing.contains("did you mean `portal`"), "{missing}");
 }
