@@ -42,10 +42,10 @@
 //!   (POST)" in a third-party catalogue]; what it answers is unknown, so
 //!   the user is read back to confirm it. There is no reactivation [?].
 
-use super::platform::{Keys, RuleCheck, Supply, TwoSteps};
+use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
 use super::{Acted, Connection, Connector, Platform};
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Code, Diag};
 use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::Limits;
@@ -279,10 +279,28 @@ impl Platform for BevyPlatform {
 
     fn keys(&self) -> Keys {
         // `user`: whose personal key it is; `page_size`: users a page.
-        Keys {
+        const KEYS: Keys = Keys {
             required: &["url", "token_env"],
-            own: &["user", "page_size"],
+            own: &[Key::text("user"), Key::new("page_size", KeyType::Count)],
+            retired: &[],
             limits: true,
+        };
+        KEYS
+    }
+
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+        match table.count("page_size") {
+            Some((size, at)) if !(1..=MAX_PAGE_SIZE).contains(&size) => Err(Diag::error(
+                Code::Config,
+                at,
+                format!("`page_size` must be between 1 and {MAX_PAGE_SIZE}"),
+            )
+            .label("here")
+            .help("Bevy's public scripts ask for at most 1000 a page; larger pages save requests of the daily quota")),
+            size => {
+                c.limits.page_size = size.map(|(size, _)| size);
+                Ok(())
+            }
         }
     }
 

@@ -110,7 +110,7 @@
 //!   whole list, and its counts serve every later user without asking
 //!   again [I]. An item without a user id makes the counts *unknown* [I].
 
-use super::platform::{Keys, RuleCheck, Supply, TwoSteps};
+use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Acted;
 use super::{Connection, Connector, Platform};
 use crate::diagnostic::{Code, Diag};
@@ -841,11 +841,32 @@ impl Platform for DoceboPlatform {
 
     fn keys(&self) -> Keys {
         // Without username and password_env, the client_credentials grant.
-        Keys {
+        const KEYS: Keys = Keys {
             required: &["url", "client_id", "client_secret_env"],
-            own: &["username", "password_env", "timezone", "enrollments"],
+            own: &[
+                Key::text("username"),
+                Key::text("password_env"),
+                Key::text("timezone"),
+                Key::new("enrollments", KeyType::Flag),
+            ],
+            retired: &[],
             limits: true,
+        };
+        KEYS
+    }
+
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+        if let Some((tz, at)) = table.text("timezone") {
+            if tz.parse::<chrono_tz::Tz>().is_err() {
+                return Err(
+                    Diag::error(Code::Config, at, format!("`{tz}` is not a time zone dormant knows"))
+                        .label("here")
+                        .help("write an IANA time zone, such as \"Europe/Rome\" or \"UTC\""),
+                );
+            }
         }
+        c.enrollments = table.flag("enrollments").unwrap_or(false);
+        Ok(())
     }
 
     fn revokes(&self) -> bool {

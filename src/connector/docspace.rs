@@ -68,7 +68,7 @@
 //!   `GetProfileByUserId`; common/ASC.Core.Common/Context/Impl/
 //!   UserManager.cs `GetUsersAsync`].
 
-use super::platform::{Keys, RuleCheck, Supply, TwoSteps};
+use super::platform::{Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Listing};
 use super::{Connection, Connector, Platform};
 use crate::diagnostic::Diag;
@@ -890,8 +890,13 @@ impl Platform for DocSpacePlatform {
         Keys {
             required: &["url", "api_key_env"],
             own: &[],
+            retired: &[],
             limits: true,
         }
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
     }
 
     fn revokes(&self) -> bool {

@@ -3,7 +3,7 @@
 //! of `fetch` is a JSON array in the same format, so a snapshot can be
 //! planned again offline.
 
-use super::platform::{Keys as TableKeys, RuleCheck, Supply};
+use super::platform::{Keys as TableKeys, RuleCheck, Supply, Table};
 use super::record::{self, Cell};
 use super::{Connection, Connector, Platform};
 use crate::diagnostic::Diag;
@@ -699,8 +699,13 @@ impl Platform for FilePlatform {
         TableKeys {
             required: &["path"],
             own: &[],
+            retired: &[],
             limits: false,
         }
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
     }
 
     fn revokes(&self) -> bool {

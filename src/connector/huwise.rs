@@ -35,7 +35,7 @@
 //!   come from one read of `GET /groups/?limit&offset`, paged as the users
 //!   are [S: python/docs/UserGroupsApi.md `list_user_groups`, UserGroup.md].
 
-use super::platform::{Keys, RuleCheck, Supply, TwoSteps};
+use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
 use super::{Acted, Connection, Connector, Platform};
 use crate::diagnostic::{Code, Diag};
@@ -550,15 +550,42 @@ impl Platform for HuwisePlatform {
     }
 
     fn keys(&self) -> Keys {
-        Keys {
+        const KEYS: Keys = Keys {
             required: &["url", "api_key_env"],
-            own: &["deactivate"],
+            own: &[Key::text("deactivate")],
+            retired: &["deactivate_via_expiry"],
             limits: true,
-        }
+        };
+        KEYS
     }
 
     /// Huwise has no deactivation: `deactivate = "revoke"` takes the user's
     /// domain permissions and groups away instead.
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+        if let Some(old) = table.span("deactivate_via_expiry") {
+            return Err(Diag::error(
+                Code::Config,
+                old,
+                "`deactivate_via_expiry` is gone: Huwise's `expires_at` is read-only, so an expiry set through the API changes nothing",
+            )
+            .label("remove this key")
+            .help("write `deactivate = \"revoke\"` instead: a deactivate then takes the user's domain permissions and groups away, and undo gives them back"));
+        }
+        match table.text("deactivate") {
+            Some((d, at)) if d != "revoke" => Err(Diag::error(
+                Code::Config,
+                at,
+                format!("`deactivate` takes only \"revoke\", not `{d}`"),
+            )
+            .label("here")
+            .help("Huwise has no deactivation: `deactivate = \"revoke\"` lets a policy's deactivate take the user's domain permissions and groups away (undo gives them back); leave the key out to refuse deactivate on this connector")),
+            d => {
+                c.revoke = d.is_some();
+                Ok(())
+            }
+        }
+    }
+
     fn revokes(&self) -> bool {
         true
     }

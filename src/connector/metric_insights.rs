@@ -64,7 +64,7 @@
 //!   trying to get lock" [S: PTG tests/users/user.ts `retryCreateUser`]: a
 //!   5xx is retried by the HTTP layer.
 
-use super::platform::{Keys, RuleCheck, Supply, TwoSteps};
+use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Connection, Connector, Platform};
 use crate::diagnostic::Diag;
 use crate::eval::PlanAction;
@@ -431,11 +431,22 @@ impl Platform for MetricInsightsPlatform {
     }
 
     fn keys(&self) -> Keys {
-        Keys {
+        const KEYS: Keys = Keys {
             required: &["url"],
-            own: &["application_id", "application_key_env", "user", "token_env"],
+            own: &[
+                Key::text("application_id"),
+                Key::text("application_key_env"),
+                Key::text("user"),
+                Key::text("token_env"),
+            ],
+            retired: &[],
             limits: true,
-        }
+        };
+        KEYS
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
     }
 
     fn revokes(&self) -> bool {

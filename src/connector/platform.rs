@@ -13,11 +13,12 @@ use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::{Client, HttpError, Limits};
 use crate::progress::Progress;
+use crate::source::Span;
 use crate::time::Time;
 use crate::user::User;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A platform dormant knows: one per file, listed in `connector::PLATFORMS`.
 pub trait Platform: Sync {
@@ -33,6 +34,11 @@ pub trait Platform: Sync {
     /// Whether deactivating here is a revoke of permissions and groups
     /// (plans and prompts then say "revoke").
     fn revokes(&self) -> bool;
+
+    /// Checks what its own keys say and sets what they set on `c` (read
+    /// with the keys every platform shares): the mistakes the types of
+    /// [`Keys`] cannot catch, each at its span.
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag>;
 
     /// A connection that acts, or why there cannot be one.
     fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String>;
@@ -69,30 +75,118 @@ pub trait Platform: Sync {
     }
 }
 
-/// The keys of a platform's `[connector.NAME]` table.
+/// The keys of a platform's `[connector.NAME]` table, besides `kind`.
 pub struct Keys {
+    /// Text keys it cannot do without (`url`, `api_key_env`).
     pub required: &'static [&'static str],
-    pub own: &'static [&'static str],
+    /// Its own optional keys, with their types.
+    pub own: &'static [Key],
+    /// Keys it no longer takes: accepted here so that `configure` can say
+    /// what to write instead.
+    pub retired: &'static [&'static str],
     /// Whether it takes the request limits (`requests_per_second`, …).
     pub limits: bool,
 }
 
 impl Keys {
-    /// The keys a table may have besides the required ones.
+    /// The keys a table may have besides the required ones and `kind`.
     pub fn optional(&self) -> Vec<&'static str> {
-        let shared: &[&str] = match self.limits {
-            true => &[
-                "requests_per_second",
-                "requests_per_day",
-                "batch_size",
-                "concurrency",
-                "timeout_seconds",
-                "retries",
-                "enrich",
-            ],
-            false => &["enrich"],
-        };
-        [self.own, shared].concat()
+        let own = self.own.iter().map(|k| k.name);
+        own.chain(self.shared().iter().map(|k| k.name)).collect()
+    }
+
+    /// The keys every platform of its sort takes.
+    pub fn shared(&self) -> &'static [Key] {
+        match self.limits {
+            true => &SHARED,
+            false => &ENRICH,
+        }
+    }
+
+    /// The type of key `name` here, if it is one of its keys.
+    pub fn of(&self, name: &str) -> Option<KeyType> {
+        let known = self.own.iter().chain(self.shared());
+        let required = self.required.contains(&name).then_some(KeyType::Text);
+        required.or_else(|| known.into_iter().find(|k| k.name == name).map(|k| k.kind))
+    }
+}
+
+/// The keys that set request limits, and `enrich` last (the one key the
+/// built-in `file` shares).
+const SHARED: [Key; 7] = [
+    Key::new("requests_per_second", KeyType::Number),
+    Key::new("requests_per_day", KeyType::Count),
+    Key::new("batch_size", KeyType::Count),
+    Key::new("concurrency", KeyType::Count),
+    Key::new("timeout_seconds", KeyType::Number),
+    Key::new("retries", KeyType::Count),
+    Key::new("enrich", KeyType::Texts),
+];
+
+/// The one shared key of a connector that makes no requests.
+const ENRICH: [Key; 1] = [Key::new("enrich", KeyType::Texts)];
+
+/// One key of a connector table.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub kind: KeyType,
+}
+
+impl Key {
+    pub const fn new(name: &'static str, kind: KeyType) -> Key {
+        Key { name, kind }
+    }
+
+    /// A text key; one ending in `_env` names an environment variable.
+    pub const fn text(name: &'static str) -> Key {
+        Key::new(name, KeyType::Text)
+    }
+}
+
+/// What a key's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Text,
+    /// `true` or `false`.
+    Flag,
+    /// A whole number, 0 or more.
+    Count,
+    /// A number, whole or not.
+    Number,
+    /// A list of texts.
+    Texts,
+    /// Any value: a retired key, read only to say so.
+    Any,
+}
+
+/// A `[connector.NAME]` table as written, its values typed and spanned, for
+/// a platform's [`Platform::configure`].
+pub struct Table {
+    /// The whole table.
+    pub span: Span,
+    pub values: BTreeMap<String, (Span, toml::Value)>,
+}
+
+impl Table {
+    /// A text key's value and where it is written.
+    pub fn text(&self, key: &str) -> Option<(&str, Span)> {
+        self.values.get(key).and_then(|(at, v)| Some((v.as_str()?, *at)))
+    }
+
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.values.get(key).and_then(|(_, v)| v.as_bool())
+    }
+
+    pub fn count(&self, key: &str) -> Option<(u64, Span)> {
+        self.values
+            .get(key)
+            .and_then(|(at, v)| Some((u64::try_from(v.as_integer()?).ok()?, *at)))
+    }
+
+    /// Where key `key` is written, whatever its value.
+    pub fn span(&self, key: &str) -> Option<Span> {
+        self.values.get(key).map(|(at, _)| *at)
     }
 }
 

@@ -1,7 +1,7 @@
 //! SCIM, named in `dormant.toml` (`kind = "scim"`) but not supported by
 //! this version: its table is checked, and a fetch says what is supported.
 
-use super::platform::{Keys, RuleCheck, Supply};
+use super::platform::{Keys, RuleCheck, Supply, Table};
 use super::{Connection, Connector, Platform};
 use crate::diagnostic::Diag;
 use crate::fields::Field;
@@ -24,8 +24,13 @@ impl Platform for ScimPlatform {
         Keys {
             required: &["url", "token_env"],
             own: &[],
+            retired: &[],
             limits: true,
         }
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
     }
 
     fn revokes(&self) -> bool {
