@@ -35,7 +35,11 @@ fn kinds_are_unique_and_keys_are_their_own() {
         let keys = p.keys();
         let optional = keys.optional();
         for key in keys.required {
-            assert!(!optional.contains(key), "`{}` lists `{key}` as required and optional", p.kind());
+            assert!(
+                !optional.contains(key),
+                "`{}` lists `{key}` as required and optional",
+                p.kind()
+            );
         }
     }
 }

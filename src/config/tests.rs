@@ -140,3 +140,35 @@ fn bevy_names_its_keys_owner_and_its_page_size() {
     assert_eq!(m, "`page_size` is not a key of a `huwise` connector");
     assert_eq!(s, "10");
 }
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_at_its_span() {
+    let docebo =
+        "[connector.a]\nkind = \"docebo\"\nurl = \"https://x.org\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\n";
+    let cases = [
+        (
+            "enrollments = \"yes\"\n",
+            "invalid type: string \"yes\", expected a boolean",
+            "\"yes\"",
+        ),
+        (
+            "retries = -1\n",
+            "invalid type: integer `-1`, expected a whole number, 0 or more",
+            "-1",
+        ),
+        (
+            "enrich = \"a.csv\"\n",
+            "invalid type: string \"a.csv\", expected a list of strings",
+            "\"a.csv\"",
+        ),
+    ];
+    for (extra, message, spanned) in cases {
+        let text = format!("{docebo}{extra}");
+        let (m, s) = at(&text, parse(&text).unwrap_err());
+        assert_eq!((m.as_str(), s.as_str()), (message, spanned));
+    }
+    let ok = parse(&format!("{docebo}enrollments = true\ntimezone = \"Europe/Rome\"\n")).unwrap();
+    let c = ok.connector("a").unwrap();
+    assert!(c.enrollments);
+    assert_eq!(c.settings.get("timezone").map(String::as_str), Some("Europe/Rome"));
+}
