@@ -3,6 +3,11 @@
 //! mistakes are reported at their span, like policy errors. Secrets are
 //! never in the file: it names the environment variables that hold them.
 
+pub use crate::connector::{Connector, Kind};
+pub use crate::http::Limits;
+
+use crate::connector::platform::{KeyType, Keys, Table};
+
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span};
 use serde::Deserialize;
@@ -13,10 +18,6 @@ use toml::Spanned;
 /// The default config file, looked for in the current folder.
 pub const DEFAULT: &str = "dormant.toml";
 
-/// The largest `page_size`: what public scripts ask of Bevy's list
-/// endpoints (CONNECTORS.md, corrections for Bevy).
-pub const MAX_PAGE_SIZE: u64 = 1000;
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -26,7 +27,7 @@ struct File {
     /// The environment variable holding the journal's HMAC key, if it is keyed.
     journal_key_env: Option<Spanned<String>>,
     #[serde(default)]
-    connector: BTreeMap<String, Spanned<RawConnector>>,
+    connector: BTreeMap<String, Spanned<RawTable>>,
     notify: Option<Spanned<NotifyConf>>,
 }
 
@@ -61,152 +62,10 @@ pub struct WebhookConf {
     pub token_env: Option<String>,
 }
 
-/// A `[connector.NAME]` table as written: every key any kind takes, checked
-/// against its kind afterwards so that a key of another kind is named as such.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConnector {
-    kind: Spanned<String>,
-    url: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
-    api_key_env: Option<Spanned<String>>,
-    token_env: Option<Spanned<String>>,
-    application_id: Option<Spanned<String>>,
-    application_key_env: Option<Spanned<String>>,
-    user: Option<Spanned<String>>,
-    client_id: Option<Spanned<String>>,
-    client_secret_env: Option<Spanned<String>>,
-    username: Option<Spanned<String>>,
-    password_env: Option<Spanned<String>>,
-    timezone: Option<Spanned<String>>,
-    requests_per_second: Option<Spanned<f64>>,
-    requests_per_day: Option<Spanned<u64>>,
-    batch_size: Option<Spanned<u64>>,
-    page_size: Option<Spanned<u64>>,
-    concurrency: Option<Spanned<u64>>,
-    timeout_seconds: Option<Spanned<f64>>,
-    retries: Option<Spanned<u64>>,
-    enrich: Option<Spanned<Vec<String>>>,
-    deactivate: Option<Spanned<String>>,
-    /// Gone (Huwise's `expires_at` is read-only): read only to say so.
-    deactivate_via_expiry: Option<Spanned<toml::Value>>,
-    enrollments: Option<Spanned<bool>>,
-}
-
-/// The platforms dormant connects to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Huwise,
-    Bevy,
-    MetricInsights,
-    Docspace,
-    Docebo,
-    Scim,
-    File,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Huwise,
-        Kind::Bevy,
-        Kind::MetricInsights,
-        Kind::Docspace,
-        Kind::Docebo,
-        Kind::Scim,
-        Kind::File,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Huwise => "huwise",
-            Kind::Bevy => "bevy",
-            Kind::MetricInsights => "metric_insights",
-            Kind::Docspace => "docspace",
-            Kind::Docebo => "docebo",
-            Kind::Scim => "scim",
-            Kind::File => "file",
-        }
-    }
-
-    /// Whether deactivating on this platform is a revoke of permissions and
-    /// groups (Huwise has no deactivation): plans and prompts say "revoke".
-    pub fn revokes(self) -> bool {
-        self == Kind::Huwise
-    }
-
-    /// The keys a connector of this kind requires, and those it may have.
-    fn keys(self) -> (&'static [&'static str], Vec<&'static str>) {
-        let (required, own): (&[&str], &[&str]) = match self {
-            Kind::Huwise => (&["url", "api_key_env"], &["deactivate"]),
-            // `user`: whose personal key it is; `page_size`: users a page.
-            Kind::Bevy => (&["url", "token_env"], &["user", "page_size"]),
-            Kind::MetricInsights => (
-                &["url"],
-                &["application_id", "application_key_env", "user", "token_env"],
-            ),
-            Kind::Docspace => (&["url", "api_key_env"], &[]),
-            // Without username and password_env, the client_credentials grant.
-            Kind::Docebo => (
-                &["url", "client_id", "client_secret_env"],
-                &["username", "password_env", "timezone", "enrollments"],
-            ),
-            Kind::Scim => (&["url", "token_env"], &[]),
-            Kind::File => (&["path"], &[]),
-        };
-        let shared: &[&str] = match self {
-            Kind::File => &["enrich"],
-            _ => &[
-                "requests_per_second",
-                "requests_per_day",
-                "batch_size",
-                "concurrency",
-                "timeout_seconds",
-                "retries",
-                "enrich",
-            ],
-        };
-        (required, [own, shared].concat())
-    }
-}
-
-/// A connector as configured, checked against its kind.
-#[derive(Debug, Clone)]
-pub struct Connector {
-    pub name: String,
-    pub kind: Kind,
-    /// The base address (every kind but `file`), checked: https, or http on loopback.
-    pub url: String,
-    /// `file`: the users file, relative to the config file's folder.
-    pub path: Option<PathBuf>,
-    /// Names of environment variables, by key (`api_key_env` → `HUWISE_API_KEY`).
-    pub secrets: BTreeMap<&'static str, String>,
-    /// Other text keys (`client_id`, `username`, `user`, `application_id`, `timezone`).
-    pub settings: BTreeMap<&'static str, String>,
-    pub limits: Limits,
-    /// Enrichment files, relative to the config file's folder.
-    pub enrich: Vec<PathBuf>,
-    /// Huwise: `deactivate = "revoke"`, the admin's opt-in to deactivating
-    /// by taking the user's domain permissions and groups away (Huwise has
-    /// no deactivation of its own).
-    pub revoke: bool,
-    /// Docebo: count each user's enrollments (a request per user).
-    pub enrollments: bool,
-    /// Where requests per day are counted across runs, for `requests_per_day`.
-    pub usage: PathBuf,
-}
-
-/// Limits the admin set; `None` means the platform's default.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Limits {
-    pub requests_per_second: Option<f64>,
-    pub requests_per_day: Option<u64>,
-    pub batch_size: Option<u64>,
-    /// Users asked for a page, where the platform lets the admin choose.
-    pub page_size: Option<u64>,
-    pub concurrency: Option<u64>,
-    pub timeout_seconds: Option<f64>,
-    pub retries: Option<u64>,
-}
+/// A `[connector.NAME]` table as written: its keys and values with their
+/// spans, checked against its kind's keys afterwards, so that a key of
+/// another kind is named as such.
+type RawTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -346,88 +205,31 @@ fn span<T>(s: &Spanned<T>) -> Span {
 /// The value of a `KEY_env` key: the name of an environment variable, never
 /// the secret itself. `example` is a name to show in the help.
 fn env_name(key: &str, value: &Spanned<String>, example: &str) -> Result<String, Diag> {
-    let var = value.get_ref();
+    env_name_at(key, value.get_ref(), span(value), example)
+}
+
+/// As `env_name`, for a value written at `at`.
+fn env_name_at(key: &str, var: &str, at: Span, example: &str) -> Result<String, Diag> {
     if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Diag::error(
             Code::Config,
-            span(value),
+            at,
             format!("`{key}` names an environment variable, not `{var}`"),
         )
         .label("not a variable name")
         .help(format!("write the variable's name, e.g. `{key} = \"{example}\"`, and export the secret in it; secrets are never written in dormant.toml")));
     }
-    Ok(var.clone())
+    Ok(var.to_string())
 }
 
-fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Connector, Diag> {
+fn connector(name: String, raw: Spanned<RawTable>, dir: &Path) -> Result<Connector, Diag> {
     let table = span(&raw);
     let raw = raw.into_inner();
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == raw.kind.get_ref().as_str())
-        .ok_or_else(|| {
-            let names = Kind::ALL.map(Kind::as_str);
-            Diag::error(
-                Code::Config,
-                span(&raw.kind),
-                format!("unknown connector kind `{}`", raw.kind.get_ref()),
-            )
-            .label("not a kind dormant knows")
-            .help(
-                crate::suggest::did_you_mean(raw.kind.get_ref(), names.iter().copied())
-                    .unwrap_or_else(|| format!("kinds are {}", names.join(", "))),
-            )
-        })?;
-    let texts: [(&'static str, &Option<Spanned<String>>); 13] = [
-        ("url", &raw.url),
-        ("path", &raw.path),
-        ("api_key_env", &raw.api_key_env),
-        ("token_env", &raw.token_env),
-        ("application_id", &raw.application_id),
-        ("application_key_env", &raw.application_key_env),
-        ("user", &raw.user),
-        ("client_id", &raw.client_id),
-        ("client_secret_env", &raw.client_secret_env),
-        ("username", &raw.username),
-        ("password_env", &raw.password_env),
-        ("timezone", &raw.timezone),
-        ("deactivate", &raw.deactivate),
-    ];
-    let others: [(&'static str, Option<Span>); 10] = [
-        ("requests_per_second", raw.requests_per_second.as_ref().map(span)),
-        ("requests_per_day", raw.requests_per_day.as_ref().map(span)),
-        ("batch_size", raw.batch_size.as_ref().map(span)),
-        ("page_size", raw.page_size.as_ref().map(span)),
-        ("concurrency", raw.concurrency.as_ref().map(span)),
-        ("timeout_seconds", raw.timeout_seconds.as_ref().map(span)),
-        ("retries", raw.retries.as_ref().map(span)),
-        ("enrich", raw.enrich.as_ref().map(span)),
-        ("enrollments", raw.enrollments.as_ref().map(span)),
-        ("kind", Some(span(&raw.kind))),
-    ];
-    let (required, optional) = kind.keys();
-    let present = texts
-        .iter()
-        .map(|(k, v)| (*k, v.as_ref().map(span)))
-        .chain(others)
-        .filter_map(|(k, s)| Some((k, s?)));
-    for (key, at) in present {
-        if key != "kind" && !required.contains(&key) && !optional.contains(&key) {
-            return Err(Diag::error(
-                Code::Config,
-                at,
-                format!("`{key}` is not a key of a `{}` connector", kind.as_str()),
-            )
-            .label("not for this kind")
-            .help(format!(
-                "a `{}` connector takes {}",
-                kind.as_str(),
-                required.iter().chain(&optional).copied().collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
-    for key in required {
-        if !texts.iter().any(|(k, v)| k == key && v.is_some()) {
+    let kind = kind_of(&raw, table)?;
+    let keys = kind.platform().keys();
+    let values = typed(&raw, &keys, kind)?;
+    for key in keys.required {
+        if !values.contains_key(*key) {
             return Err(Diag::error(
                 Code::Config,
                 table,
@@ -437,102 +239,200 @@ fn connector(name: String, raw: Spanned<RawConnector>, dir: &Path) -> Result<Con
             .help(key_help(key)));
         }
     }
-    let text = |key: &str| texts.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.as_ref());
+    let table = Table { span: table, values };
     let mut secrets = BTreeMap::new();
     let mut settings = BTreeMap::new();
-    for (key, value) in &texts {
-        let Some(value) = value else { continue };
+    for key in keys.required.iter().copied().chain(keys.own.iter().map(|k| k.name)) {
+        let Some((text, at)) = table.text(key) else { continue };
         if key.ends_with("_env") {
-            secrets.insert(*key, env_name(key, value, "PORTAL_SECRET")?);
-        } else if !matches!(*key, "url" | "path") {
-            settings.insert(*key, value.get_ref().clone());
+            secrets.insert(key, env_name_at(key, text, at, "PORTAL_SECRET")?);
+        } else if !matches!(key, "url" | "path") {
+            settings.insert(key, text.to_string());
         }
     }
-    if let Some(tz) = text("timezone") {
-        if tz.get_ref().parse::<chrono_tz::Tz>().is_err() {
-            return Err(Diag::error(
-                Code::Config,
-                span(tz),
-                format!("`{}` is not a time zone dormant knows", tz.get_ref()),
-            )
-            .label("here")
-            .help("write an IANA time zone, such as \"Europe/Rome\" or \"UTC\""));
-        }
-    }
-    if let Some(old) = &raw.deactivate_via_expiry {
-        return Err(Diag::error(
-            Code::Config,
-            span(old),
-            "`deactivate_via_expiry` is gone: Huwise's `expires_at` is read-only, so an expiry set through the API changes nothing",
-        )
-        .label("remove this key")
-        .help("write `deactivate = \"revoke\"` instead: a deactivate then takes the user's domain permissions and groups away, and undo gives them back"));
-    }
-    if let Some(d) = text("deactivate").filter(|d| d.get_ref() != "revoke") {
-        return Err(Diag::error(
-            Code::Config,
-            span(d),
-            format!("`deactivate` takes only \"revoke\", not `{}`", d.get_ref()),
-        )
-        .label("here")
-        .help("Huwise has no deactivation: `deactivate = \"revoke\"` lets a policy's deactivate take the user's domain permissions and groups away (undo gives them back); leave the key out to refuse deactivate on this connector"));
-    }
-    let url = match text("url") {
-        Some(u) => check_url(u)?,
-        None => String::new(),
-    };
-    let positive = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, Diag> {
-        match v {
-            Some(s) if !(s.get_ref().is_finite() && *s.get_ref() > 0.0) => {
-                Err(Diag::error(Code::Config, span(s), format!("`{key}` must be a number above 0")).label("here"))
-            }
-            other => Ok(other.as_ref().map(|s| *s.get_ref())),
-        }
-    };
-    let count = |v: &Option<Spanned<u64>>, key: &str, min: u64| -> Result<Option<u64>, Diag> {
-        match v {
-            Some(s) if *s.get_ref() < min => {
-                Err(Diag::error(Code::Config, span(s), format!("`{key}` must be at least {min}")).label("here"))
-            }
-            other => Ok(other.as_ref().map(|s| *s.get_ref())),
-        }
-    };
-    let limits =
-        Limits {
-            requests_per_second: positive(&raw.requests_per_second, "requests_per_second")?,
-            requests_per_day: count(&raw.requests_per_day, "requests_per_day", 1)?,
-            batch_size: count(&raw.batch_size, "batch_size", 1)?,
-            page_size: match &raw.page_size {
-                Some(s) if !(1..=MAX_PAGE_SIZE).contains(s.get_ref()) => return Err(Diag::error(
-                    Code::Config,
-                    span(s),
-                    format!("`page_size` must be between 1 and {MAX_PAGE_SIZE}"),
-                )
-                .label("here")
-                .help(
-                    "Bevy's public scripts ask for at most 1000 a page; larger pages save requests of the daily quota",
-                )),
-                other => other.as_ref().map(|s| *s.get_ref()),
-            },
-            concurrency: count(&raw.concurrency, "concurrency", 1)?,
-            timeout_seconds: positive(&raw.timeout_seconds, "timeout_seconds")?,
-            retries: count(&raw.retries, "retries", 0)?,
-        };
-    Ok(Connector {
+    let mut c = Connector {
         name,
         kind,
-        url,
-        path: text("path").map(|p| dir.join(p.get_ref())),
+        url: String::new(),
+        path: table.text("path").map(|(p, _)| dir.join(p)),
         secrets,
         settings,
-        limits,
-        enrich: raw
-            .enrich
-            .map(|e| e.into_inner().iter().map(|p| dir.join(p)).collect())
+        limits: limits(&table)?,
+        enrich: table
+            .values
+            .get("enrich")
+            .and_then(|(_, v)| v.as_array())
+            .map(|e| e.iter().filter_map(toml::Value::as_str).map(|p| dir.join(p)).collect())
             .unwrap_or_default(),
-        revoke: text("deactivate").is_some(),
-        enrollments: raw.enrollments.is_some_and(|d| *d.get_ref()),
+        revoke: false,
+        enrollments: false,
         usage: PathBuf::new(),
+    };
+    kind.platform().configure(&mut c, &table)?;
+    if let Some((u, at)) = table.text("url") {
+        c.url = check_url(u, at)?;
+    }
+    Ok(c)
+}
+
+/// The platform a table's `kind` names.
+fn kind_of(raw: &RawTable, table: Span) -> Result<Kind, Diag> {
+    let Some(kind) = raw.get("kind") else {
+        return Err(Diag::error(Code::Config, table, "missing field `kind`").label("here"));
+    };
+    let at = span(kind);
+    let Some(written) = kind.get_ref().as_str() else {
+        return Err(mistyped(kind.get_ref(), at, KeyType::Text));
+    };
+    Kind::named(written).ok_or_else(|| {
+        let names: Vec<&str> = crate::connector::PLATFORMS.iter().map(|p| p.kind()).collect();
+        Diag::error(Code::Config, at, format!("unknown connector kind `{written}`"))
+            .label("not a kind dormant knows")
+            .help(
+                crate::suggest::did_you_mean(written, names.iter().copied())
+                    .unwrap_or_else(|| format!("kinds are {}", names.join(", "))),
+            )
+    })
+}
+
+/// The table's values, each of a key its kind takes and of that key's type.
+/// A key no kind takes is unknown; a key of another kind is named as such.
+fn typed(raw: &RawTable, keys: &Keys, kind: Kind) -> Result<BTreeMap<String, (Span, toml::Value)>, Diag> {
+    let mut values = BTreeMap::new();
+    for (key, value) in raw {
+        let name = key.get_ref().as_str();
+        if name == "kind" {
+            continue;
+        }
+        let Some(ty) = keys
+            .of(name)
+            .or_else(|| keys.retired.contains(&name).then_some(KeyType::Any))
+        else {
+            return Err(not_a_key(key, span(value), keys, kind));
+        };
+        if !fits(value.get_ref(), ty) {
+            return Err(mistyped(value.get_ref(), span(value), ty));
+        }
+        values.insert(name.to_string(), (span(value), value.get_ref().clone()));
+    }
+    Ok(values)
+}
+
+/// A key this kind does not take: another kind's, underlined at its value
+/// `at`, or no kind's, at the key.
+fn not_a_key(key: &Spanned<String>, at: Span, keys: &Keys, kind: Kind) -> Diag {
+    let name = key.get_ref();
+    let all: Vec<&str> = crate::connector::PLATFORMS
+        .iter()
+        .flat_map(|p| {
+            let k = p.keys();
+            let mut names = vec!["kind"];
+            names.extend(
+                k.required
+                    .iter()
+                    .copied()
+                    .chain(k.optional())
+                    .chain(k.retired.iter().copied()),
+            );
+            names
+        })
+        .fold(Vec::new(), |mut seen, k| {
+            if !seen.contains(&k) {
+                seen.push(k);
+            }
+            seen
+        });
+    if !all.contains(&name.as_str()) {
+        let expected = all.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        return Diag::error(
+            Code::Config,
+            span(key),
+            format!("unknown field `{name}`, expected one of {expected}"),
+        )
+        .label("here")
+        .help("see the README's \"Configuration\" section for the keys dormant.toml takes");
+    }
+    let optional = keys.optional();
+    Diag::error(
+        Code::Config,
+        at,
+        format!("`{name}` is not a key of a `{}` connector", kind.as_str()),
+    )
+    .label("not for this kind")
+    .help(format!(
+        "a `{}` connector takes {}",
+        kind.as_str(),
+        keys.required
+            .iter()
+            .chain(&optional)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// Whether a value is of a key's type.
+fn fits(v: &toml::Value, ty: KeyType) -> bool {
+    match ty {
+        KeyType::Text => v.is_str(),
+        KeyType::Flag => v.is_bool(),
+        KeyType::Count => v.as_integer().is_some_and(|n| n >= 0),
+        KeyType::Number => v.is_float() || v.is_integer(),
+        KeyType::Texts => v.as_array().is_some_and(|a| a.iter().all(toml::Value::is_str)),
+        KeyType::Any => true,
+    }
+}
+
+/// A value not of its key's type, in serde's words.
+fn mistyped(v: &toml::Value, at: Span, ty: KeyType) -> Diag {
+    let expected = match ty {
+        KeyType::Text => "a string",
+        KeyType::Flag => "a boolean",
+        KeyType::Count => "a whole number, 0 or more",
+        KeyType::Number => "a number",
+        KeyType::Texts => "a list of strings",
+        KeyType::Any => "any value",
+    };
+    let found = match v {
+        toml::Value::String(s) => format!("string {s:?}"),
+        toml::Value::Integer(n) => format!("integer `{n}`"),
+        toml::Value::Float(f) => format!("floating point `{f}`"),
+        toml::Value::Boolean(b) => format!("boolean `{b}`"),
+        toml::Value::Datetime(d) => format!("datetime `{d}`"),
+        toml::Value::Array(_) => "sequence".to_string(),
+        toml::Value::Table(_) => "map".to_string(),
+    };
+    Diag::error(Code::Config, at, format!("invalid type: {found}, expected {expected}")).label("here")
+}
+
+/// The request limits the table sets, each in its range.
+fn limits(table: &Table) -> Result<Limits, Diag> {
+    let positive = |key: &str| -> Result<Option<f64>, Diag> {
+        let Some((at, v)) = table.values.get(key) else {
+            return Ok(None);
+        };
+        let n = v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap_or(0.0);
+        match n.is_finite() && n > 0.0 {
+            true => Ok(Some(n)),
+            false => Err(Diag::error(Code::Config, *at, format!("`{key}` must be a number above 0")).label("here")),
+        }
+    };
+    let count = |key: &str, min: u64| -> Result<Option<u64>, Diag> {
+        match table.count(key) {
+            Some((n, at)) if n < min => {
+                Err(Diag::error(Code::Config, at, format!("`{key}` must be at least {min}")).label("here"))
+            }
+            other => Ok(other.map(|(n, _)| n)),
+        }
+    };
+    Ok(Limits {
+        requests_per_second: positive("requests_per_second")?,
+        requests_per_day: count("requests_per_day", 1)?,
+        batch_size: count("batch_size", 1)?,
+        page_size: None,
+        concurrency: count("concurrency", 1)?,
+        timeout_seconds: positive("timeout_seconds")?,
+        retries: count("retries", 0)?,
     })
 }
 
@@ -553,10 +453,10 @@ pub fn is_loopback(host: &str) -> bool {
 
 /// An address dormant may call: https anywhere, plain http only on this
 /// machine (tests and local proxies), since a secret goes with every call.
-fn check_url(u: &Spanned<String>) -> Result<String, Diag> {
-    let text = u.get_ref().trim().trim_end_matches('/');
+fn check_url(u: &str, at: Span) -> Result<String, Diag> {
+    let text = u.trim().trim_end_matches('/');
     let bad = |message: String, help: &str| {
-        Diag::error(Code::Config, span(u), message)
+        Diag::error(Code::Config, at, message)
             .label("here")
             .help(help.to_string())
     };

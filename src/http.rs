@@ -58,6 +58,19 @@ impl Secret {
     }
 }
 
+/// Limits the admin set; `None` means the platform's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    pub requests_per_second: Option<f64>,
+    pub requests_per_day: Option<u64>,
+    pub batch_size: Option<u64>,
+    /// Users asked for a page, where the platform lets the admin choose.
+    pub page_size: Option<u64>,
+    pub concurrency: Option<u64>,
+    pub timeout_seconds: Option<f64>,
+    pub retries: Option<u64>,
+}
+
 /// Limits in force for one connector: the admin's, else the platform's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
@@ -74,7 +87,7 @@ pub struct Settings {
 
 impl Settings {
     /// A platform's defaults, overridden by what dormant.toml sets.
-    pub fn new(defaults: Settings, set: &crate::config::Limits) -> Settings {
+    pub fn new(defaults: Settings, set: &Limits) -> Settings {
         Settings {
             requests_per_second: set.requests_per_second.unwrap_or(defaults.requests_per_second),
             requests_per_day: set.requests_per_day.or(defaults.requests_per_day),

@@ -20,7 +20,7 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::Run;
 use dormant::check::{check, Options};
-use dormant::config::{Config, Connector, Kind};
+use dormant::config::{Config, Connector};
 use dormant::diagnostic::render_human;
 use dormant::fields::Field;
 use dormant::parse::parse;
@@ -109,8 +109,8 @@ fn example_connector(name: &str) -> (PathBuf, Connector) {
 /// The example users of a policy: the `file` connector's own file, or
 /// `examples/NAME-users.json`, in the shape `fetch` writes.
 fn example_users(name: &str, c: &Connector) -> PathBuf {
-    match (&c.kind, &c.path) {
-        (Kind::File, Some(path)) => path.clone(),
+    match (c.kind.as_str(), &c.path) {
+        ("file", Some(path)) => path.clone(),
         _ => root().join("examples").join(format!("{name}-users.json")),
     }
 }

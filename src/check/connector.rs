@@ -4,82 +4,44 @@
 //! to review; an action the platform cannot carry out cannot be applied.
 
 use crate::ast::{Expr, ExprKind, Policy, Stmt};
-use crate::config::{Connector, Kind};
+use crate::config::Connector;
+use crate::connector::platform::{RuleCheck, Supply};
 use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
 use std::collections::{HashMap, HashSet};
 
 /// Why connector `c` never supplies `field`, if it never does. `enriched`
 /// are the columns of the connector's enrich files, which supply what they
-/// hold.
+/// hold. The platform speaks first; the rules every platform shares follow.
 pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Option<String> {
     if enriched.contains(field) {
         return None;
     }
-    let kind = c.kind;
+    let platform = c.kind.platform();
     let own = |f: &Field| never_supplied(c, f, enriched).is_none();
-    let attrs: &[&str] = match kind {
-        Kind::Huwise => &["is_ods", "account_type", "expires_at"],
-        Kind::Docspace => &["is_ldap", "is_sso", "activation_status"],
-        Kind::Bevy => &["deletion_date"],
-        Kind::MetricInsights => &["ldap"],
-        Kind::Docebo => &[crate::connector::docebo::AWAITING_APPROVAL],
-        _ => return None,
-    };
-    let platform = match kind {
-        Kind::Huwise => "Huwise",
-        Kind::Bevy => "Bevy",
-        Kind::MetricInsights => "Metric Insights",
-        Kind::Docebo => "Docebo",
-        _ => "DocSpace",
-    };
-    let docebo_counters = ["courses_enrolled", "courses_completed"];
-    match (kind, field) {
-        (Kind::Docebo, Field::Activity(name)) if docebo_counters.contains(&name.as_str()) => {
-            (!c.enrollments).then(|| {
-                format!(
-                    "connector `{}` counts enrollments only with `enrollments = true`",
-                    c.name
-                )
-            })
-        }
-        (Kind::Docebo, Field::LastActivity | Field::Group | Field::GroupName | Field::Permission) => {
-            Some(format!("Docebo's user list has no `{field}`"))
-        }
-        // The key's (or token's) own account is the one service account
-        // these platforms have, known only when `user` names it.
-        (Kind::Bevy | Kind::MetricInsights, Field::IsService) if c.settings.contains_key("user") => None,
-        (Kind::Bevy, Field::IsService) => Some(
-            "a Bevy API key is an HQ admin's own and Bevy does not say whose: without `user` naming that admin, dormant cannot know whose key it is".to_string(),
-        ),
-        (Kind::MetricInsights, Field::IsService) => Some(
-            "Metric Insights does not say whose a personal token is: without `user` naming its owner, dormant cannot know".to_string(),
-        ),
-        (_, Field::IsService) => Some(format!("{platform} has no flag for service or API accounts")),
-        (_, Field::Activity(_)) => Some(format!("{platform} reports no activity counters")),
-        (_, Field::Attr(_)) if attrs.is_empty() => Some(format!("{platform} supplies no `attr.*`")),
-        (_, Field::Attr(name)) if !attrs.contains(&name.as_str()) => Some(format!(
+    match platform.supplies(c, field, &own) {
+        Supply::Supplied => None,
+        Supply::Never(why) => Some(why),
+        Supply::Usual => usually_never(platform.name(), platform.attrs(), field, &own),
+    }
+}
+
+/// The rules every platform shares: service flags, counters and `attr.*`
+/// only where the platform says it has them, and derived fields only when
+/// what they are worked out from is there.
+fn usually_never(platform: &str, attrs: &[&str], field: &Field, own: &dyn Fn(&Field) -> bool) -> Option<String> {
+    match field {
+        Field::IsService => Some(format!("{platform} has no flag for service or API accounts")),
+        Field::Activity(_) => Some(format!("{platform} reports no activity counters")),
+        Field::Attr(_) if attrs.is_empty() => Some(format!("{platform} supplies no `attr.*`")),
+        Field::Attr(name) if !attrs.contains(&name.as_str()) => Some(format!(
             "{platform} supplies only {}",
             attrs.iter().map(|a| format!("attr.{a}")).collect::<Vec<_>>().join(", ")
         )),
-        (Kind::Docspace, Field::LastActivity) => Some("DocSpace reports no activity".to_string()),
-        (Kind::Bevy, Field::LastLogin) => Some("Bevy's user list has no last login".to_string()),
-        (Kind::MetricInsights, Field::LastLogin | Field::LastActivity | Field::Joined) => {
-            Some(format!("Metric Insights' user list has no `{field}`"))
-        }
-        (Kind::MetricInsights, Field::Permission) => Some("Metric Insights' user list has no permissions".to_string()),
-        (Kind::Bevy, Field::LastActivity) => Some("Bevy reports no activity".to_string()),
-        (Kind::Bevy, Field::Group | Field::GroupName | Field::Permission) => {
-            Some(format!("Bevy's user list has no `{field}`"))
-        }
-        // Counters without a last activity: true for some users, never false.
-        (Kind::Docebo, Field::HasActivity) if !own(&Field::LastActivity) => Some(
-            "Docebo reports no last activity, so `has_activity` is never false: with enrollments counted it is true for a user with an enrollment and unknown for the rest".to_string(),
-        ),
-        (_, Field::HasActivity) if !own(&Field::LastActivity) => Some(format!(
+        Field::HasActivity if !own(&Field::LastActivity) => Some(format!(
             "{platform} reports neither activity counters nor a last activity"
         )),
-        (_, Field::NeverLoggedIn | Field::Inactive) if !own(&Field::LastLogin) => {
+        Field::NeverLoggedIn | Field::Inactive if !own(&Field::LastLogin) => {
             Some(format!("{platform} does not report logins"))
         }
         _ => None,
@@ -106,8 +68,6 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
             .map_or_else(|| "this rule".to_string(), |n| format!("rule `{}`", n.node));
         let mut fields = Vec::new();
         collect(&rule.cond, &lets, &mut HashSet::new(), &mut fields);
-        // A rule that leaves temporary users out has taken them into account.
-        let reads_awaiting = leaves_out_awaiting(&rule.cond, &lets, &mut HashSet::new());
         for (field, span) in fields {
             let Some(resolved) = Field::lookup(&field) else {
                 continue;
@@ -128,43 +88,22 @@ pub fn against(policy: &Policy, c: &Connector, enriched: &[Field]) -> Vec<Diag> 
                 .help(supply_help(c, &resolved, enriched)),
             );
         }
-        if c.kind == Kind::Huwise && rule.action.node == "deactivate" {
-            diags.push(if c.revoke {
-                Diag::warning(
-                    Code::PartialAction,
-                    rule.action.span,
-                    format!(
-                        "on connector `{}`, deactivate is a revoke: the user's domain permissions and group memberships are taken away (undo gives them back), but grants made on single datasets or pages stay",
-                        c.name
-                    ),
-                )
-                .label(format!("{name} revokes through connector `{}`", c.name))
-                .help("Huwise has no deactivation (`is_active` and `expires_at` are read-only); remove grants on single datasets or pages in the back office, or use `delete` to remove the user from the domain")
-            } else {
-                Diag::error(
-                    Code::UnsupportedAction,
-                    rule.action.span,
-                    format!("Huwise cannot deactivate users, and connector `{}` does not opt in to a revoke", c.name),
-                )
-                .label(format!("{name} cannot be applied through connector `{}`", c.name))
-                .help(format!(
-                    "set `deactivate = \"revoke\"` on connector `{}` to deactivate by taking the user's domain permissions and groups away (undo gives them back), or use `delete`",
-                    c.name
-                ))
-            });
-        }
-        if c.kind == Kind::Docebo && rule.action.node == "deactivate" && !reads_awaiting {
-            diags.push(temporary_users_skipped(&c.name, &name, rule.action.span));
-        }
+        diags.extend(c.kind.platform().check_rule(
+            c,
+            &RuleCheck {
+                rule,
+                name: &name,
+                lets: &lets,
+            },
+        ));
     }
     diags
 }
 
 /// What an unsupplied field does to the rule that reads it.
 fn unsupplied_label(c: &Connector, field: &Field, rule: &str) -> String {
-    if c.kind == Kind::Docebo && c.enrollments && *field == Field::HasActivity {
-        // True for a user with an enrollment: only the others are unknown.
-        return format!("{rule} depends on it, so every user without an enrollment goes to review");
+    if let Some(label) = c.kind.platform().unsupplied_label(c, field, rule) {
+        return label;
     }
     format!("{rule} depends on it, so it is unknown for every user and they go to review")
 }
@@ -179,11 +118,8 @@ fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
             c.name
         );
     };
-    if c.kind == Kind::Docebo && *field == Field::HasActivity {
-        return format!(
-            "to tell users with no learning at all, compare the enrollment counters instead (`activity.courses_enrolled == 0`, with `enrollments = true` on connector `{}`), or give `last_activity` in an `enrich` file",
-            c.name
-        );
+    if let Some(help) = c.kind.platform().supply_help(c, field) {
+        return help;
     }
     // Only the columns the connector lacks: Bevy has `joined`, not `last_login`.
     let missing: Vec<&str> = d
@@ -203,69 +139,6 @@ fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
         d.columns(),
         c.name
     )
-}
-
-/// A `deactivate` rule on Docebo: temporary users (self-registrations
-/// awaiting approval) have no account to deactivate, so apply skips those
-/// the rule reaches; only `delete` removes them, by rejecting them.
-fn temporary_users_skipped(connector: &str, rule: &str, span: crate::source::Span) -> Diag {
-    Diag::warning(
-        Code::UnsupportedAction,
-        span,
-        format!(
-            "Docebo cannot deactivate temporary users (self-registrations awaiting approval, `attr.awaiting_approval`): apply skips those this rule reaches through connector `{connector}`"
-        ),
-    )
-    .label(format!("{rule} skips users awaiting approval"))
-    .help(
-        "to remove users awaiting approval, give them a `delete` rule before this one (for example `pending: attr.awaiting_approval and joined > 30d -> delete`, which rejects their registration); or add `and not attr.awaiting_approval` to this rule to leave them out",
-    )
-}
-
-/// Whether a condition is false for every temporary user: one of its `and`
-/// terms is `not attr.awaiting_approval` (or `attr.awaiting_approval ==
-/// false`, `!= true`), through `let` names and parentheses. A policy checked
-/// here may have errors, `let` names deeper than the nesting limit among
-/// them: the walk keeps its own stack rather than recursing.
-fn leaves_out_awaiting(e: &Expr, lets: &HashMap<&str, &Expr>, seen: &mut HashSet<String>) -> bool {
-    let is_attr = |f: &str| Field::lookup(f) == Some(Field::Attr(crate::connector::docebo::AWAITING_APPROVAL.into()));
-    let mut todo = vec![e];
-    while let Some(e) = todo.pop() {
-        let found = match &e.kind {
-            ExprKind::And(es) => {
-                todo.extend(es.iter().rev());
-                false
-            }
-            ExprKind::Paren(e) => {
-                todo.push(e);
-                false
-            }
-            ExprKind::Not(inner) => matches!(&without_parens(inner).kind, ExprKind::Ref(n) if is_attr(&n.node)),
-            ExprKind::Cmp { field, op, value } if is_attr(&field.node) => matches!(
-                (op.node, &value.node),
-                (crate::ast::CmpOp::Eq, crate::ast::Lit::Bool(false))
-                    | (crate::ast::CmpOp::Ne, crate::ast::Lit::Bool(true))
-            ),
-            ExprKind::Ref(n) => {
-                if let Some(inner) = lets.get(n.node.as_str()).filter(|_| seen.insert(n.node.clone())) {
-                    todo.push(inner);
-                }
-                false
-            }
-            _ => false,
-        };
-        if found {
-            return true;
-        }
-    }
-    false
-}
-
-fn without_parens(mut e: &Expr) -> &Expr {
-    while let ExprKind::Paren(inner) = &e.kind {
-        e = inner;
-    }
-    e
 }
 
 /// Every field a condition reads, through `let` names, with where it is

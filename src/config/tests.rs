@@ -37,12 +37,15 @@ api_key_env = "DOCSPACE_KEY"
     let keyed = parse("journal_key_env = \"DORMANT_JOURNAL_KEY\"\n").unwrap();
     assert_eq!(keyed.journal_key_env.as_deref(), Some("DORMANT_JOURNAL_KEY"));
     let p = c.connector("portal").unwrap();
-    assert_eq!((p.kind, p.url.as_str()), (Kind::Huwise, "https://data.example.org"));
+    assert_eq!(
+        (p.kind.as_str(), p.url.as_str()),
+        ("huwise", "https://data.example.org")
+    );
     assert_eq!(p.secrets.get("api_key_env").map(String::as_str), Some("HUWISE_API_KEY"));
     assert_eq!(p.limits.requests_per_second, Some(5.0));
     assert_eq!(p.enrich, vec![PathBuf::from("cfg/logins.csv")]);
     assert!(p.revoke);
-    assert_eq!(c.connector("docs").unwrap().kind, Kind::Docspace);
+    assert_eq!(c.connector("docs").unwrap().kind.as_str(), "docspace");
     let missing = c.connector("portl").unwrap_err();
     assert!(missing.contains("did you mean `portal`"), "{missing}");
 }
@@ -136,4 +139,36 @@ fn bevy_names_its_keys_owner_and_its_page_size() {
     let (m, s) = at(text, parse(text).unwrap_err());
     assert_eq!(m, "`page_size` is not a key of a `huwise` connector");
     assert_eq!(s, "10");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_at_its_span() {
+    let docebo =
+        "[connector.a]\nkind = \"docebo\"\nurl = \"https://x.org\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\n";
+    let cases = [
+        (
+            "enrollments = \"yes\"\n",
+            "invalid type: string \"yes\", expected a boolean",
+            "\"yes\"",
+        ),
+        (
+            "retries = -1\n",
+            "invalid type: integer `-1`, expected a whole number, 0 or more",
+            "-1",
+        ),
+        (
+            "enrich = \"a.csv\"\n",
+            "invalid type: string \"a.csv\", expected a list of strings",
+            "\"a.csv\"",
+        ),
+    ];
+    for (extra, message, spanned) in cases {
+        let text = format!("{docebo}{extra}");
+        let (m, s) = at(&text, parse(&text).unwrap_err());
+        assert_eq!((m.as_str(), s.as_str()), (message, spanned));
+    }
+    let ok = parse(&format!("{docebo}enrollments = true\ntimezone = \"Europe/Rome\"\n")).unwrap();
+    let c = ok.connector("a").unwrap();
+    assert!(c.enrollments);
+    assert_eq!(c.settings.get("timezone").map(String::as_str), Some("Europe/Rome"));
 }

@@ -42,12 +42,18 @@
 //!   (POST)" in a third-party catalogue]; what it answers is unknown, so
 //!   the user is read back to confirm it. There is no reactivation [?].
 
+use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
-use crate::config::Connector;
+use super::{Acted, Connection, Connector, Platform};
+use crate::diagnostic::{Code, Diag};
+use crate::eval::PlanAction;
+use crate::fields::Field;
+use crate::http::Limits;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::time::Time;
 use crate::user::{Attr, Set, Status, User};
+use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -56,6 +62,10 @@ pub const PLATFORM: &str = "Bevy";
 
 /// Users asked for a page unless `page_size` says.
 pub const PAGE: u64 = 100;
+
+/// The largest `page_size`: what public scripts ask of Bevy's list
+/// endpoints (CONNECTORS.md, corrections for Bevy).
+pub const MAX_PAGE_SIZE: u64 = 1000;
 
 /// The version every request pins [S: help.bevy.com/hc/en-us/articles/20800961964695].
 const ACCEPT: &str = "application/json; version=1.0";
@@ -99,11 +109,7 @@ impl Bevy {
         Ok(Bevy {
             client,
             source: c.name.clone(),
-            page: c
-                .limits
-                .page_size
-                .unwrap_or(PAGE)
-                .clamp(1, crate::config::MAX_PAGE_SIZE),
+            page: c.limits.page_size.unwrap_or(PAGE).clamp(1, MAX_PAGE_SIZE),
             me: c.settings.get("user").map(|u| u.trim().to_string()),
             warned: AtomicBool::new(false),
         })
@@ -257,6 +263,174 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
         // say), no activity, groups or permissions, and no service flag.
         ..User::default()
     })
+}
+
+/// Bevy in `dormant.toml`: `kind = "bevy"`.
+pub struct BevyPlatform;
+
+impl Platform for BevyPlatform {
+    fn kind(&self) -> &'static str {
+        "bevy"
+    }
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn keys(&self) -> Keys {
+        // `user`: whose personal key it is; `page_size`: users a page.
+        const KEYS: Keys = Keys {
+            required: &["url", "token_env"],
+            own: &[Key::text("user"), Key::new("page_size", KeyType::Count)],
+            retired: &[],
+            limits: true,
+        };
+        KEYS
+    }
+
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+        match table.count("page_size") {
+            Some((size, at)) if !(1..=MAX_PAGE_SIZE).contains(&size) => Err(Diag::error(
+                Code::Config,
+                at,
+                format!("`page_size` must be between 1 and {MAX_PAGE_SIZE}"),
+            )
+            .label("here")
+            .help("Bevy's public scripts ask for at most 1000 a page; larger pages save requests of the daily quota")),
+            size => {
+                c.limits.page_size = size.map(|(size, _)| size);
+                Ok(())
+            }
+        }
+    }
+
+    fn revokes(&self) -> bool {
+        false
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Ok(Box::new(Bevy::connect(c)?))
+    }
+
+    fn acts(&self) -> bool {
+        true
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &["deletion_date"]
+    }
+
+    fn supplies(&self, c: &Connector, field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
+        match field {
+            // The key's own account is the one service account Bevy has,
+            // known only when `user` names it.
+            Field::IsService if c.settings.contains_key("user") => Supply::Supplied,
+            Field::IsService => Supply::Never(
+                "a Bevy API key is an HQ admin's own and Bevy does not say whose: without `user` naming that admin, dormant cannot know whose key it is".to_string(),
+            ),
+            Field::LastLogin => Supply::Never("Bevy's user list has no last login".to_string()),
+            Field::LastActivity => Supply::Never("Bevy reports no activity".to_string()),
+            Field::Group | Field::GroupName | Field::Permission => {
+                Supply::Never(format!("Bevy's user list has no `{field}`"))
+            }
+            _ => Supply::Usual,
+        }
+    }
+
+    fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {
+        Vec::new()
+    }
+}
+
+impl Bevy {
+    /// One user's request.
+    async fn act_on(&self, action: PlanAction, u: &User) -> Acted {
+        if self.is_me(u) {
+            return Acted::Skipped("the owner of the API key dormant uses (`user`)".into());
+        }
+        match action {
+            // A 204 is all Bevy says, and a repeated DELETE answers it too:
+            // the user, read back, must show the pending deletion.
+            PlanAction::Delete => Acted::of(self.delete(&u.id).await),
+            // What the answer says is unknown: read back.
+            PlanAction::Deactivate => Acted::of(self.deactivate(&u.id).await),
+            other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
+        }
+    }
+}
+
+impl Connection for Bevy {
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn batch(&self, limits: &Limits) -> usize {
+        // Bevy recommends batches of at most 250 users.
+        usize::try_from(limits.batch_size.unwrap_or(250))
+            .unwrap_or(250)
+            .clamp(1, 250)
+    }
+
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+        Box::pin(Bevy::fetch(self, progress))
+    }
+
+    fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        Box::pin(Bevy::read(self, id))
+    }
+
+    fn send<'a>(&'a self, action: PlanAction, users: &'a [User], connector: &'a str) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(async move {
+            if let Some(warning) = self.unnamed_key(connector) {
+                eprintln!("warning: {warning}");
+            }
+            let mut acted = Vec::with_capacity(users.len());
+            for u in users {
+                acted.push(self.act_on(action, u).await);
+            }
+            acted
+        })
+    }
+
+    fn two_steps(&self, _action: PlanAction) -> Option<TwoSteps> {
+        None
+    }
+
+    fn reactivate<'a>(&'a self, ids: &'a [String], _before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        // Bevy documents no way to undo a deactivation through its API.
+        let failed = ids
+            .iter()
+            .map(|_| {
+                Acted::Failed("Bevy's API has no reactivation: reactivate the user in Bevy's admin dashboard".into())
+            })
+            .collect();
+        Box::pin(async { failed })
+    }
+
+    fn deletion(&self, at: Option<Time>, now: Time) -> (bool, String) {
+        let Some(ends) = at.map(|t| t + chrono::TimeDelta::days(PENDING_DAYS)) else {
+            return (
+                false,
+                "pending deletion for 7 days from the request, which the journal does not date".into(),
+            );
+        };
+        let day = ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        if ends > now {
+            (
+                true,
+                format!("pending deletion until {day}: cancel it before then in Bevy's admin dashboard (Members, the user, Cancel Deletion); Bevy's API cannot"),
+            )
+        } else {
+            (
+                false,
+                format!("deleted for good: the 7 days of pending deletion ended {day}"),
+            )
+        }
+    }
 }
 
 #[cfg(test)]

@@ -110,14 +110,19 @@
 //!   whole list, and its counts serve every later user without asking
 //!   again [I]. An item without a user id makes the counts *unknown* [I].
 
+use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Acted;
-use crate::config::Connector;
+use super::{Connection, Connector, Platform};
+use crate::diagnostic::{Code, Diag};
 use crate::eval::PlanAction;
+use crate::fields::Field;
+use crate::http::Limits;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};
 use crate::progress::Progress;
 use crate::time::Time;
 use crate::user::{Attr, Known, Set, Status, User};
 use chrono::TimeZone;
+use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -820,6 +825,177 @@ pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) ->
         // Unknown: no last activity, groups, permissions or service flag.
         ..User::default()
     })
+}
+
+/// Docebo in `dormant.toml`: `kind = "docebo"`.
+pub struct DoceboPlatform;
+
+impl Platform for DoceboPlatform {
+    fn kind(&self) -> &'static str {
+        "docebo"
+    }
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn keys(&self) -> Keys {
+        // Without username and password_env, the client_credentials grant.
+        const KEYS: Keys = Keys {
+            required: &["url", "client_id", "client_secret_env"],
+            own: &[
+                Key::text("username"),
+                Key::text("password_env"),
+                Key::text("timezone"),
+                Key::new("enrollments", KeyType::Flag),
+            ],
+            retired: &[],
+            limits: true,
+        };
+        KEYS
+    }
+
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+        if let Some((tz, at)) = table.text("timezone") {
+            if tz.parse::<chrono_tz::Tz>().is_err() {
+                return Err(
+                    Diag::error(Code::Config, at, format!("`{tz}` is not a time zone dormant knows"))
+                        .label("here")
+                        .help("write an IANA time zone, such as \"Europe/Rome\" or \"UTC\""),
+                );
+            }
+        }
+        c.enrollments = table.flag("enrollments").unwrap_or(false);
+        Ok(())
+    }
+
+    fn revokes(&self) -> bool {
+        false
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Ok(Box::new(Docebo::connect(c)?))
+    }
+
+    fn acts(&self) -> bool {
+        true
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &[AWAITING_APPROVAL]
+    }
+
+    fn supplies(&self, c: &Connector, field: &Field, own: &dyn Fn(&Field) -> bool) -> Supply {
+        match field {
+            Field::Activity(name) if ["courses_enrolled", "courses_completed"].contains(&name.as_str()) => {
+                match c.enrollments {
+                    true => Supply::Supplied,
+                    false => Supply::Never(format!(
+                        "connector `{}` counts enrollments only with `enrollments = true`",
+                        c.name
+                    )),
+                }
+            }
+            Field::LastActivity | Field::Group | Field::GroupName | Field::Permission => {
+                Supply::Never(format!("Docebo's user list has no `{field}`"))
+            }
+            // Counters without a last activity: true for some users, never false.
+            Field::HasActivity if !own(&Field::LastActivity) => Supply::Never(
+                "Docebo reports no last activity, so `has_activity` is never false: with enrollments counted it is true for a user with an enrollment and unknown for the rest".to_string(),
+            ),
+            _ => Supply::Usual,
+        }
+    }
+
+    /// A `deactivate` rule: temporary users (self-registrations awaiting
+    /// approval) have no account to deactivate, so apply skips those the
+    /// rule reaches, unless it leaves them out; only `delete` removes them,
+    /// by rejecting them.
+    fn check_rule(&self, c: &Connector, rule: &RuleCheck<'_>) -> Vec<Diag> {
+        let action = &rule.rule.action;
+        if action.node != "deactivate" || super::platform::leaves_out(&rule.rule.cond, rule.lets, AWAITING_APPROVAL) {
+            return Vec::new();
+        }
+        vec![Diag::warning(
+            Code::UnsupportedAction,
+            action.span,
+            format!(
+                "Docebo cannot deactivate temporary users (self-registrations awaiting approval, `attr.awaiting_approval`): apply skips those this rule reaches through connector `{}`",
+                c.name
+            ),
+        )
+        .label(format!("{} skips users awaiting approval", rule.name))
+        .help(
+            "to remove users awaiting approval, give them a `delete` rule before this one (for example `pending: attr.awaiting_approval and joined > 30d -> delete`, which rejects their registration); or add `and not attr.awaiting_approval` to this rule to leave them out",
+        )]
+    }
+
+    fn unsupplied_label(&self, c: &Connector, field: &Field, rule: &str) -> Option<String> {
+        // True for a user with an enrollment: only the others are unknown.
+        (c.enrollments && *field == Field::HasActivity)
+            .then(|| format!("{rule} depends on it, so every user without an enrollment goes to review"))
+    }
+
+    fn supply_help(&self, c: &Connector, field: &Field) -> Option<String> {
+        (*field == Field::HasActivity).then(|| format!(
+            "to tell users with no learning at all, compare the enrollment counters instead (`activity.courses_enrolled == 0`, with `enrollments = true` on connector `{}`), or give `last_activity` in an `enrich` file",
+            c.name
+        ))
+    }
+}
+
+impl Connection for Docebo {
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn batch(&self, _limits: &Limits) -> usize {
+        self.batch
+    }
+
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+        Box::pin(Docebo::fetch(self, progress))
+    }
+
+    /// By id alone, a user of the user list.
+    fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        Box::pin(Docebo::read(self, id, false))
+    }
+
+    /// A temporary user has an endpoint of their own.
+    fn read_back<'a>(&'a self, u: &'a User) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        Box::pin(Docebo::read(self, &u.id, is_temporary(u)))
+    }
+
+    /// Temporary users (awaiting approval) go through `reject`, or are
+    /// skipped: the user delete and change_status never carry them.
+    fn send<'a>(
+        &'a self,
+        action: PlanAction,
+        users: &'a [User],
+        _connector: &'a str,
+    ) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(self.act(action, users))
+    }
+
+    fn two_steps(&self, _action: PlanAction) -> Option<TwoSteps> {
+        None
+    }
+
+    fn reactivate<'a>(&'a self, ids: &'a [String], _before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(Docebo::reactivate(self, ids))
+    }
+
+    fn deletion(&self, _at: Option<Time>, _now: Time) -> (bool, String) {
+        (
+            false,
+            "deleted on Docebo with their progress, enrollments and history: cannot be undone".into(),
+        )
+    }
 }
 
 #[cfg(test)]

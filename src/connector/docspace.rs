@@ -68,12 +68,18 @@
 //!   `GetProfileByUserId`; common/ASC.Core.Common/Context/Impl/
 //!   UserManager.cs `GetUsersAsync`].
 
+use super::platform::{Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Listing};
-use crate::config::Connector;
+use super::{Connection, Connector, Platform};
+use crate::diagnostic::Diag;
+use crate::eval::PlanAction;
+use crate::fields::Field;
+use crate::http::Limits;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
 use crate::time::Time;
 use crate::user::{Attr, Deactivated, Known, Set, Status, User};
+use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -866,6 +872,125 @@ pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
         // flag for API-only accounts.
         ..User::default()
     })
+}
+
+/// DocSpace in `dormant.toml`: `kind = "docspace"`.
+pub struct DocSpacePlatform;
+
+impl Platform for DocSpacePlatform {
+    fn kind(&self) -> &'static str {
+        "docspace"
+    }
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn keys(&self) -> Keys {
+        Keys {
+            required: &["url", "api_key_env"],
+            own: &[],
+            retired: &[],
+            limits: true,
+        }
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    fn revokes(&self) -> bool {
+        false
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Ok(Box::new(DocSpace::connect(c)?))
+    }
+
+    fn acts(&self) -> bool {
+        true
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &["is_ldap", "is_sso", "activation_status"]
+    }
+
+    fn supplies(&self, _c: &Connector, field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
+        match field {
+            Field::LastActivity => Supply::Never("DocSpace reports no activity".to_string()),
+            _ => Supply::Usual,
+        }
+    }
+
+    fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {
+        Vec::new()
+    }
+}
+
+impl Connection for DocSpace {
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn batch(&self, limits: &Limits) -> usize {
+        usize::try_from(limits.batch_size.unwrap_or(100)).unwrap_or(100).max(1)
+    }
+
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+        Box::pin(DocSpace::fetch(self, progress, chrono::Utc::now()))
+    }
+
+    fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        Box::pin(DocSpace::read(self, id))
+    }
+
+    /// Each outcome as precise as DocSpace's answers allow: the status
+    /// answer lists the users it changed, a DELETE answers the deleted
+    /// profile; what they do not name is read back.
+    fn send<'a>(
+        &'a self,
+        action: PlanAction,
+        users: &'a [User],
+        _connector: &'a str,
+    ) -> LocalBoxFuture<'a, Vec<Acted>> {
+        match action {
+            // In two steps, through `two_steps`.
+            PlanAction::Delete => Box::pin(self.delete(users)),
+            PlanAction::Deactivate => Box::pin(self.deactivate(users)),
+            other => {
+                let failed = users
+                    .iter()
+                    .map(|_| Acted::Failed(format!("DocSpace cannot {}", other.as_str())))
+                    .collect();
+                Box::pin(async { failed })
+            }
+        }
+    }
+
+    /// A delete: Terminated first (confirmed, and recorded), then deleted.
+    fn two_steps(&self, action: PlanAction) -> Option<TwoSteps> {
+        (action == PlanAction::Delete).then_some(TwoSteps {
+            first: PlanAction::Deactivate,
+            step: super::Step::Deactivated,
+            first_is: "terminating, the first step of the delete",
+        })
+    }
+
+    fn second_step<'a>(&'a self, users: &'a [&'a User]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(self.delete_terminated(users))
+    }
+
+    fn reactivate<'a>(&'a self, ids: &'a [String], _before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(DocSpace::reactivate(self, ids))
+    }
+
+    fn deletion(&self, _at: Option<Time>, _now: Time) -> (bool, String) {
+        (false, "deleted permanently on DocSpace: cannot be undone".into())
+    }
 }
 
 #[cfg(test)]

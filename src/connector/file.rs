@@ -3,9 +3,13 @@
 //! of `fetch` is a JSON array in the same format, so a snapshot can be
 //! planned again offline.
 
+use super::platform::{Keys as TableKeys, RuleCheck, Supply, Table};
 use super::record::{self, Cell};
+use super::{Connection, Connector, Platform};
+use crate::diagnostic::Diag;
 use crate::fields::Field;
 use crate::limits::MAX_COLUMNS;
+use crate::progress::Progress;
 use crate::user::User;
 use serde::de::DeserializeSeed;
 use sha2::{Digest, Sha256};
@@ -678,6 +682,67 @@ mod fast;
 mod json;
 
 use json::{json_array, json_lines, Keys, UserSeed};
+
+/// The built-in users file in `dormant.toml`: `kind = "file"`.
+pub struct FilePlatform;
+
+impl Platform for FilePlatform {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
+    fn name(&self) -> &'static str {
+        "the users file"
+    }
+
+    fn keys(&self) -> TableKeys {
+        TableKeys {
+            required: &["path"],
+            own: &[],
+            retired: &[],
+            limits: false,
+        }
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    fn revokes(&self) -> bool {
+        false
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Err(super::platform::cannot_act(c))
+    }
+
+    fn fetch(&self, c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
+        let path = c.path.as_deref().unwrap_or(Path::new(""));
+        let mut users = load(path).map_err(|e| e.to_string())?.users;
+        for u in &mut users {
+            u.source = Some(c.name.as_str().into());
+        }
+        progress.finish();
+        super::finish(c, users)
+    }
+
+    fn acts(&self) -> bool {
+        false
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A file has whatever columns it has: checked when it is read.
+    fn supplies(&self, _c: &Connector, _field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
+        Supply::Supplied
+    }
+
+    fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {
+        Vec::new()
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -35,11 +35,18 @@
 //!   come from one read of `GET /groups/?limit&offset`, paged as the users
 //!   are [S: python/docs/UserGroupsApi.md `list_user_groups`, UserGroup.md].
 
+use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
-use crate::config::Connector;
+use super::{Acted, Connection, Connector, Platform};
+use crate::diagnostic::{Code, Diag};
+use crate::eval::PlanAction;
+use crate::fields::Field;
+use crate::http::Limits;
 use crate::http::{Client, HttpError, Secret, Settings};
 use crate::progress::Progress;
+use crate::time::Time;
 use crate::user::{Attr, Known, Set, Status, User};
+use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -65,6 +72,8 @@ pub struct Huwise {
     page: u64,
     /// `deactivate = "revoke"`: the admin's opt-in.
     pub revoke: bool,
+    /// Users read by `before`, for the request that follows.
+    held: std::sync::Mutex<HashMap<String, Value>>,
 }
 
 impl Huwise {
@@ -85,6 +94,7 @@ impl Huwise {
             source: c.name.clone(),
             page: c.limits.batch_size.unwrap_or(100).clamp(1, MAX_PAGE),
             revoke: c.revoke,
+            held: std::sync::Mutex::default(),
         })
     }
 
@@ -525,6 +535,244 @@ pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<Us
 
 fn short(v: &Value) -> String {
     v.to_string().chars().take(120).collect()
+}
+
+/// Huwise in `dormant.toml`: `kind = "huwise"`.
+pub struct HuwisePlatform;
+
+impl Platform for HuwisePlatform {
+    fn kind(&self) -> &'static str {
+        "huwise"
+    }
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn keys(&self) -> Keys {
+        const KEYS: Keys = Keys {
+            required: &["url", "api_key_env"],
+            own: &[Key::text("deactivate")],
+            retired: &["deactivate_via_expiry"],
+            limits: true,
+        };
+        KEYS
+    }
+
+    /// Huwise has no deactivation: `deactivate = "revoke"` takes the user's
+    /// domain permissions and groups away instead.
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+        if let Some(old) = table.span("deactivate_via_expiry") {
+            return Err(Diag::error(
+                Code::Config,
+                old,
+                "`deactivate_via_expiry` is gone: Huwise's `expires_at` is read-only, so an expiry set through the API changes nothing",
+            )
+            .label("remove this key")
+            .help("write `deactivate = \"revoke\"` instead: a deactivate then takes the user's domain permissions and groups away, and undo gives them back"));
+        }
+        match table.text("deactivate") {
+            Some((d, at)) if d != "revoke" => Err(Diag::error(
+                Code::Config,
+                at,
+                format!("`deactivate` takes only \"revoke\", not `{d}`"),
+            )
+            .label("here")
+            .help("Huwise has no deactivation: `deactivate = \"revoke\"` lets a policy's deactivate take the user's domain permissions and groups away (undo gives them back); leave the key out to refuse deactivate on this connector")),
+            d => {
+                c.revoke = d.is_some();
+                Ok(())
+            }
+        }
+    }
+
+    fn revokes(&self) -> bool {
+        true
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Ok(Box::new(Huwise::connect(c)?))
+    }
+
+    fn acts(&self) -> bool {
+        true
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &["is_ods", "account_type", "expires_at"]
+    }
+
+    fn supplies(&self, _c: &Connector, _field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
+        Supply::Usual
+    }
+
+    fn check_rule(&self, c: &Connector, rule: &RuleCheck<'_>) -> Vec<Diag> {
+        let name = rule.name;
+        let action = &rule.rule.action;
+        if action.node != "deactivate" {
+            return Vec::new();
+        }
+        vec![if c.revoke {
+            Diag::warning(
+                Code::PartialAction,
+                action.span,
+                format!(
+                    "on connector `{}`, deactivate is a revoke: the user's domain permissions and group memberships are taken away (undo gives them back), but grants made on single datasets or pages stay",
+                    c.name
+                ),
+            )
+            .label(format!("{name} revokes through connector `{}`", c.name))
+            .help("Huwise has no deactivation (`is_active` and `expires_at` are read-only); remove grants on single datasets or pages in the back office, or use `delete` to remove the user from the domain")
+        } else {
+            Diag::error(
+                Code::UnsupportedAction,
+                action.span,
+                format!("Huwise cannot deactivate users, and connector `{}` does not opt in to a revoke", c.name),
+            )
+            .label(format!("{name} cannot be applied through connector `{}`", c.name))
+            .help(format!(
+                "set `deactivate = \"revoke\"` on connector `{}` to deactivate by taking the user's domain permissions and groups away (undo gives them back), or use `delete`",
+                c.name
+            ))
+        }]
+    }
+}
+
+impl Huwise {
+    /// One user's request.
+    async fn act_on(&self, action: PlanAction, u: &User) -> Acted {
+        match action {
+            PlanAction::Delete => Acted::named(self.delete(&u.id).await),
+            PlanAction::Deactivate => self.revoke_user(u).await,
+            other => Acted::Failed(format!("Huwise cannot {}", other.as_str())),
+        }
+    }
+
+    /// A deactivate: the user's permissions and groups taken away.
+    async fn revoke_user(&self, u: &User) -> Acted {
+        // The record `before` read, or a fresh one.
+        let held = self.held.lock().ok().and_then(|mut h| h.remove(u.id.as_str()));
+        let raw = match held {
+            Some(raw) => raw,
+            None => match self.read_raw(&u.id).await {
+                Ok(Some(raw)) => raw,
+                Ok(None) => return Acted::Failed("no longer in the domain".into()),
+                Err(e) => return Acted::error(e),
+            },
+        };
+        match self.revoke(&u.id, &raw).await {
+            Ok(()) => Acted::Accepted,
+            Err(e @ HttpError::Quota { .. }) => Acted::OutOfQuota(e.to_string()),
+            // Some of its requests may have gone through: what the user is
+            // now says what was done.
+            Err(e) => match super::platform::confirm(self, true, PlanAction::Deactivate, u).await {
+                Acted::Done => Acted::Done,
+                _ => Acted::Unconfirmed(format!("the revoke stopped part way: {e}")),
+            },
+        }
+    }
+
+    /// What a revoke took away, from its journal record.
+    fn revoked(before: Option<&Value>) -> Option<Revoked> {
+        before.and_then(|b| serde_json::from_value(b.clone()).ok())
+    }
+
+    /// What a revoke is about to take away, read and kept for the request.
+    async fn read_before(&self, u: &User) -> Result<Option<Value>, HttpError> {
+        let Some(raw) = self.read_raw(&u.id).await? else {
+            return Ok(None);
+        };
+        let Some(revoked) = Revoked::of(&raw) else {
+            return Err(HttpError::Shape {
+                platform: PLATFORM,
+                endpoint: format!("/users/{}/", u.id),
+                detail: "the user's record lists no `permissions` or no `groups`, so what a revoke takes away could not be recorded for undo".into(),
+            });
+        };
+        if let Ok(mut held) = self.held.lock() {
+            held.insert(u.id.to_string(), raw);
+        }
+        Ok(serde_json::to_value(revoked).ok())
+    }
+}
+
+impl Connection for Huwise {
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn batch(&self, _limits: &Limits) -> usize {
+        1
+    }
+
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+        Box::pin(Huwise::fetch(self, progress))
+    }
+
+    fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        Box::pin(Huwise::read(self, id))
+    }
+
+    fn send<'a>(
+        &'a self,
+        action: PlanAction,
+        users: &'a [User],
+        _connector: &'a str,
+    ) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(async move {
+            let mut acted = Vec::with_capacity(users.len());
+            for u in users {
+                acted.push(self.act_on(action, u).await);
+            }
+            acted
+        })
+    }
+
+    fn before<'a>(&'a self, action: PlanAction, u: &'a User) -> LocalBoxFuture<'a, Result<Option<Value>, HttpError>> {
+        Box::pin(async move {
+            match action {
+                PlanAction::Deactivate => self.read_before(u).await,
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn two_steps(&self, _action: PlanAction) -> Option<TwoSteps> {
+        None
+    }
+
+    fn reactivate<'a>(&'a self, ids: &'a [String], before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(async move {
+            let mut acted = Vec::with_capacity(ids.len());
+            for (id, before) in ids.iter().zip(before) {
+                acted.push(match Huwise::revoked(before.as_ref()) {
+                    Some(r) => Acted::of(self.restore(id, &r).await),
+                    None => Acted::Failed(
+                        "the journal does not record the permissions and groups this user had (a deactivation made before revokes were journaled): give them back in Huwise's back office".into(),
+                    ),
+                });
+            }
+            acted
+        })
+    }
+
+    fn restored(&self, before: Option<&Value>, u: &User) -> bool {
+        match Huwise::revoked(before) {
+            Some(r) => r.holds(u),
+            None => u.status == Some(Status::Active),
+        }
+    }
+
+    fn deletion(&self, _at: Option<Time>, _now: Time) -> (bool, String) {
+        (
+            false,
+            "removed from the domain: cannot be undone here; invite them again (their groups and permissions are not restored)".into(),
+        )
+    }
 }
 
 #[cfg(test)]

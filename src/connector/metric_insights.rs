@@ -64,11 +64,17 @@
 //!   trying to get lock" [S: PTG tests/users/user.ts `retryCreateUser`]: a
 //!   5xx is retried by the HTTP layer.
 
-use crate::config::Connector;
+use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
+use super::{Acted, Connection, Connector, Platform};
+use crate::diagnostic::Diag;
+use crate::eval::PlanAction;
+use crate::fields::Field;
+use crate::http::Limits;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};
 use crate::progress::Progress;
 use crate::time::Time;
 use crate::user::{Attr, Set, Status, User};
+use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -410,6 +416,170 @@ pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
         // activity in `/api/user`.
         ..User::default()
     })
+}
+
+/// Metric Insights in `dormant.toml`: `kind = "metric_insights"`.
+pub struct MetricInsightsPlatform;
+
+impl Platform for MetricInsightsPlatform {
+    fn kind(&self) -> &'static str {
+        "metric_insights"
+    }
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn keys(&self) -> Keys {
+        const KEYS: Keys = Keys {
+            required: &["url"],
+            own: &[
+                Key::text("application_id"),
+                Key::text("application_key_env"),
+                Key::text("user"),
+                Key::text("token_env"),
+            ],
+            retired: &[],
+            limits: true,
+        };
+        KEYS
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    fn revokes(&self) -> bool {
+        false
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Ok(Box::new(MetricInsights::connect(c)?))
+    }
+
+    fn acts(&self) -> bool {
+        true
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &["ldap"]
+    }
+
+    fn supplies(&self, c: &Connector, field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
+        match field {
+            // The token's own user is the one service account, known only
+            // when `user` names it.
+            Field::IsService if c.settings.contains_key("user") => Supply::Supplied,
+            Field::IsService => Supply::Never(
+                "Metric Insights does not say whose a personal token is: without `user` naming its owner, dormant cannot know".to_string(),
+            ),
+            Field::LastLogin | Field::LastActivity | Field::Joined => {
+                Supply::Never(format!("Metric Insights' user list has no `{field}`"))
+            }
+            Field::Permission => Supply::Never("Metric Insights' user list has no permissions".to_string()),
+            _ => Supply::Usual,
+        }
+    }
+
+    fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {
+        Vec::new()
+    }
+}
+
+impl MetricInsights {
+    /// One user's request.
+    async fn act_on(&self, action: PlanAction, u: &User) -> Acted {
+        if self.is_me(u) {
+            return Acted::Skipped("the user dormant's token acts as (`user`)".into());
+        }
+        match action {
+            // The answer's body is inferred (CONNECTORS.md section 9): the
+            // user, read back, must be gone.
+            PlanAction::Delete => Acted::of(self.delete(&u.id).await),
+            // The answer's user, when it shows them disabled, confirms it;
+            // otherwise they are read back.
+            PlanAction::Deactivate => match self.enable(&u.id, false).await {
+                Ok(Some(after)) if super::shows_done(false, action, Some(&after)) => Acted::Done,
+                Ok(_) => Acted::Accepted,
+                Err(e) => Acted::error(e),
+            },
+            other => Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
+        }
+    }
+
+    /// Confirmed by the answer's user, or else by reading them back.
+    async fn enable_again(&self, id: &str) -> Acted {
+        let active = |u: &User| u.status == Some(Status::Active);
+        match self.enable(id, true).await {
+            Ok(Some(after)) if active(&after) => Acted::Done,
+            Ok(_) => match MetricInsights::read(self, id).await {
+                Ok(Some(now)) if active(&now) => Acted::Done,
+                Ok(_) => Acted::Unconfirmed(
+                    "Metric Insights accepted the request, but the user read back afterwards is not enabled".into(),
+                ),
+                Err(e) => Acted::Unconfirmed(format!(
+                    "Metric Insights accepted the request, and reading the user back failed: {e}"
+                )),
+            },
+            Err(e) => Acted::error(e),
+        }
+    }
+}
+
+impl Connection for MetricInsights {
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Deleting takes about a minute each on the server: a batch is sent at
+    /// once, as many at a time as `concurrency` allows.
+    fn batch(&self, limits: &Limits) -> usize {
+        usize::try_from(limits.concurrency.unwrap_or(DEFAULTS.concurrency as u64))
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+        Box::pin(MetricInsights::fetch(self, progress))
+    }
+
+    fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        Box::pin(MetricInsights::read(self, id))
+    }
+
+    fn send<'a>(&'a self, action: PlanAction, users: &'a [User], connector: &'a str) -> LocalBoxFuture<'a, Vec<Acted>> {
+        if let Some(warning) = self.unnamed_token(connector) {
+            eprintln!("warning: {warning}");
+        }
+        Box::pin(futures_util::future::join_all(
+            users.iter().map(move |u| self.act_on(action, u)),
+        ))
+    }
+
+    fn two_steps(&self, _action: PlanAction) -> Option<TwoSteps> {
+        None
+    }
+
+    fn reactivate<'a>(&'a self, ids: &'a [String], _before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        Box::pin(async move {
+            let mut acted = Vec::with_capacity(ids.len());
+            for id in ids {
+                acted.push(self.enable_again(id).await);
+            }
+            acted
+        })
+    }
+
+    fn deletion(&self, _at: Option<Time>, _now: Time) -> (bool, String) {
+        (
+            false,
+            "deleted on Metric Insights, which keeps no deleted users: cannot be undone".into(),
+        )
+    }
 }
 
 #[cfg(test)]

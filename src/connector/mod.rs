@@ -1,6 +1,7 @@
 //! Connectors: where users come from. The built-in `file` connector reads a
 //! users file; each platform has a module of its own, on the HTTP
-//! foundation of `crate::http`. Whatever the platform, a fetch returns every
+//! foundation of `crate::http`, that implements `platform::Platform` and
+//! `platform::Connection`. Whatever the platform, a fetch returns every
 //! user exactly once or fails with an error: never a silently partial list.
 
 pub mod bevy;
@@ -10,36 +11,63 @@ pub mod enrich;
 pub mod file;
 pub mod huwise;
 pub mod metric_insights;
+pub mod platform;
 pub mod record;
+pub mod scim;
 mod shape;
 pub mod snapshot;
 pub mod usage;
 
-use crate::config::{Connector, Kind};
-use crate::http::HttpError;
+pub use platform::{Connection, Kind, Platform};
+
+use crate::http::{HttpError, Limits};
 use crate::progress::Progress;
 use crate::user::User;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
 
-/// Users fetched from a platform.
+/// Every platform dormant knows, in the order messages list them. A new
+/// platform is its file and its line here.
+pub const PLATFORMS: &[&dyn Platform] = &[
+    &huwise::HuwisePlatform,
+    &bevy::BevyPlatform,
+    &metric_insights::MetricInsightsPlatform,
+    &docspace::DocSpacePlatform,
+    &docebo::DoceboPlatform,
+    &scim::ScimPlatform,
+    &file::FilePlatform,
+];
+
+/// A connector as configured (a `[connector.NAME]` table), checked against
+/// its kind.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub name: String,
+    pub kind: Kind,
+    /// The base address (every kind but `file`), checked: https, or http on loopback.
+    pub url: String,
+    /// `file`: the users file, relative to the config file's folder.
+    pub path: Option<PathBuf>,
+    /// Names of environment variables, by key (`api_key_env` → `HUWISE_API_KEY`).
+    pub secrets: BTreeMap<&'static str, String>,
+    /// Other text keys (`client_id`, `username`, `user`, `application_id`, `timezone`).
+    pub settings: BTreeMap<&'static str, String>,
+    pub limits: Limits,
+    /// Enrichment files, relative to the config file's folder.
+    pub enrich: Vec<PathBuf>,
+    /// Huwise: `deactivate = "revoke"`, the admin's opt-in to deactivating
+    /// by taking the user's domain permissions and groups away (Huwise has
+    /// no deactivation of its own).
+    pub revoke: bool,
+    /// Docebo: count each user's enrollments (a request per user).
+    pub enrollments: bool,
+    /// Where requests per day are counted across runs, for `requests_per_day`.
+    pub usage: PathBuf,
+}
+
 /// Fetches every user of a configured connector.
 pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
-    match c.kind {
-        Kind::File => {
-            let path = c.path.as_deref().unwrap_or(std::path::Path::new(""));
-            let mut users = file::load(path).map_err(|e| e.to_string())?.users;
-            for u in &mut users {
-                u.source = Some(c.name.as_str().into());
-            }
-            progress.finish();
-            finish(c, users)
-        }
-        Kind::Scim => Err(format!(
-            "connector `{}`: the `scim` platform is not supported by this version of dormant (supported: huwise, docspace, bevy, metric_insights, docebo, file)",
-            c.name
-        )),
-        _ => Live::connect(c)?.fetch(progress),
-    }
+    c.kind.platform().fetch(c, progress)
 }
 
 /// Checks a fetched list and fills it in from the connector's enrich files.
@@ -64,19 +92,9 @@ fn finish(c: &Connector, mut users: Vec<User>) -> Result<Vec<User>, String> {
 /// runtime for all its requests, and counts them against the daily quota.
 pub struct Live {
     rt: tokio::runtime::Runtime,
-    platform: Platform,
+    conn: Box<dyn Connection>,
     connector: Connector,
     today: String,
-    /// Users read by `before`, for the request that follows.
-    held: std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
-}
-
-enum Platform {
-    Bevy(bevy::Bevy),
-    Docebo(docebo::Docebo),
-    MetricInsights(metric_insights::MetricInsights),
-    Huwise(huwise::Huwise),
-    Docspace(docspace::DocSpace),
 }
 
 /// What one action did to one user.
@@ -165,20 +183,7 @@ pub fn shows_done(revoke: bool, action: crate::eval::PlanAction, fresh: Option<&
 
 impl Live {
     pub fn connect(c: &Connector) -> Result<Live, String> {
-        let platform = match c.kind {
-            Kind::Huwise => Platform::Huwise(huwise::Huwise::connect(c)?),
-            Kind::Bevy => Platform::Bevy(bevy::Bevy::connect(c)?),
-            Kind::Docebo => Platform::Docebo(docebo::Docebo::connect(c)?),
-            Kind::MetricInsights => Platform::MetricInsights(metric_insights::MetricInsights::connect(c)?),
-            Kind::Docspace => Platform::Docspace(docspace::DocSpace::connect(c)?),
-            other => {
-                return Err(format!(
-                    "connector `{}`: dormant cannot act on `{}` users (it acts through huwise, docspace, bevy, metric_insights and docebo)",
-                    c.name,
-                    other.as_str()
-                ))
-            }
-        };
+        let conn = c.kind.platform().connect(c)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -186,10 +191,9 @@ impl Live {
         let today = chrono::Utc::now().date_naive().to_string();
         let live = Live {
             rt,
-            platform,
+            conn,
             connector: c.clone(),
             today,
-            held: std::sync::Mutex::default(),
         };
         if c.limits.requests_per_day.is_some() {
             live.client()
@@ -208,48 +212,20 @@ impl Live {
     }
 
     fn client(&self) -> &crate::http::Client {
-        match &self.platform {
-            Platform::Bevy(b) => b.client(),
-            Platform::Docebo(d) => d.client(),
-            Platform::MetricInsights(m) => m.client(),
-            Platform::Huwise(h) => h.client(),
-            Platform::Docspace(d) => d.client(),
-        }
+        self.conn.client()
     }
 
     /// Users acted on in one request.
     pub fn batch(&self) -> usize {
-        match &self.platform {
-            Platform::Huwise(_) => 1,
-            // Bevy recommends batches of at most 250 users.
-            Platform::Bevy(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(250))
-                .unwrap_or(250)
-                .clamp(1, 250),
-            Platform::MetricInsights(_) => usize::try_from(
-                self.connector
-                    .limits
-                    .concurrency
-                    .unwrap_or(metric_insights::DEFAULTS.concurrency as u64),
-            )
-            .unwrap_or(1)
-            .max(1),
-            Platform::Docebo(d) => d.batch(),
-            Platform::Docspace(_) => usize::try_from(self.connector.limits.batch_size.unwrap_or(100))
-                .unwrap_or(100)
-                .max(1),
-        }
+        self.conn.batch(&self.connector.limits)
     }
 
     /// Every user, fresh.
     pub fn fetch(&self, progress: &Progress) -> Result<Vec<User>, String> {
-        let fetched = match &self.platform {
-            Platform::Bevy(b) => self.rt.block_on(b.fetch(progress)),
-            Platform::Docebo(d) => self.rt.block_on(d.fetch(progress)),
-            Platform::MetricInsights(m) => self.rt.block_on(m.fetch(progress)),
-            Platform::Huwise(h) => self.rt.block_on(h.fetch(progress)),
-            Platform::Docspace(d) => self.rt.block_on(d.fetch(progress, chrono::Utc::now())),
-        }
-        .map_err(|e| self.redact(&e.to_string()))?;
+        let fetched = self
+            .rt
+            .block_on(self.conn.fetch(progress))
+            .map_err(|e| self.redact(&e.to_string()))?;
         progress.finish();
         finish(&self.connector, fetched)
     }
@@ -269,9 +245,9 @@ impl Live {
         users: &[User],
         step: &mut dyn FnMut(&User, Step) -> bool,
     ) -> Vec<Acted> {
-        let sent = match (&self.platform, action) {
-            (Platform::Docspace(d), crate::eval::PlanAction::Delete) => self.delete_in_two_steps(d, users, step),
-            _ => self.send(action, users),
+        let sent = match self.conn.two_steps(action) {
+            Some(steps) => self.in_two_steps(&steps, users, step),
+            None => self.rt.block_on(self.conn.send(action, users, self.name())),
         };
         sent.into_iter()
             .zip(users)
@@ -283,29 +259,26 @@ impl Live {
             .collect()
     }
 
-    /// DocSpace's delete: Terminated first (confirmed, and recorded through
-    /// `step`), then deleted.
-    fn delete_in_two_steps(
+    /// An action in two steps: the first confirmed and recorded through
+    /// `step`, then the second.
+    fn in_two_steps(
         &self,
-        d: &docspace::DocSpace,
+        steps: &platform::TwoSteps,
         users: &[User],
         step: &mut dyn FnMut(&User, Step) -> bool,
     ) -> Vec<Acted> {
-        use crate::eval::PlanAction as A;
         let first: Vec<Acted> = self
             .rt
-            .block_on(d.deactivate(users))
+            .block_on(self.conn.send(steps.first, users, self.name()))
             .into_iter()
             .zip(users)
             .map(|(acted, u)| match acted {
-                Acted::Accepted => self.confirm(A::Deactivate, u),
+                Acted::Accepted => self.confirm(steps.first, u),
                 other => other,
             })
             .map(|acted| match acted {
-                // Not yet deleted: the first step alone is unconfirmed.
-                Acted::Unconfirmed(why) => {
-                    Acted::Unconfirmed(format!("terminating, the first step of the delete: {why}"))
-                }
+                // Not yet done: the first step alone is unconfirmed.
+                Acted::Unconfirmed(why) => Acted::Unconfirmed(format!("{}: {why}", steps.first_is)),
                 other => other,
             })
             .collect();
@@ -314,7 +287,7 @@ impl Live {
             .into_iter()
             .zip(users)
             .map(|(acted, u)| match acted {
-                Acted::Done if step(u, Step::Deactivated) => {
+                Acted::Done if step(u, steps.step) => {
                     recorded.push(u);
                     Acted::Done
                 }
@@ -322,7 +295,7 @@ impl Live {
                 other => other,
             })
             .collect();
-        let mut second = self.rt.block_on(d.delete_terminated(&recorded)).into_iter();
+        let mut second = self.rt.block_on(self.conn.second_step(&recorded)).into_iter();
         let mut recorded = recorded.into_iter();
         first
             .into_iter()
@@ -356,26 +329,8 @@ impl Live {
 
     /// Reads a user back after a request that did not say what it did.
     fn confirm(&self, action: crate::eval::PlanAction, u: &User) -> Acted {
-        let platform = self.platform_name();
-        let fresh = match &self.platform {
-            // A temporary user has an endpoint of their own.
-            Platform::Docebo(d) => self.rt.block_on(d.read(&u.id, docebo::is_temporary(u))),
-            _ => self.read(&u.id),
-        };
-        match fresh {
-            Ok(fresh) if self.shows(action, fresh.as_ref()) => Acted::Done,
-            Ok(_) => Acted::Unconfirmed(format!(
-                "{platform} accepted the request, but the user read back afterwards is not {}",
-                match action {
-                    crate::eval::PlanAction::Delete => "deleted",
-                    _ if self.revokes() => "without permissions and groups",
-                    _ => "deactivated",
-                }
-            )),
-            Err(e) => Acted::Unconfirmed(format!(
-                "{platform} accepted the request, and reading the user back failed: {e}"
-            )),
-        }
+        self.rt
+            .block_on(platform::confirm(&*self.conn, self.revokes(), action, u))
     }
 
     /// Whether `fresh` (the user as the platform has them now, `None` when
@@ -389,133 +344,16 @@ impl Live {
         self.connector.kind.revokes()
     }
 
-    fn platform_name(&self) -> &'static str {
-        match &self.platform {
-            Platform::Bevy(_) => bevy::PLATFORM,
-            Platform::Docebo(_) => docebo::PLATFORM,
-            Platform::MetricInsights(_) => metric_insights::PLATFORM,
-            Platform::Huwise(_) => huwise::PLATFORM,
-            Platform::Docspace(_) => docspace::PLATFORM,
-        }
-    }
-
     /// One user as the platform has them now; `None` when not there.
     pub fn read(&self, id: &str) -> Result<Option<User>, HttpError> {
-        match &self.platform {
-            Platform::Bevy(b) => self.rt.block_on(b.read(id)),
-            // By id alone, a user of the user list: `confirm` reads a
-            // temporary user from their own endpoint.
-            Platform::Docebo(d) => self.rt.block_on(d.read(id, false)),
-            Platform::MetricInsights(m) => self.rt.block_on(m.read(id)),
-            Platform::Huwise(h) => self.rt.block_on(h.read(id)),
-            Platform::Docspace(d) => self.rt.block_on(d.read(id)),
-        }
+        self.rt.block_on(self.conn.read(id))
     }
 
-    /// Sends the requests of one batch: what each answer said.
-    fn send(&self, action: crate::eval::PlanAction, users: &[User]) -> Vec<Acted> {
-        use crate::eval::PlanAction as A;
-        let failed = |e: String| users.iter().map(|_| Acted::Failed(e.clone())).collect::<Vec<_>>();
-        match &self.platform {
-            Platform::Bevy(b) => {
-                if let Some(warning) = b.unnamed_key(self.name()) {
-                    eprintln!("warning: {warning}");
-                }
-                users
-                    .iter()
-                    .map(|u| {
-                        if b.is_me(u) {
-                            return Acted::Skipped("the owner of the API key dormant uses (`user`)".into());
-                        }
-                        match action {
-                            // A 204 is all Bevy says, and a repeated DELETE
-                            // answers it too: the user, read back, must show
-                            // the pending deletion.
-                            A::Delete => Acted::of(self.rt.block_on(b.delete(&u.id))),
-                            // What the answer says is unknown: read back.
-                            A::Deactivate => Acted::of(self.rt.block_on(b.deactivate(&u.id))),
-                            other => Acted::Failed(format!("Bevy cannot {}", other.as_str())),
-                        }
-                    })
-                    .collect()
-            }
-            // Temporary users (awaiting approval) go through `reject`, or are
-            // skipped: the user delete and change_status never carry them.
-            Platform::Docebo(d) => self.rt.block_on(d.act(action, users)),
-            // Deleting takes about a minute each on the server: a batch is
-            // sent at once, as many at a time as `concurrency` allows.
-            Platform::MetricInsights(m) => {
-                if let Some(warning) = m.unnamed_token(self.name()) {
-                    eprintln!("warning: {warning}");
-                }
-                let each = users.iter().map(|u| async move {
-                    if m.is_me(u) {
-                        return Acted::Skipped("the user dormant's token acts as (`user`)".into());
-                    }
-                    match action {
-                        // The answer's body is inferred (CONNECTORS.md
-                        // section 9): the user, read back, must be gone.
-                        A::Delete => Acted::of(m.delete(&u.id).await),
-                        // The answer's user, when it shows them disabled,
-                        // confirms it; otherwise they are read back.
-                        A::Deactivate => match m.enable(&u.id, false).await {
-                            Ok(Some(after)) if self.shows(action, Some(&after)) => Acted::Done,
-                            Ok(_) => Acted::Accepted,
-                            Err(e) => Acted::error(e),
-                        },
-                        other => Acted::Failed(format!("Metric Insights cannot {}", other.as_str())),
-                    }
-                });
-                self.rt.block_on(futures_util::future::join_all(each))
-            }
-            Platform::Huwise(h) => users
-                .iter()
-                .map(|u| match action {
-                    A::Delete => Acted::named(self.rt.block_on(h.delete(&u.id))),
-                    A::Deactivate => {
-                        // The record `before` read, or a fresh one.
-                        let held = self.held.lock().ok().and_then(|mut h| h.remove(u.id.as_str()));
-                        let raw = match held {
-                            Some(raw) => raw,
-                            None => match self.rt.block_on(h.read_raw(&u.id)) {
-                                Ok(Some(raw)) => raw,
-                                Ok(None) => return Acted::Failed("no longer in the domain".into()),
-                                Err(e) => return Acted::error(e),
-                            },
-                        };
-                        match self.rt.block_on(h.revoke(&u.id, &raw)) {
-                            Ok(()) => Acted::Accepted,
-                            Err(e @ HttpError::Quota { .. }) => Acted::OutOfQuota(e.to_string()),
-                            // Some of its requests may have gone through:
-                            // what the user is now says what was done.
-                            Err(e) => match self.confirm(action, u) {
-                                Acted::Done => Acted::Done,
-                                _ => Acted::Unconfirmed(format!("the revoke stopped part way: {e}")),
-                            },
-                        }
-                    }
-                    other => Acted::Failed(format!("Huwise cannot {}", other.as_str())),
-                })
-                .collect(),
-            // Each outcome as precise as DocSpace's answers allow: the
-            // status answer lists the users it changed, a DELETE answers
-            // the deleted profile; what they do not name is read back.
-            Platform::Docspace(d) => match action {
-                // In two steps, through `act` (`delete_in_two_steps`).
-                A::Delete => self.rt.block_on(d.delete(users)),
-                A::Deactivate => self.rt.block_on(d.deactivate(users)),
-                other => failed(format!("DocSpace cannot {}", other.as_str())),
-            },
-        }
-    }
-}
-
-impl Live {
     /// Undoes deactivations, by user id, with what each deactivation took
     /// away where the platform needs it (Huwise's revoke, from the journal's
     /// intent record). Each outcome confirmed like `act`'s.
     pub fn reactivate(&self, ids: &[String], before: &[Option<serde_json::Value>]) -> Vec<Acted> {
-        let sent = self.send_reactivate(ids, before);
+        let sent = self.rt.block_on(self.conn.reactivate(ids, before));
         sent.into_iter()
             .zip(ids.iter().zip(before))
             .map(|(acted, (id, before))| match acted {
@@ -528,13 +366,9 @@ impl Live {
 
     /// Reads a user back after a reactivation the platform did not confirm.
     fn confirm_reactivated(&self, id: &str, before: Option<&serde_json::Value>) -> Acted {
-        let platform = self.platform_name();
-        let restored = |u: &User| match self.revoked(before) {
-            Some(r) => r.holds(u),
-            None => u.status == Some(crate::user::Status::Active),
-        };
+        let platform = self.conn.name();
         match self.read(id) {
-            Ok(Some(u)) if restored(&u) => Acted::Done,
+            Ok(Some(u)) if self.conn.restored(before, &u) => Acted::Done,
             Ok(Some(_)) => Acted::Unconfirmed(format!(
                 "{platform} accepted the request, but the user read back afterwards is not {}",
                 if self.revokes() {
@@ -550,116 +384,18 @@ impl Live {
         }
     }
 
-    /// What a Huwise revoke took away, from its journal record.
-    fn revoked(&self, before: Option<&serde_json::Value>) -> Option<huwise::Revoked> {
-        match &self.platform {
-            Platform::Huwise(_) => before.and_then(|b| serde_json::from_value(b.clone()).ok()),
-            _ => None,
-        }
-    }
-
     /// What an action is about to take away that undo must give back,
     /// read from the platform just before the action's intent is journaled:
     /// on Huwise, a revoke's permissions and groups. The record read is
     /// kept for the request itself.
     pub fn before(&self, action: crate::eval::PlanAction, u: &User) -> Result<Option<serde_json::Value>, HttpError> {
-        match (&self.platform, action) {
-            (Platform::Huwise(h), crate::eval::PlanAction::Deactivate) => {
-                let Some(raw) = self.rt.block_on(h.read_raw(&u.id))? else {
-                    return Ok(None);
-                };
-                let Some(revoked) = huwise::Revoked::of(&raw) else {
-                    return Err(HttpError::Shape {
-                        platform: huwise::PLATFORM,
-                        endpoint: format!("/users/{}/", u.id),
-                        detail: "the user's record lists no `permissions` or no `groups`, so what a revoke takes away could not be recorded for undo".into(),
-                    });
-                };
-                if let Ok(mut held) = self.held.lock() {
-                    held.insert(u.id.to_string(), raw);
-                }
-                Ok(serde_json::to_value(revoked).ok())
-            }
-            _ => Ok(None),
-        }
-    }
-
-    fn send_reactivate(&self, ids: &[String], before: &[Option<serde_json::Value>]) -> Vec<Acted> {
-        match &self.platform {
-            // Bevy documents no way to undo a deactivation through its API.
-            Platform::Bevy(_) => ids
-                .iter()
-                .map(|_| {
-                    Acted::Failed(
-                        "Bevy's API has no reactivation: reactivate the user in Bevy's admin dashboard".into(),
-                    )
-                })
-                .collect(),
-            // Confirmed by the answer's user, or else by reading them back.
-            Platform::MetricInsights(m) => ids
-                .iter()
-                .map(|id| {
-                    let active = |u: &User| u.status == Some(crate::user::Status::Active);
-                    match self.rt.block_on(m.enable(id, true)) {
-                        Ok(Some(after)) if active(&after) => Acted::Done,
-                        Ok(_) => match self.read(id) {
-                            Ok(Some(now)) if active(&now) => Acted::Done,
-                            Ok(_) => Acted::Unconfirmed(
-                                "Metric Insights accepted the request, but the user read back afterwards is not enabled"
-                                    .into(),
-                            ),
-                            Err(e) => Acted::Unconfirmed(format!(
-                                "Metric Insights accepted the request, and reading the user back failed: {e}"
-                            )),
-                        },
-                        Err(e) => Acted::error(e),
-                    }
-                })
-                .collect(),
-            Platform::Docebo(d) => self.rt.block_on(d.reactivate(ids)),
-            Platform::Huwise(h) => ids
-                .iter()
-                .zip(before)
-                .map(|(id, before)| match self.revoked(before.as_ref()) {
-                    Some(r) => Acted::of(self.rt.block_on(h.restore(id, &r))),
-                    None => Acted::Failed(
-                        "the journal does not record the permissions and groups this user had (a deactivation made before revokes were journaled): give them back in Huwise's back office".into(),
-                    ),
-                })
-                .collect(),
-            Platform::Docspace(d) => self.rt.block_on(d.reactivate(ids)),
-        }
+        self.rt.block_on(self.conn.before(action, u))
     }
 
     /// What a deletion made at `at` means now on this platform, for `undo`
     /// to say, and whether it can still be cancelled.
     pub fn deletion(&self, at: Option<crate::time::Time>, now: crate::time::Time) -> (bool, String) {
-        match &self.platform {
-            Platform::Huwise(_) => (
-                false,
-                "removed from the domain: cannot be undone here; invite them again (their groups and permissions are not restored)".into(),
-            ),
-            Platform::Docspace(_) => (false, "deleted permanently on DocSpace: cannot be undone".into()),
-            Platform::MetricInsights(_) => (false, "deleted on Metric Insights, which keeps no deleted users: cannot be undone".into()),
-            Platform::Docebo(_) => (
-                false,
-                "deleted on Docebo with their progress, enrollments and history: cannot be undone".into(),
-            ),
-            Platform::Bevy(_) => {
-                let Some(ends) = at.map(|t| t + chrono::TimeDelta::days(bevy::PENDING_DAYS)) else {
-                    return (false, "pending deletion for 7 days from the request, which the journal does not date".into());
-                };
-                let day = ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                if ends > now {
-                    (
-                        true,
-                        format!("pending deletion until {day}: cancel it before then in Bevy's admin dashboard (Members, the user, Cancel Deletion); Bevy's API cannot"),
-                    )
-                } else {
-                    (false, format!("deleted for good: the 7 days of pending deletion ended {day}"))
-                }
-            }
-        }
+        self.conn.deletion(at, now)
     }
 }
 

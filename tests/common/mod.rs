@@ -106,3 +106,14 @@ impl Run {
 }
 pub mod sim;
 pub mod smtp;
+
+/// A dormant.toml enforcing `p.policy` with one connector, `name`, of kind
+/// `kind` at `url` (a simulator's), its other keys in `keys` (TOML lines).
+pub fn connector_config(name: &str, kind: &str, url: &str, keys: &str) -> String {
+    format!("policy = \"p.policy\"\n[connector.{name}]\nkind = \"{kind}\"\nurl = \"{url}\"\n{keys}")
+}
+
+/// Writes `text` as the dormant.toml of a test's folder.
+pub fn write_config(dir: &Path, text: &str) {
+    std::fs::write(dir.join("dormant.toml"), text).unwrap_or_else(|e| panic!("cannot write dormant.toml: {e}"));
+}

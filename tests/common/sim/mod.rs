@@ -2,6 +2,12 @@
 //! starts with a handler, and that stops when dropped. Each answer may be a
 //! fault: a dropped connection, a body cut short, or a slow answer.
 
+pub mod bevy;
+pub mod docebo;
+pub mod docspace;
+pub mod huwise;
+pub mod metric_insights;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

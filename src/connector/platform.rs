@@ -1,0 +1,398 @@
+//! What a platform says about itself. Each platform's file implements
+//! [`Platform`] (what its `dormant.toml` table takes, the fields it supplies,
+//! the actions it can take, how to connect) and [`Connection`] (what a
+//! connection does: fetch, act, read back, reactivate, what undo says about a
+//! deletion). `connector::PLATFORMS` lists them: nothing else names a
+//! platform. The methods that matter have no default, so that the compiler
+//! asks a new platform for each of them.
+
+use super::{Acted, Connector, Step};
+use crate::ast::{Expr, ExprKind, Rule};
+use crate::diagnostic::Diag;
+use crate::eval::PlanAction;
+use crate::fields::Field;
+use crate::http::{Client, HttpError, Limits};
+use crate::progress::Progress;
+use crate::source::Span;
+use crate::time::Time;
+use crate::user::User;
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A platform dormant knows: one per file, listed in `connector::PLATFORMS`.
+pub trait Platform: Sync {
+    /// The `kind` that names it in `dormant.toml`.
+    fn kind(&self) -> &'static str;
+
+    /// Its name in messages ("Metric Insights").
+    fn name(&self) -> &'static str;
+
+    /// The keys its `[connector.NAME]` table requires and those it may have.
+    fn keys(&self) -> Keys;
+
+    /// Whether deactivating here is a revoke of permissions and groups
+    /// (plans and prompts then say "revoke").
+    fn revokes(&self) -> bool;
+
+    /// Checks what its own keys say and sets what they set on `c` (read
+    /// with the keys every platform shares): the mistakes the types of
+    /// [`Keys`] cannot catch, each at its span.
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag>;
+
+    /// A connection that acts, or why there cannot be one.
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String>;
+
+    /// Every user of connector `c`. Platforms read them through a
+    /// connection; the built-in `file` reads its file.
+    fn fetch(&self, c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
+        super::Live::connect(c)?.fetch(progress)
+    }
+
+    /// Whether dormant can act on its users (listed when one cannot).
+    fn acts(&self) -> bool;
+
+    /// The `attr.*` names it supplies.
+    fn attrs(&self) -> &'static [&'static str];
+
+    /// Whether it supplies `field`, before the rules every platform shares
+    /// (`Supply::Usual`). `own` says whether connector `c` supplies another
+    /// field, its enrich files included.
+    fn supplies(&self, c: &Connector, field: &Field, own: &dyn Fn(&Field) -> bool) -> Supply;
+
+    /// What `check --connector` says about one rule's action here.
+    fn check_rule(&self, c: &Connector, rule: &RuleCheck<'_>) -> Vec<Diag>;
+
+    /// What an unsupplied field does to a rule, where it is not the usual
+    /// "unknown for every user".
+    fn unsupplied_label(&self, _c: &Connector, _field: &Field, _rule: &str) -> Option<String> {
+        None
+    }
+
+    /// How to supply a derived field, where it is not the usual enrich file.
+    fn supply_help(&self, _c: &Connector, _field: &Field) -> Option<String> {
+        None
+    }
+}
+
+/// The keys of a platform's `[connector.NAME]` table, besides `kind`.
+pub struct Keys {
+    /// Text keys it cannot do without (`url`, `api_key_env`).
+    pub required: &'static [&'static str],
+    /// Its own optional keys, with their types.
+    pub own: &'static [Key],
+    /// Keys it no longer takes: accepted here so that `configure` can say
+    /// what to write instead.
+    pub retired: &'static [&'static str],
+    /// Whether it takes the request limits (`requests_per_second`, …).
+    pub limits: bool,
+}
+
+impl Keys {
+    /// The keys a table may have besides the required ones and `kind`.
+    pub fn optional(&self) -> Vec<&'static str> {
+        let own = self.own.iter().map(|k| k.name);
+        own.chain(self.shared().iter().map(|k| k.name)).collect()
+    }
+
+    /// The keys every platform of its sort takes.
+    pub fn shared(&self) -> &'static [Key] {
+        match self.limits {
+            true => &SHARED,
+            false => &ENRICH,
+        }
+    }
+
+    /// The type of key `name` here, if it is one of its keys.
+    pub fn of(&self, name: &str) -> Option<KeyType> {
+        let known = self.own.iter().chain(self.shared());
+        let required = self.required.contains(&name).then_some(KeyType::Text);
+        required.or_else(|| known.into_iter().find(|k| k.name == name).map(|k| k.kind))
+    }
+}
+
+/// The keys that set request limits, and `enrich` last (the one key the
+/// built-in `file` shares).
+const SHARED: [Key; 7] = [
+    Key::new("requests_per_second", KeyType::Number),
+    Key::new("requests_per_day", KeyType::Count),
+    Key::new("batch_size", KeyType::Count),
+    Key::new("concurrency", KeyType::Count),
+    Key::new("timeout_seconds", KeyType::Number),
+    Key::new("retries", KeyType::Count),
+    Key::new("enrich", KeyType::Texts),
+];
+
+/// The one shared key of a connector that makes no requests.
+const ENRICH: [Key; 1] = [Key::new("enrich", KeyType::Texts)];
+
+/// One key of a connector table.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub kind: KeyType,
+}
+
+impl Key {
+    pub const fn new(name: &'static str, kind: KeyType) -> Key {
+        Key { name, kind }
+    }
+
+    /// A text key; one ending in `_env` names an environment variable.
+    pub const fn text(name: &'static str) -> Key {
+        Key::new(name, KeyType::Text)
+    }
+}
+
+/// What a key's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Text,
+    /// `true` or `false`.
+    Flag,
+    /// A whole number, 0 or more.
+    Count,
+    /// A number, whole or not.
+    Number,
+    /// A list of texts.
+    Texts,
+    /// Any value: a retired key, read only to say so.
+    Any,
+}
+
+/// A `[connector.NAME]` table as written, its values typed and spanned, for
+/// a platform's [`Platform::configure`].
+pub struct Table {
+    /// The whole table.
+    pub span: Span,
+    pub values: BTreeMap<String, (Span, toml::Value)>,
+}
+
+impl Table {
+    /// A text key's value and where it is written.
+    pub fn text(&self, key: &str) -> Option<(&str, Span)> {
+        self.values.get(key).and_then(|(at, v)| Some((v.as_str()?, *at)))
+    }
+
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.values.get(key).and_then(|(_, v)| v.as_bool())
+    }
+
+    pub fn count(&self, key: &str) -> Option<(u64, Span)> {
+        self.values
+            .get(key)
+            .and_then(|(at, v)| Some((u64::try_from(v.as_integer()?).ok()?, *at)))
+    }
+
+    /// Where key `key` is written, whatever its value.
+    pub fn span(&self, key: &str) -> Option<Span> {
+        self.values.get(key).map(|(at, _)| *at)
+    }
+}
+
+/// Whether a platform supplies a field.
+pub enum Supply {
+    Supplied,
+    /// Never, and why.
+    Never(String),
+    /// As the rules every platform shares say (service flags, counters,
+    /// `attr.*`, fields derived from others).
+    Usual,
+}
+
+/// One rule, for [`Platform::check_rule`].
+pub struct RuleCheck<'a> {
+    pub rule: &'a Rule,
+    /// "rule `NAME`", or "this rule".
+    pub name: &'a str,
+    /// The policy's `let` names.
+    pub lets: &'a HashMap<&'a str, &'a Expr>,
+}
+
+/// A connection to one platform: what `Live` asks of it. Async methods run
+/// on `Live`'s runtime.
+pub trait Connection {
+    /// Its name in messages.
+    fn name(&self) -> &'static str;
+
+    /// The HTTP client, for its request count and its secrets.
+    fn client(&self) -> &Client;
+
+    /// Users acted on in one request.
+    fn batch(&self, limits: &Limits) -> usize;
+
+    /// Every user, fresh.
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>>;
+
+    /// One user as the platform has them now; `None` when not there.
+    fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>>;
+
+    /// A user read back after an action, where reading by id is not enough.
+    fn read_back<'a>(&'a self, u: &'a User) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
+        self.read(&u.id)
+    }
+
+    /// Sends the requests of one batch for connector `connector`: what each
+    /// answer said (`Acted::Accepted` is read back by `Live`).
+    fn send<'a>(&'a self, action: PlanAction, users: &'a [User], connector: &'a str) -> LocalBoxFuture<'a, Vec<Acted>>;
+
+    /// What an action is about to take away that undo must give back, read
+    /// just before the action's intent is journaled.
+    fn before<'a>(&'a self, _action: PlanAction, _u: &'a User) -> LocalBoxFuture<'a, Result<Option<Value>, HttpError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// An action this platform takes in two steps, recorded between them.
+    fn two_steps(&self, action: PlanAction) -> Option<TwoSteps>;
+
+    /// The second step of a two-step action, for the users whose first
+    /// step is recorded.
+    fn second_step<'a>(&'a self, users: &'a [&'a User]) -> LocalBoxFuture<'a, Vec<Acted>> {
+        let failed = users
+            .iter()
+            .map(|_| Acted::Failed("this platform takes no second step".into()))
+            .collect();
+        Box::pin(async { failed })
+    }
+
+    /// Undoes deactivations, by user id, with what each took away
+    /// (`before`, from the journal).
+    fn reactivate<'a>(&'a self, ids: &'a [String], before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>>;
+
+    /// Whether a user read back shows a reactivation done.
+    fn restored(&self, _before: Option<&Value>, u: &User) -> bool {
+        u.status == Some(crate::user::Status::Active)
+    }
+
+    /// What a deletion made at `at` means now, for `undo` to say, and
+    /// whether it can still be cancelled.
+    fn deletion(&self, at: Option<Time>, now: Time) -> (bool, String);
+}
+
+/// The two steps of an action: the first, sent and confirmed as its own
+/// action, recorded as `step`, then the second.
+pub struct TwoSteps {
+    pub first: PlanAction,
+    pub step: Step,
+    /// What the first step is called, for an unconfirmed first step.
+    pub first_is: &'static str,
+}
+
+/// Reads a user back after a request that did not say what it did.
+pub async fn confirm(conn: &dyn Connection, revokes: bool, action: PlanAction, u: &User) -> Acted {
+    let platform = conn.name();
+    match conn.read_back(u).await {
+        Ok(fresh) if super::shows_done(revokes, action, fresh.as_ref()) => Acted::Done,
+        Ok(_) => Acted::Unconfirmed(format!(
+            "{platform} accepted the request, but the user read back afterwards is not {}",
+            match action {
+                PlanAction::Delete => "deleted",
+                _ if revokes => "without permissions and groups",
+                _ => "deactivated",
+            }
+        )),
+        Err(e) => Acted::Unconfirmed(format!(
+            "{platform} accepted the request, and reading the user back failed: {e}"
+        )),
+    }
+}
+
+/// The error of a platform dormant does not act on.
+pub fn cannot_act(c: &Connector) -> String {
+    let acting: Vec<&str> = super::PLATFORMS.iter().filter(|p| p.acts()).map(|p| p.kind()).collect();
+    let list = match acting.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => acting.join(", "),
+    };
+    format!(
+        "connector `{}`: dormant cannot act on `{}` users (it acts through {list})",
+        c.name,
+        c.kind.as_str()
+    )
+}
+
+/// A connector's platform, as `dormant.toml` names it.
+#[derive(Clone, Copy)]
+pub struct Kind(&'static dyn Platform);
+
+impl Kind {
+    /// The platform whose `kind` is `name`.
+    pub fn named(name: &str) -> Option<Kind> {
+        super::PLATFORMS.iter().find(|p| p.kind() == name).map(|p| Kind(*p))
+    }
+
+    pub fn platform(self) -> &'static dyn Platform {
+        self.0
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0.kind()
+    }
+
+    /// Whether deactivating on this platform is a revoke of permissions and
+    /// groups: plans and prompts say "revoke".
+    pub fn revokes(self) -> bool {
+        self.0.revokes()
+    }
+}
+
+impl PartialEq for Kind {
+    fn eq(&self, other: &Kind) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Kind {}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a condition is false for every user with `attr.ATTR` true: one
+/// of its `and` terms is `not attr.ATTR` (or `attr.ATTR == false`, `!=
+/// true`), through `let` names and parentheses. A policy checked here may
+/// have errors, `let` names deeper than the nesting limit among them: the
+/// walk keeps its own stack rather than recursing.
+pub fn leaves_out(e: &Expr, lets: &HashMap<&str, &Expr>, attr: &str) -> bool {
+    let is_attr = |f: &str| Field::lookup(f) == Some(Field::Attr(attr.into()));
+    let mut seen = HashSet::new();
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        let found = match &e.kind {
+            ExprKind::And(es) => {
+                todo.extend(es.iter().rev());
+                false
+            }
+            ExprKind::Paren(e) => {
+                todo.push(e);
+                false
+            }
+            ExprKind::Not(inner) => matches!(&without_parens(inner).kind, ExprKind::Ref(n) if is_attr(&n.node)),
+            ExprKind::Cmp { field, op, value } if is_attr(&field.node) => matches!(
+                (op.node, &value.node),
+                (crate::ast::CmpOp::Eq, crate::ast::Lit::Bool(false))
+                    | (crate::ast::CmpOp::Ne, crate::ast::Lit::Bool(true))
+            ),
+            ExprKind::Ref(n) => {
+                if let Some(inner) = lets.get(n.node.as_str()).filter(|_| seen.insert(n.node.clone())) {
+                    todo.push(inner);
+                }
+                false
+            }
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
+fn without_parens(mut e: &Expr) -> &Expr {
+    while let ExprKind::Paren(inner) = &e.kind {
+        e = inner;
+    }
+    e
+}

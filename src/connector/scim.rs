@@ -1,0 +1,73 @@
+//! SCIM, named in `dormant.toml` (`kind = "scim"`) but not supported by
+//! this version: its table is checked, and a fetch says what is supported.
+
+use super::platform::{Keys, RuleCheck, Supply, Table};
+use super::{Connection, Connector, Platform};
+use crate::diagnostic::Diag;
+use crate::fields::Field;
+use crate::progress::Progress;
+use crate::user::User;
+
+/// SCIM in `dormant.toml`: `kind = "scim"`.
+pub struct ScimPlatform;
+
+impl Platform for ScimPlatform {
+    fn kind(&self) -> &'static str {
+        "scim"
+    }
+
+    fn name(&self) -> &'static str {
+        "SCIM"
+    }
+
+    fn keys(&self) -> Keys {
+        Keys {
+            required: &["url", "token_env"],
+            own: &[],
+            retired: &[],
+            limits: true,
+        }
+    }
+
+    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    fn revokes(&self) -> bool {
+        false
+    }
+
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+        Err(super::platform::cannot_act(c))
+    }
+
+    fn fetch(&self, c: &Connector, _progress: &Progress) -> Result<Vec<User>, String> {
+        let supported: Vec<&str> = super::PLATFORMS
+            .iter()
+            .map(|p| p.kind())
+            .filter(|k| *k != self.kind())
+            .collect();
+        Err(format!(
+            "connector `{}`: the `scim` platform is not supported by this version of dormant (supported: {})",
+            c.name,
+            supported.join(", ")
+        ))
+    }
+
+    fn acts(&self) -> bool {
+        false
+    }
+
+    fn attrs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Nothing is fetched, so nothing is said about fields.
+    fn supplies(&self, _c: &Connector, _field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
+        Supply::Supplied
+    }
+
+    fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {
+        Vec::new()
+    }
+}
