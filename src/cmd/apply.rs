@@ -37,7 +37,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         );
         return Ok(Exit::Ok);
     }
-    can_deactivate(&connector, &targets).map_err(fail)?;
+    can_act(&connector, &targets).map_err(fail)?;
     let notifier = notifier(&config, &targets).map_err(fail)?;
     // A keyed journal's key, read before anything is asked or done.
     let key = config
@@ -146,14 +146,15 @@ fn over_limits(out: &Output, over: Vec<String>) -> Result<(), Exit> {
     Err(Exit::OverLimit)
 }
 
-/// Huwise deactivates only as a revoke, which its connector must allow.
-fn can_deactivate(connector: &Connector, targets: &[&PlannedDecision]) -> Result<(), String> {
-    let deactivations = targets.iter().filter(|d| d.action == PlanAction::Deactivate).count();
-    if connector.kind.revokes() && !connector.revoke && deactivations > 0 {
-        return Err(format!(
-            "the plan deactivates {deactivations} users, and Huwise has no deactivation: set `deactivate = \"revoke\"` on connector `{}` to take their domain permissions and groups away instead (undo gives them back), or plan with `delete`; nothing was done",
-            connector.name
-        ));
+/// What the platform, as this connector is configured, cannot do (Huwise
+/// deactivates only as a revoke, which its connector must allow): refused
+/// before anything is sent.
+fn can_act(connector: &Connector, targets: &[&PlannedDecision]) -> Result<(), String> {
+    for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
+        let count = targets.iter().filter(|d| d.action == action).count();
+        if let Some(why) = connector.kind.platform().refuses(connector, action, count) {
+            return Err(format!("{why}; nothing was done"));
+        }
     }
     Ok(())
 }

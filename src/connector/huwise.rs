@@ -545,6 +545,14 @@ impl Platform for HuwisePlatform {
         "huwise"
     }
 
+    /// Huwise deactivates only as a revoke, which the connector must allow.
+    fn refuses(&self, c: &Connector, action: PlanAction, count: usize) -> Option<String> {
+        (action == PlanAction::Deactivate && !c.revoke && count > 0).then(|| format!(
+            "the plan deactivates {count} users, and Huwise has no deactivation: set `deactivate = \"revoke\"` on connector `{}` to take their domain permissions and groups away instead (undo gives them back), or plan with `delete`",
+            c.name
+        ))
+    }
+
     fn name(&self) -> &'static str {
         PLATFORM
     }

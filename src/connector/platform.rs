@@ -73,6 +73,13 @@ pub trait Platform: Sync {
     fn supply_help(&self, _c: &Connector, _field: &Field) -> Option<String> {
         None
     }
+
+    /// Why `apply` must refuse to take `action` on `count` users through
+    /// this connector as configured, before anything is sent; `None` when
+    /// it can.
+    fn refuses(&self, _c: &Connector, _action: PlanAction, _count: usize) -> Option<String> {
+        None
+    }
 }
 
 /// The keys of a platform's `[connector.NAME]` table, besides `kind`.
