@@ -9,7 +9,8 @@ mod run;
 
 pub use run::{run, Failure, Report, Request};
 
-use crate::eval::{decide, PlanAction};
+use crate::decision::PlanAction;
+use crate::eval::decide;
 use crate::journal::{Event, Notices, Record, Subject};
 use crate::plan::{rule_label, Tally};
 use crate::program::Program;
@@ -113,7 +114,7 @@ impl PlanFile {
             "users": self.users.sha256,
             "decisions": decisions,
         });
-        crate::connector::file::sha256_hex(canonical.to_string().as_bytes())
+        crate::digest::sha256_hex(canonical.to_string().as_bytes())
     }
 
     /// Refuses a plan made under another file than `path`, the policy
@@ -136,7 +137,7 @@ impl PlanFile {
     /// Refuses a plan made under the policy at `path` as it was before
     /// `text`, its text now.
     pub fn same_policy(&self, path: &Path, text: &str) -> Result<(), String> {
-        let sha = crate::connector::file::sha256_hex(text.as_bytes());
+        let sha = crate::digest::sha256_hex(text.as_bytes());
         if sha == self.policy.sha256 {
             return Ok(());
         }
@@ -328,7 +329,7 @@ fn decided_again(d: &PlannedDecision, u: &User, program: &Program, notices: &Not
     if let Some(state) = now.already {
         return Err(Outcome::Skipped(format!(
             "{} on the platform (status {}): nothing sent",
-            crate::eval::already_text(state),
+            crate::decision::already_text(state),
             state.as_str()
         )));
     }

@@ -24,12 +24,11 @@ mod record;
 
 pub use record::{Action, Event, Outcome, Record, Step, Subject};
 
-use crate::time::Time;
-use crate::user::{Deactivated, Origin, Status, User};
+pub use crate::notices::Notices;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use std::collections::HashMap;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -39,13 +38,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// The `mac` of every line of a keyed journal.
 pub const HMAC_SHA256: &str = "hmac-sha256";
 
-fn sha256(bytes: &[u8]) -> String {
-    crate::connector::file::sha256_hex(bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::digest::{hex, sha256_hex as sha256};
 
 /// The secret key of a keyed journal, ready to make HMACs. It never
 /// prints: `Debug` shows a placeholder and there is no `Display`.
@@ -428,75 +421,8 @@ impl Journal {
     }
 }
 
-/// What plans read from the journal: the latest notice sent to each user
-/// under each rule, and when each user was last deactivated.
-#[derive(Debug, Clone, Default)]
-pub struct Notices {
-    /// user id → rule → when.
-    latest: HashMap<String, HashMap<String, Time>>,
-    /// user id → the last confirmed deactivation not undone since.
-    deactivated: HashMap<String, Time>,
-}
-
+/// Reading a journal's notices and deactivations: what plans take from it.
 impl Notices {
-    pub fn new() -> Self {
-        Notices::default()
-    }
-
-    /// Records a notice (keeping the latest per user and rule).
-    pub fn add(&mut self, user: &str, rule: &str, at: Time) {
-        let slot = self
-            .latest
-            .entry(user.to_string())
-            .or_default()
-            .entry(rule.to_string())
-            .or_insert(at);
-        if at > *slot {
-            *slot = at;
-        }
-    }
-
-    pub fn latest(&self, user: &str, rule: &str) -> Option<Time> {
-        self.latest.get(user)?.get(rule).copied()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.latest.is_empty() && self.deactivated.is_empty()
-    }
-
-    /// When dormant last deactivated this user, if it did and nothing
-    /// undid it since.
-    pub fn deactivated(&self, user: &str) -> Option<Time> {
-        self.deactivated.get(user).copied()
-    }
-
-    /// Gives `deactivated` from the journal to the users the platform shows
-    /// disabled (SPEC section 2: the platform where it says, else the
-    /// journal). A user who is not disabled keeps it unknown: the journal's
-    /// deactivation was undone outside dormant, or the status cannot be
-    /// told, and a time would make an old deactivation look like the
-    /// current one. Where both say, the later time wins: a platform's date
-    /// can be left from an earlier disabling (DocSpace keeps `terminated`
-    /// when a status change alone re-enables and disables again), and
-    /// counting from the later one never deletes anyone sooner.
-    pub fn fill_deactivated(&self, users: &mut [User]) {
-        if self.deactivated.is_empty() {
-            return;
-        }
-        for u in users {
-            if u.status != Some(Status::Disabled) {
-                continue;
-            }
-            let Some(at) = self.deactivated(&u.id) else { continue };
-            if u.deactivated.is_none_or(|d| d.at < at) {
-                u.deactivated = Some(Deactivated {
-                    at,
-                    from: Origin::Journal,
-                });
-            }
-        }
-    }
-
     /// Reads the notices of a journal file, only if it verifies: a damaged
     /// journal is never read as if it had fewer notices, and a hand-written
     /// line must not turn a `notify` into a `deactivate` in the plan a
@@ -559,9 +485,9 @@ impl Notices {
             ));
         };
         if deactivates {
-            self.deactivated.insert(subject.user.clone(), at);
+            self.set_deactivated(&subject.user, at);
         } else {
-            self.deactivated.remove(&subject.user);
+            self.clear_deactivated(&subject.user);
         }
         Ok(())
     }
@@ -612,6 +538,7 @@ mod tests {
 mod deactivation_tests {
     use super::*;
     use crate::time;
+    use crate::user::{Deactivated, Origin, Status, User};
 
     fn records(lines: &[&str]) -> Vec<Record> {
         let values: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();

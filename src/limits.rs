@@ -39,7 +39,7 @@ mod tests {
     use super::*;
     use crate::check::{check, Options};
     use crate::diagnostic::Code;
-    use crate::journal::Notices;
+    use crate::notices::Notices;
     use crate::parse::parse;
     use crate::plan::{self, Header, PolicyRef, Shapes, Tally, UsersRef};
     use crate::program::Program;

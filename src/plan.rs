@@ -3,8 +3,9 @@
 //! (see `render`), so a plan of a million users is never held in memory.
 
 use crate::ast::Action;
-use crate::eval::{self, Decider, Decision, Explanation, PlanAction};
-use crate::journal::Notices;
+use crate::decision::{Decider, Decision, PlanAction};
+use crate::eval::{self, Explanation};
+use crate::notices::Notices;
 use crate::program::Program;
 use crate::time::Time;
 use crate::user::User;

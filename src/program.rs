@@ -23,7 +23,7 @@ pub struct Program {
     pub flat: crate::eval::Flat,
     /// Deactivating is a revoke of permissions and groups on the users'
     /// platform (Huwise): a disabled account is then not already
-    /// deactivated (see `eval::already`). Set by who knows the connector.
+    /// deactivated (see `decision::already`). Set by who knows the connector.
     pub revoke: bool,
 }
 

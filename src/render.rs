@@ -3,7 +3,7 @@
 //! requests. JSON and CSV stream; the table and Markdown keep only the users
 //! who are not kept.
 
-use crate::eval::PlanAction;
+use crate::decision::PlanAction;
 use crate::plan::{Already, Entry, Header, LimitStatus, RuleCount, Summary, Tally};
 use crate::program::Program;
 use std::io::{self, Write};

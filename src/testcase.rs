@@ -14,7 +14,7 @@
 //! ```
 
 use crate::connector::record::{self, Cell};
-use crate::eval::PlanAction;
+use crate::decision::PlanAction;
 use crate::fields::Field;
 use crate::time::{self, Time};
 use crate::user::User;

@@ -9,7 +9,7 @@ mod common;
 
 use common::Run;
 use dormant::apply::{self, Outcome, PlanFile};
-use dormant::eval::PlanAction;
+use dormant::decision::PlanAction;
 use dormant::journal::{self, Key, Notices, Record};
 use dormant::user::{Status, User};
 use std::collections::HashSet;

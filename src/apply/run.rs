@@ -6,7 +6,7 @@
 use super::{recheck, subject, PlanFile, PlannedDecision, Progress, Work};
 use crate::config::Connector;
 use crate::connector::{Acted, Live};
-use crate::eval::PlanAction;
+use crate::decision::PlanAction;
 use crate::journal::{Journal, Key, Notices, Outcome, Record, Step};
 use crate::notify::Notifier;
 use crate::program::Program;

@@ -4,7 +4,7 @@ use super::{compile, load_config, load_policy, read_text, Output};
 use crate::apply::{self, Outcome, PlanFile, PlannedDecision};
 use crate::cli::ApplyArgs;
 use crate::config::{Config, Connector};
-use crate::eval::PlanAction;
+use crate::decision::PlanAction;
 use crate::notify::Notifier;
 use crate::program::Program;
 use crate::Exit;

@@ -5,7 +5,7 @@ use super::{as_of, compile, load_notices, load_policy, load_policy_warned, load_
 use crate::check::data::Summary;
 use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
-use crate::eval::PlanAction;
+use crate::decision::PlanAction;
 use crate::plan::{self, Entry, PolicyRef, UserRef};
 use crate::time::{format_time, Time};
 use crate::Exit;

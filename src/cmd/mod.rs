@@ -266,7 +266,7 @@ pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<
         out.error(&format!("{m}\nnothing was fetched"));
         Exit::Errors
     })?;
-    let sha256 = file::sha256_hex(&crate::connector::snapshot::write(&users));
+    let sha256 = crate::digest::sha256_hex(&crate::connector::snapshot::write(&users));
     Ok(UsersFile {
         users,
         source: format!("connector:{}", connector.name),

@@ -322,7 +322,7 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     }
     if !x.because.is_empty() {
         let rule = e.rule.unwrap_or("?");
-        if e.action == crate::eval::PlanAction::Review && d.cannot_notify.is_none() {
+        if e.action == crate::decision::PlanAction::Review && d.cannot_notify.is_none() {
             let _ = writeln!(s, "\nWhy `{rule}` cannot be decided ({}):", undecided_because(e));
         } else {
             let _ = writeln!(s, "\nWhy `{rule}` decided:");

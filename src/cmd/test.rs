@@ -2,7 +2,7 @@
 
 use super::{compile, load_policy, read_text, Output};
 use crate::cli::TestArgs;
-use crate::eval::Decider;
+use crate::decision::Decider;
 use crate::journal::Notices;
 use crate::plan;
 use crate::program::Program;

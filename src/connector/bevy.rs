@@ -45,8 +45,8 @@
 use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
 use super::{Acted, Connection, Connector, Platform};
+use crate::decision::PlanAction;
 use crate::diagnostic::{Code, Diag};
-use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::Limits;
 use crate::http::{Client, HttpError, Secret, Settings};

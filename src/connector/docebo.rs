@@ -113,8 +113,8 @@
 use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Acted;
 use super::{Connection, Connector, Platform};
+use crate::decision::PlanAction;
 use crate::diagnostic::{Code, Diag};
-use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::Limits;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};

@@ -71,8 +71,8 @@
 use super::platform::{Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Listing};
 use super::{Connection, Connector, Platform};
+use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
-use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::Limits;
 use crate::http::{Client, HttpError, Secret, Settings};

@@ -121,13 +121,8 @@ fn cannot_read(name: &str, e: &std::io::Error) -> UsersFileError {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::digest::hex;
+pub use crate::digest::sha256_hex;
 
 /// Parses users from the bytes of a file named `name`.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<User>, UsersFileError> {

@@ -66,8 +66,8 @@
 
 use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Connection, Connector, Platform};
+use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
-use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::Limits;
 use crate::http::{Body, Client, HttpError, Secret, Settings, Token, TokenFuture, Tokens};

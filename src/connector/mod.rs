@@ -165,8 +165,8 @@ impl Step {
 /// Whether a user as read from the platform (`None`: not there) shows that
 /// `action` was done. Revoke (Huwise's deactivate) shows as no domain
 /// permissions and no groups left.
-pub fn shows_done(revoke: bool, action: crate::eval::PlanAction, fresh: Option<&User>) -> bool {
-    use crate::eval::PlanAction as A;
+pub fn shows_done(revoke: bool, action: crate::decision::PlanAction, fresh: Option<&User>) -> bool {
+    use crate::decision::PlanAction as A;
     use crate::user::Status;
     match (action, fresh) {
         // Deleted, as a read answering 404 says. A deactivated user is
@@ -241,7 +241,7 @@ impl Live {
     /// it could not record it; that user's second step is then not sent.
     pub fn act(
         &self,
-        action: crate::eval::PlanAction,
+        action: crate::decision::PlanAction,
         users: &[User],
         step: &mut dyn FnMut(&User, Step) -> bool,
     ) -> Vec<Acted> {
@@ -328,14 +328,14 @@ impl Live {
     }
 
     /// Reads a user back after a request that did not say what it did.
-    fn confirm(&self, action: crate::eval::PlanAction, u: &User) -> Acted {
+    fn confirm(&self, action: crate::decision::PlanAction, u: &User) -> Acted {
         self.rt
             .block_on(platform::confirm(&*self.conn, self.revokes(), action, u))
     }
 
     /// Whether `fresh` (the user as the platform has them now, `None` when
     /// not there) shows `action` done.
-    pub fn shows(&self, action: crate::eval::PlanAction, fresh: Option<&User>) -> bool {
+    pub fn shows(&self, action: crate::decision::PlanAction, fresh: Option<&User>) -> bool {
         shows_done(self.revokes(), action, fresh)
     }
 
@@ -388,7 +388,11 @@ impl Live {
     /// read from the platform just before the action's intent is journaled:
     /// on Huwise, a revoke's permissions and groups. The record read is
     /// kept for the request itself.
-    pub fn before(&self, action: crate::eval::PlanAction, u: &User) -> Result<Option<serde_json::Value>, HttpError> {
+    pub fn before(
+        &self,
+        action: crate::decision::PlanAction,
+        u: &User,
+    ) -> Result<Option<serde_json::Value>, HttpError> {
         self.rt.block_on(self.conn.before(action, u))
     }
 

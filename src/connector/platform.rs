@@ -8,8 +8,8 @@
 
 use super::{Acted, Connector, Step};
 use crate::ast::{Expr, ExprKind, Rule};
+use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
-use crate::eval::PlanAction;
 use crate::fields::Field;
 use crate::http::{Client, HttpError, Limits};
 use crate::progress::Progress;

@@ -780,7 +780,7 @@ fn text(u: &User, f: TextField) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::check::{check, Options};
-    use crate::eval::PlanAction;
+    use crate::decision::PlanAction;
     use crate::parse::parse;
     use crate::program::Program;
     use crate::source::Source;

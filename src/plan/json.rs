@@ -3,7 +3,8 @@
 //! which writes the same bytes faster for a whole plan.
 
 use super::{explained, rule_label, Entry};
-use crate::eval::{self, Decider, Decision};
+use crate::decision::{Decider, Decision};
+use crate::eval;
 use crate::fields::Field;
 use crate::program::Program;
 use crate::user::User;
@@ -470,7 +471,7 @@ mod put {
 mod tests {
     use super::*;
     use crate::check::{check, Options};
-    use crate::journal::Notices;
+    use crate::notices::Notices;
     use crate::source::Source;
 
     proptest::proptest! {
