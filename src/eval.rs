@@ -12,9 +12,9 @@ use crate::value::{eq_folded, Truth};
 use serde::Serialize;
 
 mod explain;
-mod flat;
+mod fast;
 
-pub use flat::Flat;
+pub use fast::Flat;
 
 pub use explain::{
     ages, explain, explain_exempt_text, explain_with, never_note, reason, values, Age, Ages, CondText, Explanation,
