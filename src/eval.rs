@@ -219,8 +219,10 @@ fn exemption(p: &Program, u: &User) -> Option<usize> {
 }
 
 /// The decision of rule `i`, whose condition is `truth` for `u`; `None`
-/// when it is false and the next rule decides.
-#[inline]
+/// when it is false and the next rule decides. Always inlined: as a call,
+/// deciding ran about 8% more instructions per user (callgrind, the
+/// benchmark policy).
+#[inline(always)]
 fn by_rule(p: &Program, u: &User, notices: &Notices, i: usize, truth: Truth) -> Option<Decision> {
     let rule = p.rules.get(i)?;
     let decision = |action| Decision::by(Decider::Rule(i), action);
