@@ -7,7 +7,8 @@
 //! `eval::decide_by_definition`, `eval::eval` and `eval::leaf`, and the
 //! `Serialize` of `plan::Entry`. Here every policy of `policies/`, of the
 //! corpus's `ok` and `warn` directories, every fixture that checks clean and
-//! the benchmark policy are compiled at several as-of instants, and
+//! the benchmark policy are compiled at several as-of instants (at the
+//! first also for a platform where deactivating is a revoke), and
 //! generated users (every field known, unknown, or *never* where it can be,
 //! with the policies' own words, names, numbers and instants, and a second
 //! either side of each) are decided both ways.
@@ -164,6 +165,15 @@ fn fixture() -> Fixture {
                 continue;
             }
             let p = Program::compile(&parsed.policy, &source, as_of).unwrap();
+            if day == AS_OF[0] {
+                // Where deactivating is a revoke, a disabled account is not
+                // already deactivated.
+                let revoking = Program {
+                    revoke: true,
+                    ..p.clone()
+                };
+                programs.push((format!("{name} at {day}, revoking"), revoking));
+            }
             programs.push((format!("{name} at {day}"), p));
         }
     }
@@ -375,10 +385,14 @@ fn every_policy_is_held_to_the_definition() {
         BENCH_POLICY,
     ] {
         let n = names.iter().filter(|n| n.starts_with(prefix)).count();
-        assert!(n >= AS_OF.len(), "{prefix}: {n} programs");
-        assert_eq!(n % AS_OF.len(), 0, "{prefix}: some instants missing");
+        assert!(n > AS_OF.len(), "{prefix}: {n} programs");
+        assert_eq!(n % (AS_OF.len() + 1), 0, "{prefix}: some instants missing");
     }
-    assert!(FIXTURE.programs.len() >= 30 * AS_OF.len(), "{}", FIXTURE.programs.len());
+    assert!(
+        FIXTURE.programs.len() >= 30 * (AS_OF.len() + 1),
+        "{}",
+        FIXTURE.programs.len()
+    );
 }
 
 /// The copy of the benchmark policy is the benchmark's, where that is at hand.
