@@ -2,6 +2,8 @@
 //! literals lower-cased, globs split into characters, and every age
 //! comparison turned into a comparison with a cut-off time, computed once.
 
+pub mod fast;
+
 use crate::ast::{self, Action, CmpOp, Duration, ExprKind, Lit, Policy, Stmt};
 use crate::fields::{Field, Type};
 use crate::source::{Source, Span};
@@ -20,7 +22,7 @@ pub struct Program {
     /// Every comparison of the policy; conditions refer to them by index.
     pub leaves: Vec<Leaf>,
     /// The rules' conditions compiled for deciding fast.
-    pub flat: crate::eval::Flat,
+    pub flat: fast::Flat,
     /// Deactivating is a revoke of permissions and groups on the users'
     /// platform (Huwise): a disabled account is then not already
     /// deactivated (see `decision::already`). Set by who knows the connector.
@@ -144,7 +146,7 @@ impl Program {
             exempts: Vec::new(),
             limits: Vec::new(),
             leaves: Vec::new(),
-            flat: crate::eval::Flat::default(),
+            flat: fast::Flat::default(),
             revoke: false,
         };
         for stmt in &policy.statements {
@@ -163,7 +165,7 @@ impl Program {
             }
         }
         program.leaves = c.leaves;
-        program.flat = crate::eval::Flat::compile(program.rules.iter().map(|r| &r.cond), &program.leaves);
+        program.flat = fast::Flat::compile(program.rules.iter().map(|r| &r.cond), &program.leaves);
         Ok(program)
     }
 

@@ -1,7 +1,16 @@
 //! Plans for people and machines: JSON (the SPEC's keys, one decision per
 //! line), CSV for spreadsheets, a terminal table and Markdown for pull
 //! requests. JSON and CSV stream; the table and Markdown keep only the users
-//! who are not kept.
+//! who are not kept. Beside plans, the other reports people read:
+//! explanations (`explanation`), diffs and forecasts (`diff`), and the
+//! values conditions saw (`shown`).
+
+mod diff;
+mod explanation;
+mod shown;
+
+pub use diff::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Outcome};
+pub use explanation::explanation_text;
 
 use crate::decision::PlanAction;
 use crate::plan::{Already, Entry, Header, LimitStatus, RuleCount, Summary, Tally};

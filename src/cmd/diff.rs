@@ -5,70 +5,9 @@ use super::{as_of, compile, load_notices, load_policy, load_policy_warned, load_
 use crate::check::data::Summary;
 use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
-use crate::decision::PlanAction;
-use crate::plan::{self, Entry, PolicyRef, UserRef};
-use crate::time::{format_time, Time};
+use crate::plan::{self, PolicyRef, UserRef};
+use crate::render::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Outcome};
 use crate::Exit;
-use serde::Serialize;
-use std::fmt::Write as _;
-
-/// An action and the rule that gave it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct Outcome {
-    action: PlanAction,
-    rule: Option<String>,
-    /// The account is already in the action's state: nothing would be sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    already: Option<&'static str>,
-}
-
-impl Outcome {
-    fn of(e: &Entry<'_>) -> Self {
-        Outcome {
-            action: e.action,
-            rule: e.rule.map(str::to_string),
-            already: e.decision.already.map(crate::eval::already_text),
-        }
-    }
-
-    fn text(&self) -> String {
-        let already = self.already.map(|a| format!(", {a}")).unwrap_or_default();
-        format!(
-            "{}{already} ({})",
-            self.action.as_str(),
-            self.rule.as_deref().unwrap_or("no rule")
-        )
-    }
-}
-
-#[derive(Serialize)]
-struct Change<'u> {
-    from: Outcome,
-    to: Outcome,
-    count: usize,
-    users: Vec<Changed<'u>>,
-}
-
-#[derive(Serialize)]
-struct Changed<'u> {
-    user: UserRef<'u>,
-    /// The new decision's reason.
-    reason: String,
-    old: Entry<'u>,
-    new: Entry<'u>,
-}
-
-#[derive(Serialize)]
-struct DiffReport<'u> {
-    #[serde(serialize_with = "crate::plan::ser_time")]
-    as_of: Time,
-    old: PolicyRef,
-    new: PolicyRef,
-    users: String,
-    count: usize,
-    changed: usize,
-    changes: Vec<Change<'u>>,
-}
 
 pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
@@ -131,36 +70,6 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     Ok(Exit::Ok)
 }
 
-fn diff_text(r: &DiffReport<'_>) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "Diff as of {}", format_time(r.as_of));
-    let _ = writeln!(s, "  old     {}", r.old.path);
-    let _ = writeln!(s, "  new     {}", r.new.path);
-    let _ = writeln!(s, "  users   {} ({} users)", r.users, r.count);
-    if r.changes.is_empty() {
-        let _ = writeln!(s, "\nNo decision changes.");
-        return s;
-    }
-    let _ = writeln!(s, "\n{} of {} users change:", r.changed, r.count);
-    for c in &r.changes {
-        let _ = writeln!(s, "\n{} -> {}: {}", c.from.text(), c.to.text(), c.count);
-        for u in &c.users {
-            let _ = writeln!(s, "  {}  {}", u.user.display(), u.reason);
-        }
-    }
-    s
-}
-
-#[derive(Serialize)]
-struct Forecast<'u> {
-    user: UserRef<'u>,
-    /// The first day the decision is different.
-    date: String,
-    from: Outcome,
-    to: Outcome,
-    reason: String,
-}
-
 pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     let as_of = as_of(&args.as_of);
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
@@ -202,27 +111,7 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     found.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.user.id.cmp(b.user.id)));
     let text = match args.format {
         TextOrJson::Json => serde_json::to_string_pretty(&found).unwrap_or_default() + "\n",
-        TextOrJson::Text => {
-            let mut s = format!(
-                "Forecast from {} for {} days: {} of {} users change\n",
-                format_time(as_of),
-                args.days,
-                found.len(),
-                users.users.len()
-            );
-            for f in &found {
-                let _ = writeln!(
-                    s,
-                    "\n{}  {}\n  {} -> {}\n  {}",
-                    f.date,
-                    f.user.display(),
-                    f.from.text(),
-                    f.to.text(),
-                    f.reason
-                );
-            }
-            s
-        }
+        TextOrJson::Text => forecast_text(as_of, args.days, &found, users.users.len()),
     };
     write_output(None, text.as_bytes(), out)?;
     if super::denied(args.deny_warnings, warnings.len(), "exit status 1", out) {

@@ -109,7 +109,10 @@ pub fn read_source(path: &Path) -> Result<Source, String> {
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
 }
 
-/// `--as-of`, defaulting to now: the only place the clock is read.
+/// `--as-of`, defaulting to now, to the second: the instant a plan is
+/// made for. Deciding never reads the clock (see `eval`); it is read here,
+/// where `check` and `test` default their own instant, and where applying
+/// stamps what it does.
 pub fn as_of(arg: &AsOfArg) -> Time {
     arg.as_of.unwrap_or_else(|| {
         let now = chrono::Utc::now();

@@ -111,7 +111,7 @@ fn report_failure(program: &Program, case: &Case) {
     let got = format!("{} by {}", e.action.as_str(), e.rule.unwrap_or("no rule"));
     println!("  FAIL  {}", case.name);
     println!("        expected {want}, got {got}");
-    for line in super::plan::explanation_text(&e, false).lines() {
+    for line in crate::render::explanation_text(&e, false).lines() {
         println!("        {line}");
     }
 }

@@ -100,7 +100,7 @@ impl Truths {
     /// Every comparison once: an explanation asks for most of them, some
     /// several times over.
     pub fn of(p: &Program, u: &User) -> Truths {
-        Truths(p.flat.leaf_truths(&p.leaves, u).collect())
+        Truths(p.flat.leaf_truths(&p.leaves, u, super::leaf).collect())
     }
 
     /// `eval`, reading comparisons from the table.
@@ -499,30 +499,6 @@ impl<'a> Shown<'a> {
         match self {
             Shown::TimeFrom(_, from) => Some(from),
             _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Shown::Text(s) => f.write_str(s),
-            Shown::Texts(v) => {
-                f.write_char('[')?;
-                for (i, t) in v.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    f.write_str(t)?;
-                }
-                f.write_char(']')
-            }
-            Shown::Number(n) => write!(f, "{n}"),
-            Shown::Bool(b) => write!(f, "{b}"),
-            Shown::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
-            Shown::TimeFrom(t, from) => write!(f, "{} (from {from})", time::Rfc3339::new(*t).as_str()),
-            Shown::Never => f.write_str("never"),
-            Shown::Unknown => f.write_str("unknown"),
         }
     }
 }

@@ -470,9 +470,6 @@ mod put {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{check, Options};
-    use crate::notices::Notices;
-    use crate::source::Source;
 
     proptest::proptest! {
         /// A string is written as serde_json writes it, escaped or not.
@@ -483,73 +480,5 @@ mod tests {
             proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
             proptest::prop_assert_eq!(put::plain(&s), s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
         }
-    }
-
-    /// The fast JSON writer and `Entry`'s `Serialize` write the same bytes,
-    /// for every example policy over the example users, at several dates.
-    #[test]
-    fn shapes_write_what_entries_serialize() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut users = crate::connector::file::load(&root.join("examples/users.csv"))
-            .unwrap()
-            .users;
-        // Strings that need escapes, and numbers with fractions.
-        let odd = r#"[{"id":"q\"1","username":"a\\b","email":"tab\there@x.org","name":"\u0001é","status":"active",
-            "joined":"2020-01-01","last_login":null,"last_activity":null,"group":["ad\"mins","é"],"role":[],
-            "permission":["x\ny"],"is_admin":false,"is_service":false,"source":"s\"","activity.po\"sts":2.5,
-            "activity.logins":0,"activity.courses_completed":1e3},
-            {"id":"gone","status":"pending_delete","joined":"2020-01-01","last_login":null,"last_activity":null,
-            "group":[],"role":[],"permission":[],"is_admin":false,"is_service":false}]"#
-            .as_bytes();
-        users.extend(crate::connector::file::parse("odd.json", odd).unwrap());
-        // Deactivation times from the platform and from the journal.
-        let deactivated =
-            r#"[{"id":"d1","status":"disabled","deactivated":"2026-10-01","source":"do\"cs","is_admin":false},
-            {"id":"d2","status":"disabled","is_admin":false},
-            {"id":"d3","status":"disabled","deactivated":"2026-11-20","is_admin":false}]"#
-                .as_bytes();
-        let mut deactivated = crate::connector::file::parse("d.json", deactivated).unwrap();
-        let journal = [
-            serde_json::json!({"event": "outcome", "action": "deactivate", "status": "done", "user": "d2",
-            "at": "2026-09-01T00:00:00Z"}),
-        ];
-        Notices::from_records("j", &crate::journal::Record::read_all("j", &journal).unwrap())
-            .unwrap()
-            .fill_deactivated(&mut deactivated);
-        users.extend(deactivated);
-        let mut notices = Notices::new();
-        notices.add("u007", "dormant", crate::time::parse_time("2026-10-01").unwrap());
-        let two_phase = (
-            "two-phase.policy".into(),
-            "admins: is_admin -> keep\npurge: status == disabled and deactivated > 30d -> delete\n".to_string(),
-        );
-        let files = std::fs::read_dir(root.join("policies"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|e| e == "policy"))
-            .map(|path| (path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
-        let mut sourced = 0;
-        for (name, text) in files.chain([two_phase]) {
-            let source = Source::new(name, text);
-            let policy = crate::parse::parse(&source).unwrap().policy;
-            for day in ["2026-11-23", "2027-07-01", "2028-02-29"] {
-                let as_of = crate::time::parse_time(day).unwrap();
-                assert!(!check(&policy, &Options { as_of }).has_errors());
-                let p = Program::compile(&policy, &source, as_of).unwrap();
-                let mut shapes = Shapes::default();
-                // Twice over, so that the second pass copies cached shapes.
-                for u in users.iter().chain(users.iter()) {
-                    let d = eval::decide(&p, u, &notices);
-                    let mut fast = Vec::new();
-                    shapes.write(&mut fast, &p, u, &d).unwrap();
-                    let slow = serde_json::to_vec(&explained(&p, u, d)).unwrap();
-                    let fast = String::from_utf8(fast).unwrap();
-                    sourced += usize::from(fast.contains(r#""sources":{"deactivated":"the journal"}"#));
-                    assert_eq!(fast, String::from_utf8(slow).unwrap());
-                }
-            }
-        }
-        // d2, by the two-phase policy, at three dates, written twice.
-        assert_eq!(sourced, 6);
     }
 }

@@ -1,0 +1,30 @@
+//! A value seen by a condition, as people read it in explanations and
+//! reasons (`plan/json.rs` writes the same values as JSON).
+
+use crate::eval::Shown;
+use crate::time;
+use std::fmt::{self, Write as _};
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shown::Text(s) => f.write_str(s),
+            Shown::Texts(v) => {
+                f.write_char('[')?;
+                for (i, t) in v.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(t)?;
+                }
+                f.write_char(']')
+            }
+            Shown::Number(n) => write!(f, "{n}"),
+            Shown::Bool(b) => write!(f, "{b}"),
+            Shown::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
+            Shown::TimeFrom(t, from) => write!(f, "{} (from {from})", time::Rfc3339::new(*t).as_str()),
+            Shown::Never => f.write_str("never"),
+            Shown::Unknown => f.write_str("unknown"),
+        }
+    }
+}
