@@ -53,6 +53,63 @@ fn a_cycle_planted_on_purpose_is_found() {
     assert_eq!(imports(text), BTreeSet::from(["eval".to_string()]));
 }
 
+/// `cmd/` only reads the inputs, runs the stages and prints: no function
+/// there is longer than 60 lines (the work belongs in the stage modules).
+#[test]
+fn no_function_in_cmd_is_longer_than_sixty_lines() {
+    let cmd = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cmd");
+    let mut long = Vec::new();
+    for file in rust_files(&cmd) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (name, lines) in functions(text.split("#[cfg(test)]").next().unwrap_or("")) {
+            if lines > 60 {
+                long.push(format!("{}: fn {name}: {lines} lines", file.display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these:\n{}", long.join("\n"));
+    // The count itself: a function's lines from `fn` to its closing brace.
+    let body = "    x();\n".repeat(61);
+    assert_eq!(
+        functions(&format!("pub fn f() {{\n{body}}}\n")),
+        vec![("f".to_string(), 63)]
+    );
+}
+
+/// Each function of a file written in the project's layout (`rustfmt`:
+/// the closing brace at the indent of `fn`), with its length in lines.
+fn functions(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let Some(rest) = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "async fn ",
+            "pub async fn ",
+        ]
+        .iter()
+        .find_map(|p| body.strip_prefix(p)) else {
+            continue;
+        };
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        // A one-line function, or a declaration without a body.
+        if body.ends_with('}') || body.ends_with(';') {
+            out.push((name, 1));
+            continue;
+        }
+        let close = format!("{indent}}}");
+        if let Some(end) = lines[i..].iter().position(|l| *l == close) {
+            out.push((name, end + 1));
+        }
+    }
+    out
+}
+
 /// Every top-level module of `src` (a `NAME.rs`, a `NAME/` folder, or both)
 /// and what it imports.
 fn graph_of(src: &Path) -> Graph {

@@ -17,19 +17,7 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let mut program = compile(&source, &policy, as_of, out)?;
     let notices = load_notices(out)?;
-    let mut header = Header {
-        as_of,
-        policy: PolicyRef {
-            path: source.path.clone(),
-            sha256: sha256_hex(source.text.as_bytes()),
-        },
-        users: UsersRef {
-            source: String::new(),
-            count: 0,
-            sha256: String::new(),
-        },
-        revoke: false,
-    };
+    let mut header = header_for(&source, &program);
     // A connector's users are fetched whole first; a file's are read on
     // another thread while this one decides and writes.
     let fetched = match (&args.users.users, &args.users.connector) {
@@ -46,102 +34,183 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         out.error(&e);
         Exit::Errors
     })?;
-    let mut tally = Tally::default();
-    let mut r = Renderer::new(args.format, sink);
-    let mut written = r.begin(&header, &program);
-    let mut shapes = plan::Shapes::default();
-    // What the users hold, gathered in the same pass, for the warnings.
-    let mut collector = Collector::new(&policy);
-    let mut decide = |users: &mut [crate::user::User], written: &mut std::io::Result<()>| {
-        notices.fill_deactivated(users);
-        for u in users.iter() {
-            collector.add(u);
-            let d = crate::eval::decide(&program, u, &notices);
-            tally.add_decision(plan::rule_label(&program, &d), &d);
-            *written = std::mem::replace(written, Ok(())).and_then(|()| match r.format() {
-                Format::Json => r.json_entry(|buf| shapes.write(buf, &program, u, &d)),
-                _ => r.entry(&plan::explained(&program, u, d)),
-            });
-        }
+    let mut run = Planning::new(args.format, sink, &header, &program, &policy, &notices);
+    let (users_source, finished) = match fetched {
+        Some(f) => run.fetched(f),
+        None => run.file(args.users.users.as_deref().unwrap_or(Path::new("")), out)?,
     };
-    let (users_source, finished) = match (fetched, &args.users.users) {
-        (Some(mut f), _) => {
-            decide(&mut f.users, &mut written);
-            let count = f.users.len();
-            (
-                f.source,
-                file::Finished {
-                    count,
-                    sha256: f.sha256,
-                },
-            )
-        }
-        (None, path) => {
-            let path = path.as_deref().unwrap_or(Path::new(""));
-            let (batches, reader) = file::spawn(path);
-            for mut batch in batches.iter() {
-                decide(&mut batch, &mut written);
-                if written.is_err() {
-                    break;
-                }
-            }
-            drop(batches);
-            match reader.join() {
-                Ok(Ok(f)) => (format!("file:{}", path.display()), f),
-                Ok(Err(e)) => {
-                    r.into_inner().discard();
-                    out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
-                    return Err(Exit::Errors);
-                }
-                Err(_) => {
-                    r.into_inner().discard();
-                    out.error("internal error: the users file reader stopped unexpectedly");
-                    return Err(Exit::Errors);
-                }
-            }
-        }
+    header.users = UsersRef {
+        source: users_source,
+        count: finished.count,
+        sha256: finished.sha256,
     };
-    header.users.source = users_source;
-    header.users.count = finished.count;
-    header.users.sha256 = finished.sha256;
-    warnings.extend(super::data_warnings(&source, &policy, &collector.finish(), out));
+    warnings.extend(super::data_warnings(&source, &policy, &run.summary(), out));
     // A plan with warnings is not written at all under --deny-warnings, so
     // that CI cannot go on to apply it.
     if super::denied(args.deny_warnings, warnings.len(), "the plan was not written", out) {
-        r.into_inner().discard();
+        run.r.into_inner().discard();
         return Err(Exit::Errors);
     }
-    r.set_warnings(briefs(&source, &warnings));
-    let done = written.and_then(|()| r.finish(&header, &tally, &program));
-    let committed = match done {
-        Ok(()) => r.into_inner().commit(),
-        Err(e) => {
-            r.into_inner().discard();
-            Err(e)
+    run.r.set_warnings(briefs(&source, &warnings));
+    let tally = run.write(&header, args.output.as_deref(), out)?;
+    Ok(over_limits(&tally, &program))
+}
+
+/// The plan's heading before its users are read: the users' part is
+/// filled in once they all have been.
+fn header_for(source: &crate::source::Source, program: &crate::program::Program) -> Header {
+    Header {
+        as_of: program.as_of,
+        policy: PolicyRef {
+            path: source.path.clone(),
+            sha256: sha256_hex(source.text.as_bytes()),
+        },
+        users: UsersRef {
+            source: String::new(),
+            count: 0,
+            sha256: String::new(),
+        },
+        revoke: false,
+    }
+}
+
+/// One pass of planning: each user decided, counted, written, and looked
+/// at for the warnings, as the users arrive.
+struct Planning<'a> {
+    program: &'a crate::program::Program,
+    notices: &'a crate::notices::Notices,
+    r: Renderer<Sink>,
+    /// The first write error: the rest of the pass writes nothing.
+    written: std::io::Result<()>,
+    shapes: plan::Shapes<'a>,
+    tally: Tally,
+    /// What the users hold, gathered in the same pass, for the warnings
+    /// (taken once the pass is over).
+    collector: Option<Collector>,
+}
+
+impl<'a> Planning<'a> {
+    fn new(
+        format: Format,
+        sink: Sink,
+        header: &Header,
+        program: &'a crate::program::Program,
+        policy: &crate::ast::Policy,
+        notices: &'a crate::notices::Notices,
+    ) -> Self {
+        let mut r = Renderer::new(format, sink);
+        let written = r.begin(header, program);
+        Planning {
+            program,
+            notices,
+            r,
+            written,
+            shapes: plan::Shapes::default(),
+            tally: Tally::default(),
+            collector: Some(Collector::new(policy)),
         }
-    };
-    if let Err(e) = committed {
-        out.error(&match args.output.as_deref() {
-            Some(path) => crate::files::cannot_write(path, &e),
-            None => format!("cannot write the plan: {e}"),
-        });
-        return Err(Exit::Errors);
     }
+
+    fn decide(&mut self, users: &mut [crate::user::User]) {
+        let (program, notices) = (self.program, self.notices);
+        notices.fill_deactivated(users);
+        for u in users.iter() {
+            if let Some(c) = &mut self.collector {
+                c.add(u);
+            }
+            let d = crate::eval::decide(program, u, notices);
+            self.tally.add_decision(plan::rule_label(program, &d), &d);
+            let (r, shapes) = (&mut self.r, &mut self.shapes);
+            self.written = std::mem::replace(&mut self.written, Ok(())).and_then(|()| match r.format() {
+                Format::Json => r.json_entry(|buf| shapes.write(buf, program, u, &d)),
+                _ => r.entry(&plan::explained(program, u, d)),
+            });
+        }
+    }
+
+    /// What the users held, once they have all been decided.
+    fn summary(&mut self) -> Summary {
+        self.collector.take().map(Collector::finish).unwrap_or_default()
+    }
+
+    /// A connector's users, fetched whole.
+    fn fetched(&mut self, mut f: file::UsersFile) -> (String, file::Finished) {
+        self.decide(&mut f.users);
+        let count = f.users.len();
+        (
+            f.source,
+            file::Finished {
+                count,
+                sha256: f.sha256,
+            },
+        )
+    }
+
+    /// A users file's, batch by batch as another thread reads them; a file
+    /// with errors plans nothing.
+    fn file(&mut self, path: &Path, out: &Output) -> Result<(String, file::Finished), Exit> {
+        let (batches, reader) = file::spawn(path);
+        for mut batch in batches.iter() {
+            self.decide(&mut batch);
+            if self.written.is_err() {
+                break;
+            }
+        }
+        drop(batches);
+        let why = match reader.join() {
+            Ok(Ok(f)) => return Ok((format!("file:{}", path.display()), f)),
+            Ok(Err(e)) => format!("{e}\nnothing was planned: fix the users file and run again"),
+            Err(_) => "internal error: the users file reader stopped unexpectedly".to_string(),
+        };
+        // The renderer is dropped with `self`, and its temporary with it.
+        out.error(&why);
+        Err(Exit::Errors)
+    }
+
+    /// Finishes the plan and puts it in place (or prints it), whole or not
+    /// at all; the counts, for the limits.
+    fn write(self, header: &Header, output: Option<&Path>, out: &Output) -> Result<Tally, Exit> {
+        let Planning {
+            program,
+            mut r,
+            written,
+            tally,
+            ..
+        } = self;
+        let done = written.and_then(|()| r.finish(header, &tally, program));
+        let committed = match done {
+            Ok(()) => r.into_inner().commit(),
+            Err(e) => {
+                r.into_inner().discard();
+                Err(e)
+            }
+        };
+        committed.map(|()| tally).map_err(|e| {
+            out.error(&match output {
+                Some(path) => crate::files::cannot_write(path, &e),
+                None => format!("cannot write the plan: {e}"),
+            });
+            Exit::Errors
+        })
+    }
+}
+
+/// Exit 3 for a plan over a limit, saying which.
+fn over_limits(tally: &Tally, program: &crate::program::Program) -> Exit {
     let over: Vec<String> = tally
-        .limits(&program)
+        .limits(program)
         .into_iter()
         .filter(|l| l.exceeded)
         .map(|l| format!("{} ({} planned, limit {})", l.action.as_str(), l.count, l.limit))
         .collect();
     if over.is_empty() {
-        Ok(Exit::Ok)
-    } else {
-        eprintln!(
-            "error: the plan is over its limits: {}; apply will refuse these actions",
-            over.join(", ")
-        );
-        Ok(Exit::OverLimit)
+        return Exit::Ok;
     }
+    eprintln!(
+        "error: the plan is over its limits: {}; apply will refuse these actions",
+        over.join(", ")
+    );
+    Exit::OverLimit
 }
 
 /// Where a plan goes: a temporary file renamed over `--output` once the plan
@@ -232,31 +301,7 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         None => false,
     };
     program.revoke = revoke;
-    let who = args.user.trim();
-    // An id is exact; a username or an email ignores case.
-    let found: Vec<_> = match users.users.iter().find(|u| u.id == who) {
-        Some(u) => vec![u],
-        None => users.users.iter().filter(|u| u.is_named(who)).collect(),
-    };
-    let user = match found.as_slice() {
-        [one] => *one,
-        [] => {
-            out.error(&format!(
-                "no user `{who}` in {}: name them by id, username or email",
-                users.source
-            ));
-            return Err(Exit::Errors);
-        }
-        many => {
-            let ids: Vec<&str> = many.iter().map(|u| u.id.as_str()).collect();
-            out.error(&format!(
-                "`{who}` names {} users ({}): use an id",
-                many.len(),
-                ids.join(", ")
-            ));
-            return Err(Exit::Errors);
-        }
-    };
+    let user = named(&users, &args.user, out)?;
     let e = plan::entry(&program, user, &notices);
     let text = match args.format {
         TextOrJson::Json => {
@@ -283,4 +328,33 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         return Ok(Exit::Errors);
     }
     Ok(Exit::Ok)
+}
+
+/// The one user `who` names: an id exactly, or a username or an email
+/// ignoring case; an error names what was looked for, and where.
+fn named<'u>(users: &'u file::UsersFile, who: &str, out: &Output) -> Result<&'u crate::user::User, Exit> {
+    let who = who.trim();
+    let found: Vec<_> = match users.users.iter().find(|u| u.id == who) {
+        Some(u) => vec![u],
+        None => users.users.iter().filter(|u| u.is_named(who)).collect(),
+    };
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            out.error(&format!(
+                "no user `{who}` in {}: name them by id, username or email",
+                users.source
+            ));
+            Err(Exit::Errors)
+        }
+        many => {
+            let ids: Vec<&str> = many.iter().map(|u| u.id.as_str()).collect();
+            out.error(&format!(
+                "`{who}` names {} users ({}): use an id",
+                many.len(),
+                ids.join(", ")
+            ));
+            Err(Exit::Errors)
+        }
+    }
 }
