@@ -107,7 +107,7 @@ fn main() {
         let mut r = Renderer::new(Format::Json, std::io::sink());
         r.begin(&header, &program).unwrap();
         let mut tally = Tally::default();
-        let mut shapes = plan::Shapes::default();
+        let mut shapes = plan::EntryCache::default();
         for u in &users {
             let d = dormant::eval::decide(&program, u, &notices);
             tally.add_decision(plan::rule_label(&program, &d), &d);

@@ -23,19 +23,19 @@ use std::path::Path;
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlanFile {
     pub as_of: String,
-    pub policy: PolicyRef,
-    pub users: UsersRef,
+    pub policy: PlannedPolicy,
+    pub users: PlannedUsers,
     pub decisions: Vec<PlannedDecision>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct PolicyRef {
+pub struct PlannedPolicy {
     pub path: String,
     pub sha256: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct UsersRef {
+pub struct PlannedUsers {
     pub source: String,
     pub count: usize,
     #[serde(default)]
@@ -214,7 +214,7 @@ fn settled(action: PlanAction, fresh: Option<&User>, shows: bool) -> Option<Outc
 /// The journal's state for one plan: what has an outcome, and intents
 /// without a confirmed one (no outcome, or `unconfirmed`).
 #[derive(Debug, Default)]
-pub struct Progress {
+pub struct Resume {
     pub finished: HashSet<(String, String)>,
     pub in_doubt: HashSet<(String, String)>,
     /// Actions whose first step was done (a DocSpace delete: the user is
@@ -222,8 +222,8 @@ pub struct Progress {
     pub started: HashSet<(String, String)>,
 }
 
-pub fn progress(records: &[Record], plan: &str) -> Progress {
-    let mut p = Progress::default();
+pub fn resume(records: &[Record], plan: &str) -> Resume {
+    let mut p = Resume::default();
     for r in records.iter().filter(|r| r.plan == plan) {
         match &r.event {
             Event::Intent { subject, .. } => {
@@ -263,7 +263,7 @@ pub fn recheck<'p>(
     fresh: &[User],
     program: &Program,
     notices: &Notices,
-    done: &Progress,
+    done: &Resume,
     shows: impl Fn(PlanAction, Option<&User>) -> bool,
 ) -> (Vec<Work<'p>>, Vec<(&'p PlannedDecision, Outcome)>) {
     let by_id: HashMap<&str, &User> = fresh.iter().map(|u| (u.id.as_str(), u)).collect();
@@ -289,7 +289,7 @@ fn recheck_one(
     user: Option<&User>,
     program: &Program,
     notices: &Notices,
-    done: &Progress,
+    done: &Resume,
     shows: &impl Fn(PlanAction, Option<&User>) -> bool,
 ) -> Result<(), Outcome> {
     let key = (d.user.id.clone(), d.action.as_str().to_string());
@@ -386,7 +386,7 @@ mod tests {
             r("outcome", "c", Some("failed"), "p"),
             r("intent", "d", None, "other"),
         ];
-        let p = progress(&self::records(&records), "p");
+        let p = resume(&self::records(&records), "p");
         assert!(p.finished.contains(&("a".into(), "delete".into())));
         assert!(p.in_doubt.contains(&("b".into(), "delete".into())));
         assert!(
@@ -498,7 +498,7 @@ mod tests {
             &fresh,
             &program,
             &Notices::new(),
-            &Progress::default(),
+            &Resume::default(),
             |_, _| false,
         );
         assert_eq!(work.len(), 1);
@@ -513,7 +513,7 @@ mod tests {
     fn a_deferral_is_no_progress_for_any_user() {
         let at = crate::time::parse_time("2026-11-23").unwrap();
         let records = vec![Record::deferred("p", "c", at, 3, 3, 4)];
-        let p = progress(&records, "p");
+        let p = resume(&records, "p");
         assert!(p.finished.is_empty() && p.in_doubt.is_empty() && p.started.is_empty());
         let written = records[0].to_map();
         assert_eq!(written["event"], "deferred");
@@ -526,7 +526,7 @@ mod tests {
             serde_json::json!({"event": "intent", "user": "a", "action": "delete", "plan": "p"}),
             serde_json::json!({"event": "outcome", "user": "a", "action": "delete", "status": "unconfirmed", "plan": "p"}),
         ];
-        let p = progress(&self::records(&records), "p");
+        let p = resume(&self::records(&records), "p");
         assert!(p.in_doubt.contains(&("a".into(), "delete".into())));
         assert!(!p.finished.contains(&("a".into(), "delete".into())));
     }

@@ -41,7 +41,7 @@ mod tests {
     use crate::diagnostic::Code;
     use crate::notices::Notices;
     use crate::parse::parse;
-    use crate::plan::{self, Header, PolicyRef, Shapes, Tally, UsersRef};
+    use crate::plan::{self, EntryCache, Header, PolicyRef, Tally, UsersRef};
     use crate::program::Program;
     use crate::render::{Format, Renderer};
     use crate::source::Source;
@@ -114,7 +114,7 @@ mod tests {
             for format in [Format::Table, Format::Json, Format::Csv, Format::Markdown] {
                 let mut r = Renderer::new(format, std::io::sink());
                 let mut tally = Tally::default();
-                let mut shapes = Shapes::default();
+                let mut cache = EntryCache::default();
                 assert!(r.begin(&header, &program).is_ok());
                 for u in &users {
                     eprintln!("decide");
@@ -125,7 +125,7 @@ mod tests {
                     let _ = crate::eval::reason(&program, u, &d, &e.explanation);
                     eprintln!("write {format:?}");
                     let written = match format {
-                        Format::Json => r.json_entry(|buf| shapes.write(buf, &program, u, &d)),
+                        Format::Json => r.json_entry(|buf| cache.write(buf, &program, u, &d)),
                         _ => r.entry(&e),
                     };
                     assert!(written.is_ok());

@@ -279,7 +279,7 @@ pub fn explained<'a>(p: &'a Program, u: &'a User, d: Decision) -> Entry<'a> {
 
 mod json;
 
-pub use json::Shapes;
+pub use json::EntryCache;
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ mod diff;
 mod explanation;
 mod shown;
 
-pub use diff::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Outcome};
+pub use diff::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
 pub use explanation::explanation_text;
 
 use crate::decision::PlanAction;
@@ -152,7 +152,7 @@ impl<W: Write> Renderer<W> {
     }
 
     /// A decision already serialized as JSON by `f` (the JSON format only):
-    /// see `plan::Shapes`.
+    /// see `plan::EntryCache`.
     pub fn json_entry(&mut self, f: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>) -> io::Result<()> {
         self.scratch.clear();
         self.scratch.extend_from_slice(if self.first { b"\n" } else { b",\n" });

@@ -200,18 +200,18 @@ fn lower_ascii(x: u64) -> u64 {
     x | upper >> 2
 }
 
-/// A `matches` pattern, prepared once: the common shapes (`*@domain`,
+/// A `matches` pattern, prepared once: the common forms (`*@domain`,
 /// `prefix*`, `*part*`, no wildcard at all) are plain comparisons.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Glob {
-    shape: Shape,
+    shape: GlobForm,
     /// The shape's literal compares as bytes even with text that is not
     /// ASCII (see `needs_unicode`).
     on_bytes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Shape {
+enum GlobForm {
     Exact(String),
     Prefix(String),
     Suffix(String),
@@ -223,11 +223,11 @@ enum Shape {
 impl Glob {
     /// Prepares a pattern as written (it is lower-cased here).
     pub fn new(pattern: &str) -> Glob {
-        let shape = Shape::new(pattern);
+        let shape = GlobForm::new(pattern);
         let on_bytes = match &shape {
-            Shape::Exact(p) | Shape::Suffix(p) => !needs_unicode(p, false),
-            Shape::Prefix(p) | Shape::Contains(p) => !needs_unicode(p, true),
-            Shape::Wild(_) => false,
+            GlobForm::Exact(p) | GlobForm::Suffix(p) => !needs_unicode(p, false),
+            GlobForm::Prefix(p) | GlobForm::Contains(p) => !needs_unicode(p, true),
+            GlobForm::Wild(_) => false,
         };
         Glob { shape, on_bytes }
     }
@@ -240,29 +240,29 @@ impl Glob {
             // Lower-casing text that is not ASCII may change its length,
             // unless the literal rules that out: the general matcher.
             _ if !self.on_bytes && !text.is_ascii() => glob_match(text, &self.chars()),
-            Shape::Exact(p) => ascii_ci(t, p.as_bytes()),
-            Shape::Prefix(p) => t.get(..p.len()).is_some_and(|h| ascii_ci(h, p.as_bytes())),
-            Shape::Suffix(p) => {
+            GlobForm::Exact(p) => ascii_ci(t, p.as_bytes()),
+            GlobForm::Prefix(p) => t.get(..p.len()).is_some_and(|h| ascii_ci(h, p.as_bytes())),
+            GlobForm::Suffix(p) => {
                 t.len() >= p.len() && t.get(t.len() - p.len()..).is_some_and(|h| ascii_ci(h, p.as_bytes()))
             }
-            Shape::Contains(p) => t.windows(p.len()).any(|w| ascii_ci(w, p.as_bytes())),
-            Shape::Wild(p) => glob_match(text, p),
+            GlobForm::Contains(p) => t.windows(p.len()).any(|w| ascii_ci(w, p.as_bytes())),
+            GlobForm::Wild(p) => glob_match(text, p),
         }
     }
 
     fn chars(&self) -> Vec<char> {
         match &self.shape {
-            Shape::Exact(p) => p.chars().collect(),
-            Shape::Prefix(p) => p.chars().chain(['*']).collect(),
-            Shape::Suffix(p) => ['*'].into_iter().chain(p.chars()).collect(),
-            Shape::Contains(p) => ['*'].into_iter().chain(p.chars()).chain(['*']).collect(),
-            Shape::Wild(p) => p.clone(),
+            GlobForm::Exact(p) => p.chars().collect(),
+            GlobForm::Prefix(p) => p.chars().chain(['*']).collect(),
+            GlobForm::Suffix(p) => ['*'].into_iter().chain(p.chars()).collect(),
+            GlobForm::Contains(p) => ['*'].into_iter().chain(p.chars()).chain(['*']).collect(),
+            GlobForm::Wild(p) => p.clone(),
         }
     }
 }
 
-impl Shape {
-    fn new(pattern: &str) -> Shape {
+impl GlobForm {
+    fn new(pattern: &str) -> GlobForm {
         let p = pattern.to_lowercase();
         let inner = |s: &str| !s.contains(['*', '?']);
         let (starts, ends) = (p.starts_with('*'), p.ends_with('*') && p.len() > 1);
@@ -270,15 +270,15 @@ impl Shape {
         // Only ASCII literal parts: lower-casing other text can change its
         // length, which the byte comparisons assume it does not.
         if !core.is_ascii() || !inner(core) || core.is_empty() {
-            return Shape::Wild(p.chars().collect());
+            return GlobForm::Wild(p.chars().collect());
         }
         let stars = |s: &str, side: &str| s.len() - s.trim_start_matches('*').len() <= 1 && !side.is_empty();
         match (starts, ends) {
-            (false, false) => Shape::Exact(core.to_string()),
-            (false, true) if p.matches('*').count() == 1 => Shape::Prefix(core.to_string()),
-            (true, false) if stars(&p, core) => Shape::Suffix(core.to_string()),
-            (true, true) if p.matches('*').count() == 2 => Shape::Contains(core.to_string()),
-            _ => Shape::Wild(p.chars().collect()),
+            (false, false) => GlobForm::Exact(core.to_string()),
+            (false, true) if p.matches('*').count() == 1 => GlobForm::Prefix(core.to_string()),
+            (true, false) if stars(&p, core) => GlobForm::Suffix(core.to_string()),
+            (true, true) if p.matches('*').count() == 2 => GlobForm::Contains(core.to_string()),
+            _ => GlobForm::Wild(p.chars().collect()),
         }
     }
 }
@@ -402,7 +402,7 @@ mod tests {
                 assert_eq!(glob.matches(t), glob_match(t, &chars), "{p:?} on {t:?} ({glob:?})");
             }
         }
-        assert!(matches!(Glob::new("*@Vendor.example").shape, Shape::Suffix(_)));
+        assert!(matches!(Glob::new("*@Vendor.example").shape, GlobForm::Suffix(_)));
     }
 
     #[test]

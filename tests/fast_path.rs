@@ -2,8 +2,8 @@
 //!
 //! `eval::decide` skips the rules that a user's cheap comparisons rule out
 //! and runs the others as compiled kernels (`eval/fast/`); explanations read
-//! comparisons from the same kernels; `plan::Shapes` writes a plan's JSON
-//! from cached shapes. Each has a plain definition beside it:
+//! comparisons from the same kernels; `plan::EntryCache` writes a plan's JSON
+//! from cached cache. Each has a plain definition beside it:
 //! `eval::decide_by_definition`, `eval::eval` and `eval::leaf`, and the
 //! `Serialize` of `plan::Entry`. Here every policy of `policies/`, of the
 //! corpus's `ok` and `warn` directories, every fixture that checks clean and
@@ -321,19 +321,19 @@ fn agree(name: &str, p: &Program, u: &User, notices: &Notices) -> Result<(), Tes
     Ok(())
 }
 
-/// `Shapes` writes what `Entry` serializes, with its cache warm (each
+/// `EntryCache` writes what `Entry` serializes, with its cache warm (each
 /// decision is written twice).
 fn same_json<'p>(
     name: &str,
     p: &'p Program,
     u: &User,
     d: Decision,
-    shapes: &mut plan::Shapes<'p>,
+    cache: &mut plan::EntryCache<'p>,
 ) -> Result<(), TestCaseError> {
     let slow = String::from_utf8(serde_json::to_vec(&plan::explained(p, u, d)).unwrap()).unwrap();
     for _ in 0..2 {
         let mut fast = Vec::new();
-        shapes.write(&mut fast, p, u, &d).unwrap();
+        cache.write(&mut fast, p, u, &d).unwrap();
         prop_assert_eq!(
             String::from_utf8(fast).unwrap(),
             slow.clone(),
@@ -355,18 +355,18 @@ proptest! {
     }
 
     /// Several users in a row, so that later ones may be written from the
-    /// shapes of earlier ones.
+    /// cache of earlier ones.
     #[test]
     fn the_fast_writer_writes_what_entries_serialize(
         users in proptest::collection::vec(user(), 1..4),
         notice in proptest::option::of(time()),
     ) {
         for (name, p) in &FIXTURE.programs {
-            let mut shapes = plan::Shapes::default();
+            let mut cache = plan::EntryCache::default();
             for u in &users {
                 let notices = notices(p, u, notice);
                 let d = eval::decide(p, u, &notices);
-                same_json(name, p, u, d, &mut shapes)?;
+                same_json(name, p, u, d, &mut cache)?;
             }
         }
     }
@@ -454,12 +454,12 @@ fn shapes_write_what_entries_serialize() {
             let as_of = parse_time(day).unwrap();
             assert!(!check(&policy, &Options { as_of }).has_errors());
             let p = Program::compile(&policy, &source, as_of).unwrap();
-            let mut shapes = plan::Shapes::default();
-            // Twice over, so that the second pass copies cached shapes.
+            let mut cache = plan::EntryCache::default();
+            // Twice over, so that the second pass copies cached cache.
             for u in users.iter().chain(users.iter()) {
                 let d = eval::decide(&p, u, &notices);
                 let mut fast = Vec::new();
-                shapes.write(&mut fast, &p, u, &d).unwrap();
+                cache.write(&mut fast, &p, u, &d).unwrap();
                 let slow = serde_json::to_vec(&plan::explained(&p, u, d)).unwrap();
                 let fast = String::from_utf8(fast).unwrap();
                 sourced += usize::from(fast.contains(r#""sources":{"deactivated":"the journal"}"#));

@@ -86,9 +86,9 @@ fn the_plan_is_the_one_the_journals_name() {
 }
 
 /// The journal's progress on the fixture plan: (finished, in doubt, started).
-fn progress_of(name: &str) -> apply::Progress {
+fn progress_of(name: &str) -> apply::Resume {
     let (_, records) = open_copy(name);
-    apply::progress(&records, &plan().identity())
+    apply::resume(&records, &plan().identity())
 }
 
 /// A journal opened as apply opens it, from a copy (opening locks it).
@@ -159,7 +159,7 @@ fn a_rerun_of_the_same_plan_repeats_nothing() {
     let program = program();
     for name in JOURNALS {
         let (_, records) = open_copy(name);
-        let progress = apply::progress(&records, &plan.identity());
+        let progress = apply::resume(&records, &plan.identity());
         let notices = Notices::from_records(name, &records).unwrap();
         let mut fresh: Vec<User> = ["u1", "u3", "u4", "u5", "u6"].into_iter().map(active).collect();
         // u2 is gone (deleted), u5 disabled half way to deletion.

@@ -3,7 +3,7 @@
 //! in flight finish and be journaled, then stops; a platform's quota stops
 //! the run with what is left for the next one.
 
-use super::{recheck, subject, PlanFile, PlannedDecision, Progress, Work};
+use super::{recheck, subject, PlanFile, PlannedDecision, Resume, Work};
 use crate::config::Connector;
 use crate::connector::{Acted, Live};
 use crate::decision::PlanAction;
@@ -69,7 +69,7 @@ pub fn run<'p>(req: Request<'p>) -> Result<Report<'p>, Failure> {
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let (journal, records) = Journal::open(req.journal, req.wait, req.key.clone())?;
-    let progress = super::progress(&records, req.plan_id);
+    let progress = super::resume(&records, req.plan_id);
     let notices = Notices::from_records(&req.journal.display().to_string(), &records)?;
     let live = Live::connect(req.connector)?;
     let mut fresh = live
@@ -155,7 +155,7 @@ impl<'p> Run<'_, 'p> {
     fn journal_skipped(
         &mut self,
         skipped: Vec<(&'p PlannedDecision, Outcome)>,
-        progress: &Progress,
+        progress: &Resume,
     ) -> Result<(), String> {
         for (d, outcome) in skipped {
             let key = (d.user.id.clone(), d.action.as_str().to_string());

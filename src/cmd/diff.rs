@@ -6,7 +6,7 @@ use crate::check::data::Summary;
 use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
 use crate::plan::{self, PolicyRef, UserRef};
-use crate::render::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Outcome};
+use crate::render::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
 use crate::Exit;
 
 pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
@@ -23,7 +23,7 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     let mut changes: Vec<Change<'_>> = Vec::new();
     for u in &users.users {
         let (a, b) = (plan::entry(&old, u, &notices), plan::entry(&new, u, &notices));
-        let (from, to) = (Outcome::of(&a), Outcome::of(&b));
+        let (from, to) = (Verdict::of(&a), Verdict::of(&b));
         if from == to {
             continue;
         }
@@ -93,17 +93,17 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     let mut found: Vec<Forecast<'_>> = Vec::new();
     for u in &users.users {
         let now = plan::entry(today, u, &notices);
-        let from = Outcome::of(&now);
+        let from = Verdict::of(&now);
         let change = ahead.iter().find_map(|(at, p)| {
             let later = plan::entry(p, u, &notices);
-            (Outcome::of(&later) != from).then_some((at, later))
+            (Verdict::of(&later) != from).then_some((at, later))
         });
         if let Some((at, later)) = change {
             found.push(Forecast {
                 user: UserRef::of(u),
                 date: at.format("%Y-%m-%d").to_string(),
                 from: from.clone(),
-                to: Outcome::of(&later),
+                to: Verdict::of(&later),
                 reason: later.reason(),
             });
         }

@@ -82,7 +82,7 @@ struct Planning<'a> {
     r: Renderer<Sink>,
     /// The first write error: the rest of the pass writes nothing.
     written: std::io::Result<()>,
-    shapes: plan::Shapes<'a>,
+    cache: plan::EntryCache<'a>,
     tally: Tally,
     /// What the users hold, gathered in the same pass, for the warnings
     /// (taken once the pass is over).
@@ -105,7 +105,7 @@ impl<'a> Planning<'a> {
             notices,
             r,
             written,
-            shapes: plan::Shapes::default(),
+            cache: plan::EntryCache::default(),
             tally: Tally::default(),
             collector: Some(Collector::new(policy)),
         }
@@ -120,9 +120,9 @@ impl<'a> Planning<'a> {
             }
             let d = crate::eval::decide(program, u, notices);
             self.tally.add_decision(plan::rule_label(program, &d), &d);
-            let (r, shapes) = (&mut self.r, &mut self.shapes);
+            let (r, cache) = (&mut self.r, &mut self.cache);
             self.written = std::mem::replace(&mut self.written, Ok(())).and_then(|()| match r.format() {
-                Format::Json => r.json_entry(|buf| shapes.write(buf, program, u, &d)),
+                Format::Json => r.json_entry(|buf| cache.write(buf, program, u, &d)),
                 _ => r.entry(&plan::explained(program, u, d)),
             });
         }

@@ -1,5 +1,5 @@
 //! The plan's JSON for one decision (see the README's "dormant plan"): the
-//! conditions, then every value they saw once, then the ages; and `Shapes`,
+//! conditions, then every value they saw once, then the ages; and `EntryCache`,
 //! which writes the same bytes faster for a whole plan.
 
 use super::{explained, rule_label, Entry};
@@ -251,22 +251,22 @@ impl Serialize for eval::Shown<'_> {
 /// time. The bytes are those of `Entry`'s `Serialize` (a test holds them
 /// to it).
 #[derive(Default)]
-pub struct Shapes<'p> {
-    map: rustc_hash::FxHashMap<(Decider, eval::Truths), Shape<'p>>,
+pub struct EntryCache<'p> {
+    map: rustc_hash::FxHashMap<(Decider, eval::Truths), CachedEntry<'p>>,
 }
 
-struct Shape<'p> {
+struct CachedEntry<'p> {
     /// `"because":[...],"passed":[...]`
     json: Vec<u8>,
     /// The conditions listed, in order: their values are the user's own.
     conds: Vec<&'p crate::program::Cond>,
 }
 
-/// Policies with many unknowns could make many shapes; past this many, the
+/// Policies with many unknowns could make many cached entries; past this many, the
 /// rest are written without being kept.
-const MAX_SHAPES: usize = 4096;
+const MAX_CACHED: usize = 4096;
 
-impl<'p> Shapes<'p> {
+impl<'p> EntryCache<'p> {
     /// Appends one decision's JSON to `out`.
     pub fn write(&mut self, out: &mut Vec<u8>, p: &'p Program, u: &User, d: &Decision) -> serde_json::Result<()> {
         if matches!(d.decider, Decider::Exempt(_)) {
@@ -288,8 +288,8 @@ impl<'p> Shapes<'p> {
                     .chain(e.passed.iter().flat_map(|r| &r.items))
                     .map(|i| i.cond)
                     .collect();
-                fresh = Shape { json, conds };
-                if self.map.len() < MAX_SHAPES {
+                fresh = CachedEntry { json, conds };
+                if self.map.len() < MAX_CACHED {
                     self.map.entry(key).or_insert(fresh)
                 } else {
                     &fresh

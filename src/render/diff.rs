@@ -7,9 +7,9 @@ use crate::time::{format_time, Time};
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// An action and the rule that gave it.
+/// A verdict on one user: an action and the rule that gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Outcome {
+pub struct Verdict {
     pub action: PlanAction,
     pub rule: Option<String>,
     /// The account is already in the action's state: nothing would be sent.
@@ -17,9 +17,9 @@ pub struct Outcome {
     pub already: Option<&'static str>,
 }
 
-impl Outcome {
+impl Verdict {
     pub fn of(e: &Entry<'_>) -> Self {
-        Outcome {
+        Verdict {
             action: e.action,
             rule: e.rule.map(str::to_string),
             already: e.decision.already.map(crate::eval::already_text),
@@ -29,8 +29,8 @@ impl Outcome {
 
 #[derive(Serialize)]
 pub struct Change<'u> {
-    pub from: Outcome,
-    pub to: Outcome,
+    pub from: Verdict,
+    pub to: Verdict,
     pub count: usize,
     pub users: Vec<Changed<'u>>,
 }
@@ -61,12 +61,12 @@ pub struct Forecast<'u> {
     pub user: UserRef<'u>,
     /// The first day the decision is different.
     pub date: String,
-    pub from: Outcome,
-    pub to: Outcome,
+    pub from: Verdict,
+    pub to: Verdict,
     pub reason: String,
 }
 
-impl Outcome {
+impl Verdict {
     /// `delete (stale_invites)`, `deactivate, already deactivated (dormant)`.
     pub fn text(&self) -> String {
         let already = self.already.map(|a| format!(", {a}")).unwrap_or_default();
