@@ -161,10 +161,7 @@ fn rule_title(rule: &Rule, what: &str) -> String {
 /// The message names the rule that wins first, so that every format says
 /// which (the plain and JSON formats give its line through `related`).
 fn unreachable(rule: &Rule, winner: &Rule) -> Diag {
-    let first = match &winner.name {
-        Some(name) => format!("rule `{}` wins first", name.node),
-        None => "an earlier rule wins first".to_string(),
-    };
+    let first = wins_first(winner);
     Diag::warning(
         Code::UnreachableRule,
         rule_span(rule),
@@ -175,13 +172,19 @@ fn unreachable(rule: &Rule, winner: &Rule) -> Diag {
     .help("the first matching rule decides: move this rule above the wider one, narrow that one, or remove this one")
 }
 
+/// "rule `NAME` wins first": said in the message, so that every format
+/// names the winner (the plain and JSON formats give its line too).
+fn wins_first(winner: &Rule) -> String {
+    match &winner.name {
+        Some(name) => format!("rule `{}` wins first", name.node),
+        None => "an earlier rule wins first".to_string(),
+    }
+}
+
 /// A rule that never matches, but can still send to review the users an
 /// earlier rule leaves: say both, and how to write what was meant.
 fn unreachable_but_review(rule: &Rule, winner: &Rule) -> Diag {
-    let first = match &winner.name {
-        Some(name) => format!("rule `{}` wins first", name.node),
-        None => "an earlier rule wins first".to_string(),
-    };
+    let first = wins_first(winner);
     Diag::warning(
         Code::UnreachableRule,
         rule_span(rule),
@@ -536,8 +539,8 @@ mod tests {
         proptest::collection::vec(item().prop_map(|l| Spanned::new(l, Span::default())), 0..24)
     }
 
-    /// Whether the first rule's condition implies the second's.
-    fn implied(l: &str, e: &str) -> bool {
+    /// Whether the first rule's condition relates to the second's by `rel`.
+    fn related(rel: Relation, l: &str, e: &str) -> bool {
         let text = format!("a: {l} -> keep\nb: {e} -> keep\n");
         let source = crate::source::Source::new("p.policy", text);
         let policy = crate::parse::parse(&source)
@@ -552,7 +555,12 @@ mod tests {
                 _ => None,
             })
             .collect();
-        implies(conds[0], conds[1], &defs)
+        implies_as(rel, conds[0], conds[1], &defs)
+    }
+
+    /// Whether the first rule's condition implies the second's.
+    fn implied(l: &str, e: &str) -> bool {
+        related(Relation::Sound, l, e)
     }
 
     #[test]
@@ -600,21 +608,7 @@ mod tests {
 
     /// Whether the first rule's condition, when true, makes the second's true.
     fn implied_when_true(l: &str, e: &str) -> bool {
-        let text = format!("a: {l} -> keep\nb: {e} -> keep\n");
-        let source = crate::source::Source::new("p.policy", text);
-        let policy = crate::parse::parse(&source)
-            .map(|p| p.policy)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        let defs = Lets::new(&policy);
-        let conds: Vec<&Expr> = policy
-            .statements
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::Rule(r) => Some(&r.cond),
-                _ => None,
-            })
-            .collect();
-        implies_as(Relation::WhenTrue, conds[0], conds[1], &defs)
+        related(Relation::WhenTrue, l, e)
     }
 
     #[test]
