@@ -5,9 +5,11 @@
 //! same plan, apply skips what has an outcome and settles intents left
 //! without one by the user's current state on the platform.
 
+mod error;
 mod run;
 
-pub use run::{run, Failure, Report, Request};
+pub use error::Error;
+pub use run::{run, Report, Request};
 
 use crate::decision::PlanAction;
 use crate::eval::decide;
@@ -65,13 +67,13 @@ pub struct PlannedUser {
 
 impl PlanFile {
     /// The connector the plan's users came from, or why it cannot be applied.
-    pub fn connector(&self) -> Result<&str, String> {
-        self.users.source.strip_prefix("connector:").ok_or_else(|| {
-            format!(
-                "this plan was made from `{}`, not from a connector, so there is nothing to act through: plan again with --connector NAME",
-                self.users.source
-            )
-        })
+    pub fn connector(&self) -> Result<&str, Error> {
+        self.users
+            .source
+            .strip_prefix("connector:")
+            .ok_or_else(|| Error::NotFromConnector {
+                users: self.users.source.clone(),
+            })
     }
 
     /// The decisions apply acts on, in plan order: not those already done.
@@ -119,7 +121,7 @@ impl PlanFile {
 
     /// Refuses a plan made under another file than `path`, the policy
     /// apply enforces (named by `by`, the flag or key that chose it).
-    pub fn made_under(&self, path: &Path, by: &str) -> Result<(), String> {
+    pub fn made_under(&self, path: &Path, by: &'static str) -> Result<(), Error> {
         let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
@@ -127,49 +129,47 @@ impl PlanFile {
         if same_file(path, Path::new(&self.policy.path)) {
             return Ok(());
         }
-        Err(format!(
-            "the plan was made under `{}`, and apply enforces `{}` ({by}): plan with that policy; nothing was done",
-            self.policy.path,
-            path.display(),
-        ))
+        Err(Error::OtherPolicy {
+            plan: self.policy.path.clone(),
+            enforced: path.to_path_buf(),
+            by,
+        })
     }
 
     /// Refuses a plan made under the policy at `path` as it was before
     /// `text`, its text now.
-    pub fn same_policy(&self, path: &Path, text: &str) -> Result<(), String> {
+    pub fn same_policy(&self, path: &Path, text: &str) -> Result<(), Error> {
         let sha = crate::digest::sha256_hex(text.as_bytes());
         if sha == self.policy.sha256 {
             return Ok(());
         }
         let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_string();
-        Err(format!(
-            "`{}` changed since the plan was made (sha256 {} then, {} now): plan again and review the new plan",
-            path.display(),
-            short(&self.policy.sha256),
-            short(&sha)
-        ))
+        Err(Error::PolicyChanged {
+            path: path.to_path_buf(),
+            then: short(&self.policy.sha256),
+            now: short(&sha),
+        })
     }
 
     /// Refuses a plan dormant could not have written: a user decided twice
     /// (two requests for one user), or a count of users that is not the
     /// decisions listed (a count raised to get under a percentage limit).
-    pub fn check_whole(&self) -> Result<(), String> {
+    pub fn check_whole(&self) -> Result<(), Error> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.decisions.len());
         for (i, d) in self.decisions.iter().enumerate() {
             if let Some(first) = seen.insert(d.user.id.as_str(), i + 1) {
-                return Err(format!(
-                    "the plan decides user `{}` twice (decisions {first} and {}): it is not a plan dormant wrote; plan again",
-                    d.user.id,
-                    i + 1
-                ));
+                return Err(Error::DecidedTwice {
+                    user: d.user.id.clone(),
+                    first,
+                    second: i + 1,
+                });
             }
         }
         if self.users.count != self.decisions.len() {
-            return Err(format!(
-                "the plan says it evaluated {} users but decides {}: it was edited; plan again",
-                self.users.count,
-                self.decisions.len()
-            ));
+            return Err(Error::Miscounted {
+                count: self.users.count,
+                decisions: self.decisions.len(),
+            });
         }
         Ok(())
     }

@@ -85,11 +85,30 @@ pub struct Config {
     pub source: Source,
 }
 
-/// A config file that cannot be used: unreadable, or with a mistake at a span.
-#[derive(Debug)]
+/// A config file that cannot be used: unreadable, with a mistake at a span
+/// (printed as a diagnostic, with its source), or without what a command
+/// asks of it.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ConfigError {
-    Read(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Read(#[from] crate::files::Error),
+    #[error("{}: {}", .0.0.path, .0.1.message)]
+    #[diagnostic(code(dormant::config))]
     Invalid(Box<(Source, Diag)>),
+    #[error("no connector named `{name}`: {hint}")]
+    #[diagnostic(code(dormant::config::connector))]
+    NoConnector { name: String, hint: String },
+    /// `--connector NAME` without a config.
+    #[error("--connector {name} needs a config: no `{DEFAULT}` here (or name one with --config)")]
+    #[diagnostic(code(dormant::config::missing))]
+    NoConfigFor { name: String },
+    #[error("apply needs `{DEFAULT}`: the connector and the journal")]
+    #[diagnostic(code(dormant::config::missing))]
+    NoConfigToApply,
+    #[error("undo needs `{DEFAULT}`: the connectors")]
+    #[diagnostic(code(dormant::config::missing))]
+    NoConfigToUndo,
 }
 
 impl Config {
@@ -104,7 +123,7 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
-            Err(e) => return Err(ConfigError::Read(format!("cannot read `{}`: {e}", path.display()))),
+            Err(e) => return Err(crate::files::Error::read(path, e).into()),
         };
         let source = Source::new(path.display().to_string(), text);
         Config::parse(source, path.parent().unwrap_or(Path::new(""))).map(Some)
@@ -177,7 +196,7 @@ impl Config {
     /// The journal's key, if `journal_key_env` names one: read from the
     /// environment now, so that a missing key stops a command before it
     /// does anything.
-    pub fn journal_key(&self) -> Result<Option<crate::journal::Key>, String> {
+    pub fn journal_key(&self) -> Result<Option<crate::journal::Key>, crate::journal::Error> {
         self.journal_key_env
             .as_deref()
             .map(crate::journal::Key::from_env)
@@ -185,7 +204,7 @@ impl Config {
     }
 
     /// The connector named `name`, or an error that lists those there are.
-    pub fn connector(&self, name: &str) -> Result<&Connector, String> {
+    pub fn connector(&self, name: &str) -> Result<&Connector, ConfigError> {
         self.connectors.iter().find(|c| c.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.connectors.iter().map(|c| c.name.as_str()).collect();
             let hint =
@@ -193,7 +212,10 @@ impl Config {
                     true => format!("`{}` configures none: add a [connector.{name}] table", self.source.path),
                     false => format!("the connectors of `{}` are {}", self.source.path, names.join(", ")),
                 });
-            format!("no connector named `{name}`: {hint}")
+            ConfigError::NoConnector {
+                name: name.to_string(),
+                hint,
+            }
         })
     }
 }

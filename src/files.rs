@@ -66,21 +66,73 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: Mode) -> std::io::Resul
     persist(tmp, path, mode)
 }
 
-/// Says plainly why a file cannot be written where it was asked for: the
-/// name of the path asked for, never of a temporary file.
-pub fn cannot_write(path: &Path, e: &std::io::Error) -> String {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if path.is_dir() {
-        format!("cannot write `{}`: it is a folder; name a file", path.display())
-    } else if let Some(d) = dir.filter(|d| !d.exists()) {
-        format!(
-            "cannot write `{}`: the folder `{}` does not exist",
-            path.display(),
-            d.display()
-        )
-    } else {
-        format!("cannot write `{}`: {e}", path.display())
+/// Why a file could not be read, written or locked. Each error names the
+/// path that was asked for, never a temporary file beside it.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("cannot read `{}`: {source}", path.display())]
+    #[diagnostic(code(dormant::file::read))]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write `{}`: it is a folder; name a file", path.display())]
+    #[diagnostic(code(dormant::file::write))]
+    WriteFolder { path: PathBuf },
+    #[error("cannot write `{}`: the folder `{}` does not exist", path.display(), folder.display())]
+    #[diagnostic(code(dormant::file::write))]
+    WriteNoFolder { path: PathBuf, folder: PathBuf },
+    #[error("cannot write `{}`: {source}", path.display())]
+    #[diagnostic(code(dormant::file::write))]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot write to stdout: {0}")]
+    #[diagnostic(code(dormant::file::write))]
+    Stdout(std::io::Error),
+    #[error("cannot create `{}`: {source}", path.display())]
+    #[diagnostic(code(dormant::file::create))]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("cannot open `{}`: {source}", path.display())]
+    #[diagnostic(code(dormant::file::open))]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("cannot lock `{}`: {source}", path.display())]
+    #[diagnostic(code(dormant::file::lock))]
+    Lock { path: PathBuf, source: std::io::Error },
+    #[error("{what} `{}` is in use by {who}: wait for it to finish, or add --wait to wait for it; nothing was done", path.display())]
+    #[diagnostic(code(dormant::file::in_use))]
+    InUse { what: String, path: PathBuf, who: String },
+}
+
+impl Error {
+    /// Reading `path` failed.
+    pub fn read(path: &Path, source: std::io::Error) -> Error {
+        Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }
     }
+
+    /// Writing `path` failed: says plainly why where the reason is a
+    /// mistake in the path (a folder, a folder that is not there).
+    pub fn write(path: &Path, source: std::io::Error) -> Error {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if path.is_dir() {
+            Error::WriteFolder {
+                path: path.to_path_buf(),
+            }
+        } else if let Some(d) = dir.filter(|d| !d.exists()) {
+            Error::WriteNoFolder {
+                path: path.to_path_buf(),
+                folder: d.to_path_buf(),
+            }
+        } else {
+            Error::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
+/// Reads a text file, with an error that names it.
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
 }
 
 /// Opens (creating it, owner-only) a file for appending.
@@ -113,22 +165,26 @@ pub enum Wait {
 
 impl Lock {
     /// Locks `what` (a journal, a usage file) through `PATH.lock`.
-    pub fn exclusive(path: &Path, what: &str, wait: Wait) -> Result<Lock, String> {
+    pub fn exclusive(path: &Path, what: &str, wait: Wait) -> Result<Lock, Error> {
         let lock_path = {
             let mut p = path.as_os_str().to_owned();
             p.push(".lock");
             PathBuf::from(p)
         };
         if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| Error::Create {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
         let mut options = std::fs::OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
-            .open(&lock_path)
-            .map_err(|e| format!("cannot open `{}`: {e}", lock_path.display()))?;
+        let file = options.open(&lock_path).map_err(|source| Error::Open {
+            path: lock_path.clone(),
+            source,
+        })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -150,20 +206,26 @@ impl Lock {
                 };
                 match wait {
                     Wait::No => {
-                        return Err(format!(
-                            "{what} `{}` is in use by {who}: wait for it to finish, or add --wait to wait for it; nothing was done",
-                            path.display()
-                        ))
+                        return Err(Error::InUse {
+                            what: what.to_string(),
+                            path: path.to_path_buf(),
+                            who,
+                        })
                     }
                     Wait::Yes => {
                         eprintln!("waiting for {who} to finish with {what} `{}`", path.display());
-                        file.lock()
-                            .map_err(|e| format!("cannot lock `{}`: {e}", lock_path.display()))?;
+                        file.lock().map_err(|source| Error::Lock {
+                            path: lock_path.clone(),
+                            source,
+                        })?;
                     }
                 }
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(format!("cannot lock `{}`: {e}", lock_path.display()));
+                return Err(Error::Lock {
+                    path: lock_path,
+                    source: e,
+                });
             }
         }
         let lock = Lock { file, path: lock_path };
@@ -195,7 +257,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("j.jsonl");
         let first = Lock::exclusive(&journal, "journal", Wait::No).unwrap();
-        let second = Lock::exclusive(&journal, "journal", Wait::No).map(|_| ()).unwrap_err();
+        let second = Lock::exclusive(&journal, "journal", Wait::No)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(
             second.contains(&format!("in use by another run (process {})", std::process::id())),
             "{second}"
@@ -245,9 +310,10 @@ mod tests {
     fn messages_name_the_path_asked_for() {
         let dir = tempfile::tempdir().unwrap();
         let e = std::io::Error::other("x");
-        assert!(cannot_write(dir.path(), &e).contains("it is a folder"));
+        let folder = Error::write(dir.path(), std::io::Error::other("x")).to_string();
+        assert!(folder.contains("it is a folder"), "{folder}");
         let missing = dir.path().join("nope").join("x.json");
-        let m = cannot_write(&missing, &e);
+        let m = Error::write(&missing, e).to_string();
         assert!(m.contains("x.json`: the folder") && !m.contains("partial"), "{m}");
     }
 }

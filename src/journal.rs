@@ -20,9 +20,11 @@
 //! `"status": "done"`, naming the `user` (id), the `rule` it was sent under
 //! and when (`at`, RFC 3339). Other records are skipped here.
 
+mod error;
 mod record;
 
-pub use record::{Action, Event, Outcome, Record, Step, Subject};
+pub use error::{BadKeptHead, Damage, Error, KeyProblem, Mismatch};
+pub use record::{Action, BadRecord, Event, Outcome, Record, Step, Subject};
 
 pub use crate::notices::Notices;
 use hmac::{Hmac, Mac};
@@ -59,28 +61,31 @@ impl Key {
 
     /// The key in environment variable `var`, which `journal_key_env`
     /// named. The error names the variable, never the value.
-    pub fn from_env(var: &str) -> Result<Key, String> {
-        let whose = format!("environment variable `{var}` (`journal_key_env` of dormant.toml)");
-        match std::env::var(var) {
-            Ok(v) if v.trim().is_empty() => Err(format!("{whose} is empty: export the journal's key in it")),
-            Ok(v) => Key::new(v.trim().as_bytes()).map_err(|why| format!("{whose} {why}")),
-            Err(std::env::VarError::NotPresent) => Err(format!("{whose} is not set: export the journal's key in it")),
-            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{whose} is not text")),
-        }
+    pub fn from_env(var: &str) -> Result<Key, Error> {
+        let problem = match std::env::var(var) {
+            Ok(v) if v.trim().is_empty() => KeyProblem::Empty,
+            Ok(v) => match Key::new(v.trim().as_bytes()) {
+                Ok(key) => return Ok(key),
+                Err(problem) => problem,
+            },
+            Err(std::env::VarError::NotPresent) => KeyProblem::NotSet,
+            Err(std::env::VarError::NotUnicode(_)) => KeyProblem::NotText,
+        };
+        Err(Error::Key {
+            var: var.to_string(),
+            problem,
+        })
     }
 
     /// A key from its secret bytes; the error says what is wrong with it,
     /// without it.
-    pub fn new(secret: &[u8]) -> Result<Key, String> {
+    pub fn new(secret: &[u8]) -> Result<Key, KeyProblem> {
         if secret.len() < Key::MIN_LEN {
-            return Err(format!(
-                "holds a key shorter than {} characters, which could be guessed from the journal's own HMACs: make a random one, e.g. `openssl rand -hex 32`",
-                Key::MIN_LEN
-            ));
+            return Err(KeyProblem::Short { min: Key::MIN_LEN });
         }
         Hmac::<Sha256>::new_from_slice(secret)
             .map(Key)
-            .map_err(|_| "holds a key HMAC-SHA256 does not take".to_string())
+            .map_err(|_| KeyProblem::Refused)
     }
 
     fn tag(&self, bytes: &[u8]) -> String {
@@ -160,24 +165,28 @@ impl Verified {
     /// was expected and what was found: since each link covers the line and,
     /// through `prev`, every line before, a match shows that nothing up to
     /// that line changed.
-    pub fn find(&self, kept: &KeptHead) -> Result<u64, String> {
-        let (lines, last, hash) = (self.lines, self.head.as_str(), kept.hash.as_str());
+    pub fn find(&self, kept: &KeptHead) -> Result<u64, Mismatch> {
+        let (lines, last, hash) = (self.lines, self.head.clone(), kept.hash.clone());
         match kept.lines {
-            Some(n) if n > lines => Err(format!(
-                "the journal does not reach the kept head: expected line {n} with hash {hash}; found {lines} lines, the last with hash {last}: lines were removed from the end, or the journal was rewritten"
-            )),
-            Some(n) => match self.link_after(n) {
-                Some(found) if found == hash => Ok(n),
-                found => Err(format!(
-                    "line {n} does not match the kept head: expected hash {hash}, found {}; the journal has {lines} lines, the last with hash {last}: it was rewritten at or before line {n}",
-                    found.unwrap_or("none")
-                )),
-            },
-            None => (0..=lines).find(|&n| self.link_after(n) == Some(hash)).ok_or_else(|| {
-                format!(
-                    "no line of the journal has the kept head's hash {hash}; found {lines} lines, the last with hash {last}: the journal was rewritten, or lines were removed from the end"
-                )
+            Some(line) if line > lines => Err(Mismatch::Short {
+                line,
+                hash,
+                lines,
+                last,
             }),
+            Some(line) => match self.link_after(line) {
+                Some(found) if found == hash => Ok(line),
+                found => Err(Mismatch::Differs {
+                    line,
+                    found: found.map(str::to_string),
+                    hash,
+                    lines,
+                    last,
+                }),
+            },
+            None => (0..=lines)
+                .find(|&n| self.link_after(n) == Some(hash.as_str()))
+                .ok_or(Mismatch::Absent { hash, lines, last }),
         }
     }
 }
@@ -192,23 +201,19 @@ pub struct KeptHead {
 }
 
 impl std::str::FromStr for KeptHead {
-    type Err = String;
+    type Err = BadKeptHead;
 
-    fn from_str(text: &str) -> Result<KeptHead, String> {
+    fn from_str(text: &str) -> Result<KeptHead, BadKeptHead> {
         let text = text.trim();
         let (lines, hash) = match text.split_once(|c: char| c == ':' || c.is_whitespace()) {
             Some((n, h)) => {
-                let n = n.parse::<u64>().map_err(|_| {
-                    format!("`{n}` is not a number of lines: write LINES:HASH as `journal verify` prints it, or the hash alone")
-                })?;
+                let n = n.parse::<u64>().map_err(|_| BadKeptHead::Lines(n.to_string()))?;
                 (Some(n), h.trim())
             }
             None => (None, text),
         };
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
-                "`{hash}` is not a head hash: that is 64 hexadecimal digits, as `journal verify` prints after `head LINES:`"
-            ));
+            return Err(BadKeptHead::Hash(hash.to_string()));
         }
         Ok(KeptHead {
             lines,
@@ -230,12 +235,22 @@ fn head_path(path: &Path) -> PathBuf {
 /// names one: a keyed journal cannot be verified without it, and an
 /// unkeyed journal is refused with it, since that is also what a keyed
 /// journal rewritten without the key would look like.
-pub fn verify(path: &Path, key: Option<&Key>) -> Result<Verified, String> {
-    let name = path.display();
+pub fn verify(path: &Path, key: Option<&Key>) -> Result<Verified, Error> {
+    let name = path.display().to_string();
     let text = match std::fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(format!("cannot read journal `{name}`: {e}")),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let damaged = |line: u64, damage: Damage| Error::Damaged {
+        path: name.clone(),
+        line,
+        damage,
     };
     let mut prev = GENESIS.to_string();
     let mut lines = 0u64;
@@ -250,56 +265,31 @@ pub fn verify(path: &Path, key: Option<&Key>) -> Result<Verified, String> {
         Some(body.split(|&b| b == b'\n'))
     };
     for (i, line) in pieces.into_iter().flatten().enumerate() {
-        let n = i + 1;
-        let record: Value = serde_json::from_slice(line)
-            .map_err(|e| format!("{name}:{n}: not a journal record ({e}): the journal was damaged or edited"))?;
+        let n = i as u64 + 1;
+        let record: Value = serde_json::from_slice(line).map_err(|e| damaged(n, Damage::NotARecord(e.to_string())))?;
         let this = match record.get("mac") {
             None => false,
             Some(Value::String(m)) if m == HMAC_SHA256 => true,
-            Some(other) => {
-                return Err(format!(
-                    "{name}:{n}: `mac` is {other}, which dormant does not know (it writes \"{HMAC_SHA256}\"): the journal was damaged or edited"
-                ))
-            }
+            Some(other) => return Err(damaged(n, Damage::UnknownMac(other.to_string()))),
         };
         match keyed {
             None => {
                 match (this, key) {
-                    (true, None) => return Err(format!(
-                        "cannot verify `{name}`: it is a keyed journal (its first line has \"mac\": \"{HMAC_SHA256}\"), each line linked to the one before by an HMAC that only its key can check, and no key was given: name the environment variable that holds the key with `journal_key_env` in dormant.toml, and export the key in it"
-                    )),
-                    (false, Some(_)) => return Err(format!(
-                        "`{name}` is not keyed (its first line has no `mac`), but dormant.toml gives a key (`journal_key_env`): a journal is keyed from its first line or not at all, and an unkeyed journal is also what a keyed one rewritten without the key looks like; to key the journal, start a new one (a new `journal` path), or take `journal_key_env` out to go on with this one unkeyed"
-                    )),
+                    (true, None) => return Err(Error::KeyNeeded { path: name }),
+                    (false, Some(_)) => return Err(Error::NotKeyed { path: name }),
                     _ => {}
                 }
                 keyed = Some(this);
             }
-            Some(first) if first != this => {
-                let kind = |k: bool| if k { "keyed" } else { "not keyed" };
-                return Err(format!(
-                    "{name}:{n}: the line is {}, but the first line is {}: a journal is keyed or not from its first line, and one with both kinds of line is refused: a line was inserted or edited",
-                    kind(this),
-                    kind(first)
-                ));
-            }
+            Some(first) if first != this => return Err(damaged(n, Damage::Mixed { this, first })),
             Some(_) => {}
         }
-        if record.get("seq").and_then(Value::as_u64) != Some(n as u64) {
-            return Err(format!(
-                "{name}:{n}: `seq` is {}, not {n}: a line was removed, inserted or moved before it",
-                record.get("seq").map_or("missing".to_string(), |v| v.to_string())
-            ));
+        if record.get("seq").and_then(Value::as_u64) != Some(n) {
+            let found = record.get("seq").map_or("missing".to_string(), |v| v.to_string());
+            return Err(damaged(n, Damage::Seq { found, expected: n }));
         }
         if record.get("prev").and_then(Value::as_str) != Some(prev.as_str()) {
-            return Err(match key {
-                None => format!("{name}:{n}: `prev` does not match the line before: this line or the one before was edited"),
-                // With the wrong key every link differs: say so, since the
-                // first mismatch is then the second line, edited or not.
-                Some(_) => format!(
-                    "{name}:{n}: `prev` does not match the HMAC of the line before: this line or the one before was edited, or the key is not the one the journal was written with"
-                ),
-            });
+            return Err(damaged(n, if key.is_some() { Damage::PrevKeyed } else { Damage::Prev }));
         }
         // After the first line's checks, `key` is given exactly when the
         // journal is keyed.
@@ -311,46 +301,38 @@ pub fn verify(path: &Path, key: Option<&Key>) -> Result<Verified, String> {
     let head = match std::fs::read_to_string(head_path(path)) {
         Ok(h) => Some(h),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read `{}`: {e}", head_path(path).display())),
+        Err(e) => return Err(crate::files::Error::read(&head_path(path), e).into()),
     };
     let past_head = match head.as_deref().map(str::trim) {
         None if lines == 0 => 0,
-        None => {
-            return Err(format!(
-                "`{}` is missing: lines cut from the end could not be seen",
-                head_path(path).display()
-            ))
-        }
+        None => return Err(Error::HeadMissing { head: head_path(path) }),
         Some(h) => {
-            let damaged = || format!("`{}` is damaged", head_path(path).display());
+            let head_damaged = || Error::HeadDamaged { head: head_path(path) };
             let fields: Vec<&str> = h.split(' ').collect();
             let (count, hash, tag) = match (key, fields.as_slice()) {
                 (None, [count, hash]) => (*count, *hash, None),
                 (Some(_), [count, hash, tag]) => (*count, *hash, Some(*tag)),
-                _ => return Err(damaged()),
+                _ => return Err(head_damaged()),
             };
-            let count: u64 = count.parse().map_err(|_| damaged())?;
+            let count: u64 = count.parse().map_err(|_| head_damaged())?;
             if let Some(k) = key {
                 if tag != Some(head_tag(k, count, hash).as_str()) {
-                    return Err(format!(
-                        "`{}` was not written with the journal's key: it was replaced (perhaps to hide lines cut from the end), or the key is not the one the journal was written with",
-                        head_path(path).display()
-                    ));
+                    return Err(Error::HeadForged { head: head_path(path) });
                 }
             }
             if count > lines {
-                return Err(format!(
-                    "{name}: the head names line {count}, but the journal has {lines}: lines were cut from the end"
-                ));
+                return Err(Error::CutFromEnd {
+                    path: name,
+                    count,
+                    lines,
+                });
             }
             let at = usize::try_from(count)
                 .ok()
                 .and_then(|c| c.checked_sub(1))
                 .and_then(|c| hashes.get(c));
             if count > 0 && at.map(String::as_str) != Some(hash) {
-                return Err(format!(
-                    "{name}:{count}: the line does not match the head's hash: it was edited"
-                ));
+                return Err(damaged(count, Damage::NotTheHead));
             }
             lines - count
         }
@@ -383,14 +365,16 @@ impl Journal {
     /// is added to a journal that does not verify. Also gives the records
     /// it holds. The journal and its head are the owner's alone (0600).
     /// With a key, the journal is (or becomes, if empty) a keyed one.
-    pub fn open(path: &Path, wait: crate::files::Wait, key: Option<Key>) -> Result<(Journal, Vec<Record>), String> {
+    pub fn open(path: &Path, wait: crate::files::Wait, key: Option<Key>) -> Result<(Journal, Vec<Record>), Error> {
         // Locked before it is read: what another run appended is then whole
         // and in what this one reads.
         let lock = crate::files::Lock::exclusive(path, "the journal", wait)?;
         let v = verify(path, key.as_ref())?;
         let records = Record::read_all(&path.display().to_string(), &v.records)?;
-        let file = crate::files::open_private_append(path)
-            .map_err(|e| format!("cannot open journal `{}`: {e}", path.display()))?;
+        let file = crate::files::open_private_append(path).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let journal = Journal {
             path: path.to_path_buf(),
             file,
@@ -404,9 +388,12 @@ impl Journal {
 
     /// Appends a record and flushes it to disk before returning: an intent
     /// is on disk before its request goes out.
-    pub fn append(&mut self, record: &Record) -> Result<(), String> {
+    pub fn append(&mut self, record: &Record) -> Result<(), Error> {
         let bytes = line(record, self.seq + 1, self.key.is_some(), &self.prev);
-        let fail = |e: std::io::Error| format!("cannot write journal `{}`: {e}", self.path.display());
+        let fail = |source| Error::Write {
+            path: self.path.clone(),
+            source,
+        };
         self.file.write_all(format!("{bytes}\n").as_bytes()).map_err(fail)?;
         self.file.sync_data().map_err(fail)?;
         self.seq += 1;
@@ -417,7 +404,7 @@ impl Journal {
             head_line(self.key.as_ref(), self.seq, &self.prev).as_bytes(),
             crate::files::Mode::Private,
         )
-        .map_err(|e| crate::files::cannot_write(&head, &e))
+        .map_err(|e| crate::files::Error::write(&head, e).into())
     }
 }
 
@@ -427,17 +414,15 @@ impl Notices {
     /// journal is never read as if it had fewer notices, and a hand-written
     /// line must not turn a `notify` into a `deactivate` in the plan a
     /// reviewer reads. The error names the file and the first bad line.
-    pub fn read(path: &Path, key: Option<&Key>) -> Result<Notices, String> {
-        let v = verify(path, key).map_err(|e| {
-            format!("{e}\nnotices are read only from a journal that verifies, and this one does not: restore it from a copy, or check it with `dormant journal verify`; nothing was planned")
-        })?;
+    pub fn read(path: &Path, key: Option<&Key>) -> Result<Notices, Error> {
+        let v = verify(path, key).map_err(|e| Error::Unverified { source: Box::new(e) })?;
         let name = path.display().to_string();
         Notices::from_records(&name, &Record::read_all(&name, &v.records)?)
     }
 
     /// The notices among a journal's records, already read in order (the
     /// first is line 1).
-    pub fn from_records(name: &str, records: &[Record]) -> Result<Notices, String> {
+    pub fn from_records(name: &str, records: &[Record]) -> Result<Notices, Error> {
         let mut notices = Notices::new();
         for (n, record) in (1..).zip(records) {
             notices.deactivation(name, n, record)?;
@@ -452,9 +437,12 @@ impl Notices {
                 continue;
             }
             let (false, Some(Some(rule)), Some(at)) = (subject.user.is_empty(), &subject.rule, record.at) else {
-                return Err(format!(
-                    "{name}:{n}: a notice needs `user`, `rule` and an RFC 3339 `at`"
-                ));
+                return Err(Error::Incomplete {
+                    path: name.to_string(),
+                    line: n,
+                    what: "notice",
+                    needs: "`user`, `rule` and an RFC 3339 `at`",
+                });
             };
             notices.add(&subject.user, rule, at);
         }
@@ -466,7 +454,7 @@ impl Notices {
     /// which leaves the user deactivated) sets the time, a confirmed
     /// reactivation clears it. Intents and unconfirmed outcomes say
     /// nothing: the request may never have reached the platform.
-    fn deactivation(&mut self, name: &str, n: u64, record: &Record) -> Result<(), String> {
+    fn deactivation(&mut self, name: &str, n: u64, record: &Record) -> Result<(), Error> {
         let (subject, deactivates) = match &record.event {
             Event::Outcome { subject, outcome } if outcome.confirmed() => match subject.action {
                 Action::Deactivate => (subject, true),
@@ -480,9 +468,12 @@ impl Notices {
             _ => return Ok(()),
         };
         let (false, Some(at)) = (subject.user.is_empty(), record.at) else {
-            return Err(format!(
-                "{name}:{n}: a deactivation or reactivation needs `user` and an RFC 3339 `at`"
-            ));
+            return Err(Error::Incomplete {
+                path: name.to_string(),
+                line: n,
+                what: "deactivation or reactivation",
+                needs: "`user` and an RFC 3339 `at`",
+            });
         };
         if deactivates {
             self.set_deactivated(&subject.user, at);
@@ -525,7 +516,7 @@ mod tests {
         text.push_str(r#"{"seq":5,"event":"outcome","action":"notify","status":"done","user":"u2","rule":"dormant","at":"2026-01-01T00:00:00Z","prev":"x"}"#);
         text.push('\n');
         std::fs::write(&path, text).unwrap();
-        let e = Notices::read(&path, None).unwrap_err();
+        let e = Notices::read(&path, None).unwrap_err().to_string();
         assert!(
             e.contains("j.jsonl:5: `prev` does not match") && e.contains("only from a journal that verifies"),
             "{e}"
@@ -578,7 +569,8 @@ mod deactivation_tests {
             "j",
             &records(&[r#"{"event":"outcome","action":"deactivate","status":"done","user":"a"}"#]),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("j:1:") && e.contains("`at`"), "{e}");
     }
 
@@ -675,7 +667,7 @@ mod chain_tests {
         let good = lines(&path);
         let check = |lines: Vec<String>, expected: &str| {
             write(&path, &lines);
-            let e = verify(&path, None).unwrap_err();
+            let e = verify(&path, None).unwrap_err().to_string();
             assert!(e.contains(expected), "{e}");
         };
         let mut edited = good.clone();
@@ -740,7 +732,7 @@ mod chain_tests {
         // Without a key, nothing in the file can tell.
         let v = verify(&path, None).unwrap();
         assert_eq!(v.records[1]["user"], "x");
-        let e = v.find(&kept).unwrap_err();
+        let e = v.find(&kept).unwrap_err().to_string();
         assert!(
             e.starts_with(&format!(
                 "line 4 does not match the kept head: expected hash {}, found {}",
@@ -754,7 +746,8 @@ mod chain_tests {
                 lines: None,
                 ..kept.clone()
             })
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(&format!(
                 "no line of the journal has the kept head's hash {}; found 4 lines",
@@ -787,7 +780,7 @@ mod chain_tests {
         write(&path, &cut);
         std::fs::write(head_path(&path), format!("3 {}\n", v.links[2])).unwrap();
         let short = verify(&path, None).unwrap();
-        let e = short.find(&at4).unwrap_err();
+        let e = short.find(&at4).unwrap_err().to_string();
         assert!(e.starts_with(&format!("the journal does not reach the kept head: expected line 4 with hash {}; found 3 lines, the last with hash {}", v.head, v.links[2])), "{e}");
         for bad in [
             "4:abc".to_string(),
@@ -813,7 +806,7 @@ mod chain_tests {
         j.append(&record("e")).unwrap();
         assert_eq!(verify(&path, Some(&key('k'))).unwrap().lines, 5);
         // Without the key: refused, saying why.
-        let e = verify(&path, None).unwrap_err();
+        let e = verify(&path, None).unwrap_err().to_string();
         assert!(e.starts_with("cannot verify `"), "{e}");
         assert!(
             e.contains("it is a keyed journal") && e.contains("no key was given") && e.contains("journal_key_env"),
@@ -821,7 +814,7 @@ mod chain_tests {
         );
         assert!(Journal::open(&path, crate::files::Wait::No, None).is_err());
         // With another key: every link differs.
-        let e = verify(&path, Some(&key('w'))).unwrap_err();
+        let e = verify(&path, Some(&key('w'))).unwrap_err().to_string();
         assert!(
             e.contains("j.jsonl:2: `prev` does not match the HMAC of the line before")
                 && e.contains("or the key is not the one"),
@@ -843,7 +836,7 @@ mod chain_tests {
             }
         });
         verify(&path, None).unwrap();
-        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        let e = verify(&path, Some(&key('k'))).unwrap_err().to_string();
         assert!(
             e.contains("is not keyed (its first line has no `mac`), but dormant.toml gives a key"),
             "{e}"
@@ -856,7 +849,7 @@ mod chain_tests {
         let forged = keyed_journal(forged.path(), Some(key('f')));
         std::fs::copy(&forged, &path).unwrap();
         std::fs::copy(head_path(&forged), head_path(&path)).unwrap();
-        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        let e = verify(&path, Some(&key('k'))).unwrap_err().to_string();
         assert!(
             e.contains("j.jsonl:2: `prev` does not match the HMAC of the line before"),
             "{e}"
@@ -868,7 +861,7 @@ mod chain_tests {
             .unwrap()
             .to_string();
         std::fs::write(head_path(&path), format!("3 {link3} {}\n", "0".repeat(64))).unwrap();
-        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        let e = verify(&path, Some(&key('k'))).unwrap_err().to_string();
         assert!(
             e.contains("j.jsonl.head` was not written with the journal's key"),
             "{e}"
@@ -878,7 +871,7 @@ mod chain_tests {
         mixed[2] = mixed[2].replace(",\"mac\":\"hmac-sha256\"", "");
         write(&path, &mixed);
         std::fs::write(head_path(&path), &head).unwrap();
-        let e = verify(&path, Some(&key('k'))).unwrap_err();
+        let e = verify(&path, Some(&key('k'))).unwrap_err().to_string();
         assert!(
             e.contains("j.jsonl:3: the line is not keyed, but the first line is keyed"),
             "{e}"
@@ -887,7 +880,7 @@ mod chain_tests {
 
     #[test]
     fn keys_are_long_and_never_shown() {
-        let e = Key::new(b"s3cr3t").unwrap_err();
+        let e = Key::new(b"s3cr3t").unwrap_err().to_string();
         assert!(e.contains("shorter than 32 characters") && !e.contains("s3cr3t"), "{e}");
         assert_eq!(format!("{:?}", key('k')), "Key(…)");
     }

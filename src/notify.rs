@@ -57,6 +57,56 @@ impl Notice<'_> {
     }
 }
 
+/// Why the `[notify]` channel cannot be set up: found before anything is
+/// sent.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("cannot read the notice template `{path}`: {source}")]
+    #[diagnostic(code(dormant::notify::template))]
+    Template { path: String, source: std::io::Error },
+    #[error("`[notify]` has no channel")]
+    #[diagnostic(code(dormant::notify::config))]
+    NoChannel,
+    #[error("`[notify.{table}] {key}` is not an address: {detail}")]
+    #[diagnostic(code(dormant::notify::config))]
+    NotAnAddress {
+        table: &'static str,
+        key: &'static str,
+        detail: String,
+    },
+    #[error("`[notify.smtp] tls = \"none\"` is refused for `{host}`: mail and passwords would cross the network unencrypted (allowed only on this machine)")]
+    #[diagnostic(code(dormant::notify::unencrypted))]
+    Unencrypted { host: String },
+    #[error("`[notify.smtp] tls` is `starttls`, `tls` or `none`, not `{0}`")]
+    #[diagnostic(code(dormant::notify::config))]
+    Tls(String),
+    #[error("cannot set up SMTP to `{host}`: {detail}")]
+    #[diagnostic(code(dormant::notify::smtp))]
+    Smtp { host: String, detail: String },
+    #[error("`[notify.webhook] url` must be https (plain http only on this machine), not `{0}`")]
+    #[diagnostic(code(dormant::notify::unencrypted))]
+    NotHttps(String),
+    /// Its secret, or its HTTP client.
+    #[error("{0}")]
+    #[diagnostic(code(dormant::notify::connection))]
+    Connection(String),
+}
+
+/// Why one notice was not sent: recorded as that user's outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the user has no e-mail address")]
+    NoAddress,
+    #[error("the user's e-mail address cannot be used: {0}")]
+    BadAddress(String),
+    #[error("cannot write the message: {0}")]
+    Message(String),
+    #[error("the SMTP server refused the message: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Webhook(#[from] crate::http::HttpError),
+}
+
 enum Channel {
     Smtp {
         transport: Box<SmtpTransport>,
@@ -75,16 +125,18 @@ pub struct Notifier {
 
 impl Notifier {
     /// A notifier as configured; secrets come from the variables named.
-    pub fn new(conf: &NotifyConf, dir: &std::path::Path) -> Result<Notifier, String> {
+    pub fn new(conf: &NotifyConf, dir: &std::path::Path) -> Result<Notifier, Error> {
         let template = match &conf.template {
-            Some(path) => std::fs::read_to_string(dir.join(path))
-                .map_err(|e| format!("cannot read the notice template `{path}`: {e}"))?,
+            Some(path) => std::fs::read_to_string(dir.join(path)).map_err(|source| Error::Template {
+                path: path.clone(),
+                source,
+            })?,
             None => TEMPLATE.to_string(),
         };
         let channel = match (&conf.smtp, &conf.webhook) {
             (Some(smtp), _) => smtp_channel(smtp)?,
             (None, Some(hook)) => webhook_channel(hook)?,
-            (None, None) => return Err("`[notify]` has no channel".into()),
+            (None, None) => return Err(Error::NoChannel),
         };
         Ok(Notifier {
             channel,
@@ -94,7 +146,7 @@ impl Notifier {
     }
 
     /// Sends one notice.
-    pub fn send(&self, notice: &Notice<'_>, rt: &tokio::runtime::Runtime) -> Result<(), String> {
+    pub fn send(&self, notice: &Notice<'_>, rt: &tokio::runtime::Runtime) -> Result<(), SendError> {
         let subject = notice.fill(&self.subject);
         let body = notice.fill(&self.template);
         match &self.channel {
@@ -103,19 +155,19 @@ impl Notifier {
                     .user
                     .email
                     .as_deref()
-                    .ok_or("the user has no e-mail address")?
+                    .ok_or(SendError::NoAddress)?
                     .parse()
-                    .map_err(|e| format!("the user's e-mail address cannot be used: {e}"))?;
+                    .map_err(|e: lettre::address::AddressError| SendError::BadAddress(e.to_string()))?;
                 let message = Message::builder()
                     .from((**from).clone())
                     .to(to)
                     .subject(subject)
                     .body(body)
-                    .map_err(|e| format!("cannot write the message: {e}"))?;
+                    .map_err(|e| SendError::Message(e.to_string()))?;
                 transport
                     .send(&message)
                     .map(|_| ())
-                    .map_err(|e| format!("the SMTP server refused the message: {e}"))
+                    .map_err(|e| SendError::Refused(e.to_string()))
             }
             Channel::Webhook { client } => {
                 let payload = serde_json::json!({
@@ -134,38 +186,41 @@ impl Notifier {
                 });
                 rt.block_on(client.send(reqwest::Method::POST, "", Some(&payload)))
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(SendError::from)
             }
         }
     }
 }
 
-fn smtp_channel(c: &SmtpConf) -> Result<Channel, String> {
+fn smtp_channel(c: &SmtpConf) -> Result<Channel, Error> {
     let from: Mailbox = c
         .from
         .parse()
-        .map_err(|e| format!("`[notify.smtp] from` is not an address: {e}"))?;
+        .map_err(|e: lettre::address::AddressError| Error::NotAnAddress {
+            table: "smtp",
+            key: "from",
+            detail: e.to_string(),
+        })?;
     let loopback =
         c.host.eq_ignore_ascii_case("localhost") || c.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     let builder = match c.tls.as_deref().unwrap_or("starttls") {
         "starttls" => SmtpTransport::starttls_relay(&c.host),
         "tls" => SmtpTransport::relay(&c.host),
         "none" if loopback => Ok(SmtpTransport::builder_dangerous(&c.host)),
-        "none" => {
-            return Err(format!(
-                "`[notify.smtp] tls = \"none\"` is refused for `{}`: mail and passwords would cross the network unencrypted (allowed only on this machine)",
-                c.host
-            ))
-        }
-        other => return Err(format!("`[notify.smtp] tls` is `starttls`, `tls` or `none`, not `{other}`")),
+        "none" => return Err(Error::Unencrypted { host: c.host.clone() }),
+        other => return Err(Error::Tls(other.to_string())),
     }
-    .map_err(|e| format!("cannot set up SMTP to `{}`: {e}", c.host))?;
+    .map_err(|e| Error::Smtp {
+        host: c.host.clone(),
+        detail: e.to_string(),
+    })?;
     let mut builder = builder.timeout(Some(Duration::from_secs(30)));
     if let Some(port) = c.port {
         builder = builder.port(port);
     }
     if let (Some(user), Some(var)) = (&c.username, &c.password_env) {
-        let password = Secret::from_env(var, "password_env", "[notify.smtp]")?;
+        let password =
+            Secret::from_env(var, "password_env", "[notify.smtp]").map_err(|e| Error::Connection(e.to_string()))?;
         builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
     }
     Ok(Channel::Smtp {
@@ -174,14 +229,15 @@ fn smtp_channel(c: &SmtpConf) -> Result<Channel, String> {
     })
 }
 
-fn webhook_channel(c: &WebhookConf) -> Result<Channel, String> {
-    let url = reqwest::Url::parse(&c.url).map_err(|e| format!("`[notify.webhook] url` is not an address: {e}"))?;
+fn webhook_channel(c: &WebhookConf) -> Result<Channel, Error> {
+    let url = reqwest::Url::parse(&c.url).map_err(|e| Error::NotAnAddress {
+        table: "webhook",
+        key: "url",
+        detail: e.to_string(),
+    })?;
     let loopback = crate::config::is_loopback(url.host_str().unwrap_or(""));
     if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-        return Err(format!(
-            "`[notify.webhook] url` must be https (plain http only on this machine), not `{}`",
-            c.url
-        ));
+        return Err(Error::NotHttps(c.url.clone()));
     }
     let settings = Settings {
         requests_per_second: 5.0,
@@ -192,10 +248,15 @@ fn webhook_channel(c: &WebhookConf) -> Result<Channel, String> {
         backoff: Duration::from_millis(200),
         max_wait: Duration::from_secs(60),
     };
-    let client = Client::new("webhook", &c.url, settings)?;
+    // The secret's and the client's own errors, once they are typed in
+    // `http`, say what is wrong; they are carried as they read.
+    let connection = |e: String| Error::Connection(e);
+    let client = Client::new("webhook", &c.url, settings).map_err(|e| connection(e.to_string()))?;
     if let Some(var) = &c.token_env {
-        let token = Secret::from_env(var, "token_env", "[notify.webhook]")?;
-        client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
+        let token = Secret::from_env(var, "token_env", "[notify.webhook]").map_err(|e| connection(e.to_string()))?;
+        client
+            .set_auth("authorization", &format!("Bearer {}", token.expose()), &token)
+            .map_err(|e| connection(e.to_string()))?;
     }
     Ok(Channel::Webhook {
         client: Box::new(client),

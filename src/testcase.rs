@@ -59,51 +59,93 @@ pub struct Case {
     pub notices: Vec<(String, Time)>,
 }
 
+/// Why a tests file cannot be read. Its `Display` follows the file's name
+/// and a colon: a line and column, or the case and the key.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("{}{message}", at.map(|(line, column)| format!("{line}:{column}: ")).unwrap_or_default())]
+    #[diagnostic(code(dormant::tests::syntax))]
+    Toml {
+        at: Option<(usize, usize)>,
+        message: String,
+    },
+    #[error("{problem}")]
+    #[diagnostic(code(dormant::tests::case))]
+    File { problem: Problem },
+    #[error("case {number} (\"{name}\"): {problem}")]
+    #[diagnostic(code(dormant::tests::case))]
+    Case {
+        number: usize,
+        name: String,
+        problem: Problem,
+    },
+}
+
+/// What is wrong in a case, or at the top of the file.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error("`expect = \"{0}\"`: an action is keep, review, notify, wait, deactivate or delete")]
+    Expect(String),
+    #[error("no `as_of`: give one in the case or at the top of the file, so the case means the same tomorrow")]
+    NoAsOf,
+    #[error("`{0}` must be a date (2026-11-23) or an RFC 3339 time")]
+    Instant(&'static str),
+    /// A `user` key that is no column of the user record.
+    #[error("user: {0}")]
+    Column(String),
+    /// A `user` value the field cannot take.
+    #[error("user.{key}: {detail}")]
+    Value { key: String, detail: String },
+}
+
 /// Reads the cases of a tests file. Errors name the case and the key.
-pub fn load(text: &str, default_as_of: Option<Time>) -> Result<Vec<Case>, String> {
-    let file: File = toml::from_str(text).map_err(|e| {
-        let at = e.span().map(|s| crate::source::line_col(text, s.start));
-        match at {
-            Some((line, col)) => format!("{line}:{col}: {}", e.message()),
-            None => e.message().to_string(),
-        }
+pub fn load(text: &str, default_as_of: Option<Time>) -> Result<Vec<Case>, Error> {
+    let file: File = toml::from_str(text).map_err(|e| Error::Toml {
+        at: e.span().map(|s| crate::source::line_col(text, s.start)),
+        message: e.message().to_string(),
     })?;
-    let file_as_of = file.as_of.as_ref().map(|v| instant(v, "as_of")).transpose()?;
+    let file_as_of = file
+        .as_of
+        .as_ref()
+        .map(|v| instant(v, "as_of"))
+        .transpose()
+        .map_err(|problem| Error::File { problem })?;
     file.case
         .into_iter()
         .enumerate()
         .map(|(i, raw)| {
-            let label = format!("case {} (\"{}\")", i + 1, raw.name);
-            case(raw, i, file_as_of.or(default_as_of)).map_err(|e| format!("{label}: {e}"))
+            let name = raw.name.clone();
+            case(raw, i, file_as_of.or(default_as_of)).map_err(|problem| Error::Case {
+                number: i + 1,
+                name,
+                problem,
+            })
         })
         .collect()
 }
 
-fn case(raw: RawCase, index: usize, as_of: Option<Time>) -> Result<Case, String> {
-    let expect = PlanAction::parse(&raw.expect).ok_or_else(|| {
-        format!(
-            "`expect = \"{}\"`: an action is keep, review, notify, wait, deactivate or delete",
-            raw.expect
-        )
-    })?;
+fn case(raw: RawCase, index: usize, as_of: Option<Time>) -> Result<Case, Problem> {
+    let expect = PlanAction::parse(&raw.expect).ok_or_else(|| Problem::Expect(raw.expect.clone()))?;
     let as_of = match &raw.as_of {
         Some(v) => instant(v, "as_of")?,
-        None => as_of
-            .ok_or("no `as_of`: give one in the case or at the top of the file, so the case means the same tomorrow")?,
+        None => as_of.ok_or(Problem::NoAsOf)?,
     };
     let mut user = User {
         id: compact_str::format_compact!("case-{}", index + 1),
         ..User::default()
     };
     for (key, value) in &raw.user {
-        let field = record::column(key).map_err(|e| format!("user: {e}"))?;
-        set(&mut user, &field, value).map_err(|e| format!("user.{key}: {e}"))?;
+        let field = record::column(key).map_err(|e| Problem::Column(e.to_string()))?;
+        set(&mut user, &field, value).map_err(|detail| Problem::Value {
+            key: key.clone(),
+            detail,
+        })?;
     }
     let notices = raw
         .notices
         .iter()
         .map(|n| Ok((n.rule.clone(), instant(&n.at, "notices.at")?)))
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, Problem>>()?;
     let rule = raw.rule.map(|r| if r == "none" { None } else { Some(r) });
     Ok(Case {
         name: raw.name,
@@ -133,11 +175,11 @@ fn set(user: &mut User, field: &Field, value: &toml::Value) -> Result<(), String
     }
 }
 
-fn instant(v: &toml::Value, key: &str) -> Result<Time, String> {
+fn instant(v: &toml::Value, key: &'static str) -> Result<Time, Problem> {
     let text = match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Datetime(d) => d.to_string(),
         _ => String::new(),
     };
-    time::parse_time(&text).ok_or_else(|| format!("`{key}` must be a date (2026-11-23) or an RFC 3339 time"))
+    time::parse_time(&text).ok_or(Problem::Instant(key))
 }

@@ -638,3 +638,63 @@ fn mistakes_that_are_errors_say_so_in_every_error_format() {
         }
     }
 }
+
+/// A runtime error (not at a span of a policy) is printed once, at the top,
+/// in the format asked for: `error: …` for people, one JSON object with the
+/// stage's own code for machines, and the exit status its stage gives.
+#[test]
+fn runtime_errors_are_printed_once_with_their_stage_s_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let policy = format!("{root}/policies/example.policy");
+    let cases: [(Vec<&str>, &str, i32, &str); 4] = [
+        (
+            vec!["plan", &policy, "--users", "missing.csv", "--as-of", "2026-11-23"],
+            "dormant::users_file",
+            1,
+            "nothing was planned",
+        ),
+        (
+            vec!["apply", "missing-plan.json", "--yes"],
+            "dormant::file::read",
+            1,
+            "cannot read `missing-plan.json`",
+        ),
+        (
+            vec!["undo", "nonexistent.jsonl", "--yes"],
+            "dormant::journal::missing",
+            1,
+            "nothing was undone",
+        ),
+        (
+            vec!["plan", &policy, "--connector", "crm", "--as-of", "2026-11-23"],
+            "dormant::config::missing",
+            1,
+            "--connector crm needs a config",
+        ),
+    ];
+    for (args, code, status, words) in cases {
+        let mut json = vec!["--error-format", "json"];
+        json.extend(args.iter().copied());
+        let done = Run::new(&json).in_dir(dir.path()).run();
+        assert_eq!(done.code, status, "{args:?}: {}", done.stderr);
+        let lines: Vec<&str> = done.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line, printed once: {}", done.stderr);
+        let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(line["severity"], "error");
+        assert_eq!(line["code"], code, "{args:?}");
+        assert!(line["message"].as_str().unwrap().contains(words), "{line}");
+
+        let mut plain = vec!["--error-format", "plain"];
+        plain.extend(args.iter().copied());
+        let done = Run::new(&plain).in_dir(dir.path()).run();
+        assert_eq!(done.code, status);
+        assert!(
+            done.stderr.starts_with("error: ") && done.stderr.contains(words),
+            "{}",
+            done.stderr
+        );
+        assert_eq!(done.stderr.matches("error: ").count(), 1, "{}", done.stderr);
+        assert_eq!(done.stdout, "");
+    }
+}

@@ -3,7 +3,7 @@
 //! in flight finish and be journaled, then stops; a platform's quota stops
 //! the run with what is left for the next one.
 
-use super::{recheck, subject, PlanFile, PlannedDecision, Resume, Work};
+use super::{recheck, subject, Error, PlanFile, PlannedDecision, Resume, Work};
 use crate::config::Connector;
 use crate::connector::{Acted, Live};
 use crate::decision::PlanAction;
@@ -46,24 +46,9 @@ pub struct Report<'p> {
     pub stopped: bool,
 }
 
-/// Why a run stopped before sending anything, or could not go on.
-#[derive(Debug)]
-pub enum Failure {
-    /// Said to the user as it is.
-    Message(String),
-    /// The plan's actions over the policy's limits for the users there are.
-    OverLimit(Vec<String>),
-}
-
-impl From<String> for Failure {
-    fn from(m: String) -> Failure {
-        Failure::Message(m)
-    }
-}
-
 /// Carries out a request: reads the journal and the platform, decides
 /// again on fresh data, and acts, journaling each step.
-pub fn run<'p>(req: Request<'p>) -> Result<Report<'p>, Failure> {
+pub fn run<'p>(req: Request<'p>) -> Result<Report<'p>, Error> {
     // Ctrl-C lets the request in flight finish and be journaled, then stops.
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -71,15 +56,15 @@ pub fn run<'p>(req: Request<'p>) -> Result<Report<'p>, Failure> {
     let (journal, records) = Journal::open(req.journal, req.wait, req.key.clone())?;
     let progress = super::resume(&records, req.plan_id);
     let notices = Notices::from_records(&req.journal.display().to_string(), &records)?;
-    let live = Live::connect(req.connector)?;
+    let live = Live::connect(req.connector).map_err(|e| Error::Connector(e.to_string()))?;
     let mut fresh = live
         .fetch(&crate::progress::Progress::new("users fetched again"))
-        .map_err(|m| format!("{m}\nnothing was done"))?;
+        .map_err(|e| Error::Refetch(e.to_string()))?;
     // Decided again as the plan was: with the journal's deactivation times.
     notices.fill_deactivated(&mut fresh);
     let over = req.plan.over_limits(req.program, fresh.len());
     if !over.is_empty() {
-        return Err(Failure::OverLimit(over));
+        return Err(Error::OverLimit { over });
     }
     let (work, skipped) = recheck(req.targets, &fresh, req.program, &notices, &progress, |a, u| {
         live.shows(a, u)
@@ -120,7 +105,7 @@ impl<'p> Run<'_, 'p> {
     }
 
     /// Journals an outcome for a planned user, now, and keeps it.
-    fn outcome(&mut self, d: &'p PlannedDecision, outcome: Outcome) -> Result<(), String> {
+    fn outcome(&mut self, d: &'p PlannedDecision, outcome: Outcome) -> Result<(), Error> {
         let connector = self.req.connector.name.as_str();
         let record = Record::outcome(
             self.req.plan_id,
@@ -136,7 +121,7 @@ impl<'p> Run<'_, 'p> {
 
     /// `--max`: the first N still to do, in plan order; the rest are left
     /// for the next run of the same plan, which skips what this one did.
-    fn defer(&mut self, mut work: Vec<Work<'p>>) -> Result<(Vec<Work<'p>>, usize), String> {
+    fn defer(&mut self, mut work: Vec<Work<'p>>) -> Result<(Vec<Work<'p>>, usize), Error> {
         let left = match self.req.max.and_then(|n| usize::try_from(n).ok()) {
             Some(n) if work.len() > n => work.split_off(n).len(),
             _ => 0,
@@ -156,7 +141,7 @@ impl<'p> Run<'_, 'p> {
         &mut self,
         skipped: Vec<(&'p PlannedDecision, Outcome)>,
         progress: &Resume,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         for (d, outcome) in skipped {
             let key = (d.user.id.clone(), d.action.as_str().to_string());
             if progress.finished.contains(&key) {
@@ -169,7 +154,7 @@ impl<'p> Run<'_, 'p> {
     }
 
     /// Notices first, then deactivations, then deletions, in batches.
-    fn act_all(&mut self, work: &[Work<'p>]) -> Result<(), String> {
+    fn act_all(&mut self, work: &[Work<'p>]) -> Result<(), Error> {
         let bar = crate::progress::Progress::new("users acted on");
         bar.set_total(work.len() as u64);
         for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
@@ -194,7 +179,7 @@ impl<'p> Run<'_, 'p> {
     /// Journals an intent for each user of a batch, with what the action
     /// takes away that undo must give back, read just before; a user it
     /// cannot be read for is not acted on.
-    fn intents<'w>(&mut self, action: PlanAction, batch: &[&'w Work<'p>]) -> Result<Vec<&'w Work<'p>>, String> {
+    fn intents<'w>(&mut self, action: PlanAction, batch: &[&'w Work<'p>]) -> Result<Vec<&'w Work<'p>>, Error> {
         let mut ready = Vec::with_capacity(batch.len());
         for &w in batch {
             let before = match w.fresh.as_ref().map(|u| self.live.before(action, u)).transpose() {
@@ -226,7 +211,7 @@ impl<'p> Run<'_, 'p> {
     /// platform, each first step of a two-step action journaled before the
     /// second is sent. A journal that cannot be written stops the run once
     /// the batch is accounted for.
-    fn send(&mut self, action: PlanAction, batch: &[&Work<'p>]) -> Result<Vec<Acted>, String> {
+    fn send(&mut self, action: PlanAction, batch: &[&Work<'p>]) -> Result<Vec<Acted>, Error> {
         let users: Vec<User> = batch.iter().filter_map(|w| w.fresh.clone()).collect();
         if let (PlanAction::Notify, Some(n)) = (action, self.req.notifier) {
             let sent = batch.iter().zip(&users);
@@ -236,7 +221,7 @@ impl<'p> Run<'_, 'p> {
         }
         let (plan_id, connector) = (self.req.plan_id, self.req.connector.name.as_str());
         let journal = &mut self.journal;
-        let mut broken: Option<String> = None;
+        let mut broken: Option<crate::journal::Error> = None;
         let mut step = |u: &User, s: crate::connector::Step| -> bool {
             let Some(w) = batch.iter().find(|w| w.planned.user.id == u.id.as_str()) else {
                 return false;
@@ -255,7 +240,7 @@ impl<'p> Run<'_, 'p> {
         };
         let acted = self.live.act(action, &users, &mut step);
         match broken {
-            Some(e) => Err(e),
+            Some(e) => Err(e.into()),
             None => Ok(acted),
         }
     }

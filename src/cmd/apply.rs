@@ -1,5 +1,6 @@
 //! `dormant apply PLAN.json [--yes] [--canary N] [--max N]`.
 
+use super::Failure;
 use super::{compile, load_config, load_policy, read_text, Output};
 use crate::apply::{self, Outcome, PlanFile, PlannedDecision};
 use crate::cli::ApplyArgs;
@@ -11,11 +12,7 @@ use crate::Exit;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
-    let fail = |m: String| {
-        out.error(&m);
-        Exit::Errors
-    };
+pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Failure> {
     let Checked {
         plan,
         config,
@@ -24,7 +21,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
     } = checked(args, out)?;
     let name = connector.name.clone();
     // As the plan counts them first; against the users there are, once fetched.
-    over_limits(out, plan.over_limits(&program, plan.decisions.len()))?;
+    over_limits(plan.over_limits(&program, plan.decisions.len()))?;
     let mut targets = plan.targets();
     if let Some(n) = args.canary {
         targets.truncate(n);
@@ -37,15 +34,13 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         );
         return Ok(Exit::Ok);
     }
-    can_act(&connector, &targets).map_err(fail)?;
-    let notifier = notifier(&config, &targets).map_err(fail)?;
+    can_act(&connector, &targets)?;
+    let notifier = notifier(&config, &targets)?;
     // A keyed journal's key, read before anything is asked or done.
-    let key = config
-        .journal_key()
-        .map_err(|e| fail(format!("{e}; nothing was done")))?;
+    let key = config.journal_key().map_err(apply::Error::JournalKey)?;
     // On Huwise a deactivation is a revoke: people read that word.
     let revoke = connector.kind.revokes();
-    if !args.yes && !confirm(&targets, &name, args.canary.is_some(), args.max, revoke).map_err(fail)? {
+    if !args.yes && !confirm(&targets, &name, args.canary.is_some(), args.max, revoke)? {
         println!("nothing was done");
         return Ok(Exit::Ok);
     }
@@ -61,11 +56,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         notifier: notifier.as_ref(),
         max: args.max,
     };
-    let report = match apply::run(request) {
-        Ok(report) => report,
-        Err(apply::Failure::Message(m)) => return Err(fail(m)),
-        Err(apply::Failure::OverLimit(over)) => return over_limits(out, over).map(|()| Exit::Errors),
-    };
+    let report = apply::run(request)?;
     Ok(report_on(&report, targets.len(), already, args.max, revoke))
 }
 
@@ -80,28 +71,21 @@ struct Checked {
 
 /// Reads the plan, and checks it was made from a connector under the
 /// policy apply enforces, as that policy is now.
-fn checked(args: &ApplyArgs, out: &Output) -> Result<Checked, Exit> {
-    let fail = |m: String| {
-        out.error(&m);
-        Exit::Errors
-    };
-    let text = read_text(&args.plan).map_err(fail)?;
-    let plan: PlanFile = serde_json::from_str(&text)
-        .map_err(|e| fail(format!("`{}` is not a dormant plan: {e}", args.plan.display())))?;
-    drop(text);
-    plan.check_whole().map_err(fail)?;
-    let name = plan.connector().map_err(fail)?.to_string();
-    let config = load_config(out)?.ok_or_else(|| {
-        fail(format!(
-            "apply needs `{}`: the connector and the journal",
-            crate::config::DEFAULT
-        ))
+fn checked(args: &ApplyArgs, out: &Output) -> Result<Checked, Failure> {
+    let text = read_text(&args.plan)?;
+    let plan: PlanFile = serde_json::from_str(&text).map_err(|e| apply::Error::NotAPlan {
+        path: args.plan.clone(),
+        detail: e.to_string(),
     })?;
-    let policy_path = enforced_policy(args, &config, &plan).map_err(fail)?;
+    drop(text);
+    plan.check_whole()?;
+    let name = plan.connector()?.to_string();
+    let config = load_config(out)?.ok_or(crate::config::ConfigError::NoConfigToApply)?;
+    let policy_path = enforced_policy(args, &config, &plan)?;
     let now = super::as_of(&crate::cli::AsOfArg { as_of: None });
-    let connector = config.connector(&name).map_err(fail)?.clone();
+    let connector = config.connector(&name)?.clone();
     let (source, policy) = load_policy(&policy_path, out, now)?;
-    let mut program = compile(&source, &policy, now, out)?;
+    let mut program = compile(&source, &policy, now)?;
     // Decided again as the plan was: where deactivating is a revoke, a
     // disabled account is not already done.
     program.revoke = connector.kind.revokes();
@@ -116,13 +100,14 @@ fn checked(args: &ApplyArgs, out: &Output) -> Result<Checked, Exit> {
 /// The policy apply enforces: the admin's, never the plan's word for it
 /// (`--policy`, or dormant.toml's `policy`). The plan must have been made
 /// under that file, as it is now.
-fn enforced_policy(args: &ApplyArgs, config: &Config, plan: &PlanFile) -> Result<PathBuf, String> {
-    let policy_path = args.policy.clone().or_else(|| config.policy.clone()).ok_or_else(|| {
-        format!(
-            "apply needs the policy it enforces: add --policy FILE, or `policy = \"FILE\"` to `{}`; nothing was done",
-            config.source.path
-        )
-    })?;
+fn enforced_policy(args: &ApplyArgs, config: &Config, plan: &PlanFile) -> Result<PathBuf, apply::Error> {
+    let policy_path = args
+        .policy
+        .clone()
+        .or_else(|| config.policy.clone())
+        .ok_or_else(|| apply::Error::NoPolicy {
+            config: config.source.path.clone(),
+        })?;
     let by = if args.policy.is_some() {
         "--policy"
     } else {
@@ -135,40 +120,36 @@ fn enforced_policy(args: &ApplyArgs, config: &Config, plan: &PlanFile) -> Result
 }
 
 /// Stops on the actions over a limit of the policy, if there are any.
-fn over_limits(out: &Output, over: Vec<String>) -> Result<(), Exit> {
-    if over.is_empty() {
-        return Ok(());
+fn over_limits(over: Vec<String>) -> Result<(), apply::Error> {
+    match over.is_empty() {
+        true => Ok(()),
+        false => Err(apply::Error::OverLimit { over }),
     }
-    out.error(&format!(
-        "the plan is over its limits: {}; nothing was done (raise the limit in the policy, or narrow the rules, and plan again)",
-        over.join(", ")
-    ));
-    Err(Exit::OverLimit)
 }
 
 /// What the platform, as this connector is configured, cannot do (Huwise
 /// deactivates only as a revoke, which its connector must allow): refused
 /// before anything is sent.
-fn can_act(connector: &Connector, targets: &[&PlannedDecision]) -> Result<(), String> {
+fn can_act(connector: &Connector, targets: &[&PlannedDecision]) -> Result<(), apply::Error> {
     for action in [PlanAction::Notify, PlanAction::Deactivate, PlanAction::Delete] {
         let count = targets.iter().filter(|d| d.action == action).count();
         if let Some(why) = connector.kind.platform().refuses(connector, action, count) {
-            return Err(format!("{why}; nothing was done"));
+            return Err(apply::Error::Refused { why });
         }
     }
     Ok(())
 }
 
 /// The channel notices go out on, if the plan has any to send.
-fn notifier(config: &Config, targets: &[&PlannedDecision]) -> Result<Option<Notifier>, String> {
+fn notifier(config: &Config, targets: &[&PlannedDecision]) -> Result<Option<Notifier>, apply::Error> {
     let notices_planned = targets.iter().filter(|d| d.action == PlanAction::Notify).count();
     match (&config.notify, notices_planned) {
         (_, 0) => Ok(None),
-        (Some(n), _) => Notifier::new(n, &config.notify_dir).map(Some),
-        (None, n) => Err(format!(
-            "the plan has {n} notices to send and `{}` has no `[notify]` channel: add one (see the README's \"Notices\"); nothing was done",
-            config.source.path
-        )),
+        (Some(n), _) => Ok(Some(Notifier::new(n, &config.notify_dir)?)),
+        (None, notices) => Err(apply::Error::NoChannel {
+            notices,
+            config: config.source.path.clone(),
+        }),
     }
 }
 
@@ -235,11 +216,9 @@ fn confirm(
     canary: bool,
     max: Option<u64>,
     revoke: bool,
-) -> Result<bool, String> {
+) -> Result<bool, apply::Error> {
     if !std::io::stdin().is_terminal() {
-        return Err(
-            "apply asks before acting, and there is no terminal to ask on: add --yes to act without asking".into(),
-        );
+        return Err(apply::Error::NoTerminal);
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
@@ -280,7 +259,7 @@ fn confirm(
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| e.to_string())?;
+        .map_err(apply::Error::Answer)?;
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 

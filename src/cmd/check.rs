@@ -14,10 +14,11 @@ pub fn run(args: &CheckArgs, out: &Output) -> Exit {
     };
     let connector = match &args.connector {
         Some(name) => match super::connector_named(name, out)
-            .and_then(|c| super::enriched_fields(&c, out).map(|fields| (c, fields)))
+            .map_err(super::Failure::from)
+            .and_then(|c| super::enriched_fields(&c).map(|fields| (c, fields)))
         {
             Ok(c) => Some(c),
-            Err(exit) => return exit,
+            Err(failure) => return out.fail(&failure),
         },
         None => None,
     };

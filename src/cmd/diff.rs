@@ -1,6 +1,7 @@
 //! `dormant diff` (two policies, the same users) and `dormant forecast`
 //! (one policy, the days ahead).
 
+use super::Failure;
 use super::{as_of, compile, load_notices, load_policy, load_policy_warned, load_users, write_output, Output};
 use crate::check::data::Summary;
 use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
@@ -9,12 +10,12 @@ use crate::plan::{self, PolicyRef, UserRef};
 use crate::render::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
 use crate::Exit;
 
-pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
+pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Failure> {
     let as_of = as_of(&args.as_of);
     let (old_src, old_policy) = load_policy(&args.old, out, as_of)?;
     let (new_src, new_policy) = load_policy(&args.new, out, as_of)?;
-    let old = compile(&old_src, &old_policy, as_of, out)?;
-    let new = compile(&new_src, &new_policy, as_of, out)?;
+    let old = compile(&old_src, &old_policy, as_of)?;
+    let new = compile(&new_src, &new_policy, as_of)?;
     let notices = load_notices(out)?;
     let mut users = load_users(&args.users, out)?;
     notices.fill_deactivated(&mut users.users);
@@ -66,11 +67,11 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
         TextOrJson::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         TextOrJson::Text => diff_text(&report),
     };
-    write_output(None, text.as_bytes(), out)?;
+    write_output(None, text.as_bytes())?;
     Ok(Exit::Ok)
 }
 
-pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
+pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Failure> {
     let as_of = as_of(&args.as_of);
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let notices = load_notices(out)?;
@@ -85,7 +86,7 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
     let mut programs = Vec::new();
     for day in 0..=args.days {
         let at = as_of + chrono::TimeDelta::days(i64::from(day));
-        programs.push((at, compile(&source, &policy, at, out)?));
+        programs.push((at, compile(&source, &policy, at)?));
     }
     let Some(((_, today), ahead)) = programs.split_first() else {
         return Ok(Exit::Ok);
@@ -113,9 +114,7 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Exit> {
         TextOrJson::Json => serde_json::to_string_pretty(&found).unwrap_or_default() + "\n",
         TextOrJson::Text => forecast_text(as_of, args.days, &found, users.users.len()),
     };
-    write_output(None, text.as_bytes(), out)?;
-    if super::denied(args.deny_warnings, warnings.len(), "exit status 1", out) {
-        return Ok(Exit::Errors);
-    }
+    write_output(None, text.as_bytes())?;
+    super::denied(args.deny_warnings, warnings.len(), "exit status 1")?;
     Ok(Exit::Ok)
 }

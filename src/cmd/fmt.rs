@@ -34,7 +34,7 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
             println!("{}", path.display());
             would_change = true;
         } else if let Err(e) = write_atomically(path, formatted.as_bytes()) {
-            out.error(&format!("cannot write `{}`: {e}", path.display()));
+            out.error(&e);
             failed = true;
         } else {
             eprintln!("formatted {}", path.display());

@@ -1,14 +1,11 @@
 //! `dormant journal verify [JOURNAL] [--head LINES:HASH]`.
 
+use super::Failure;
 use super::{load_config, Output};
 use crate::cli::{JournalArgs, JournalCommand};
 use crate::Exit;
 
-pub fn run(args: &JournalArgs, out: &Output) -> Result<Exit, Exit> {
-    let fail = |m: String| {
-        out.error(&m);
-        Exit::Errors
-    };
+pub fn run(args: &JournalArgs, out: &Output) -> Result<Exit, Failure> {
     let JournalCommand::Verify { journal, head } = &args.command;
     // The config is read even for a journal named on the command line: it
     // says whether journals are keyed, and with which key.
@@ -19,19 +16,23 @@ pub fn run(args: &JournalArgs, out: &Output) -> Result<Exit, Exit> {
         (None, None) => std::path::PathBuf::from("dormant-journal.jsonl"),
     };
     let key = match &config {
-        Some(c) => c
-            .journal_key()
-            .map_err(|e| fail(format!("cannot verify `{}`: {e}", path.display())))?,
+        Some(c) => c.journal_key().map_err(|source| Failure::Unverifiable {
+            path: path.clone(),
+            source,
+        })?,
         None => None,
     };
     if !path.exists() {
-        return Err(fail(format!("no journal at `{}`", path.display())));
+        return Err(Failure::NoJournal { path });
     }
-    let v = crate::journal::verify(&path, key.as_ref()).map_err(fail)?;
+    let v = crate::journal::verify(&path, key.as_ref())?;
     // Checked before anything is printed: a journal that fails against the
     // kept head is not reported intact first.
     let kept = match head {
-        Some(kept) => Some(v.find(kept).map_err(|e| fail(format!("`{}`: {e}", path.display())))?),
+        Some(kept) => Some(v.find(kept).map_err(|source| Failure::KeptHead {
+            path: path.clone(),
+            source,
+        })?),
         None => None,
     };
     report(&path, &v, kept);

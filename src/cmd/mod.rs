@@ -12,12 +12,14 @@ use crate::program::Program;
 use crate::source::Source;
 use crate::time::Time;
 use crate::Exit;
+pub use failure::Failure;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 mod apply;
 mod check;
 mod diff;
+mod failure;
 mod fetch;
 mod fmt;
 mod journal;
@@ -41,7 +43,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Apply(args) => apply::run(&args, &out),
         Command::Undo(args) => undo::run(&args, &out),
     };
-    result.unwrap_or_else(|exit| exit)
+    result.unwrap_or_else(|failure| out.fail(&failure))
 }
 
 /// Where and how diagnostics and errors are printed, and the options every
@@ -85,28 +87,41 @@ impl Output {
         }
     }
 
-    /// An error that is not about a span of a policy (a file that cannot be read).
-    pub fn error(&self, message: &str) {
+    /// Prints why a command stopped, once, and gives its exit status. A
+    /// config's mistake is a diagnostic at its span; diagnostics already
+    /// printed are not printed again.
+    pub fn fail(&self, failure: &Failure) -> Exit {
+        match failure {
+            Failure::Reported => {}
+            Failure::Config(ConfigError::Invalid(bad))
+            | Failure::Apply(crate::apply::Error::Config(ConfigError::Invalid(bad))) => {
+                let (source, diag) = &**bad;
+                self.report(source, std::slice::from_ref(diag));
+            }
+            other => self.error(other),
+        }
+        failure.exit()
+    }
+
+    /// An error that is not about a span of a policy (a file that cannot be
+    /// read), with its code in the JSON format.
+    pub fn error(&self, e: &dyn miette::Diagnostic) {
         match self.format {
             ErrorFormat::Json => {
-                let value = serde_json::json!({ "severity": "error", "code": "dormant::io", "message": message });
+                let code = e.code().map_or_else(|| "dormant::error".to_string(), |c| c.to_string());
+                let value = serde_json::json!({ "severity": "error", "code": code, "message": e.to_string() });
                 eprintln!("{value}");
             }
-            _ => eprintln!("error: {message}"),
+            _ => eprintln!("error: {e}"),
         }
     }
 }
 
-/// Reads a text file, with an error message that names it.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
-}
+pub use crate::files::read_text;
 
-/// Reads a file as a `Source`, with an error message that names it.
-pub fn read_source(path: &Path) -> Result<Source, String> {
-    std::fs::read_to_string(path)
-        .map(|text| Source::new(path.display().to_string(), text))
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+/// Reads a file as a `Source`, with an error that names it.
+pub fn read_source(path: &Path) -> Result<Source, crate::files::Error> {
+    read_text(path).map(|text| Source::new(path.display().to_string(), text))
 }
 
 /// `--as-of`, defaulting to now, to the second: the instant a plan is
@@ -122,28 +137,25 @@ pub fn as_of(arg: &AsOfArg) -> Time {
 
 /// A policy, parsed and checked. Errors are printed and end the command;
 /// warnings are printed and the command goes on.
-pub fn load_policy(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy), Exit> {
+pub fn load_policy(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy), Failure> {
     load_policy_warned(path, out, as_of).map(|(source, policy, _)| (source, policy))
 }
 
 /// As [`load_policy`], with the check's warnings (already printed), for
 /// the outputs that carry them.
-pub fn load_policy_warned(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy, Vec<Diag>), Exit> {
-    let source = read_source(path).map_err(|m| {
-        out.error(&m);
-        Exit::Errors
-    })?;
+pub fn load_policy_warned(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy, Vec<Diag>), Failure> {
+    let source = read_source(path)?;
     let policy = match crate::parse::parse(&source) {
         Ok(parsed) => parsed.policy,
         Err(d) => {
             out.report(&source, &[d]);
-            return Err(Exit::Errors);
+            return Err(Failure::Reported);
         }
     };
     let report = checker::check(&policy, &Options { as_of });
     out.report(&source, &report.diagnostics);
     if report.has_errors() {
-        return Err(Exit::Errors);
+        return Err(Failure::Reported);
     }
     Ok((source, policy, report.diagnostics))
 }
@@ -158,79 +170,46 @@ pub fn data_warnings(source: &Source, policy: &Policy, summary: &checker::data::
 
 /// With `--deny-warnings`, any warning fails the command; `outcome` says
 /// what became of its output.
-pub fn denied(deny: bool, warnings: usize, outcome: &str, out: &Output) -> bool {
-    if deny && warnings > 0 {
-        let s = if warnings == 1 { "" } else { "s" };
-        out.error(&format!(
-            "{warnings} warning{s}, and --deny-warnings makes warnings errors: {outcome}"
-        ));
+pub fn denied(deny: bool, count: usize, outcome: &'static str) -> Result<(), Failure> {
+    match deny && count > 0 {
+        true => Err(Failure::Denied { count, outcome }),
+        false => Ok(()),
     }
-    deny && warnings > 0
 }
 
 /// A checked policy, compiled for one instant.
-pub fn compile(source: &Source, policy: &Policy, as_of: Time, out: &Output) -> Result<Program, Exit> {
-    Program::compile(policy, source, as_of).map_err(|e| {
-        out.error(&format!(
-            "{}: internal error: the checked policy did not compile at byte {}",
-            source.path, e.0.start
-        ));
-        Exit::Errors
+pub fn compile(source: &Source, policy: &Policy, as_of: Time) -> Result<Program, Failure> {
+    Program::compile(policy, source, as_of).map_err(|e| Failure::Compile {
+        path: source.path.clone(),
+        at: e.0.start,
     })
 }
 
 /// The users of a users file, or fetched from a connector.
-pub fn load_users(from: &UsersArg, out: &Output) -> Result<UsersFile, Exit> {
+pub fn load_users(from: &UsersArg, out: &Output) -> Result<UsersFile, Failure> {
     match (&from.users, &from.connector) {
-        (Some(path), _) => file::load(path).map_err(|e| {
-            out.error(&format!("{e}\nnothing was planned: fix the users file and run again"));
-            Exit::Errors
-        }),
         (None, Some(name)) => fetch_users(name, out),
-        (None, None) => {
-            out.error("say where users come from: --users FILE or --connector NAME");
-            Err(Exit::Usage)
-        }
+        // clap takes exactly one of the two.
+        (path, _) => file::load(path.as_deref().unwrap_or(Path::new(""))).map_err(Failure::UsersFile),
     }
 }
 
 /// The config, which must exist for commands that need a connector.
-pub fn load_config(out: &Output) -> Result<Option<Config>, Exit> {
-    Config::load(out.config.as_deref()).map_err(|e| {
-        match e {
-            ConfigError::Read(m) => out.error(&m),
-            ConfigError::Invalid(bad) => {
-                let (source, diag) = *bad;
-                out.report(&source, &[diag]);
-            }
-        }
-        Exit::Errors
-    })
+pub fn load_config(out: &Output) -> Result<Option<Config>, ConfigError> {
+    Config::load(out.config.as_deref())
 }
 
 /// The connector of the config named `name`.
-pub fn connector_named(name: &str, out: &Output) -> Result<crate::config::Connector, Exit> {
-    let fail = |m: String| {
-        out.error(&m);
-        Exit::Errors
-    };
-    let config = load_config(out)?.ok_or_else(|| {
-        fail(format!(
-            "--connector {name} needs a config: no `{}` here (or name one with --config)",
-            crate::config::DEFAULT
-        ))
-    })?;
-    config.connector(name).cloned().map_err(fail)
+pub fn connector_named(name: &str, out: &Output) -> Result<crate::config::Connector, ConfigError> {
+    let config = load_config(out)?.ok_or_else(|| ConfigError::NoConfigFor { name: name.to_string() })?;
+    config.connector(name).cloned()
 }
 
 /// The fields a connector's enrich files supply (their columns).
-pub fn enriched_fields(c: &crate::config::Connector, out: &Output) -> Result<Vec<crate::fields::Field>, Exit> {
+pub fn enriched_fields(c: &crate::config::Connector) -> Result<Vec<crate::fields::Field>, Failure> {
     let mut fields = Vec::new();
     for path in &c.enrich {
-        fields.extend(crate::connector::enrich::columns(path).map_err(|m| {
-            out.error(&m);
-            Exit::Errors
-        })?);
+        fields.extend(crate::connector::enrich::columns(path).map_err(|e| Failure::Connector(e.to_string()))?);
     }
     Ok(fields)
 }
@@ -243,8 +222,8 @@ pub fn connector_warnings(
     policy: &Policy,
     connector: &crate::config::Connector,
     out: &Output,
-) -> Result<Vec<Diag>, Exit> {
-    let enriched = enriched_fields(connector, out)?;
+) -> Result<Vec<Diag>, Failure> {
+    let enriched = enriched_fields(connector)?;
     let diags: Vec<Diag> = checker::connector::against(policy, connector, &enriched)
         .into_iter()
         .map(|mut d| {
@@ -257,17 +236,16 @@ pub fn connector_warnings(
 }
 
 /// Every user of a connector named in the config, with the SHA-256 of their snapshot.
-pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Exit> {
+pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Failure> {
     fetch_from(&connector_named(name, out)?, out)
 }
 
 /// Every user of a connector, with the SHA-256 of their snapshot.
-pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<UsersFile, Exit> {
+pub fn fetch_from(connector: &crate::config::Connector, _out: &Output) -> Result<UsersFile, Failure> {
     let progress = crate::progress::Progress::new("users fetched");
-    let users = crate::connector::fetch(connector, &progress).map_err(|m| {
+    let users = crate::connector::fetch(connector, &progress).map_err(|e| {
         progress.finish();
-        out.error(&format!("{m}\nnothing was fetched"));
-        Exit::Errors
+        Failure::Fetch(e.to_string())
     })?;
     let sha256 = crate::digest::sha256_hex(&crate::connector::snapshot::write(&users));
     Ok(UsersFile {
@@ -278,37 +256,28 @@ pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<
 }
 
 /// The notices of the journal named in the config, if there is one.
-pub fn load_notices(out: &Output) -> Result<Notices, Exit> {
+pub fn load_notices(out: &Output) -> Result<Notices, Failure> {
     match load_config(out)? {
-        Some(c) if c.journal.exists() => c
-            .journal_key()
-            .and_then(|key| Notices::read(&c.journal, key.as_ref()))
-            .map_err(|m| {
-                out.error(&m);
-                Exit::Errors
-            }),
+        Some(c) if c.journal.exists() => {
+            let key = c.journal_key()?;
+            Ok(Notices::read(&c.journal, key.as_ref())?)
+        }
         _ => Ok(Notices::new()),
     }
 }
 
 /// Writes a file meant to be shared (a plan, a formatted policy) through a
 /// temporary file and a rename, so that a crash never leaves half of it.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), crate::files::Error> {
     crate::files::write_atomically(path, bytes, crate::files::Mode::Shared)
+        .map_err(|e| crate::files::Error::write(path, e))
 }
 
 /// Writes a whole output: to a file through a temporary beside it and a
 /// rename, so that a reader never sees half of it; or to stdout.
-pub fn write_output(path: Option<&Path>, bytes: &[u8], out: &Output) -> Result<(), Exit> {
-    let result = match path {
+pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), crate::files::Error> {
+    match path {
         Some(p) => write_atomically(p, bytes),
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), bytes),
-    };
-    result.map_err(|e| {
-        out.error(&match path {
-            Some(p) => crate::files::cannot_write(p, &e),
-            None => format!("cannot write to stdout: {e}"),
-        });
-        Exit::Errors
-    })
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), bytes).map_err(crate::files::Error::Stdout),
+    }
 }

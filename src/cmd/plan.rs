@@ -1,5 +1,6 @@
 //! `dormant plan` and `dormant explain`.
 
+use super::Failure;
 use super::{as_of, compile, load_notices, load_policy_warned, load_users, write_output, Output};
 use crate::check::data::{Collector, Summary};
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
@@ -12,10 +13,10 @@ use crate::Exit;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
+pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Failure> {
     let as_of = as_of(&args.as_of);
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
-    let mut program = compile(&source, &policy, as_of, out)?;
+    let mut program = compile(&source, &policy, as_of)?;
     let notices = load_notices(out)?;
     let mut header = header_for(&source, &program);
     // A connector's users are fetched whole first; a file's are read on
@@ -30,14 +31,11 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
         }
         _ => None,
     };
-    let sink = Sink::open(args.output.as_deref()).map_err(|e| {
-        out.error(&e);
-        Exit::Errors
-    })?;
+    let sink = Sink::open(args.output.as_deref())?;
     let mut run = Planning::new(args.format, sink, &header, &program, &policy, &notices);
     let (users_source, finished) = match fetched {
         Some(f) => run.fetched(f),
-        None => run.file(args.users.users.as_deref().unwrap_or(Path::new("")), out)?,
+        None => run.file(args.users.users.as_deref().unwrap_or(Path::new("")))?,
     };
     header.users = UsersRef {
         source: users_source,
@@ -47,13 +45,13 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Exit> {
     warnings.extend(super::data_warnings(&source, &policy, &run.summary(), out));
     // A plan with warnings is not written at all under --deny-warnings, so
     // that CI cannot go on to apply it.
-    if super::denied(args.deny_warnings, warnings.len(), "the plan was not written", out) {
+    if let Err(denied) = super::denied(args.deny_warnings, warnings.len(), "the plan was not written") {
         run.r.into_inner().discard();
-        return Err(Exit::Errors);
+        return Err(denied);
     }
     run.r.set_warnings(briefs(&source, &warnings));
-    let tally = run.write(&header, args.output.as_deref(), out)?;
-    Ok(over_limits(&tally, &program))
+    let tally = run.write(&header, args.output.as_deref())?;
+    over_limits(&tally, &program)
 }
 
 /// The plan's heading before its users are read: the users' part is
@@ -148,7 +146,7 @@ impl<'a> Planning<'a> {
 
     /// A users file's, batch by batch as another thread reads them; a file
     /// with errors plans nothing.
-    fn file(&mut self, path: &Path, out: &Output) -> Result<(String, file::Finished), Exit> {
+    fn file(&mut self, path: &Path) -> Result<(String, file::Finished), Failure> {
         let (batches, reader) = file::spawn(path);
         for mut batch in batches.iter() {
             self.decide(&mut batch);
@@ -157,19 +155,18 @@ impl<'a> Planning<'a> {
             }
         }
         drop(batches);
-        let why = match reader.join() {
-            Ok(Ok(f)) => return Ok((format!("file:{}", path.display()), f)),
-            Ok(Err(e)) => format!("{e}\nnothing was planned: fix the users file and run again"),
-            Err(_) => "internal error: the users file reader stopped unexpectedly".to_string(),
-        };
-        // The renderer is dropped with `self`, and its temporary with it.
-        out.error(&why);
-        Err(Exit::Errors)
+        // On an error the renderer is dropped with `self`, and its
+        // temporary with it.
+        match reader.join() {
+            Ok(Ok(f)) => Ok((format!("file:{}", path.display()), f)),
+            Ok(Err(e)) => Err(Failure::UsersFile(e)),
+            Err(_) => Err(Failure::ReaderStopped),
+        }
     }
 
     /// Finishes the plan and puts it in place (or prints it), whole or not
     /// at all; the counts, for the limits.
-    fn write(self, header: &Header, output: Option<&Path>, out: &Output) -> Result<Tally, Exit> {
+    fn write(self, header: &Header, output: Option<&Path>) -> Result<Tally, crate::files::Error> {
         let Planning {
             program,
             mut r,
@@ -185,32 +182,25 @@ impl<'a> Planning<'a> {
                 Err(e)
             }
         };
-        committed.map(|()| tally).map_err(|e| {
-            out.error(&match output {
-                Some(path) => crate::files::cannot_write(path, &e),
-                None => format!("cannot write the plan: {e}"),
-            });
-            Exit::Errors
+        committed.map(|()| tally).map_err(|e| match output {
+            Some(path) => crate::files::Error::write(path, e),
+            None => crate::files::Error::Stdout(e),
         })
     }
 }
 
 /// Exit 3 for a plan over a limit, saying which.
-fn over_limits(tally: &Tally, program: &crate::program::Program) -> Exit {
+fn over_limits(tally: &Tally, program: &crate::program::Program) -> Result<Exit, Failure> {
     let over: Vec<String> = tally
         .limits(program)
         .into_iter()
         .filter(|l| l.exceeded)
         .map(|l| format!("{} ({} planned, limit {})", l.action.as_str(), l.count, l.limit))
         .collect();
-    if over.is_empty() {
-        return Exit::Ok;
+    match over.is_empty() {
+        true => Ok(Exit::Ok),
+        false => Err(Failure::OverLimit { over }),
     }
-    eprintln!(
-        "error: the plan is over its limits: {}; apply will refuse these actions",
-        over.join(", ")
-    );
-    Exit::OverLimit
 }
 
 /// Where a plan goes: a temporary file renamed over `--output` once the plan
@@ -225,14 +215,14 @@ enum Sink {
 }
 
 impl Sink {
-    fn open(path: Option<&Path>) -> Result<Sink, String> {
+    fn open(path: Option<&Path>) -> Result<Sink, crate::files::Error> {
         let Some(path) = path else {
             return Ok(Sink::Memory(Vec::new()));
         };
         if path.is_dir() {
-            return Err(crate::files::cannot_write(path, &std::io::Error::other("a folder")));
+            return Err(crate::files::Error::write(path, std::io::Error::other("a folder")));
         }
-        let tmp = crate::files::temporary_beside(path).map_err(|e| crate::files::cannot_write(path, &e))?;
+        let tmp = crate::files::temporary_beside(path).map_err(|e| crate::files::Error::write(path, e))?;
         Ok(Sink::File {
             path: path.to_path_buf(),
             w: BufWriter::with_capacity(1 << 20, tmp),
@@ -282,10 +272,10 @@ impl Write for Sink {
     }
 }
 
-pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
+pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Failure> {
     let as_of = as_of(&args.as_of);
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
-    let mut program = compile(&source, &policy, as_of, out)?;
+    let mut program = compile(&source, &policy, as_of)?;
     let notices = load_notices(out)?;
     let mut users = load_users(&args.users, out)?;
     notices.fill_deactivated(&mut users.users);
@@ -301,7 +291,7 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         None => false,
     };
     program.revoke = revoke;
-    let user = named(&users, &args.user, out)?;
+    let user = named(&users, &args.user)?;
     let e = plan::entry(&program, user, &notices);
     let text = match args.format {
         TextOrJson::Json => {
@@ -323,16 +313,14 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Exit> {
         }
         TextOrJson::Text => crate::render::explanation_text(&e, revoke),
     };
-    write_output(None, text.as_bytes(), out)?;
-    if super::denied(args.deny_warnings, warnings.len(), "exit status 1", out) {
-        return Ok(Exit::Errors);
-    }
+    write_output(None, text.as_bytes())?;
+    super::denied(args.deny_warnings, warnings.len(), "exit status 1")?;
     Ok(Exit::Ok)
 }
 
 /// The one user `who` names: an id exactly, or a username or an email
 /// ignoring case; an error names what was looked for, and where.
-fn named<'u>(users: &'u file::UsersFile, who: &str, out: &Output) -> Result<&'u crate::user::User, Exit> {
+fn named<'u>(users: &'u file::UsersFile, who: &str) -> Result<&'u crate::user::User, Failure> {
     let who = who.trim();
     let found: Vec<_> = match users.users.iter().find(|u| u.id == who) {
         Some(u) => vec![u],
@@ -340,21 +328,13 @@ fn named<'u>(users: &'u file::UsersFile, who: &str, out: &Output) -> Result<&'u 
     };
     match found.as_slice() {
         [one] => Ok(*one),
-        [] => {
-            out.error(&format!(
-                "no user `{who}` in {}: name them by id, username or email",
-                users.source
-            ));
-            Err(Exit::Errors)
-        }
-        many => {
-            let ids: Vec<&str> = many.iter().map(|u| u.id.as_str()).collect();
-            out.error(&format!(
-                "`{who}` names {} users ({}): use an id",
-                many.len(),
-                ids.join(", ")
-            ));
-            Err(Exit::Errors)
-        }
+        [] => Err(Failure::NoSuchUser {
+            who: who.to_string(),
+            users: users.source.clone(),
+        }),
+        many => Err(Failure::ManyUsers {
+            who: who.to_string(),
+            ids: many.iter().map(|u| u.id.to_string()).collect(),
+        }),
     }
 }

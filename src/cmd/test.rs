@@ -1,5 +1,6 @@
 //! `dormant test POLICY...`: each policy's `NAME.tests.toml`.
 
+use super::Failure;
 use super::{compile, load_policy, read_text, Output};
 use crate::cli::TestArgs;
 use crate::decision::Decider;
@@ -10,7 +11,7 @@ use crate::testcase::{self, Case};
 use crate::Exit;
 use std::path::{Path, PathBuf};
 
-pub fn run(args: &TestArgs, out: &Output) -> Result<Exit, Exit> {
+pub fn run(args: &TestArgs, out: &Output) -> Result<Exit, Failure> {
     let (mut passed, mut failed, mut broken) = (0, 0, false);
     for path in &args.policies {
         match one(path, out) {
@@ -18,7 +19,11 @@ pub fn run(args: &TestArgs, out: &Output) -> Result<Exit, Exit> {
                 passed += p;
                 failed += f;
             }
-            Err(_) => broken = true,
+            // One policy's broken tests do not stop the others'.
+            Err(failure) => {
+                out.fail(&failure);
+                broken = true;
+            }
         }
     }
     println!("{passed} passed, {failed} failed");
@@ -34,17 +39,12 @@ pub fn tests_path(policy: &Path) -> PathBuf {
     policy.with_file_name(format!("{stem}.tests.toml"))
 }
 
-fn one(path: &Path, out: &Output) -> Result<(usize, usize), Exit> {
+fn one(path: &Path, out: &Output) -> Result<(usize, usize), Failure> {
     let tests = tests_path(path);
-    let text = read_text(&tests).map_err(|m| {
-        out.error(&format!(
-            "{m}\n  every policy tested with `dormant test` needs its cases beside it"
-        ));
-        Exit::Errors
-    })?;
-    let cases = testcase::load(&text, None).map_err(|m| {
-        out.error(&format!("{}:{m}", tests.display()));
-        Exit::Errors
+    let text = read_text(&tests).map_err(|source| Failure::NoTests { source })?;
+    let cases = testcase::load(&text, None).map_err(|source| Failure::Tests {
+        path: tests.clone(),
+        source,
     })?;
     let check_as_of = cases.first().map_or_else(chrono::Utc::now, |c| c.as_of);
     let (source, policy) = load_policy(path, out, check_as_of)?;
@@ -54,7 +54,7 @@ fn one(path: &Path, out: &Output) -> Result<(usize, usize), Exit> {
     println!("{}: {} cases", path.display(), cases.len());
     for case in &cases {
         if !programs.iter().any(|p| p.as_of == case.as_of) {
-            programs.push(compile(&source, &policy, case.as_of, out)?);
+            programs.push(compile(&source, &policy, case.as_of)?);
         }
         let Some(program) = programs.iter().find(|p| p.as_of == case.as_of) else {
             continue;

@@ -2,6 +2,7 @@
 //! deactivated (those not reactivated since), journaling each request like
 //! apply does, and says plainly what cannot be undone.
 
+use super::Failure;
 use super::{load_config, Output};
 use crate::cli::UndoArgs;
 use crate::config::Config;
@@ -38,37 +39,32 @@ struct Tally {
     pending: usize,
 }
 
-pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
-    let fail = |m: String| {
-        out.error(&m);
-        Exit::Errors
-    };
+pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Failure> {
     // A mistyped path during an incident must not read as "all is well".
     if !args.journal.exists() {
-        return Err(fail(format!(
-            "no journal at `{}`: name the journal apply wrote (dormant.toml's `journal`); nothing was undone",
-            args.journal.display()
-        )));
+        return Err(Failure::NoJournalToUndo {
+            path: args.journal.clone(),
+        });
     }
     // Read first for the journal's key, if dormant.toml keys it.
     let config = load_config(out)?;
     let key = match &config {
-        Some(c) => c.journal_key().map_err(|e| fail(format!("{e}\nnothing was undone")))?,
+        Some(c) => c.journal_key().map_err(Failure::NothingUndone)?,
         None => None,
     };
-    let (mut journal, records) = Journal::open(&args.journal, super::apply::wait(args.wait), key)
-        .map_err(|e| fail(format!("{e}\nnothing was undone")))?;
+    let (mut journal, records) =
+        Journal::open(&args.journal, super::apply::wait(args.wait), key).map_err(Failure::NothingUndone)?;
     let todo = to_undo(&records, args.since);
     if todo.deactivated.is_empty() && todo.deleted.is_empty() {
         println!("nothing to undo in `{}`", args.journal.display());
         return Ok(Exit::Ok);
     }
-    let config = config.ok_or_else(|| fail(format!("undo needs `{}`: the connectors", crate::config::DEFAULT)))?;
-    if !todo.deactivated.is_empty() && !args.yes && !ask(todo.deactivated.len()).map_err(fail)? {
+    let config = config.ok_or(crate::config::ConfigError::NoConfigToUndo)?;
+    if !todo.deactivated.is_empty() && !args.yes && !ask(todo.deactivated.len())? {
         println!("nothing was undone");
         return Ok(Exit::Ok);
     }
-    let tally = undo_all(&todo, &config, &mut journal).map_err(fail)?;
+    let tally = undo_all(&todo, &config, &mut journal)?;
     println!(
         "{} reactivated, {} deletions that cannot be undone, {} still pending and cancellable, {} failed",
         todo.deactivated.len() - tally.failed,
@@ -80,12 +76,11 @@ pub fn run(args: &UndoArgs, out: &Output) -> Result<Exit, Exit> {
 }
 
 /// Asks before reactivating; only on a terminal.
-fn ask(n: usize) -> Result<bool, String> {
+fn ask(count: usize) -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() {
-        return Err(format!(
-            "undo would reactivate {n} users, and there is no terminal to ask on: add --yes"
-        ));
+        return Err(Failure::NoTerminalToUndo { count });
     }
+    let n = count;
     eprint!("Reactivate {n} users? [y/N] ");
     let mut answer = String::new();
     let _ = std::io::stdin().read_line(&mut answer);
@@ -144,7 +139,7 @@ fn to_undo(records: &[Record], since: Option<crate::time::Time>) -> ToUndo {
 }
 
 /// Undoes what can be, connector by connector.
-fn undo_all(todo: &ToUndo, config: &Config, journal: &mut Journal) -> Result<Tally, String> {
+fn undo_all(todo: &ToUndo, config: &Config, journal: &mut Journal) -> Result<Tally, Failure> {
     let mut tally = Tally::default();
     let mut by_connector: BTreeMap<&str, (Vec<&Done>, Vec<&Done>)> = BTreeMap::new();
     for d in &todo.deactivated {
@@ -154,7 +149,7 @@ fn undo_all(todo: &ToUndo, config: &Config, journal: &mut Journal) -> Result<Tal
         by_connector.entry(d.connector.as_str()).or_default().1.push(d);
     }
     for (name, (deactivated, deleted)) in by_connector {
-        let live = Live::connect(config.connector(name)?)?;
+        let live = Live::connect(config.connector(name)?).map_err(|e| Failure::Connector(e.to_string()))?;
         for d in deleted {
             match live.deletion(d.at, chrono::Utc::now()) {
                 (true, what) => {
@@ -170,7 +165,12 @@ fn undo_all(todo: &ToUndo, config: &Config, journal: &mut Journal) -> Result<Tal
 }
 
 /// Reactivates the users of one connector, each request journaled.
-fn reactivate(live: &Live, these: &[&Done], journal: &mut Journal, tally: &mut Tally) -> Result<(), String> {
+fn reactivate(
+    live: &Live,
+    these: &[&Done],
+    journal: &mut Journal,
+    tally: &mut Tally,
+) -> Result<(), crate::journal::Error> {
     for d in these {
         journal.append(&Record::intent(
             "undo",

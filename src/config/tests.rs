@@ -3,7 +3,7 @@ use super::*;
 fn parse(text: &str) -> Result<Config, (String, Span)> {
     Config::parse(Source::new("dormant.toml", text), Path::new("cfg")).map_err(|e| match e {
         ConfigError::Invalid(b) => (b.1.message.clone(), b.1.span),
-        ConfigError::Read(m) => (m, Span::default()),
+        other => (other.to_string(), Span::default()),
     })
 }
 
@@ -46,7 +46,7 @@ api_key_env = "DOCSPACE_KEY"
     assert_eq!(p.enrich, vec![PathBuf::from("cfg/logins.csv")]);
     assert!(p.revoke);
     assert_eq!(c.connector("docs").unwrap().kind.as_str(), "docspace");
-    let missing = c.connector("portl").unwrap_err();
+    let missing = c.connector("portl").unwrap_err().to_string();
     assert!(missing.contains("did you mean `portal`"), "{missing}");
 }
 

@@ -41,7 +41,8 @@ pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<()
     }
     // Read, add, write: two runs at once (two connectors' cron jobs) must
     // not each write back their own count over the other's.
-    let _lock = crate::files::Lock::exclusive(path, "the request count", crate::files::Wait::Yes)?;
+    let _lock =
+        crate::files::Lock::exclusive(path, "the request count", crate::files::Wait::Yes).map_err(|e| e.to_string())?;
     let mut usage = load(path)?;
     let day = usage.entry(connector.to_string()).or_default();
     if day.date != date {
@@ -53,7 +54,7 @@ pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<()
     day.requests += requests;
     let text = serde_json::to_string_pretty(&usage).map_err(|e| e.to_string())?;
     crate::files::write_atomically(path, text.as_bytes(), crate::files::Mode::Private)
-        .map_err(|e| crate::files::cannot_write(path, &e))
+        .map_err(|e| crate::files::Error::write(path, e).to_string())
 }
 
 #[cfg(test)]

@@ -248,22 +248,31 @@ impl Record {
     }
 
     /// A record read from a verified line; the error says what is wrong.
-    pub fn from_value(value: &Value) -> Result<Record, String> {
-        let line: Line = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-        line.into_record()
+    pub fn from_value(value: &Value) -> Result<Record, BadRecord> {
+        let line: Line = serde_json::from_value(value.clone()).map_err(|e| BadRecord(e.to_string()))?;
+        line.into_record().map_err(BadRecord)
     }
 
     /// The records of a verified journal, the first being line 1.
-    pub fn read_all(name: &str, values: &[Value]) -> Result<Vec<Record>, String> {
+    pub fn read_all(name: &str, values: &[Value]) -> Result<Vec<Record>, super::Error> {
         (1..)
             .zip(values)
-            .map(|(n, v)| {
-                Record::from_value(v)
-                    .map_err(|e| format!("{name}:{n}: not a journal record ({e}): the journal was damaged or edited"))
+            .map(|(line, v)| {
+                Record::from_value(v).map_err(|e| super::Error::Damaged {
+                    path: name.to_string(),
+                    line,
+                    damage: super::Damage::NotARecord(e.0),
+                })
             })
             .collect()
     }
 }
+
+/// Why a verified line is not a record dormant writes: serde's word on its
+/// shape, or the field whose value dormant does not write.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRecord(String);
 
 /// A record's fields as they stand in a line (without `seq`, `mac` and
 /// `prev`, which the journal adds).
@@ -490,7 +499,9 @@ mod tests {
             Record::from_value(&json!({"event": "outcome", "user": "u", "action": "delete", "status": "maybe"}))
                 .is_err()
         );
-        let e = Record::read_all("j", &[json!({"event": "step", "user": "u", "step": "half"})]).unwrap_err();
+        let e = Record::read_all("j", &[json!({"event": "step", "user": "u", "step": "half"})])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("j:1: not a journal record"), "{e}");
         // A time that cannot be read is no time, for the readers that need one to refuse.
         let r = Record::from_value(&json!({"event": "intent", "user": "u", "action": "delete", "at": "soon"})).unwrap();
