@@ -1,6 +1,7 @@
 //! Stage 3: decide what happens to one user. A pure function of the
 //! compiled policy (which carries as-of), the user and the notices already
-//! sent: it never reads the clock, the disk or the network.
+//! sent: it never reads the clock, the disk or the network. Decisions and
+//! their explanations (`explain`) are data; `render` puts them into words.
 
 use crate::ast::CmpOp;
 use crate::fields::Field;
@@ -14,11 +15,10 @@ mod explain;
 
 pub use crate::program::fast::Flat;
 
-pub use crate::decision::{already, already_text, cannot_notify_text, Decider, Decision, PlanAction};
+pub use crate::decision::{already, Decider, Decision, PlanAction};
 
 pub use explain::{
-    ages, explain, explain_exempt_text, explain_with, never_note, reason, values, Age, Ages, CondText, Explanation,
-    FieldRef, Item, Passed, Seen, Seens, Shown, Truths,
+    ages, explain, explain_with, values, Age, Ages, Explanation, FieldRef, Item, Passed, Seen, Seens, Shown, Truths,
 };
 
 /// Decides for one user: exemptions first, then the first rule that is not

@@ -2,10 +2,11 @@
 //! conditions, then every value they saw once, then the ages; and `EntryCache`,
 //! which writes the same bytes faster for a whole plan.
 
-use super::{explained, rule_label, Entry};
+use super::{exempt_text, CondText};
 use crate::decision::{Decider, Decision};
 use crate::eval;
 use crate::fields::Field;
+use crate::plan::{explained, rule_label, Entry};
 use crate::program::Program;
 use crate::user::User;
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -86,7 +87,7 @@ struct ExemptItem<'a>(&'a crate::program::Exempt);
 impl Serialize for ExemptItem<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("condition", &eval::explain_exempt_text(self.0))?;
+        map.serialize_entry("condition", &exempt_text(self.0))?;
         map.serialize_entry("result", &crate::value::Truth::True)?;
         map.end()
     }
@@ -202,7 +203,7 @@ impl Serialize for CondJson<'_> {
                 Some(l) => l.json.serialize(s),
                 None => s.serialize_str(""),
             },
-            other => s.collect_str(&eval::CondText(self.0, other)),
+            other => s.collect_str(&CondText(self.0, other)),
         }
     }
 }

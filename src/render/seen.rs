@@ -1,9 +1,19 @@
-//! A value seen by a condition, as people read it in explanations and
-//! reasons (`plan/json.rs` writes the same values as JSON).
+//! A value seen by a condition, and the field it is of, as people read
+//! them in explanations and reasons (`json.rs` writes the same values as
+//! JSON).
 
-use crate::eval::Shown;
+use crate::eval::{FieldRef, Shown};
 use crate::time;
 use std::fmt::{self, Write as _};
+
+impl fmt::Display for FieldRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldRef::Field(field) => field.fmt(f),
+            FieldRef::Activity(name) => write!(f, "activity.{name}"),
+        }
+    }
+}
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
