@@ -3,12 +3,12 @@
 //! Items point into the program; the values they saw are read from the user
 //! when shown, so explaining a million users copies nothing.
 
-use super::{value, Decider, Decision, Val};
+use super::{compared, value, Decider, Decision, Val};
 use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Exempt, Leaf, Program, Test};
-use crate::time::{self, Time};
-use crate::user::{Attr, Origin, Text, User};
+use crate::time::Time;
+use crate::user::{Origin, User};
 use crate::value::Truth;
 
 /// The explanation of one decision.
@@ -146,7 +146,7 @@ fn why<'p>(t: &Truths, cond: &'p Cond, via: Option<&'p str>, open_lets: bool, ou
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen<'a> {
     pub field: FieldRef<'a>,
-    pub value: Shown<'a>,
+    pub value: Val<'a>,
 }
 
 /// A field of the record, or one of the user's own activity counters.
@@ -154,21 +154,6 @@ pub struct Seen<'a> {
 pub enum FieldRef<'a> {
     Field(&'a Field),
     Activity(&'a str),
-}
-
-/// A value, borrowed from the user where it can be.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Shown<'a> {
-    Text(&'a str),
-    Texts(&'a [Text]),
-    Number(f64),
-    Bool(bool),
-    Time(Time),
-    /// A time and where it came from: `deactivated` (the platform or the
-    /// journal), which a reviewer must be able to tell apart.
-    TimeFrom(Time, &'a str),
-    Never,
-    Unknown,
 }
 
 static LAST_LOGIN: Field = Field::LastLogin;
@@ -196,12 +181,12 @@ pub fn values<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, out: &mut Seens<'
 }
 
 fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
-    let mut push = |field: FieldRef<'a>, value: Shown<'a>| {
+    let mut push = |field: FieldRef<'a>, value: Val<'a>| {
         if !out.iter().any(|s| s.field == field) {
             out.push(Seen { field, value });
         }
     };
-    let mut field = |f: &'a Field| push(FieldRef::Field(f), shown(value(f, u)));
+    let mut field = |f: &'a Field| push(FieldRef::Field(f), value(f, u));
     match &l.field {
         Field::NeverLoggedIn => field(&LAST_LOGIN),
         Field::Inactive => {
@@ -211,13 +196,13 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
             }
         }
         Field::Deactivated => match u.deactivated {
-            Some(d) => push(FieldRef::Field(&l.field), Shown::TimeFrom(d.at, origin(u, d.from))),
+            Some(d) => push(FieldRef::Field(&l.field), Val::TimeFrom(d.at, origin(u, d.from))),
             None => field(&l.field),
         },
         Field::HasActivity => {
             field(&LAST_ACTIVITY);
             for (name, n) in &u.activity {
-                push(FieldRef::Activity(name), Shown::Number(*n));
+                push(FieldRef::Activity(name), Val::Number(*n));
             }
         }
         f => field(f),
@@ -259,11 +244,11 @@ pub fn ages<'p>(p: &'p Program, cond: &'p Cond, u: &User, out: &mut Ages<'p>) {
             else {
                 return;
             };
-            let since = match l.field {
-                Field::Inactive => u.inactive_since(),
-                _ => value(&l.field, u).time(),
+            // The time the comparison compared: an attribute's text read as one.
+            let Some(Val::Time(t)) = compared(l, u) else {
+                return;
             };
-            if let Some(t) = since.filter(|_| !out.iter().any(|a| a.field == &l.field)) {
+            if !out.iter().any(|a| a.field == &l.field) {
                 out.push(Age {
                     field: &l.field,
                     age_days: (p.as_of - t).num_days(),
@@ -275,42 +260,5 @@ pub fn ages<'p>(p: &'p Program, cond: &'p Cond, u: &User, out: &mut Ages<'p>) {
         }
         Cond::Not(c) | Cond::Let(_, c) => ages(p, c, u, out),
         Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| ages(p, c, u, out)),
-    }
-}
-
-pub(crate) fn shown(v: Val<'_>) -> Shown<'_> {
-    match v {
-        Val::Text(s) => Shown::Text(s),
-        Val::Texts(v) => Shown::Texts(v),
-        Val::Number(n) => Shown::Number(n),
-        Val::Bool(b) => Shown::Bool(b),
-        Val::Time(t) => Shown::Time(t),
-        Val::Attr(Attr::Text(s)) => Shown::Text(s),
-        Val::Attr(Attr::Number(n)) => Shown::Number(*n),
-        Val::Attr(Attr::Bool(b)) => Shown::Bool(*b),
-        Val::Attr(Attr::Time(t)) => Shown::Time(*t),
-        Val::Never => Shown::Never,
-        Val::Unknown => Shown::Unknown,
-    }
-}
-
-impl Val<'_> {
-    fn time(self) -> Option<Time> {
-        match self {
-            Val::Time(t) => Some(t),
-            Val::Attr(Attr::Time(t)) => Some(*t),
-            Val::Attr(Attr::Text(s)) => time::parse_time(s),
-            _ => None,
-        }
-    }
-}
-
-impl<'a> Shown<'a> {
-    /// Where the value came from, for a value that says.
-    pub fn origin(&self) -> Option<&'a str> {
-        match self {
-            Shown::TimeFrom(_, from) => Some(from),
-            _ => None,
-        }
     }
 }

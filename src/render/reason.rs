@@ -5,7 +5,7 @@
 use super::CondText;
 use crate::ast::CmpOp;
 use crate::decision::{Decider, PlanAction};
-use crate::eval::{self, Age, FieldRef, Item, Shown};
+use crate::eval::{self, Age, FieldRef, Item, Val};
 use crate::fields::Field;
 use crate::plan::Entry;
 use crate::program::{Exempt, Program};
@@ -109,11 +109,11 @@ pub fn never_note(p: &Program, u: &User, item: &Item<'_>) -> Option<String> {
     }
     let mut seen = eval::Seens::new();
     eval::values(p, item.cond, u, &mut seen);
-    if seen.iter().any(|s| s.value == Shown::Unknown) {
+    if seen.iter().any(|s| s.value == Val::Unknown) {
         return None;
     }
     let never = seen.iter().find(|s| {
-        s.value == Shown::Never && matches!(s.field, FieldRef::Field(Field::LastLogin | Field::LastActivity))
+        s.value == Val::Never && matches!(s.field, FieldRef::Field(Field::LastLogin | Field::LastActivity))
     })?;
     let instead = match never.field {
         FieldRef::Field(Field::LastActivity) => "`has_activity`",

@@ -2,7 +2,7 @@
 //! them in explanations and reasons (`json.rs` writes the same values as
 //! JSON).
 
-use crate::eval::{FieldRef, Shown};
+use crate::eval::{FieldRef, Val};
 use crate::time;
 use std::fmt::{self, Write as _};
 
@@ -15,11 +15,11 @@ impl fmt::Display for FieldRef<'_> {
     }
 }
 
-impl fmt::Display for Shown<'_> {
+impl fmt::Display for Val<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Shown::Text(s) => f.write_str(s),
-            Shown::Texts(v) => {
+            Val::Text(s) => f.write_str(s),
+            Val::Texts(v) => {
                 f.write_char('[')?;
                 for (i, t) in v.iter().enumerate() {
                     if i > 0 {
@@ -29,12 +29,12 @@ impl fmt::Display for Shown<'_> {
                 }
                 f.write_char(']')
             }
-            Shown::Number(n) => write!(f, "{n}"),
-            Shown::Bool(b) => write!(f, "{b}"),
-            Shown::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
-            Shown::TimeFrom(t, from) => write!(f, "{} (from {from})", time::Rfc3339::new(*t).as_str()),
-            Shown::Never => f.write_str("never"),
-            Shown::Unknown => f.write_str("unknown"),
+            Val::Number(n) => write!(f, "{n}"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
+            Val::TimeFrom(t, from) => write!(f, "{} (from {from})", time::Rfc3339::new(*t).as_str()),
+            Val::Never => f.write_str("never"),
+            Val::Unknown => f.write_str("unknown"),
         }
     }
 }
