@@ -20,7 +20,7 @@ pub use cond::CondText;
 pub use diff::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
 pub use explanation::explanation_text;
 pub use json::EntryCache;
-pub use reason::{age_note, already_text, cannot_notify_text, days_text, exempt_text, never_note, reason};
+pub use reason::{age_note, already_text, cannot_notify_text, exempt_text, never_note, reason};
 
 use crate::decision::PlanAction;
 use crate::plan::{Already, Entry, Header, LimitStatus, RuleCount, Summary, Tally};

@@ -126,7 +126,7 @@ pub fn never_note(p: &Program, u: &User, item: &Item<'_>) -> Option<String> {
 }
 
 /// "417 days before as-of"
-pub fn days_text(a: &Age<'_>) -> String {
+fn days_text(a: &Age<'_>) -> String {
     if a.age_days >= 0 {
         format!("{} days before as-of", a.age_days)
     } else {
