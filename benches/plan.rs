@@ -17,7 +17,7 @@ use dormant::journal::Notices;
 use dormant::parse::parse;
 use dormant::plan::{self, Tally};
 use dormant::program::Program;
-use dormant::render::{Format, Renderer};
+use dormant::render::{EntryCache, Format, Renderer};
 use dormant::source::Source;
 use std::hint::black_box;
 use std::time::Instant;
@@ -107,7 +107,7 @@ fn main() {
         let mut r = Renderer::new(Format::Json, std::io::sink());
         r.begin(&header, &program).unwrap();
         let mut tally = Tally::default();
-        let mut shapes = plan::EntryCache::default();
+        let mut shapes = EntryCache::default();
         for u in &users {
             let d = dormant::eval::decide(&program, u, &notices);
             tally.add_decision(plan::rule_label(&program, &d), &d);

@@ -329,7 +329,7 @@ fn decided_again(d: &PlannedDecision, u: &User, program: &Program, notices: &Not
     if let Some(state) = now.already {
         return Err(Outcome::Skipped(format!(
             "{} on the platform (status {}): nothing sent",
-            crate::decision::already_text(state),
+            crate::render::already_text(state),
             state.as_str()
         )));
     }

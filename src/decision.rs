@@ -142,19 +142,3 @@ pub fn already(action: PlanAction, status: Option<Status>, revoke: bool) -> Opti
     };
     done.then_some(status)
 }
-
-/// "already deactivated", "already pending deletion": for people.
-pub fn already_text(status: Status) -> &'static str {
-    match status {
-        Status::PendingDelete => "already pending deletion",
-        _ => "already deactivated",
-    }
-}
-
-/// Why a `review` was made for an account that cannot be notified.
-pub fn cannot_notify_text(status: Status) -> &'static str {
-    match status {
-        Status::PendingDelete => "a notice is required but the account is pending deletion: it cannot be notified",
-        _ => "a notice is required but the account is disabled: it cannot be notified",
-    }
-}

@@ -1,6 +1,7 @@
 //! Stage 3: decide what happens to one user. A pure function of the
 //! compiled policy (which carries as-of), the user and the notices already
-//! sent: it never reads the clock, the disk or the network.
+//! sent: it never reads the clock, the disk or the network. Decisions and
+//! their explanations (`explain`) are data; `render` puts them into words.
 
 use crate::ast::CmpOp;
 use crate::fields::Field;
@@ -14,11 +15,10 @@ mod explain;
 
 pub use crate::program::fast::Flat;
 
-pub use crate::decision::{already, already_text, cannot_notify_text, Decider, Decision, PlanAction};
+pub use crate::decision::{already, Decider, Decision, PlanAction};
 
 pub use explain::{
-    ages, explain, explain_exempt_text, explain_with, never_note, reason, values, Age, Ages, CondText, Explanation,
-    FieldRef, Item, Passed, Seen, Seens, Shown, Truths,
+    ages, explain, explain_with, values, Age, Ages, Explanation, FieldRef, Item, Passed, Seen, Seens, Truths,
 };
 
 /// Decides for one user: exemptions first, then the first rule that is not
@@ -179,17 +179,33 @@ pub fn eval(p: &Program, cond: &Cond, u: &User) -> Truth {
     }
 }
 
-/// A field's value, as far as a comparison is concerned.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Val<'u> {
+/// A field's value for one user, borrowed from the user where it can be:
+/// what comparisons read ([`value`]) and what explanations show
+/// ([`values`]). An attribute is its source's kind of value; a comparison
+/// may read its text as the number, bool or time it needs ([`compared`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'u> {
     Text(&'u str),
     Texts(&'u [crate::user::Text]),
     Number(f64),
     Bool(bool),
     Time(Time),
-    Attr(&'u Attr),
+    /// A time and who says it: `deactivated` as explanations show it (the
+    /// platform or the journal), which a reviewer must be able to tell
+    /// apart. [`value`] never gives it: comparisons read the time alone.
+    TimeFrom(Time, &'u str),
     Never,
     Unknown,
+}
+
+impl<'u> Val<'u> {
+    /// Where the value came from, for a value that says.
+    pub fn origin(&self) -> Option<&'u str> {
+        match self {
+            Val::TimeFrom(_, from) => Some(from),
+            _ => None,
+        }
+    }
 }
 
 fn text(v: &Option<crate::user::Text>) -> Val<'_> {
@@ -212,6 +228,16 @@ fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Val<'static>) -> Val<'static> {
     v.map_or(Val::Unknown, f)
 }
 
+fn attr(a: &Attr) -> Val<'_> {
+    match a {
+        Attr::Text(s) => Val::Text(s),
+        Attr::Number(n) => Val::Number(*n),
+        Attr::Bool(b) => Val::Bool(*b),
+        Attr::Time(t) => Val::Time(*t),
+    }
+}
+
+/// A field's value for `u`, as the user record holds it.
 #[inline]
 pub(crate) fn value<'u>(field: &Field, u: &'u User) -> Val<'u> {
     match field {
@@ -235,20 +261,14 @@ pub(crate) fn value<'u>(field: &Field, u: &'u User) -> Val<'u> {
         Field::HasActivity => opt(u.has_activity(), Val::Bool),
         Field::Inactive => opt(u.inactive_since(), Val::Time),
         Field::Activity(name) => opt(u.activity(name), Val::Number),
-        Field::Attr(name) => u.attr(name).map_or(Val::Unknown, Val::Attr),
+        Field::Attr(name) => u.attr(name).map_or(Val::Unknown, attr),
     }
 }
 
 /// One comparison. Comparing something unknown, or a *never* time, is unknown.
 pub fn leaf(l: &Leaf, u: &User) -> Truth {
-    let v = value(&l.field, u);
-    let v = match v {
-        Val::Attr(a) => match attr_as(a, &l.test) {
-            Some(v) => v,
-            None => return Truth::Unknown,
-        },
-        Val::Never | Val::Unknown => return Truth::Unknown,
-        v => v,
+    let Some(v) = compared(l, u) else {
+        return Truth::Unknown;
     };
     match (&l.test, v) {
         (Test::IsTrue, Val::Bool(b)) => b.into(),
@@ -282,9 +302,22 @@ fn cmp(v: Val<'_>, op: CmpOp, operand: &Operand) -> Truth {
     }
 }
 
+/// The value comparison `l` compares for `u`: `None` when there is none
+/// to compare (unknown, or a *never* time), or an attribute cannot be read
+/// as the comparison needs.
+#[inline]
+pub(crate) fn compared<'u>(l: &Leaf, u: &'u User) -> Option<Val<'u>> {
+    match (&l.field, value(&l.field, u)) {
+        (_, Val::Never | Val::Unknown) => None,
+        // An attribute has no type of its own: the comparison says which.
+        (Field::Attr(_), v) => attr_as(v, &l.test),
+        (_, v) => Some(v),
+    }
+}
+
 /// An attribute read as the kind of value its comparison needs; `None` when
 /// it cannot be (text that is not a number, say): unknown, not false.
-fn attr_as<'u>(a: &'u Attr, test: &Test) -> Option<Val<'u>> {
+fn attr_as<'u>(v: Val<'u>, test: &Test) -> Option<Val<'u>> {
     let want = match test {
         Test::IsTrue => Some(&Operand::Bool(true)),
         Test::Age { .. } => Some(&Operand::Time(Time::UNIX_EPOCH)),
@@ -292,18 +325,15 @@ fn attr_as<'u>(a: &'u Attr, test: &Test) -> Option<Val<'u>> {
         Test::In(items, _) => items.first(),
         Test::Matches(_) => None,
     };
-    Some(match (a, want) {
-        (Attr::Text(s), Some(Operand::Number(_))) => Val::Number(s.trim().parse().ok()?),
-        (Attr::Text(s), Some(Operand::Bool(_))) => match s.trim().to_ascii_lowercase().as_str() {
+    Some(match (v, want) {
+        (Val::Text(s), Some(Operand::Number(_))) => Val::Number(s.trim().parse().ok()?),
+        (Val::Text(s), Some(Operand::Bool(_))) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Val::Bool(true),
             "false" | "no" | "0" => Val::Bool(false),
             _ => return None,
         },
-        (Attr::Text(s), Some(Operand::Time(_))) => Val::Time(time::parse_time(s)?),
-        (Attr::Text(s), _) => Val::Text(s),
-        (Attr::Number(n), _) => Val::Number(*n),
-        (Attr::Bool(b), _) => Val::Bool(*b),
-        (Attr::Time(t), _) => Val::Time(*t),
+        (Val::Text(s), Some(Operand::Time(_))) => Val::Time(time::parse_time(s)?),
+        (v, _) => v,
     })
 }
 

@@ -41,9 +41,9 @@ mod tests {
     use crate::diagnostic::Code;
     use crate::notices::Notices;
     use crate::parse::parse;
-    use crate::plan::{self, EntryCache, Header, PolicyRef, Tally, UsersRef};
+    use crate::plan::{self, Header, PolicyRef, Tally, UsersRef};
     use crate::program::Program;
-    use crate::render::{Format, Renderer};
+    use crate::render::{EntryCache, Format, Renderer};
     use crate::source::Source;
     use crate::time::parse_time;
     use crate::user::{Known, User};
@@ -122,7 +122,7 @@ mod tests {
                     eprintln!("explain");
                     tally.add_decision(plan::rule_label(&program, &d), &d);
                     let e = plan::explained(&program, u, d);
-                    let _ = crate::eval::reason(&program, u, &d, &e.explanation);
+                    let _ = crate::render::reason(&e);
                     eprintln!("write {format:?}");
                     let written = match format {
                         Format::Json => r.json_entry(|buf| cache.write(buf, &program, u, &d)),

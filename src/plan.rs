@@ -1,6 +1,7 @@
-//! Stage 4: a plan. Every user's decision with its explanation, the counts
-//! by action and by rule, and the limits. Decisions stream through a sink
-//! (see `render`), so a plan of a million users is never held in memory.
+//! Stage 4: a plan, as data. Every user's decision with its explanation,
+//! the counts by action and by rule, and the limits. Decisions stream
+//! through a sink, so a plan of a million users is never held in memory.
+//! Writing a plan, in JSON as in every other form, is `render`'s.
 
 use crate::ast::Action;
 use crate::decision::{Decider, Decision, PlanAction};
@@ -212,7 +213,8 @@ fn ser_action<S: serde::Serializer>(a: &Action, s: S) -> Result<S::Ok, S::Error>
     s.serialize_str(a.as_str())
 }
 
-/// One user's entry in a plan: the decision and its explanation.
+/// One user's entry in a plan: the decision and its explanation. Its JSON
+/// (the SPEC's keys) and its one-line reason are written by `render`.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub program: &'a Program,
@@ -222,13 +224,6 @@ pub struct Entry<'a> {
     pub rule: Option<&'a str>,
     pub decision: Decision,
     pub explanation: Explanation<'a>,
-}
-
-impl Entry<'_> {
-    /// One line for tables and spreadsheets.
-    pub fn reason(&self) -> String {
-        eval::reason(self.program, self.record, &self.decision, &self.explanation)
-    }
 }
 
 /// Who a decision is about: enough to find the account.
@@ -276,10 +271,6 @@ pub fn explained<'a>(p: &'a Program, u: &'a User, d: Decision) -> Entry<'a> {
         decision: d,
     }
 }
-
-mod json;
-
-pub use json::EntryCache;
 
 #[cfg(test)]
 mod tests {

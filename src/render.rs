@@ -1,16 +1,26 @@
-//! Plans for people and machines: JSON (the SPEC's keys, one decision per
-//! line), CSV for spreadsheets, a terminal table and Markdown for pull
-//! requests. JSON and CSV stream; the table and Markdown keep only the users
-//! who are not kept. Beside plans, the other reports people read:
+//! Every text dormant writes from the evaluator's data: `eval` and `plan`
+//! hand over decisions and explanations as data, and only this module puts
+//! them into words. Plans for people and machines: JSON (the SPEC's keys,
+//! one decision per line; `json`), CSV for spreadsheets, a terminal table
+//! and Markdown for pull requests. JSON and CSV stream; the table and
+//! Markdown keep only the users who are not kept. Beside plans, the other
+//! reports people read: a decision's one-line reason (`reason`),
 //! explanations (`explanation`), diffs and forecasts (`diff`), and the
-//! values conditions saw (`shown`).
+//! pieces they share: conditions as policy text (`cond`) and the values
+//! conditions saw (`seen`).
 
+mod cond;
 mod diff;
 mod explanation;
-mod shown;
+mod json;
+mod reason;
+mod seen;
 
+pub use cond::CondText;
 pub use diff::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
 pub use explanation::explanation_text;
+pub use json::EntryCache;
+pub use reason::{age_note, already_text, cannot_notify_text, exempt_text, never_note, reason};
 
 use crate::decision::PlanAction;
 use crate::plan::{Already, Entry, Header, LimitStatus, RuleCount, Summary, Tally};
@@ -131,7 +141,7 @@ impl<W: Write> Renderer<W> {
                         e.user.email.unwrap_or(""),
                         &action_text(e, self.revoke),
                         e.rule.unwrap_or(""),
-                        &e.reason(),
+                        &reason(e),
                         &due,
                     ],
                 )?;
@@ -142,7 +152,7 @@ impl<W: Write> Renderer<W> {
                         user: e.user.display(),
                         action: action_text(e, self.revoke),
                         rule: e.rule.unwrap_or("-").to_string(),
-                        reason: e.reason(),
+                        reason: reason(e),
                     });
                 }
             }
@@ -152,7 +162,7 @@ impl<W: Write> Renderer<W> {
     }
 
     /// A decision already serialized as JSON by `f` (the JSON format only):
-    /// see `plan::EntryCache`.
+    /// see [`EntryCache`].
     pub fn json_entry(&mut self, f: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>) -> io::Result<()> {
         self.scratch.clear();
         self.scratch.extend_from_slice(if self.first { b"\n" } else { b",\n" });
@@ -237,7 +247,7 @@ fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
 /// when the account is already in that state (nothing is sent).
 fn action_text(e: &Entry<'_>, revoke: bool) -> String {
     match e.decision.already {
-        Some(state) => crate::eval::already_text(state).to_string(),
+        Some(state) => already_text(state).to_string(),
         None => e.action.word(revoke).to_string(),
     }
 }

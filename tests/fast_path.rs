@@ -1,17 +1,17 @@
 //! The fast path held to the definition, on every policy the project has.
 //!
 //! `eval::decide` skips the rules that a user's cheap comparisons rule out
-//! and runs the others as compiled kernels (`eval/fast/`); explanations read
-//! comparisons from the same kernels; `plan::EntryCache` writes a plan's JSON
-//! from cached cache. Each has a plain definition beside it:
+//! and runs the others as compiled kernels (`program/fast/`); explanations
+//! read comparisons from the same kernels; `render::EntryCache` writes a
+//! plan's JSON from cached shapes. Each has a plain definition beside it:
 //! `eval::decide_by_definition`, `eval::eval` and `eval::leaf`, and the
-//! `Serialize` of `plan::Entry`. Here every policy of `policies/`, of the
-//! corpus's `ok` and `warn` directories, every fixture that checks clean and
-//! the benchmark policy are compiled at several as-of instants (at the
-//! first also for a platform where deactivating is a revoke), and
-//! generated users (every field known, unknown, or *never* where it can be,
-//! with the policies' own words, names, numbers and instants, and a second
-//! either side of each) are decided both ways.
+//! `Serialize` of `plan::Entry` (in `render/json.rs`). Here every policy of
+//! `policies/`, of the corpus's `ok` and `warn` directories, every fixture
+//! that checks clean and the benchmark policy are compiled at several as-of
+//! instants (at the first also for a platform where deactivating is a
+//! revoke), and generated users (every field known, unknown, or *never*
+//! where it can be, with the policies' own words, names, numbers and
+//! instants, and a second either side of each) are decided both ways.
 
 #![allow(
     clippy::unwrap_used,
@@ -27,6 +27,7 @@ use dormant::fields::Field;
 use dormant::journal::Notices;
 use dormant::plan;
 use dormant::program::{Operand, Program, Test};
+use dormant::render;
 use dormant::source::Source;
 use dormant::time::{parse_time, Time};
 use dormant::user::{Attr, Deactivated, Known, Origin, Set, Status, Text, User};
@@ -328,7 +329,7 @@ fn same_json<'p>(
     p: &'p Program,
     u: &User,
     d: Decision,
-    cache: &mut plan::EntryCache<'p>,
+    cache: &mut render::EntryCache<'p>,
 ) -> Result<(), TestCaseError> {
     let slow = String::from_utf8(serde_json::to_vec(&plan::explained(p, u, d)).unwrap()).unwrap();
     for _ in 0..2 {
@@ -362,7 +363,7 @@ proptest! {
         notice in proptest::option::of(time()),
     ) {
         for (name, p) in &FIXTURE.programs {
-            let mut cache = plan::EntryCache::default();
+            let mut cache = render::EntryCache::default();
             for u in &users {
                 let notices = notices(p, u, notice);
                 let d = eval::decide(p, u, &notices);
@@ -454,7 +455,7 @@ fn shapes_write_what_entries_serialize() {
             let as_of = parse_time(day).unwrap();
             assert!(!check(&policy, &Options { as_of }).has_errors());
             let p = Program::compile(&policy, &source, as_of).unwrap();
-            let mut cache = plan::EntryCache::default();
+            let mut cache = render::EntryCache::default();
             // Twice over, so that the second pass copies cached cache.
             for u in users.iter().chain(users.iter()) {
                 let d = eval::decide(&p, u, &notices);

@@ -11,7 +11,7 @@ use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
 use crate::source::Span;
 use crate::suggest;
-use crate::user::{Attr, Set, Text, User};
+use crate::user::{Set, Text, User};
 use crate::value::{folded_bit, Glob};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -564,9 +564,6 @@ fn try_pattern(probe: &mut Probe, u: &User) {
         }
         crate::eval::Val::Texts(values) => {
             values.iter().any(|v| one(v));
-        }
-        crate::eval::Val::Attr(Attr::Text(s)) => {
-            one(s);
         }
         _ => {}
     }

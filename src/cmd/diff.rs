@@ -7,7 +7,7 @@ use crate::check::data::Summary;
 use crate::cli::{DiffArgs, ForecastArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
 use crate::plan::{self, PolicyRef, UserRef};
-use crate::render::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
+use crate::render::{diff_text, forecast_text, reason, Change, Changed, DiffReport, Forecast, Verdict};
 use crate::Exit;
 
 pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Failure> {
@@ -30,7 +30,7 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Failure> {
         }
         let changed = Changed {
             user: UserRef::of(u),
-            reason: b.reason(),
+            reason: reason(&b),
             old: a,
             new: b,
         };
@@ -105,7 +105,7 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Failure> {
                 date: at.format("%Y-%m-%d").to_string(),
                 from: from.clone(),
                 to: Verdict::of(&later),
-                reason: later.reason(),
+                reason: reason(&later),
             });
         }
     }

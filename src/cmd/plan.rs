@@ -8,7 +8,7 @@ use crate::connector::file;
 use crate::connector::file::sha256_hex;
 use crate::diagnostic::briefs;
 use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
-use crate::render::{Format, Renderer};
+use crate::render::{EntryCache, Format, Renderer};
 use crate::Exit;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -80,7 +80,7 @@ struct Planning<'a> {
     r: Renderer<Sink>,
     /// The first write error: the rest of the pass writes nothing.
     written: std::io::Result<()>,
-    cache: plan::EntryCache<'a>,
+    cache: EntryCache<'a>,
     tally: Tally,
     /// What the users hold, gathered in the same pass, for the warnings
     /// (taken once the pass is over).
@@ -103,7 +103,7 @@ impl<'a> Planning<'a> {
             notices,
             r,
             written,
-            cache: plan::EntryCache::default(),
+            cache: EntryCache::default(),
             tally: Tally::default(),
             collector: Some(Collector::new(policy)),
         }
@@ -303,7 +303,7 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Failure> {
                 warnings: Vec<crate::diagnostic::Brief>,
             }
             let explained = Explained {
-                reason: e.reason(),
+                reason: crate::render::reason(&e),
                 entry: &e,
                 warnings: briefs(&source, &warnings),
             };

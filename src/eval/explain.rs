@@ -3,14 +3,13 @@
 //! Items point into the program; the values they saw are read from the user
 //! when shown, so explaining a million users copies nothing.
 
-use super::{value, Decider, Decision, PlanAction, Val};
+use super::{compared, value, Decider, Decision, Val};
 use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Exempt, Leaf, Program, Test};
-use crate::time::{self, Time};
-use crate::user::{Attr, Origin, Text, User};
+use crate::time::Time;
+use crate::user::{Origin, User};
 use crate::value::Truth;
-use std::fmt::{self, Write as _};
 
 /// The explanation of one decision.
 #[derive(Debug, Clone)]
@@ -143,48 +142,11 @@ fn why<'p>(t: &Truths, cond: &'p Cond, via: Option<&'p str>, open_lets: bool, ou
     }
 }
 
-/// A condition in policy syntax.
-pub struct CondText<'p>(pub &'p Program, pub &'p Cond);
-
-impl fmt::Display for CondText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_cond(self.0, self.1, false, f)
-    }
-}
-
-fn write_cond(p: &Program, c: &Cond, nested: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let joined = |cs: &[Cond], op: &str, f: &mut fmt::Formatter<'_>| -> fmt::Result {
-        if nested {
-            f.write_char('(')?;
-        }
-        for (i, c) in cs.iter().enumerate() {
-            if i > 0 {
-                f.write_str(op)?;
-            }
-            write_cond(p, c, true, f)?;
-        }
-        if nested {
-            f.write_char(')')?;
-        }
-        Ok(())
-    };
-    match c {
-        Cond::Leaf(i) => f.write_str(p.leaves.get(*i).map_or("", |l| l.text.as_str())),
-        Cond::Let(name, _) => f.write_str(name),
-        Cond::Not(c) => {
-            f.write_str("not ")?;
-            write_cond(p, c, true, f)
-        }
-        Cond::And(cs) => joined(cs, " and ", f),
-        Cond::Or(cs) => joined(cs, " or ", f),
-    }
-}
-
 /// A field's value as a condition saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen<'a> {
     pub field: FieldRef<'a>,
-    pub value: Shown<'a>,
+    pub value: Val<'a>,
 }
 
 /// A field of the record, or one of the user's own activity counters.
@@ -194,42 +156,18 @@ pub enum FieldRef<'a> {
     Activity(&'a str),
 }
 
-impl fmt::Display for FieldRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FieldRef::Field(field) => field.fmt(f),
-            FieldRef::Activity(name) => write!(f, "activity.{name}"),
-        }
-    }
-}
-
-/// A value, borrowed from the user where it can be.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Shown<'a> {
-    Text(&'a str),
-    Texts(&'a [Text]),
-    Number(f64),
-    Bool(bool),
-    Time(Time),
-    /// A time and where it came from: `deactivated` (the platform or the
-    /// journal), which a reviewer must be able to tell apart.
-    TimeFrom(Time, &'a str),
-    Never,
-    Unknown,
-}
-
 static LAST_LOGIN: Field = Field::LastLogin;
 static LAST_ACTIVITY: Field = Field::LastActivity;
 static JOINED: Field = Field::Joined;
 
-/// Adds the values that the leaves under `cond` saw to `out`, once each.
-/// Derived fields show what they derive from.
 /// The values an explanation shows, on the stack for the few of a rule.
 pub type Seens<'a> = smallvec::SmallVec<[Seen<'a>; 8]>;
 
 /// The ages an explanation shows.
 pub type Ages<'p> = smallvec::SmallVec<[Age<'p>; 4]>;
 
+/// Adds the values that the leaves under `cond` saw to `out`, once each.
+/// Derived fields show what they derive from.
 pub fn values<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, out: &mut Seens<'a>) {
     match cond {
         Cond::Leaf(i) => {
@@ -243,12 +181,12 @@ pub fn values<'a>(p: &'a Program, cond: &'a Cond, u: &'a User, out: &mut Seens<'
 }
 
 fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
-    let mut push = |field: FieldRef<'a>, value: Shown<'a>| {
+    let mut push = |field: FieldRef<'a>, value: Val<'a>| {
         if !out.iter().any(|s| s.field == field) {
             out.push(Seen { field, value });
         }
     };
-    let mut field = |f: &'a Field| push(FieldRef::Field(f), shown(value(f, u)));
+    let mut field = |f: &'a Field| push(FieldRef::Field(f), value(f, u));
     match &l.field {
         Field::NeverLoggedIn => field(&LAST_LOGIN),
         Field::Inactive => {
@@ -258,13 +196,13 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
             }
         }
         Field::Deactivated => match u.deactivated {
-            Some(d) => push(FieldRef::Field(&l.field), Shown::TimeFrom(d.at, origin(u, d.from))),
+            Some(d) => push(FieldRef::Field(&l.field), Val::TimeFrom(d.at, origin(u, d.from))),
             None => field(&l.field),
         },
         Field::HasActivity => {
             field(&LAST_ACTIVITY);
             for (name, n) in &u.activity {
-                push(FieldRef::Activity(name), Shown::Number(*n));
+                push(FieldRef::Activity(name), Val::Number(*n));
             }
         }
         f => field(f),
@@ -306,11 +244,11 @@ pub fn ages<'p>(p: &'p Program, cond: &'p Cond, u: &User, out: &mut Ages<'p>) {
             else {
                 return;
             };
-            let since = match l.field {
-                Field::Inactive => u.inactive_since(),
-                _ => value(&l.field, u).time(),
+            // The time the comparison compared: an attribute's text read as one.
+            let Some(Val::Time(t)) = compared(l, u) else {
+                return;
             };
-            if let Some(t) = since.filter(|_| !out.iter().any(|a| a.field == &l.field)) {
+            if !out.iter().any(|a| a.field == &l.field) {
                 out.push(Age {
                     field: &l.field,
                     age_days: (p.as_of - t).num_days(),
@@ -322,183 +260,5 @@ pub fn ages<'p>(p: &'p Program, cond: &'p Cond, u: &User, out: &mut Ages<'p>) {
         }
         Cond::Not(c) | Cond::Let(_, c) => ages(p, c, u, out),
         Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| ages(p, c, u, out)),
-    }
-}
-
-impl Age<'_> {
-    /// "417 days before as-of"
-    pub fn days_text(&self) -> String {
-        if self.age_days >= 0 {
-            format!("{} days before as-of", self.age_days)
-        } else {
-            format!("{} days after as-of", -self.age_days)
-        }
-    }
-
-    /// "417 days before as-of; > 12mo means before 2025-11-23T00:00:00Z"
-    pub fn note(&self) -> String {
-        let side = match self.op {
-            CmpOp::Gt => "before",
-            CmpOp::Ge => "on or before",
-            CmpOp::Lt => "after",
-            CmpOp::Le => "on or after",
-            CmpOp::Eq | CmpOp::Ne => "at",
-        };
-        format!(
-            "{}; {} {} means {side} {}",
-            self.days_text(),
-            self.op.as_str(),
-            self.duration,
-            time::format_time(self.boundary)
-        )
-    }
-}
-
-/// The exemption's line for people: `exempt "ana" until 2027-01-31: leave`.
-pub fn explain_exempt_text(e: &Exempt) -> String {
-    let until = e
-        .until
-        .map(|t| format!(" until {}", t.format("%Y-%m-%d")))
-        .unwrap_or_default();
-    format!("exempt \"{}\"{until}: {}", e.who, e.reason)
-}
-
-/// One line for tables and spreadsheets: the deciding conditions and what
-/// they saw, then what `after notice` made of it.
-pub fn reason(p: &Program, u: &User, d: &Decision, e: &Explanation<'_>) -> String {
-    if let Some(x) = e.exempt {
-        return explain_exempt_text(x);
-    }
-    // A review for an account that cannot be notified was decided by a
-    // true rule, like any action.
-    let want = if d.action == PlanAction::Review && d.cannot_notify.is_none() {
-        Truth::Unknown
-    } else {
-        Truth::True
-    };
-    let conds: Vec<String> = e
-        .because
-        .iter()
-        .filter(|i| i.result == want)
-        .map(|i| match never_note(p, u, i) {
-            Some(note) => format!("{}: {note}", short(p, u, i)),
-            None => short(p, u, i),
-        })
-        .collect();
-    let day = |t: Option<Time>| t.map_or_else(|| "?".to_string(), |t| t.format("%Y-%m-%d").to_string());
-    let Decider::Rule(i) = d.decider else {
-        return "no rule matched".to_string();
-    };
-    let (name, action) = p
-        .rules
-        .get(i)
-        .map_or(("?", "?"), |r| (r.name.as_str(), r.action.as_str()));
-    if let Some(state) = d.already {
-        return format!(
-            "{} (status {}), nothing is sent; {name}: {}",
-            super::already_text(state),
-            state.as_str(),
-            conds.join("; ")
-        );
-    }
-    if let Some(state) = d.cannot_notify {
-        return format!("{}; {name}: {}", super::cannot_notify_text(state), conds.join("; "));
-    }
-    match d.action {
-        PlanAction::Review => format!("cannot tell whether {name} applies: {}", conds.join("; ")),
-        PlanAction::Notify if d.due.is_some() => {
-            format!(
-                "{name}: {}; no notice yet, so notify now: {action} from {}",
-                conds.join("; "),
-                day(d.due)
-            )
-        }
-        PlanAction::Wait => format!(
-            "{name}: {}; notified {}, {action} from {}",
-            conds.join("; "),
-            day(d.notified),
-            day(d.due)
-        ),
-        _ => format!("{name}: {}", conds.join("; ")),
-    }
-}
-
-/// Why an unknown condition is unknown when it is not for missing data:
-/// it compares a time that is *never* (a login that never happened has no
-/// age). `None` when some value it saw is unknown, or none is never.
-pub fn never_note(p: &Program, u: &User, item: &Item<'_>) -> Option<String> {
-    if item.result != Truth::Unknown {
-        return None;
-    }
-    let mut seen = Seens::new();
-    values(p, item.cond, u, &mut seen);
-    if seen.iter().any(|s| s.value == Shown::Unknown) {
-        return None;
-    }
-    let never = seen.iter().find(|s| {
-        s.value == Shown::Never && matches!(s.field, FieldRef::Field(Field::LastLogin | Field::LastActivity))
-    })?;
-    let instead = match never.field {
-        FieldRef::Field(Field::LastActivity) => "`has_activity`",
-        _ => "`inactive` or `never_logged_in`",
-    };
-    Some(format!(
-        "`{}` is never, not missing, and never has no age: {instead} decide this",
-        never.field
-    ))
-}
-
-/// `joined > 90d (joined 2025-01-15T00:00:00Z, 677 days before as-of)`
-fn short(p: &Program, u: &User, item: &Item<'_>) -> String {
-    let mut s = CondText(p, item.cond).to_string();
-    let mut seen = Seens::new();
-    values(p, item.cond, u, &mut seen);
-    if !seen.is_empty() {
-        let values: Vec<String> = seen.iter().map(|v| format!("{} {}", v.field, v.value)).collect();
-        let _ = write!(s, " ({}", values.join(", "));
-        let mut age = Ages::new();
-        ages(p, item.cond, u, &mut age);
-        for a in &age {
-            let _ = write!(s, ", {}", a.days_text());
-        }
-        s.push(')');
-    }
-    s
-}
-
-pub(crate) fn shown(v: Val<'_>) -> Shown<'_> {
-    match v {
-        Val::Text(s) => Shown::Text(s),
-        Val::Texts(v) => Shown::Texts(v),
-        Val::Number(n) => Shown::Number(n),
-        Val::Bool(b) => Shown::Bool(b),
-        Val::Time(t) => Shown::Time(t),
-        Val::Attr(Attr::Text(s)) => Shown::Text(s),
-        Val::Attr(Attr::Number(n)) => Shown::Number(*n),
-        Val::Attr(Attr::Bool(b)) => Shown::Bool(*b),
-        Val::Attr(Attr::Time(t)) => Shown::Time(*t),
-        Val::Never => Shown::Never,
-        Val::Unknown => Shown::Unknown,
-    }
-}
-
-impl Val<'_> {
-    fn time(self) -> Option<Time> {
-        match self {
-            Val::Time(t) => Some(t),
-            Val::Attr(Attr::Time(t)) => Some(*t),
-            Val::Attr(Attr::Text(s)) => time::parse_time(s),
-            _ => None,
-        }
-    }
-}
-
-impl<'a> Shown<'a> {
-    /// Where the value came from, for a value that says.
-    pub fn origin(&self) -> Option<&'a str> {
-        match self {
-            Shown::TimeFrom(_, from) => Some(from),
-            _ => None,
-        }
     }
 }

@@ -22,7 +22,7 @@ impl Verdict {
         Verdict {
             action: e.action,
             rule: e.rule.map(str::to_string),
-            already: e.decision.already.map(crate::eval::already_text),
+            already: e.decision.already.map(super::already_text),
         }
     }
 }

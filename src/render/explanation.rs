@@ -2,6 +2,7 @@
 //! condition that bore on it and the values it saw, for a person who never
 //! wrote a policy.
 
+use super::{age_note, already_text, cannot_notify_text, exempt_text, never_note, reason, CondText};
 use crate::eval::{self, Item};
 use crate::plan::Entry;
 use std::fmt::Write as _;
@@ -17,11 +18,11 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
                 s,
                 "  decision  {} ({}: nothing is sent)",
                 e.action.word(revoke),
-                eval::already_text(state)
+                already_text(state)
             );
         }
         (None, Some(state)) => {
-            let _ = writeln!(s, "  decision  review ({})", eval::cannot_notify_text(state));
+            let _ = writeln!(s, "  decision  review ({})", cannot_notify_text(state));
         }
         (None, None) => {
             let _ = writeln!(s, "  decision  {}", e.action.word(revoke));
@@ -35,9 +36,9 @@ pub fn explanation_text(e: &Entry<'_>, revoke: bool) -> String {
     if let Some(at) = d.notified {
         let _ = writeln!(s, "  notified  {}", crate::time::format_time(at));
     }
-    let _ = writeln!(s, "  reason    {}", e.reason());
+    let _ = writeln!(s, "  reason    {}", reason(e));
     if let Some(ex) = x.exempt {
-        let _ = writeln!(s, "\nExempted:\n  {}", eval::explain_exempt_text(ex));
+        let _ = writeln!(s, "\nExempted:\n  {}", exempt_text(ex));
     }
     if !x.because.is_empty() {
         let rule = e.rule.unwrap_or("?");
@@ -77,7 +78,7 @@ fn undecided_because(e: &Entry<'_>) -> &'static str {
         .filter(|i| i.result == crate::value::Truth::Unknown);
     let (mut never, mut missing) = (false, false);
     for item in unknown {
-        if eval::never_note(e.program, e.record, item).is_some() {
+        if never_note(e.program, e.record, item).is_some() {
             never = true;
         } else {
             missing = true;
@@ -94,12 +95,7 @@ fn undecided_because(e: &Entry<'_>) -> &'static str {
 fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
     let (p, u) = (e.program, e.record);
     let via = item.via.map(|v| format!(" (in `{v}`)")).unwrap_or_default();
-    let _ = writeln!(
-        s,
-        "{indent}{}{via}: {}",
-        eval::CondText(p, item.cond),
-        item.result.as_str()
-    );
+    let _ = writeln!(s, "{indent}{}{via}: {}", CondText(p, item.cond), item.result.as_str());
     let mut seen = eval::Seens::new();
     eval::values(p, item.cond, u, &mut seen);
     for v in &seen {
@@ -108,9 +104,9 @@ fn item_text(s: &mut String, e: &Entry<'_>, item: &Item<'_>, indent: &str) {
     let mut ages = eval::Ages::new();
     eval::ages(p, item.cond, u, &mut ages);
     for a in &ages {
-        let _ = writeln!(s, "{indent}    {} age: {}", a.field, a.note());
+        let _ = writeln!(s, "{indent}    {} age: {}", a.field, age_note(a));
     }
-    if let Some(note) = eval::never_note(p, u, item) {
+    if let Some(note) = never_note(p, u, item) {
         let _ = writeln!(s, "{indent}    {note}");
     }
 }

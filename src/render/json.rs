@@ -2,10 +2,11 @@
 //! conditions, then every value they saw once, then the ages; and `EntryCache`,
 //! which writes the same bytes faster for a whole plan.
 
-use super::{explained, rule_label, Entry};
+use super::{exempt_text, CondText};
 use crate::decision::{Decider, Decision};
 use crate::eval;
 use crate::fields::Field;
+use crate::plan::{explained, rule_label, Entry};
 use crate::program::Program;
 use crate::user::User;
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -86,7 +87,7 @@ struct ExemptItem<'a>(&'a crate::program::Exempt);
 impl Serialize for ExemptItem<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("condition", &eval::explain_exempt_text(self.0))?;
+        map.serialize_entry("condition", &exempt_text(self.0))?;
         map.serialize_entry("result", &crate::value::Truth::True)?;
         map.end()
     }
@@ -108,7 +109,7 @@ fn exempt_values<'a>(x: &crate::program::Exempt, u: &'a User, out: &mut eval::Se
     {
         out.push(eval::Seen {
             field: eval::FieldRef::Field(f),
-            value: eval::Shown::Text(v),
+            value: eval::Val::Text(v),
         });
     }
 }
@@ -202,7 +203,7 @@ impl Serialize for CondJson<'_> {
                 Some(l) => l.json.serialize(s),
                 None => s.serialize_str(""),
             },
-            other => s.collect_str(&eval::CondText(self.0, other)),
+            other => s.collect_str(&CondText(self.0, other)),
         }
     }
 }
@@ -222,24 +223,24 @@ impl Serialize for FieldName<'_> {
     }
 }
 
-impl Serialize for eval::Shown<'_> {
+impl Serialize for eval::Val<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use eval::Shown;
+        use eval::Val;
         match self {
-            Shown::Text(t) => s.serialize_str(t),
-            Shown::Texts(v) => {
+            Val::Text(t) => s.serialize_str(t),
+            Val::Texts(v) => {
                 let mut seq = s.serialize_seq(Some(v.len()))?;
                 for item in v.iter() {
                     seq.serialize_element(item.as_str())?;
                 }
                 seq.end()
             }
-            Shown::Number(n) => s.serialize_f64(*n),
-            Shown::Bool(b) => s.serialize_bool(*b),
+            Val::Number(n) => s.serialize_f64(*n),
+            Val::Bool(b) => s.serialize_bool(*b),
             // The time alone, for machines; the reason's text says where it came from.
-            Shown::Time(t) | Shown::TimeFrom(t, _) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
-            Shown::Never => s.serialize_str("never"),
-            Shown::Unknown => s.serialize_str("unknown"),
+            Val::Time(t) | Val::TimeFrom(t, _) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
+            Val::Never => s.serialize_str("never"),
+            Val::Unknown => s.serialize_str("unknown"),
         }
     }
 }
@@ -337,7 +338,7 @@ impl<'p> EntryCache<'p> {
             }
             put::field(out, v.field);
             out.push(b':');
-            put::shown(out, &v.value)?;
+            put::val(out, &v.value)?;
         }
         out.push(b'}');
         if !ages.is_empty() {
@@ -378,7 +379,7 @@ impl<'p> EntryCache<'p> {
 /// equal), without its general machinery, which costs more than the
 /// writing itself at millions of users.
 mod put {
-    use crate::eval::{FieldRef, Shown};
+    use crate::eval::{FieldRef, Val};
 
     /// A JSON string. Most strings of a users file need no escape; those
     /// that do go through serde_json.
@@ -443,10 +444,10 @@ mod put {
         }
     }
 
-    pub fn shown(out: &mut Vec<u8>, v: &Shown<'_>) -> serde_json::Result<()> {
+    pub fn val(out: &mut Vec<u8>, v: &Val<'_>) -> serde_json::Result<()> {
         match v {
-            Shown::Text(t) => str(out, t),
-            Shown::Texts(items) => {
+            Val::Text(t) => str(out, t),
+            Val::Texts(items) => {
                 out.push(b'[');
                 for (k, item) in items.iter().enumerate() {
                     if k > 0 {
@@ -456,12 +457,12 @@ mod put {
                 }
                 out.push(b']');
             }
-            Shown::Number(n) => serde_json::to_writer(&mut *out, n)?,
-            Shown::Bool(true) => out.extend_from_slice(b"true"),
-            Shown::Bool(false) => out.extend_from_slice(b"false"),
-            Shown::Time(t) | Shown::TimeFrom(t, _) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
-            Shown::Never => out.extend_from_slice(b"\"never\""),
-            Shown::Unknown => out.extend_from_slice(b"\"unknown\""),
+            Val::Number(n) => serde_json::to_writer(&mut *out, n)?,
+            Val::Bool(true) => out.extend_from_slice(b"true"),
+            Val::Bool(false) => out.extend_from_slice(b"false"),
+            Val::Time(t) | Val::TimeFrom(t, _) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
+            Val::Never => out.extend_from_slice(b"\"never\""),
+            Val::Unknown => out.extend_from_slice(b"\"unknown\""),
         }
         Ok(())
     }
