@@ -165,7 +165,7 @@ fn smtp_channel(c: &SmtpConf) -> Result<Channel, String> {
         builder = builder.port(port);
     }
     if let (Some(user), Some(var)) = (&c.username, &c.password_env) {
-        let password = Secret::from_env(var, "password_env", "[notify.smtp]")?;
+        let password = Secret::from_env(var, "password_env", "[notify.smtp]").map_err(|e| e.to_string())?;
         builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
     }
     Ok(Channel::Smtp {
@@ -192,10 +192,12 @@ fn webhook_channel(c: &WebhookConf) -> Result<Channel, String> {
         backoff: Duration::from_millis(200),
         max_wait: Duration::from_secs(60),
     };
-    let client = Client::new("webhook", &c.url, settings)?;
+    let client = Client::new("webhook", &c.url, settings).map_err(|e| e.to_string())?;
     if let Some(var) = &c.token_env {
-        let token = Secret::from_env(var, "token_env", "[notify.webhook]")?;
-        client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
+        let token = Secret::from_env(var, "token_env", "[notify.webhook]").map_err(|e| e.to_string())?;
+        client
+            .set_auth("authorization", &format!("Bearer {}", token.expose()), &token)
+            .map_err(|e| e.to_string())?;
     }
     Ok(Channel::Webhook {
         client: Box::new(client),

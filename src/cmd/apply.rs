@@ -60,6 +60,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Exit> {
         key,
         notifier: notifier.as_ref(),
         max: args.max,
+        warn: &|w| out.warning(w.code, &w.message),
     };
     let report = match apply::run(request) {
         Ok(report) => report,

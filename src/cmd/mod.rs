@@ -95,6 +95,18 @@ impl Output {
             _ => eprintln!("error: {message}"),
         }
     }
+
+    /// A warning that is not about a span of a policy (a connector's `user`
+    /// that names nobody), under its stable code.
+    pub fn warning(&self, code: &str, message: &str) {
+        match self.format {
+            ErrorFormat::Json => {
+                let value = serde_json::json!({ "severity": "warning", "code": code, "message": message });
+                eprintln!("{value}");
+            }
+            _ => eprintln!("warning: {message}"),
+        }
+    }
 }
 
 /// Reads a text file, with an error message that names it.
@@ -228,7 +240,7 @@ pub fn enriched_fields(c: &crate::config::Connector, out: &Output) -> Result<Vec
     let mut fields = Vec::new();
     for path in &c.enrich {
         fields.extend(crate::connector::enrich::columns(path).map_err(|m| {
-            out.error(&m);
+            out.error(&m.to_string());
             Exit::Errors
         })?);
     }
@@ -264,11 +276,15 @@ pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Exit> {
 /// Every user of a connector, with the SHA-256 of their snapshot.
 pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<UsersFile, Exit> {
     let progress = crate::progress::Progress::new("users fetched");
-    let users = crate::connector::fetch(connector, &progress).map_err(|m| {
+    let fetched = crate::connector::fetch(connector, &progress).map_err(|m| {
         progress.finish();
         out.error(&format!("{m}\nnothing was fetched"));
         Exit::Errors
     })?;
+    for w in &fetched.warnings {
+        out.warning(w.code, &w.message);
+    }
+    let users = fetched.users;
     let sha256 = crate::digest::sha256_hex(&crate::connector::snapshot::write(&users));
     Ok(UsersFile {
         users,

@@ -2,6 +2,7 @@
 //! the journal, so that `requests_per_day` holds across runs, not just
 //! within one.
 
+use super::Error;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -13,21 +14,30 @@ struct Day {
 
 type Usage = BTreeMap<String, Day>;
 
-fn load(path: &Path) -> Result<Usage, String> {
+fn load(path: &Path) -> Result<Usage, Error> {
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "`{}` is damaged ({e}): it counts requests against `requests_per_day`; fix it or remove it",
-                path.display()
-            )
+        Ok(text) => serde_json::from_str(&text).map_err(|e| Error::UsageDamaged {
+            path: path.to_path_buf(),
+            cause: e.to_string(),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Usage::new()),
-        Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+        Err(e) => Err(Error::UsageUnreadable {
+            path: path.to_path_buf(),
+            cause: e.to_string(),
+        }),
+    }
+}
+
+/// The file layer's message, as the error of writing the count back.
+fn unwritable(path: &Path, message: String) -> Error {
+    Error::UsageUnwritable {
+        path: path.to_path_buf(),
+        message,
     }
 }
 
 /// Requests `connector` made on `date` in earlier runs.
-pub fn earlier(path: &Path, connector: &str, date: &str) -> Result<u64, String> {
+pub fn earlier(path: &Path, connector: &str, date: &str) -> Result<u64, Error> {
     Ok(load(path)?
         .get(connector)
         .filter(|d| d.date == date)
@@ -35,13 +45,14 @@ pub fn earlier(path: &Path, connector: &str, date: &str) -> Result<u64, String> 
 }
 
 /// Adds `requests` made on `date` by `connector`.
-pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<(), String> {
+pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<(), Error> {
     if requests == 0 {
         return Ok(());
     }
     // Read, add, write: two runs at once (two connectors' cron jobs) must
     // not each write back their own count over the other's.
-    let _lock = crate::files::Lock::exclusive(path, "the request count", crate::files::Wait::Yes)?;
+    let _lock = crate::files::Lock::exclusive(path, "the request count", crate::files::Wait::Yes)
+        .map_err(|m| unwritable(path, m))?;
     let mut usage = load(path)?;
     let day = usage.entry(connector.to_string()).or_default();
     if day.date != date {
@@ -51,9 +62,9 @@ pub fn add(path: &Path, connector: &str, date: &str, requests: u64) -> Result<()
         };
     }
     day.requests += requests;
-    let text = serde_json::to_string_pretty(&usage).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&usage).map_err(|e| unwritable(path, e.to_string()))?;
     crate::files::write_atomically(path, text.as_bytes(), crate::files::Mode::Private)
-        .map_err(|e| crate::files::cannot_write(path, &e))
+        .map_err(|e| unwritable(path, crate::files::cannot_write(path, &e)))
 }
 
 #[cfg(test)]
@@ -74,6 +85,9 @@ mod tests {
         assert_eq!(earlier(&path, "a", "2026-11-24").unwrap(), 3);
         assert_eq!(earlier(&path, "b", "2026-11-23").unwrap(), 1);
         std::fs::write(&path, "{").unwrap();
-        assert!(earlier(&path, "a", "2026-11-23").unwrap_err().contains("is damaged"));
+        assert!(earlier(&path, "a", "2026-11-23")
+            .unwrap_err()
+            .to_string()
+            .contains("is damaged"));
     }
 }
