@@ -117,15 +117,15 @@ fn case(raw: RawCase, index: usize, as_of: Option<Time>) -> Result<Case, String>
 
 fn set(user: &mut User, field: &Field, value: &toml::Value) -> Result<(), String> {
     match value {
-        toml::Value::String(s) => record::set(user, field, Cell::Text(s)),
-        toml::Value::Integer(n) => record::set(user, field, Cell::Number(*n as f64)),
-        toml::Value::Float(n) => record::set(user, field, Cell::Number(*n)),
-        toml::Value::Boolean(b) => record::set(user, field, Cell::Bool(*b)),
-        toml::Value::Datetime(d) => record::set(user, field, Cell::Text(&d.to_string())),
+        toml::Value::String(s) => record::set(user, field, Cell::Text(s)).map_err(|e| e.to_string()),
+        toml::Value::Integer(n) => record::set(user, field, Cell::Number(*n as f64)).map_err(|e| e.to_string()),
+        toml::Value::Float(n) => record::set(user, field, Cell::Number(*n)).map_err(|e| e.to_string()),
+        toml::Value::Boolean(b) => record::set(user, field, Cell::Bool(*b)).map_err(|e| e.to_string()),
+        toml::Value::Datetime(d) => record::set(user, field, Cell::Text(&d.to_string())).map_err(|e| e.to_string()),
         toml::Value::Array(items) => {
             record::empty_set(user, field);
             items.iter().try_for_each(|item| match item {
-                toml::Value::String(s) => record::push_set_item(user, field, s),
+                toml::Value::String(s) => record::push_set_item(user, field, s).map_err(|e| e.to_string()),
                 _ => Err("a list holds strings only".to_string()),
             })
         }

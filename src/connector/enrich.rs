@@ -37,18 +37,24 @@ pub enum Error {
         value: String,
         first: usize,
     },
-    /// A column name that is no field (`record::column`'s message).
-    #[error("{file}:{line}: {message}")]
+    /// A column name that is no field.
+    #[error("{file}:{line}: {error}")]
     #[diagnostic(code(dormant::enrich::column))]
-    Column { file: String, line: usize, message: String },
-    /// A value its field cannot take (`record::set`'s message).
-    #[error("{file}:{line}: column `{column}`: {message}")]
+    Column {
+        file: String,
+        line: usize,
+        /// Already in the message: not a `source`, so that it prints once.
+        error: Box<record::CellError>,
+    },
+    /// A value its field cannot take.
+    #[error("{file}:{line}: column `{column}`: {error}")]
     #[diagnostic(code(dormant::enrich::cell))]
     Cell {
         file: String,
         line: usize,
         column: String,
-        message: String,
+        /// Already in the message: not a `source`, so that it prints once.
+        error: Box<record::CellError>,
     },
     /// CSV that does not parse, or JSON that does not (`line` for JSON lines).
     #[error("{file}{}: {cause}", line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -172,11 +178,11 @@ pub fn apply(path: &Path, users: &mut [User]) -> Result<Enriched, Error> {
             if matches!(field, Field::Id | Field::Username | Field::Email) && *field == key {
                 continue;
             }
-            record::set(&mut from, field, value.cell()).map_err(|message| Error::Cell {
+            record::set(&mut from, field, value.cell()).map_err(|error| Error::Cell {
                 file: name.clone(),
                 line: row.line,
                 column: column.clone(),
-                message,
+                error: Box::new(error),
             })?;
         }
         fill(u, from);
@@ -244,10 +250,10 @@ fn read(path: &Path) -> Result<Vec<Row>, Error> {
 }
 
 fn resolve(name: &str, column: &str, line: usize) -> Result<Field, Error> {
-    record::column(column).map_err(|message| Error::Column {
+    record::column(column).map_err(|error| Error::Column {
         file: name.to_string(),
         line,
-        message,
+        error: Box::new(error),
     })
 }
 

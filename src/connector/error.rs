@@ -33,8 +33,8 @@ pub enum Error {
     #[diagnostic(code(dormant::connector::enrich))]
     Enrich {
         connector: String,
-        #[source]
-        error: enrich::Error,
+        /// Already in the message: not a `source`, so that it prints once.
+        error: Box<enrich::Error>,
     },
 
     /// The same user twice in one list.

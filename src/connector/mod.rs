@@ -81,7 +81,7 @@ fn finish(c: &Connector, mut fetched: Fetched) -> Result<Fetched, Error> {
     for path in &c.enrich {
         let e = enrich::apply(path, &mut fetched.users).map_err(|error| Error::Enrich {
             connector: c.name.clone(),
-            error,
+            error: Box::new(error),
         })?;
         if e.unmatched > 0 {
             fetched.warnings.push(Warning::new(
