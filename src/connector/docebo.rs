@@ -965,7 +965,7 @@ impl Connection for Docebo {
     }
 
     fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>> {
-        Box::pin(async move { Docebo::fetch(self, progress).await.map(Fetched::users) })
+        Box::pin(async move { Docebo::fetch(self, progress).await.map(Fetched::new) })
     }
 
     /// By id alone, a user of the user list.

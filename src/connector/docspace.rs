@@ -340,7 +340,7 @@ impl DocSpace {
                 detail: detail.to_string(),
             })?;
         if users.is_empty() {
-            return Ok(Fetched::users(users));
+            return Ok(Fetched::new(users));
         }
         let read = progress.next("login events read");
         let history = self.history(&read, now).await;

@@ -189,7 +189,7 @@ pub struct Fetched {
 
 impl Fetched {
     /// Users fetched without a warning (yet).
-    pub fn users(users: Vec<User>) -> Fetched {
+    pub fn new(users: Vec<User>) -> Fetched {
         Fetched {
             users,
             warnings: Vec::new(),

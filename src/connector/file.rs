@@ -724,7 +724,7 @@ impl Platform for FilePlatform {
             u.source = Some(c.name.as_str().into());
         }
         progress.finish();
-        super::finish(c, Fetched::users(users))
+        super::finish(c, Fetched::new(users))
     }
 
     fn acts(&self) -> bool {

@@ -154,7 +154,7 @@ impl Huwise {
                     .collect()
             });
         }
-        Ok(Fetched::users(users))
+        Ok(Fetched::new(users))
     }
 
     /// Each group's title by uid, from one read of `/groups/`: a user's

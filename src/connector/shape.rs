@@ -88,4 +88,25 @@ mod tests {
         assert_eq!(full_name(&json!({"l": "Lima"}), "f", "l").as_deref(), Some("Lima"));
         assert_eq!(full_name(&json!({}), "f", "l"), None);
     }
+
+    #[test]
+    fn an_owner_named_by_no_user_is_a_warning_not_a_print() {
+        let user = |id: &str, username: &str| crate::user::User {
+            id: id.into(),
+            username: Some(username.into()),
+            ..Default::default()
+        };
+        let mut users = vec![user("1", "ana"), user("2", "bo")];
+        assert_eq!(mark_owner(Some("ANA"), &mut users, "events"), None);
+        assert_eq!(users[0].is_service, Some(true));
+        assert_eq!(users[1].is_service, Some(false));
+        let warning = mark_owner(Some("cy"), &mut users, "events").unwrap();
+        assert_eq!(warning.code, "dormant::connector::owner_not_found");
+        assert_eq!(
+            warning.message,
+            "connector `events`: `user = \"cy\"` is no user's username or email: the key's own account cannot be told apart"
+        );
+        assert_eq!(mark_owner(None, &mut users, "events"), None);
+        assert_eq!(mark_owner(Some("cy"), &mut [], "events"), None);
+    }
 }
