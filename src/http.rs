@@ -37,15 +37,12 @@ impl std::fmt::Debug for Secret {
 impl Secret {
     /// The secret in environment variable `var`; the error names the
     /// variable and the connector key that named it.
-    pub fn from_env(var: &str, key: &str, connector: &str) -> Result<Secret, String> {
-        match std::env::var(var) {
+    pub fn from_env(var: &str, key: &str, connector: &str) -> Result<Secret, SetupError> {
+        let (var, key, connector) = (var.to_string(), key.to_string(), connector.to_string());
+        match std::env::var(&var) {
             Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
-            Ok(_) => Err(format!(
-                "environment variable `{var}` (`{key}` of connector `{connector}`) is empty: export the secret in it"
-            )),
-            Err(_) => Err(format!(
-                "environment variable `{var}` (`{key}` of connector `{connector}`) is not set: export the secret in it"
-            )),
+            Ok(_) => Err(SetupError::SecretEmpty { var, key, connector }),
+            Err(_) => Err(SetupError::SecretNotSet { var, key, connector }),
         }
     }
 
@@ -105,11 +102,59 @@ impl Settings {
     }
 }
 
+/// What keeps a client from being set up, before any request: a secret
+/// missing from the environment, a credential no header can carry, a
+/// runtime or an HTTP stack that would not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum SetupError {
+    #[error("environment variable `{var}` (`{key}` of connector `{connector}`) is not set: export the secret in it")]
+    #[diagnostic(code(dormant::http::secret_not_set))]
+    SecretNotSet {
+        var: String,
+        key: String,
+        /// The connector, or the notifier table (`[notify.smtp]`).
+        connector: String,
+    },
+    #[error("environment variable `{var}` (`{key}` of connector `{connector}`) is empty: export the secret in it")]
+    #[diagnostic(code(dormant::http::secret_empty))]
+    SecretEmpty {
+        var: String,
+        key: String,
+        connector: String,
+    },
+    #[error("{platform}: the credential holds characters a header cannot carry")]
+    #[diagnostic(
+        code(dormant::http::credential_not_a_header),
+        help("check the secret for line breaks or characters outside ASCII")
+    )]
+    CredentialNotAHeader { platform: &'static str },
+    #[error("{platform}: cannot set up HTTP: {cause}")]
+    #[diagnostic(code(dormant::http::setup))]
+    Http { platform: &'static str, cause: String },
+    #[error("{platform}: requests_per_second is out of range")]
+    #[diagnostic(
+        code(dormant::http::rate_out_of_range),
+        help("set `requests_per_second` to a positive number")
+    )]
+    RateOutOfRange { platform: &'static str },
+    #[error("cannot start the network runtime: {cause}")]
+    #[diagnostic(code(dormant::http::runtime))]
+    Runtime { cause: String },
+}
+
+impl SetupError {
+    /// The runtime that would not start.
+    pub fn runtime(e: &std::io::Error) -> SetupError {
+        SetupError::Runtime { cause: e.to_string() }
+    }
+}
+
 /// An HTTP failure, worded for an admin: which platform, which call, what
 /// came back.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
 pub enum HttpError {
     #[error("{platform}: {method} {endpoint} answered {status}: {message}")]
+    #[diagnostic(code(dormant::http::status))]
     Status {
         platform: &'static str,
         method: String,
@@ -118,6 +163,7 @@ pub enum HttpError {
         message: String,
     },
     #[error("{platform}: {method} {endpoint} failed {attempts} times, last: {cause}")]
+    #[diagnostic(code(dormant::http::gave_up))]
     GaveUp {
         platform: &'static str,
         method: String,
@@ -128,10 +174,12 @@ pub enum HttpError {
     #[error(
         "{platform}: the daily quota of {quota} requests is used up; run again tomorrow or raise `requests_per_day`"
     )]
+    #[diagnostic(code(dormant::http::quota))]
     Quota { platform: &'static str, quota: u64 },
     #[error(
         "{platform}: {method} {endpoint} answered {status} from {location}: dormant follows no redirects, so that no credential and no request goes anywhere but the connector's `url`; set `url` to the address the platform answers on"
     )]
+    #[diagnostic(code(dormant::http::redirected))]
     Redirected {
         platform: &'static str,
         method: String,
@@ -141,6 +189,7 @@ pub enum HttpError {
         location: String,
     },
     #[error("{platform}: {endpoint} answered something that is not what dormant expects: {detail}")]
+    #[diagnostic(code(dormant::http::shape))]
     Shape {
         platform: &'static str,
         endpoint: String,
@@ -251,7 +300,7 @@ enum Attempt {
 }
 
 impl Client {
-    pub fn new(platform: &'static str, base: &str, settings: Settings) -> Result<Client, String> {
+    pub fn new(platform: &'static str, base: &str, settings: Settings) -> Result<Client, SetupError> {
         // No redirect is followed, even to the same origin. Following one
         // re-sends the request elsewhere: reqwest drops `Authorization` on a
         // cross-host hop but not a platform's own header (Metric Insights'
@@ -269,10 +318,12 @@ impl Client {
             .connect_timeout(settings.timeout)
             .user_agent(concat!("dormant/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("{platform}: cannot set up HTTP: {e}"))?;
+            .map_err(|e| SetupError::Http {
+                platform,
+                cause: e.to_string(),
+            })?;
         let period = Duration::from_secs_f64(1.0 / settings.requests_per_second.max(1e-3));
-        let quota =
-            Quota::with_period(period).ok_or_else(|| format!("{platform}: requests_per_second is out of range"))?;
+        let quota = Quota::with_period(period).ok_or(SetupError::RateOutOfRange { platform })?;
         Ok(Client {
             platform,
             base: base.trim_end_matches('/').to_string(),
@@ -330,10 +381,10 @@ impl Client {
         if *count == seen {
             let token = tokens.acquire(self).await?;
             self.set_auth(token.header, &token.value, &token.secret)
-                .map_err(|m| HttpError::Shape {
+                .map_err(|e| HttpError::Shape {
                     platform: self.platform,
                     endpoint: "(token)".to_string(),
-                    detail: m,
+                    detail: e.to_string(),
                 })?;
             // Renewed when nine tenths of its life have passed.
             let at = token.lifetime.map(|l| std::time::Instant::now() + l.mul_f64(0.9));
@@ -354,12 +405,9 @@ impl Client {
     }
 
     /// Sets (or renews) the header that authenticates every request.
-    pub fn set_auth(&self, name: &'static str, value: &str, secret: &Secret) -> Result<(), String> {
-        let mut v = HeaderValue::from_str(value).map_err(|_| {
-            format!(
-                "{}: the credential holds characters a header cannot carry",
-                self.platform
-            )
+    pub fn set_auth(&self, name: &'static str, value: &str, secret: &Secret) -> Result<(), SetupError> {
+        let mut v = HeaderValue::from_str(value).map_err(|_| SetupError::CredentialNotAHeader {
+            platform: self.platform,
         })?;
         v.set_sensitive(true);
         if let Ok(mut auth) = self.auth.lock() {
@@ -374,6 +422,65 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// An error with every secret of this client blanked out of its texts:
+    /// for errors made outside the HTTP layer (a connector quoting a value
+    /// it could not read, which a hostile platform could have filled with a
+    /// key).
+    pub fn redact_error(&self, e: HttpError) -> HttpError {
+        let r = |s: String| self.redact(&s);
+        match e {
+            HttpError::Status {
+                platform,
+                method,
+                endpoint,
+                status,
+                message,
+            } => HttpError::Status {
+                platform,
+                method: r(method),
+                endpoint: r(endpoint),
+                status,
+                message: r(message),
+            },
+            HttpError::GaveUp {
+                platform,
+                method,
+                endpoint,
+                attempts,
+                cause,
+            } => HttpError::GaveUp {
+                platform,
+                method: r(method),
+                endpoint: r(endpoint),
+                attempts,
+                cause: r(cause),
+            },
+            HttpError::Redirected {
+                platform,
+                method,
+                endpoint,
+                status,
+                location,
+            } => HttpError::Redirected {
+                platform,
+                method: r(method),
+                endpoint: r(endpoint),
+                status,
+                location: r(location),
+            },
+            HttpError::Shape {
+                platform,
+                endpoint,
+                detail,
+            } => HttpError::Shape {
+                platform,
+                endpoint: r(endpoint),
+                detail: r(detail),
+            },
+            quota @ HttpError::Quota { .. } => quota,
+        }
     }
 
     /// Requests this client made.
@@ -734,11 +841,11 @@ fn summary(body: &[u8], redactor: &Redactor) -> String {
 
 /// Runs a future to completion on a runtime of its own: commands are
 /// synchronous, and only connectors need one.
-pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
+pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, SetupError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+        .map_err(|e| SetupError::runtime(&e))?;
     Ok(rt.block_on(f))
 }
 
@@ -784,7 +891,7 @@ mod tests {
     fn missing_variables_are_named() {
         let e = Secret::from_env("DORMANT_TEST_SURELY_UNSET", "api_key_env", "portal").unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "environment variable `DORMANT_TEST_SURELY_UNSET` (`api_key_env` of connector `portal`) is not set: export the secret in it"
         );
     }

@@ -87,9 +87,9 @@ pub enum Error {
     #[diagnostic(code(dormant::notify::unencrypted))]
     NotHttps(String),
     /// Its secret, or its HTTP client.
-    #[error("{0}")]
-    #[diagnostic(code(dormant::notify::connection))]
-    Connection(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Setup(#[from] crate::http::SetupError),
 }
 
 /// Why one notice was not sent: recorded as that user's outcome.
@@ -219,8 +219,7 @@ fn smtp_channel(c: &SmtpConf) -> Result<Channel, Error> {
         builder = builder.port(port);
     }
     if let (Some(user), Some(var)) = (&c.username, &c.password_env) {
-        let password =
-            Secret::from_env(var, "password_env", "[notify.smtp]").map_err(|e| Error::Connection(e.to_string()))?;
+        let password = Secret::from_env(var, "password_env", "[notify.smtp]")?;
         builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
     }
     Ok(Channel::Smtp {
@@ -248,15 +247,10 @@ fn webhook_channel(c: &WebhookConf) -> Result<Channel, Error> {
         backoff: Duration::from_millis(200),
         max_wait: Duration::from_secs(60),
     };
-    // The secret's and the client's own errors, once they are typed in
-    // `http`, say what is wrong; they are carried as they read.
-    let connection = |e: String| Error::Connection(e);
-    let client = Client::new("webhook", &c.url, settings).map_err(|e| connection(e.to_string()))?;
+    let client = Client::new("webhook", &c.url, settings)?;
     if let Some(var) = &c.token_env {
-        let token = Secret::from_env(var, "token_env", "[notify.webhook]").map_err(|e| connection(e.to_string()))?;
-        client
-            .set_auth("authorization", &format!("Bearer {}", token.expose()), &token)
-            .map_err(|e| connection(e.to_string()))?;
+        let token = Secret::from_env(var, "token_env", "[notify.webhook]")?;
+        client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
     }
     Ok(Channel::Webhook {
         client: Box::new(client),

@@ -71,13 +71,13 @@ pub enum Error {
     },
     #[error("{problem}")]
     #[diagnostic(code(dormant::tests::case))]
-    File { problem: Problem },
+    File { problem: Box<Problem> },
     #[error("case {number} (\"{name}\"): {problem}")]
     #[diagnostic(code(dormant::tests::case))]
     Case {
         number: usize,
         name: String,
-        problem: Problem,
+        problem: Box<Problem>,
     },
 }
 
@@ -92,10 +92,21 @@ pub enum Problem {
     Instant(&'static str),
     /// A `user` key that is no column of the user record.
     #[error("user: {0}")]
-    Column(String),
+    Column(record::CellError),
     /// A `user` value the field cannot take.
     #[error("user.{key}: {detail}")]
-    Value { key: String, detail: String },
+    Value { key: String, detail: ValueProblem },
+}
+
+/// Why a `user` value is not one the field takes.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueProblem {
+    #[error(transparent)]
+    Cell(#[from] record::CellError),
+    #[error("a list holds strings only")]
+    NotStrings,
+    #[error("a table is not a field value")]
+    Table,
 }
 
 /// Reads the cases of a tests file. Errors name the case and the key.
@@ -109,7 +120,9 @@ pub fn load(text: &str, default_as_of: Option<Time>) -> Result<Vec<Case>, Error>
         .as_ref()
         .map(|v| instant(v, "as_of"))
         .transpose()
-        .map_err(|problem| Error::File { problem })?;
+        .map_err(|problem| Error::File {
+            problem: Box::new(problem),
+        })?;
     file.case
         .into_iter()
         .enumerate()
@@ -118,7 +131,7 @@ pub fn load(text: &str, default_as_of: Option<Time>) -> Result<Vec<Case>, Error>
             case(raw, i, file_as_of.or(default_as_of)).map_err(|problem| Error::Case {
                 number: i + 1,
                 name,
-                problem,
+                problem: Box::new(problem),
             })
         })
         .collect()
@@ -135,7 +148,7 @@ fn case(raw: RawCase, index: usize, as_of: Option<Time>) -> Result<Case, Problem
         ..User::default()
     };
     for (key, value) in &raw.user {
-        let field = record::column(key).map_err(|e| Problem::Column(e.to_string()))?;
+        let field = record::column(key).map_err(Problem::Column)?;
         set(&mut user, &field, value).map_err(|detail| Problem::Value {
             key: key.clone(),
             detail,
@@ -157,22 +170,27 @@ fn case(raw: RawCase, index: usize, as_of: Option<Time>) -> Result<Case, Problem
     })
 }
 
-fn set(user: &mut User, field: &Field, value: &toml::Value) -> Result<(), String> {
-    match value {
-        toml::Value::String(s) => record::set(user, field, Cell::Text(s)),
-        toml::Value::Integer(n) => record::set(user, field, Cell::Number(*n as f64)),
-        toml::Value::Float(n) => record::set(user, field, Cell::Number(*n)),
-        toml::Value::Boolean(b) => record::set(user, field, Cell::Bool(*b)),
-        toml::Value::Datetime(d) => record::set(user, field, Cell::Text(&d.to_string())),
+fn set(user: &mut User, field: &Field, value: &toml::Value) -> Result<(), ValueProblem> {
+    let datetime;
+    let cell = match value {
+        toml::Value::String(s) => Cell::Text(s),
+        toml::Value::Integer(n) => Cell::Number(*n as f64),
+        toml::Value::Float(n) => Cell::Number(*n),
+        toml::Value::Boolean(b) => Cell::Bool(*b),
+        toml::Value::Datetime(d) => {
+            datetime = d.to_string();
+            Cell::Text(&datetime)
+        }
         toml::Value::Array(items) => {
             record::empty_set(user, field);
-            items.iter().try_for_each(|item| match item {
-                toml::Value::String(s) => record::push_set_item(user, field, s),
-                _ => Err("a list holds strings only".to_string()),
-            })
+            return items.iter().try_for_each(|item| match item {
+                toml::Value::String(s) => Ok(record::push_set_item(user, field, s)?),
+                _ => Err(ValueProblem::NotStrings),
+            });
         }
-        toml::Value::Table(_) => Err("a table is not a field value".to_string()),
-    }
+        toml::Value::Table(_) => return Err(ValueProblem::Table),
+    };
+    Ok(record::set(user, field, cell)?)
 }
 
 fn instant(v: &toml::Value, key: &'static str) -> Result<Time, Problem> {

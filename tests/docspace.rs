@@ -384,6 +384,7 @@ fn fetched(d: &DocSpace) -> Vec<dormant::user::User> {
     dormant::http::block_on(d.fetch(&dormant::progress::Progress::hidden(), chrono::Utc::now()))
         .unwrap()
         .unwrap()
+        .users
 }
 
 /// The ids of the users that came to `Skipped`.

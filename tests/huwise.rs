@@ -81,6 +81,36 @@ fn normalizes_as_documented() {
         .all(|r| r.header("authorization") == Some(&format!("Apikey {KEY}"))));
 }
 
+/// A connector's warning is a JSON line in `--error-format json`, with its
+/// code, and not the plain `warning:` text.
+#[test]
+fn a_connector_warning_is_a_json_line_in_the_json_error_format() {
+    let domain = Domain::new(3);
+    *domain.groups_forbidden.lock().unwrap() = true;
+    let sim = start(&domain);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--error-format", "json", "fetch", "--connector", "portal"];
+    let out = dormant(dir.path(), &sim, "", Some(KEY), &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warnings: Vec<Value> = out
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["severity"] == "warning")
+        .collect();
+    assert_eq!(
+        warnings,
+        [json!({
+            "severity": "warning",
+            "code": "dormant::connector::group_names_unknown",
+            "message": "connector `portal`: the group list answered 403; every group_name is unknown",
+        })],
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("warning: "), "{}", out.stderr);
+}
+
 #[test]
 fn a_group_list_the_key_may_not_read_leaves_group_names_unknown() {
     let domain = Domain::new(3);

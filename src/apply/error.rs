@@ -65,13 +65,13 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Config(#[from] crate::config::ConfigError),
-    #[error("{0}")]
-    #[diagnostic(code(dormant::apply::connector))]
-    Connector(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Connector(#[from] crate::connector::Error),
     /// The users fetched again before acting.
     #[error("{0}\nnothing was done")]
-    #[diagnostic(code(dormant::apply::connector))]
-    Refetch(String),
+    #[diagnostic(code(dormant::apply::refetch))]
+    Refetch(crate::connector::Error),
 }
 
 impl Error {

@@ -30,6 +30,8 @@ pub struct Request<'a> {
     pub notifier: Option<&'a Notifier>,
     /// `--max`: at most this many users acted on in this run.
     pub max: Option<u64>,
+    /// Says what the connector warns about (`Output::warning`).
+    pub warn: &'a dyn Fn(&crate::connector::Warning),
 }
 
 /// What a run did.
@@ -56,10 +58,12 @@ pub fn run<'p>(req: Request<'p>) -> Result<Report<'p>, Error> {
     let (journal, records) = Journal::open(req.journal, req.wait, req.key.clone())?;
     let progress = super::resume(&records, req.plan_id);
     let notices = Notices::from_records(&req.journal.display().to_string(), &records)?;
-    let live = Live::connect(req.connector).map_err(|e| Error::Connector(e.to_string()))?;
-    let mut fresh = live
+    let live = Live::connect(req.connector)?;
+    let fetched = live
         .fetch(&crate::progress::Progress::new("users fetched again"))
-        .map_err(|e| Error::Refetch(e.to_string()))?;
+        .map_err(Error::Refetch)?;
+    fetched.warnings.iter().for_each(req.warn);
+    let mut fresh = fetched.users;
     // Decided again as the plan was: with the journal's deactivation times.
     notices.fill_deactivated(&mut fresh);
     let over = req.plan.over_limits(req.program, fresh.len());
@@ -238,6 +242,7 @@ impl<'p> Run<'_, 'p> {
                 }
             }
         };
+        self.live.acting_warning().iter().for_each(self.req.warn);
         let acted = self.live.act(action, &users, &mut step);
         match broken {
             Some(e) => Err(e.into()),

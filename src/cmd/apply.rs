@@ -55,6 +55,7 @@ pub fn run(args: &ApplyArgs, out: &Output) -> Result<Exit, Failure> {
         key,
         notifier: notifier.as_ref(),
         max: args.max,
+        warn: &|w| out.warning(w.code, &w.message),
     };
     let report = apply::run(request)?;
     Ok(report_on(&report, targets.len(), already, args.max, revoke))

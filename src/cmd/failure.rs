@@ -22,13 +22,16 @@ pub enum Failure {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Notify(#[from] crate::notify::Error),
-    #[error("{0}")]
-    #[diagnostic(code(dormant::connector))]
-    Connector(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Connector(#[from] crate::connector::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Enrich(#[from] crate::connector::enrich::Error),
     /// A fetch that failed: nothing is fetched in part.
     #[error("{0}\nnothing was fetched")]
-    #[diagnostic(code(dormant::connector))]
-    Fetch(String),
+    #[diagnostic(code(dormant::fetch))]
+    Fetch(crate::connector::Error),
     #[error("{0}\nnothing was planned: fix the users file and run again")]
     #[diagnostic(code(dormant::users_file))]
     UsersFile(crate::connector::file::UsersFileError),
@@ -45,7 +48,7 @@ pub enum Failure {
     #[diagnostic(code(dormant::tests))]
     Tests {
         path: PathBuf,
-        source: crate::testcase::Error,
+        source: Box<crate::testcase::Error>,
     },
     #[error("cannot verify `{}`: {source}", path.display())]
     #[diagnostic(code(dormant::journal::key))]

@@ -115,6 +115,18 @@ impl Output {
             _ => eprintln!("error: {e}"),
         }
     }
+
+    /// A warning that is not about a span of a policy (a connector's `user`
+    /// that names nobody), under its stable code.
+    pub fn warning(&self, code: &str, message: &str) {
+        match self.format {
+            ErrorFormat::Json => {
+                let value = serde_json::json!({ "severity": "warning", "code": code, "message": message });
+                eprintln!("{value}");
+            }
+            _ => eprintln!("warning: {message}"),
+        }
+    }
 }
 
 pub use crate::files::read_text;
@@ -209,7 +221,7 @@ pub fn connector_named(name: &str, out: &Output) -> Result<crate::config::Connec
 pub fn enriched_fields(c: &crate::config::Connector) -> Result<Vec<crate::fields::Field>, Failure> {
     let mut fields = Vec::new();
     for path in &c.enrich {
-        fields.extend(crate::connector::enrich::columns(path).map_err(|e| Failure::Connector(e.to_string()))?);
+        fields.extend(crate::connector::enrich::columns(path)?);
     }
     Ok(fields)
 }
@@ -241,12 +253,16 @@ pub fn fetch_users(name: &str, out: &Output) -> Result<UsersFile, Failure> {
 }
 
 /// Every user of a connector, with the SHA-256 of their snapshot.
-pub fn fetch_from(connector: &crate::config::Connector, _out: &Output) -> Result<UsersFile, Failure> {
+pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<UsersFile, Failure> {
     let progress = crate::progress::Progress::new("users fetched");
-    let users = crate::connector::fetch(connector, &progress).map_err(|e| {
+    let fetched = crate::connector::fetch(connector, &progress).map_err(|e| {
         progress.finish();
-        Failure::Fetch(e.to_string())
+        Failure::Fetch(e)
     })?;
+    for w in &fetched.warnings {
+        out.warning(w.code, &w.message);
+    }
+    let users = fetched.users;
     let sha256 = crate::digest::sha256_hex(&crate::connector::snapshot::write(&users));
     Ok(UsersFile {
         users,

@@ -44,7 +44,7 @@ fn one(path: &Path, out: &Output) -> Result<(usize, usize), Failure> {
     let text = read_text(&tests).map_err(|source| Failure::NoTests { source })?;
     let cases = testcase::load(&text, None).map_err(|source| Failure::Tests {
         path: tests.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let check_as_of = cases.first().map_or_else(chrono::Utc::now, |c| c.as_of);
     let (source, policy) = load_policy(path, out, check_as_of)?;

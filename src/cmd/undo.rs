@@ -149,7 +149,7 @@ fn undo_all(todo: &ToUndo, config: &Config, journal: &mut Journal) -> Result<Tal
         by_connector.entry(d.connector.as_str()).or_default().1.push(d);
     }
     for (name, (deactivated, deleted)) in by_connector {
-        let live = Live::connect(config.connector(name)?).map_err(|e| Failure::Connector(e.to_string()))?;
+        let live = Live::connect(config.connector(name)?)?;
         for d in deleted {
             match live.deletion(d.at, chrono::Utc::now()) {
                 (true, what) => {

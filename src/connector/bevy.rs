@@ -44,7 +44,7 @@
 
 use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
-use super::{Acted, Connection, Connector, Platform};
+use super::{Acted, Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
 use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
@@ -97,12 +97,12 @@ pub struct Bevy {
 }
 
 impl Bevy {
-    pub fn connect(c: &Connector) -> Result<Bevy, String> {
+    pub fn connect(c: &Connector) -> Result<Bevy, Error> {
         let var = c.secrets.get("token_env").map(String::as_str).unwrap_or_default();
         Bevy::with_key(c, Secret::from_env(var, "token_env", &c.name)?)
     }
 
-    pub fn with_key(c: &Connector, key: Secret) -> Result<Bevy, String> {
+    pub fn with_key(c: &Connector, key: Secret) -> Result<Bevy, Error> {
         let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?
             .with_headers(&[("accept", ACCEPT)]);
         client.set_auth("authorization", &format!("Token {}", key.expose()), &key)?;
@@ -126,16 +126,19 @@ impl Bevy {
     }
 
     /// The first time only: why apply cannot protect the key's own account.
-    pub fn unnamed_key(&self, connector: &str) -> Option<String> {
+    pub fn unnamed_key(&self, connector: &str) -> Option<Warning> {
         (self.me.is_none() && !self.warned.swap(true, Ordering::Relaxed)).then(|| {
-            format!(
-                "connector `{connector}` has no `user`: a Bevy API key is an HQ admin's own, and Bevy does not say whose, so dormant cannot keep that admin's account out of this apply; name its username or email in `user`"
+            Warning::new(
+                "dormant::connector::key_owner_unknown",
+                format!(
+                    "connector `{connector}` has no `user`: a Bevy API key is an HQ admin's own, and Bevy does not say whose, so dormant cannot keep that admin's account out of this apply; name its username or email in `user`"
+                ),
             )
         })
     }
 
     /// Every user, each exactly once.
-    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
         let mut listing = Listing::new(PLATFORM, "/user/", "users");
         let mut page = 1;
         let mut seen = 0;
@@ -179,14 +182,17 @@ impl Bevy {
             .finish()?
             .iter()
             .map(|u| normalize(u, &self.source))
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(|detail| HttpError::Shape {
+            .collect::<Result<Vec<_>, Unreadable>>()
+            .map_err(|e| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: "/user/".to_string(),
-                detail,
+                detail: e.to_string(),
             })?;
-        super::shape::mark_owner(self.me.as_deref(), &mut users, &self.source);
-        Ok(users)
+        let owner = super::shape::mark_owner(self.me.as_deref(), &mut users, &self.source);
+        Ok(Fetched {
+            users,
+            warnings: owner.into_iter().collect(),
+        })
     }
 
     /// Marks a user for deletion in 7 days.
@@ -218,22 +224,22 @@ impl Bevy {
             .map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: path,
-                detail,
+                detail: detail.to_string(),
             })
     }
 }
 
 /// One Bevy user as a dormant user (SPEC section 2).
-pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
+pub fn normalize(u: &Value, source: &str) -> Result<User, Unreadable> {
     let id = super::shape::id(u, &["id"])?;
     let text = |k: &str| super::shape::text(u, k);
     let flag = |k: &str| u.get(k).and_then(Value::as_bool);
-    let time = |k: &str| -> Result<Option<Time>, String> {
+    let time = |k: &str| -> Result<Option<Time>, Unreadable> {
         match text(k) {
             None => Ok(None),
             Some(s) => crate::time::parse_time(s)
                 .map(Some)
-                .ok_or_else(|| format!("user `{id}`: `{k}` is not a time: `{s}`")),
+                .ok_or_else(|| Unreadable::not_a_time(&id, k, s)),
         }
     };
     let status = match (flag("pending_deletion"), flag("is_active")) {
@@ -308,7 +314,7 @@ impl Platform for BevyPlatform {
         false
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Ok(Box::new(Bevy::connect(c)?))
     }
 
@@ -375,19 +381,25 @@ impl Connection for Bevy {
             .clamp(1, 250)
     }
 
-    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>> {
         Box::pin(Bevy::fetch(self, progress))
+    }
+
+    fn acting_warning(&self, connector: &str) -> Option<Warning> {
+        self.unnamed_key(connector)
     }
 
     fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
         Box::pin(Bevy::read(self, id))
     }
 
-    fn send<'a>(&'a self, action: PlanAction, users: &'a [User], connector: &'a str) -> LocalBoxFuture<'a, Vec<Acted>> {
+    fn send<'a>(
+        &'a self,
+        action: PlanAction,
+        users: &'a [User],
+        _connector: &'a str,
+    ) -> LocalBoxFuture<'a, Vec<Acted>> {
         Box::pin(async move {
-            if let Some(warning) = self.unnamed_key(connector) {
-                eprintln!("warning: {warning}");
-            }
             let mut acted = Vec::with_capacity(users.len());
             for u in users {
                 acted.push(self.act_on(action, u).await);

@@ -112,7 +112,7 @@
 
 use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Acted;
-use super::{Connection, Connector, Platform};
+use super::{Connection, Connector, Error, Fetched, Platform, Unreadable};
 use crate::decision::PlanAction;
 use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
@@ -207,23 +207,25 @@ pub struct Docebo {
 }
 
 impl Docebo {
-    pub fn connect(c: &Connector) -> Result<Docebo, String> {
+    pub fn connect(c: &Connector) -> Result<Docebo, Error> {
         let secret =
             |key: &str| Secret::from_env(c.secrets.get(key).map(String::as_str).unwrap_or_default(), key, &c.name);
-        let password = match (c.settings.contains_key("username"), c.secrets.contains_key("password_env")) {
+        let password = match (
+            c.settings.contains_key("username"),
+            c.secrets.contains_key("password_env"),
+        ) {
             (true, true) => Some(secret("password_env")?),
             (false, false) => None,
             _ => {
-                return Err(format!(
-                    "connector `{}` (docebo): `username` and `password_env` go together (the password grant), or neither (the client_credentials grant)",
-                    c.name
-                ))
+                return Err(Error::GrantKeys {
+                    connector: c.name.clone(),
+                })
             }
         };
         Docebo::with(c, secret("client_secret_env")?, password)
     }
 
-    pub fn with(c: &Connector, client_secret: Secret, password: Option<Secret>) -> Result<Docebo, String> {
+    pub fn with(c: &Connector, client_secret: Secret, password: Option<Secret>) -> Result<Docebo, Error> {
         let setting = |k: &str| c.settings.get(k).cloned().unwrap_or_default();
         let oauth = OAuth {
             client_id: setting("client_id"),
@@ -232,7 +234,7 @@ impl Docebo {
         };
         let client = Client::new(PLATFORM, &c.url, Settings::new(DEFAULTS, &c.limits))?.with_tokens(Box::new(oauth));
         let zone = match c.settings.get("timezone") {
-            Some(tz) => tz.parse().map_err(|_| format!("`{tz}` is not a time zone"))?,
+            Some(tz) => tz.parse().map_err(|_| Error::TimeZone { zone: tz.clone() })?,
             None => chrono_tz::Tz::UTC,
         };
         Ok(Docebo {
@@ -269,7 +271,7 @@ impl Docebo {
                 let mut u = normalize(&item, &self.source, self.zone, pending).map_err(|detail| HttpError::Shape {
                     platform: PLATFORM,
                     endpoint: "/manage/v1/user".into(),
-                    detail,
+                    detail: detail.to_string(),
                 })?;
                 // A temporary user has no enrollments to count: they cannot
                 // sign in before an admin approves them.
@@ -511,7 +513,7 @@ impl Docebo {
             .map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: path,
-                detail,
+                detail: detail.to_string(),
             })
     }
 }
@@ -762,18 +764,23 @@ pub fn date(text: &str, zone: chrono_tz::Tz) -> Option<Time> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
-pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) -> Result<User, String> {
+pub fn normalize(u: &Value, source: &str, zone: chrono_tz::Tz, pending: bool) -> Result<User, Unreadable> {
     let id = super::shape::id(u, &["user_id", "id"])?;
     let text = |k: &str| super::shape::text(u, k);
-    let time = |k: &str| -> Result<Known<Time>, String> {
+    let not_a_date = |k: &str, value: String| Unreadable::NotADate {
+        user: id.clone(),
+        key: k.to_string(),
+        value,
+    };
+    let time = |k: &str| -> Result<Known<Time>, Unreadable> {
         match u.get(k) {
             None => Ok(Known::Unknown),
             Some(Value::Null) => Ok(Known::Never),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(Known::Never),
             Some(Value::String(s)) => date(s, zone)
                 .map(Known::Value)
-                .ok_or_else(|| format!("user `{id}`: `{k}` is not a date: `{s}`")),
-            Some(other) => Err(format!("user `{id}`: `{k}` is not a date: {other}")),
+                .ok_or_else(|| not_a_date(k, format!("`{s}`"))),
+            Some(other) => Err(not_a_date(k, other.to_string())),
         }
     };
     let level = text("level");
@@ -873,7 +880,7 @@ impl Platform for DoceboPlatform {
         false
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Ok(Box::new(Docebo::connect(c)?))
     }
 
@@ -957,8 +964,8 @@ impl Connection for Docebo {
         self.batch
     }
 
-    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
-        Box::pin(Docebo::fetch(self, progress))
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>> {
+        Box::pin(async move { Docebo::fetch(self, progress).await.map(Fetched::new) })
     }
 
     /// By id alone, a user of the user list.

@@ -70,7 +70,7 @@
 
 use super::platform::{Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Listing};
-use super::{Connection, Connector, Platform};
+use super::{Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
 use crate::fields::Field;
@@ -301,12 +301,12 @@ fn terminated(id: &str, result: Result<HashSet<String>, HttpError>, stop: &mut O
 }
 
 impl DocSpace {
-    pub fn connect(c: &Connector) -> Result<DocSpace, String> {
+    pub fn connect(c: &Connector) -> Result<DocSpace, Error> {
         let var = c.secrets.get("api_key_env").map(String::as_str).unwrap_or_default();
         DocSpace::with_key(c, Secret::from_env(var, "api_key_env", &c.name)?)
     }
 
-    pub fn with_key(c: &Connector, key: Secret) -> Result<DocSpace, String> {
+    pub fn with_key(c: &Connector, key: Secret) -> Result<DocSpace, Error> {
         let client = Client::new(
             PLATFORM,
             &format!("{}/api/2.0", c.url),
@@ -328,23 +328,24 @@ impl DocSpace {
         &self.client
     }
 
-    pub async fn fetch(&self, progress: &Progress, now: Time) -> Result<Vec<User>, HttpError> {
+    pub async fn fetch(&self, progress: &Progress, now: Time) -> Result<Fetched, HttpError> {
         let people = self.people(progress).await?;
         let mut users = people
             .iter()
             .map(|p| normalize(p, &self.source))
-            .collect::<Result<Vec<_>, String>>()
+            .collect::<Result<Vec<_>, Unreadable>>()
             .map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: "/people/filter".to_string(),
-                detail,
+                detail: detail.to_string(),
             })?;
         if users.is_empty() {
-            return Ok(users);
+            return Ok(Fetched::new(users));
         }
         let read = progress.next("login events read");
         let history = self.history(&read, now).await;
         read.finish();
+        let mut warnings = Vec::new();
         match history? {
             History::Read { newest, reach } => {
                 for u in &mut users {
@@ -353,12 +354,12 @@ impl DocSpace {
             }
             // Every last login stays unknown, as `normalize` left it: rules
             // on logins then send these users to review, never act.
-            History::Unavailable(why) => eprintln!(
-                "warning: connector `{}`: {why}; every last login is unknown",
-                self.source
-            ),
+            History::Unavailable(why) => warnings.push(Warning::new(
+                "dormant::connector::logins_unknown",
+                format!("connector `{}`: {why}; every last login is unknown", self.source),
+            )),
         }
-        Ok(users)
+        Ok(Fetched { users, warnings })
     }
 
     /// Every user of every status, page by page.
@@ -743,7 +744,7 @@ impl DocSpace {
             .map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: path,
-                detail,
+                detail: detail.to_string(),
             })
     }
 }
@@ -779,19 +780,17 @@ fn terminated_at(status: Option<Status>, at: Option<Time>) -> Option<Deactivated
 }
 
 /// One DocSpace profile as a dormant user (SPEC section 2).
-pub fn normalize(p: &Value, source: &str) -> Result<User, String> {
-    let id = text(p, "id").ok_or_else(|| {
-        format!(
-            "a user without an `id`: {}",
-            p.to_string().chars().take(120).collect::<String>()
-        )
+pub fn normalize(p: &Value, source: &str) -> Result<User, Unreadable> {
+    let id = text(p, "id").ok_or_else(|| Unreadable::NoId {
+        key: "id",
+        json: Unreadable::json(p),
     })?;
-    let time = |k: &str| -> Result<Option<Time>, String> {
+    let time = |k: &str| -> Result<Option<Time>, Unreadable> {
         match text(p, k) {
             None => Ok(None),
             Some(s) => crate::time::parse_time(s)
                 .map(Some)
-                .ok_or_else(|| format!("user `{id}`: `{k}` is not a time: `{s}`")),
+                .ok_or_else(|| Unreadable::not_a_time(id, k, s)),
         }
     };
     let joined = match time("registrationDate")? {
@@ -903,7 +902,7 @@ impl Platform for DocSpacePlatform {
         false
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Ok(Box::new(DocSpace::connect(c)?))
     }
 
@@ -940,7 +939,7 @@ impl Connection for DocSpace {
         usize::try_from(limits.batch_size.unwrap_or(100)).unwrap_or(100).max(1)
     }
 
-    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>> {
         Box::pin(DocSpace::fetch(self, progress, chrono::Utc::now()))
     }
 

@@ -13,6 +13,65 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// A bad enrich file: what is wrong, and where.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("cannot read enrich file `{file}`: {cause}")]
+    #[diagnostic(code(dormant::enrich::unreadable))]
+    Unreadable { file: String, cause: String },
+    #[error("{file}: an enrich file needs an `id`, `username` or `email` column to join users on")]
+    #[diagnostic(code(dormant::enrich::no_join_column))]
+    NoJoinColumn { file: String },
+    #[error("{file}:{line}: no `{key}` to join on")]
+    #[diagnostic(code(dormant::enrich::no_key), help("give every row the column the file joins on"))]
+    NoKey { file: String, line: usize, key: Field },
+    #[error("{file}:{line}: `{key}` is empty")]
+    #[diagnostic(code(dormant::enrich::empty_key))]
+    EmptyKey { file: String, line: usize, key: Field },
+    #[error("{file}:{line}: `{key}` `{value}` appears again (first on line {first})")]
+    #[diagnostic(code(dormant::enrich::duplicate_key), help("keep one row per user"))]
+    DuplicateKey {
+        file: String,
+        line: usize,
+        key: Field,
+        value: String,
+        first: usize,
+    },
+    /// A column name that is no field.
+    #[error("{file}:{line}: {error}")]
+    #[diagnostic(code(dormant::enrich::column))]
+    Column {
+        file: String,
+        line: usize,
+        /// Already in the message: not a `source`, so that it prints once.
+        error: Box<record::CellError>,
+    },
+    /// A value its field cannot take.
+    #[error("{file}:{line}: column `{column}`: {error}")]
+    #[diagnostic(code(dormant::enrich::cell))]
+    Cell {
+        file: String,
+        line: usize,
+        column: String,
+        /// Already in the message: not a `source`, so that it prints once.
+        error: Box<record::CellError>,
+    },
+    /// CSV that does not parse, or JSON that does not (`line` for JSON lines).
+    #[error("{file}{}: {cause}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[diagnostic(code(dormant::enrich::syntax))]
+    Syntax {
+        file: String,
+        line: Option<usize>,
+        cause: String,
+    },
+    #[error("{file}: user {line} is not a JSON object")]
+    #[diagnostic(code(dormant::enrich::not_an_object))]
+    NotAnObject { file: String, line: usize },
+    #[error("{file}: user {line}: `{key}` is an object")]
+    #[diagnostic(code(dormant::enrich::object_value))]
+    ObjectValue { file: String, line: usize, key: String },
+}
+
 /// What an enrich file did, for the message after a fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enriched {
@@ -47,7 +106,7 @@ impl CellValue {
 }
 
 /// The fields an enrich file supplies (its columns), for `check --connector`.
-pub fn columns(path: &Path) -> Result<Vec<Field>, String> {
+pub fn columns(path: &Path) -> Result<Vec<Field>, Error> {
     let rows = read(path)?;
     let mut fields: Vec<Field> = Vec::new();
     for f in rows.iter().flat_map(|r| r.cells.iter().map(|(f, _, _)| f)) {
@@ -59,15 +118,13 @@ pub fn columns(path: &Path) -> Result<Vec<Field>, String> {
 }
 
 /// Fills in the users' unknown fields from an enrich file.
-pub fn apply(path: &Path, users: &mut [User]) -> Result<Enriched, String> {
+pub fn apply(path: &Path, users: &mut [User]) -> Result<Enriched, Error> {
     let name = path.display().to_string();
     let rows = read(path)?;
     let key = [Field::Id, Field::Username, Field::Email]
         .into_iter()
         .find(|k| rows.iter().any(|r| r.cells.iter().any(|(f, _, _)| f == k)))
-        .ok_or_else(|| {
-            format!("{name}: an enrich file needs an `id`, `username` or `email` column to join users on")
-        })?;
+        .ok_or_else(|| Error::NoJoinColumn { file: name.clone() })?;
     let user_key = |u: &User| -> Option<String> {
         match key {
             Field::Id => Some(u.id.as_str().to_lowercase()),
@@ -85,18 +142,31 @@ pub fn apply(path: &Path, users: &mut [User]) -> Result<Enriched, String> {
     let (mut matched, mut unmatched) = (0, 0);
     for row in &rows {
         let Some((_, _, value)) = row.cells.iter().find(|(f, _, _)| *f == key) else {
-            return Err(format!("{name}:{}: no `{key}` to join on", row.line));
+            return Err(Error::NoKey {
+                file: name,
+                line: row.line,
+                key,
+            });
         };
         let k = match value {
             CellValue::Text(s) => s.trim().to_lowercase(),
             CellValue::Number(n) => n.to_string(),
-            _ => return Err(format!("{name}:{}: `{key}` is empty", row.line)),
+            _ => {
+                return Err(Error::EmptyKey {
+                    file: name,
+                    line: row.line,
+                    key,
+                })
+            }
         };
         if let Some(first) = seen.insert(k.clone(), row.line) {
-            return Err(format!(
-                "{name}:{}: `{key}` `{k}` appears again (first on line {first})",
-                row.line
-            ));
+            return Err(Error::DuplicateKey {
+                file: name,
+                line: row.line,
+                key,
+                value: k,
+                first,
+            });
         }
         let Some(u) = index.get(&k).and_then(|&i| users.get_mut(i)) else {
             unmatched += 1;
@@ -108,8 +178,12 @@ pub fn apply(path: &Path, users: &mut [User]) -> Result<Enriched, String> {
             if matches!(field, Field::Id | Field::Username | Field::Email) && *field == key {
                 continue;
             }
-            record::set(&mut from, field, value.cell())
-                .map_err(|m| format!("{name}:{}: column `{column}`: {m}", row.line))?;
+            record::set(&mut from, field, value.cell()).map_err(|error| Error::Cell {
+                file: name.clone(),
+                line: row.line,
+                column: column.clone(),
+                error: Box::new(error),
+            })?;
         }
         fill(u, from);
     }
@@ -158,9 +232,12 @@ fn fill(u: &mut User, from: User) {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<Row>, String> {
+fn read(path: &Path) -> Result<Vec<Row>, Error> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read enrich file `{name}`: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Unreadable {
+        file: name.clone(),
+        cause: e.to_string(),
+    })?;
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("jsonl"))
@@ -172,20 +249,33 @@ fn read(path: &Path) -> Result<Vec<Row>, String> {
     }
 }
 
-fn resolve(name: &str, column: &str, line: usize) -> Result<Field, String> {
-    record::column(column).map_err(|m| format!("{name}:{line}: {m}"))
+fn resolve(name: &str, column: &str, line: usize) -> Result<Field, Error> {
+    record::column(column).map_err(|error| Error::Column {
+        file: name.to_string(),
+        line,
+        error: Box::new(error),
+    })
 }
 
-fn csv_rows(name: &str, text: &str) -> Result<Vec<Row>, String> {
+/// A file that does not parse, at a line when it says.
+fn syntax(name: &str, line: Option<usize>, cause: impl std::fmt::Display) -> Error {
+    Error::Syntax {
+        file: name.to_string(),
+        line,
+        cause: cause.to_string(),
+    }
+}
+
+fn csv_rows(name: &str, text: &str) -> Result<Vec<Row>, Error> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| format!("{name}: {e}"))?.clone();
+    let headers = reader.headers().map_err(|e| syntax(name, None, e))?.clone();
     let fields = headers
         .iter()
         .map(|h| resolve(name, h, 1))
         .collect::<Result<Vec<_>, _>>()?;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let record = record.map_err(|e| syntax(name, None, e))?;
         let line = record.position().map_or(i + 2, |p| p.line() as usize);
         let cells = fields
             .iter()
@@ -198,9 +288,9 @@ fn csv_rows(name: &str, text: &str) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-fn json_rows(name: &str, text: &str) -> Result<Vec<Row>, String> {
+fn json_rows(name: &str, text: &str) -> Result<Vec<Row>, Error> {
     let objects: Vec<(usize, Value)> = if text.trim_start().starts_with('[') {
-        let all: Vec<Value> = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        let all: Vec<Value> = serde_json::from_str(text).map_err(|e| syntax(name, None, e))?;
         all.into_iter().enumerate().map(|(i, v)| (i + 1, v)).collect()
     } else {
         text.lines()
@@ -209,7 +299,7 @@ fn json_rows(name: &str, text: &str) -> Result<Vec<Row>, String> {
             .map(|(i, l)| {
                 serde_json::from_str(l)
                     .map(|v| (i + 1, v))
-                    .map_err(|e| format!("{name}:{}: {e}", i + 1))
+                    .map_err(|e| syntax(name, Some(i + 1), e))
             })
             .collect::<Result<_, _>>()?
     };
@@ -217,7 +307,10 @@ fn json_rows(name: &str, text: &str) -> Result<Vec<Row>, String> {
         .into_iter()
         .map(|(line, v)| {
             let Value::Object(map) = v else {
-                return Err(format!("{name}: user {line} is not a JSON object"));
+                return Err(Error::NotAnObject {
+                    file: name.to_string(),
+                    line,
+                });
             };
             let cells = map
                 .into_iter()
@@ -234,11 +327,17 @@ fn json_rows(name: &str, text: &str) -> Result<Vec<Row>, String> {
                                 .collect::<Vec<_>>()
                                 .join(";"),
                         ),
-                        Value::Object(_) => return Err(format!("{name}: user {line}: `{k}` is an object")),
+                        Value::Object(_) => {
+                            return Err(Error::ObjectValue {
+                                file: name.to_string(),
+                                line,
+                                key: k,
+                            })
+                        }
                     };
                     Ok((field, k, value))
                 })
-                .collect::<Result<_, String>>()?;
+                .collect::<Result<_, Error>>()?;
             Ok(Row { line, cells })
         })
         .collect()
@@ -297,17 +396,19 @@ mod tests {
         apply(&path, &mut users).unwrap();
         assert_eq!(users[1].activity("posts"), Some(4.0));
         std::fs::write(&path, r#"[{"id": "2", "last_login": "soon"}]"#).unwrap();
-        let e = apply(&path, &mut users).unwrap_err();
+        let e = apply(&path, &mut users).unwrap_err().to_string();
         assert!(e.contains("e.json:1: column `last_login`: `soon` is not a time"), "{e}");
         std::fs::write(&path, r#"[{"name": "x"}]"#).unwrap();
         assert!(apply(&path, &mut users)
             .unwrap_err()
+            .to_string()
             .contains("needs an `id`, `username` or `email` column"));
         std::fs::write(&path, "id,id\n1,1\n").unwrap();
         let csv = dir.path().join("d.csv");
         std::fs::write(&csv, "id,last_login\n1,2025-01-01\n1,2025-01-02\n").unwrap();
         assert!(apply(&csv, &mut users)
             .unwrap_err()
+            .to_string()
             .contains("d.csv:3: `id` `1` appears again (first on line 2)"));
     }
 }

@@ -5,7 +5,7 @@
 
 use super::platform::{Keys as TableKeys, RuleCheck, Supply, Table};
 use super::record::{self, Cell};
-use super::{Connection, Connector, Platform};
+use super::{Connection, Connector, Error, Fetched, Platform};
 use crate::diagnostic::Diag;
 use crate::fields::Field;
 use crate::limits::MAX_COLUMNS;
@@ -36,6 +36,12 @@ pub struct Problem {
 
 /// How many problems are listed before the rest are only counted.
 const MAX_PROBLEMS: usize = 20;
+
+impl miette::Diagnostic for UsersFileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("dormant::users_file"))
+    }
+}
 
 impl fmt::Display for UsersFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -707,18 +713,18 @@ impl Platform for FilePlatform {
         false
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Err(super::platform::cannot_act(c))
     }
 
-    fn fetch(&self, c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
+    fn fetch(&self, c: &Connector, progress: &Progress) -> Result<Fetched, Error> {
         let path = c.path.as_deref().unwrap_or(Path::new(""));
-        let mut users = load(path).map_err(|e| e.to_string())?.users;
+        let mut users = load(path)?.users;
         for u in &mut users {
             u.source = Some(c.name.as_str().into());
         }
         progress.finish();
-        super::finish(c, users)
+        super::finish(c, Fetched::new(users))
     }
 
     fn acts(&self) -> bool {

@@ -37,7 +37,7 @@
 
 use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
-use super::{Acted, Connection, Connector, Platform};
+use super::{Acted, Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
 use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
@@ -77,12 +77,12 @@ pub struct Huwise {
 }
 
 impl Huwise {
-    pub fn connect(c: &Connector) -> Result<Huwise, String> {
+    pub fn connect(c: &Connector) -> Result<Huwise, Error> {
         let var = c.secrets.get("api_key_env").map(String::as_str).unwrap_or_default();
         Huwise::with_key(c, Secret::from_env(var, "api_key_env", &c.name)?)
     }
 
-    pub fn with_key(c: &Connector, key: Secret) -> Result<Huwise, String> {
+    pub fn with_key(c: &Connector, key: Secret) -> Result<Huwise, Error> {
         let client = Client::new(
             PLATFORM,
             &format!("{}/api/automation/v1.0", c.url),
@@ -103,7 +103,7 @@ impl Huwise {
     }
 
     /// Every user of the domain, each exactly once.
-    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
         let admins: HashSet<String> = self
             .list(
                 "domain administrators",
@@ -118,11 +118,11 @@ impl Huwise {
         let mut users = listed
             .iter()
             .map(|u| normalize(u, &admins, &self.source))
-            .collect::<Result<Vec<_>, String>>()
+            .collect::<Result<Vec<_>, Unreadable>>()
             .map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: "/users/".to_string(),
-                detail,
+                detail: detail.to_string(),
             })?;
         let titles = match self.group_titles().await {
             Ok(titles) => titles,
@@ -132,11 +132,17 @@ impl Huwise {
                 status: status @ (403 | 404),
                 ..
             }) => {
-                eprintln!(
-                    "warning: connector `{}`: the group list answered {status}; every group_name is unknown",
-                    self.source
+                let warning = Warning::new(
+                    "dormant::connector::group_names_unknown",
+                    format!(
+                        "connector `{}`: the group list answered {status}; every group_name is unknown",
+                        self.source
+                    ),
                 );
-                return Ok(users);
+                return Ok(Fetched {
+                    users,
+                    warnings: vec![warning],
+                });
             }
             Err(e) => return Err(e),
         };
@@ -148,7 +154,7 @@ impl Huwise {
                     .collect()
             });
         }
-        Ok(users)
+        Ok(Fetched::new(users))
     }
 
     /// Each group's title by uid, from one read of `/groups/`: a user's
@@ -434,7 +440,7 @@ impl Huwise {
             .map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: format!("/users/{}/", encode(username)),
-                detail,
+                detail: detail.to_string(),
             })
     }
 }
@@ -451,22 +457,28 @@ fn encode(segment: &str) -> String {
 }
 
 /// One Huwise user as a dormant user (SPEC section 2).
-pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<User, String> {
+pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<User, Unreadable> {
     let text = |k: &str| {
         u.get(k)
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
-    let username = text("username").ok_or_else(|| format!("a user without a `username`: {}", short(u)))?;
-    let time = |k: &str| -> Result<Known<crate::time::Time>, String> {
+    let username = text("username").ok_or_else(|| Unreadable::NoUsername {
+        json: Unreadable::json(u),
+    })?;
+    let time = |k: &str| -> Result<Known<crate::time::Time>, Unreadable> {
         match u.get(k) {
             None => Ok(Known::Unknown),
             Some(Value::Null) => Ok(Known::Never),
             Some(Value::String(s)) => crate::time::parse_time(s)
                 .map(Known::Value)
-                .ok_or_else(|| format!("user `{username}`: `{k}` is not a time: `{s}`")),
-            Some(other) => Err(format!("user `{username}`: `{k}` is not a time: {other}")),
+                .ok_or_else(|| Unreadable::not_a_time(username, k, s)),
+            Some(other) => Err(Unreadable::NotATime {
+                user: username.to_string(),
+                key: k.to_string(),
+                value: other.to_string(),
+            }),
         }
     };
     let login = time("last_login_at")?;
@@ -533,10 +545,6 @@ pub fn normalize(u: &Value, admins: &HashSet<String>, source: &str) -> Result<Us
     })
 }
 
-fn short(v: &Value) -> String {
-    v.to_string().chars().take(120).collect()
-}
-
 /// Huwise in `dormant.toml`: `kind = "huwise"`.
 pub struct HuwisePlatform;
 
@@ -598,7 +606,7 @@ impl Platform for HuwisePlatform {
         true
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Ok(Box::new(Huwise::connect(c)?))
     }
 
@@ -717,7 +725,7 @@ impl Connection for Huwise {
         1
     }
 
-    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>> {
         Box::pin(Huwise::fetch(self, progress))
     }
 

@@ -65,7 +65,7 @@
 //!   5xx is retried by the HTTP layer.
 
 use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
-use super::{Acted, Connection, Connector, Platform};
+use super::{Acted, Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
 use crate::fields::Field;
@@ -191,7 +191,7 @@ pub struct MetricInsights {
 }
 
 impl MetricInsights {
-    pub fn connect(c: &Connector) -> Result<MetricInsights, String> {
+    pub fn connect(c: &Connector) -> Result<MetricInsights, Error> {
         let personal = match c.secrets.get("token_env") {
             Some(var) => Some(Secret::from_env(var, "token_env", &c.name)?),
             None => None,
@@ -218,7 +218,7 @@ impl MetricInsights {
         c: &Connector,
         personal: Option<Secret>,
         app: Option<(String, Secret, String)>,
-    ) -> Result<MetricInsights, String> {
+    ) -> Result<MetricInsights, Error> {
         let client = Client::new(PLATFORM, &format!("{}/api", c.url), Settings::new(DEFAULTS, &c.limits))?
             .with_headers(&HEADERS);
         let (client, me) = match (personal, app) {
@@ -235,10 +235,9 @@ impl MetricInsights {
                 Some(user),
             ),
             (None, None) => {
-                return Err(format!(
-                    "connector `{}` (metric_insights) needs `token_env` (a personal API token, with `user` naming its owner), or `application_id`, `application_key_env` and `user` (an External Application)",
-                    c.name
-                ))
+                return Err(Error::NoCredentials {
+                    connector: c.name.clone(),
+                })
             }
         };
         Ok(MetricInsights {
@@ -259,15 +258,18 @@ impl MetricInsights {
     }
 
     /// The first time only: why apply cannot protect the token's own user.
-    pub fn unnamed_token(&self, connector: &str) -> Option<String> {
+    pub fn unnamed_token(&self, connector: &str) -> Option<Warning> {
         (self.me.is_none() && !self.warned.swap(true, Ordering::Relaxed)).then(|| {
-            format!(
-                "connector `{connector}` has a personal token and no `user`: Metric Insights does not say whose the token is, so dormant cannot keep its owner's account out of this apply; name the owner's username in `user`"
+            Warning::new(
+                "dormant::connector::key_owner_unknown",
+                format!(
+                    "connector `{connector}` has a personal token and no `user`: Metric Insights does not say whose the token is, so dormant cannot keep its owner's account out of this apply; name the owner's username in `user`"
+                ),
             )
         })
     }
 
-    pub async fn fetch(&self, progress: &Progress) -> Result<Vec<User>, HttpError> {
+    pub async fn fetch(&self, progress: &Progress) -> Result<Fetched, HttpError> {
         let answer = self.client.get_json("/user").await?;
         let users = answer
             .get("users")
@@ -312,15 +314,18 @@ impl MetricInsights {
             let mut n = normalize(u, &self.source).map_err(|detail| HttpError::Shape {
                 platform: PLATFORM,
                 endpoint: "/user".into(),
-                detail,
+                detail: detail.to_string(),
             })?;
             n.group = Some(member_of.remove(n.id.as_str()).unwrap_or_default());
             n.group_name = Some(named.remove(n.id.as_str()).unwrap_or_default());
             out.push(n);
             progress.inc(1);
         }
-        super::shape::mark_owner(self.me.as_deref(), &mut out, &self.source);
-        Ok(out)
+        let owner = super::shape::mark_owner(self.me.as_deref(), &mut out, &self.source);
+        Ok(Fetched {
+            users: out,
+            warnings: owner.into_iter().collect(),
+        })
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), HttpError> {
@@ -360,7 +365,7 @@ impl MetricInsights {
         normalize(u, &self.source).map(Some).map_err(|detail| HttpError::Shape {
             platform: PLATFORM,
             endpoint: path,
-            detail,
+            detail: detail.to_string(),
         })
     }
 }
@@ -387,7 +392,7 @@ fn yes(v: &Value, k: &str) -> Option<bool> {
     }
 }
 
-pub fn normalize(u: &Value, source: &str) -> Result<User, String> {
+pub fn normalize(u: &Value, source: &str) -> Result<User, Unreadable> {
     let id = super::shape::id(u, &["id"])?;
     let kind = text(u, "type");
     let ldap = yes(u, "ldap");
@@ -453,7 +458,7 @@ impl Platform for MetricInsightsPlatform {
         false
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Ok(Box::new(MetricInsights::connect(c)?))
     }
 
@@ -543,18 +548,24 @@ impl Connection for MetricInsights {
             .max(1)
     }
 
-    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>> {
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>> {
         Box::pin(MetricInsights::fetch(self, progress))
+    }
+
+    fn acting_warning(&self, connector: &str) -> Option<Warning> {
+        self.unnamed_token(connector)
     }
 
     fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
         Box::pin(MetricInsights::read(self, id))
     }
 
-    fn send<'a>(&'a self, action: PlanAction, users: &'a [User], connector: &'a str) -> LocalBoxFuture<'a, Vec<Acted>> {
-        if let Some(warning) = self.unnamed_token(connector) {
-            eprintln!("warning: {warning}");
-        }
+    fn send<'a>(
+        &'a self,
+        action: PlanAction,
+        users: &'a [User],
+        _connector: &'a str,
+    ) -> LocalBoxFuture<'a, Vec<Acted>> {
         Box::pin(futures_util::future::join_all(
             users.iter().map(move |u| self.act_on(action, u)),
         ))

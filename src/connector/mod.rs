@@ -2,12 +2,15 @@
 //! users file; each platform has a module of its own, on the HTTP
 //! foundation of `crate::http`, that implements `platform::Platform` and
 //! `platform::Connection`. Whatever the platform, a fetch returns every
-//! user exactly once or fails with an error: never a silently partial list.
+//! user exactly once or fails with an [`Error`]: never a silently partial
+//! list. What a fetch warns about comes back beside the users
+//! ([`Fetched`]): connectors print nothing.
 
 pub mod bevy;
 pub mod docebo;
 pub mod docspace;
 pub mod enrich;
+mod error;
 pub mod file;
 pub mod huwise;
 pub mod metric_insights;
@@ -18,6 +21,7 @@ mod shape;
 pub mod snapshot;
 pub mod usage;
 
+pub use error::{Error, Fetched, Unreadable, Warning};
 pub use platform::{Connection, Kind, Platform};
 
 use crate::http::{HttpError, Limits};
@@ -65,27 +69,34 @@ pub struct Connector {
     pub usage: PathBuf,
 }
 
-/// Fetches every user of a configured connector.
-pub fn fetch(c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
+/// Fetches every user of a configured connector, with what the fetch
+/// warns about.
+pub fn fetch(c: &Connector, progress: &Progress) -> Result<Fetched, Error> {
     c.kind.platform().fetch(c, progress)
 }
 
 /// Checks a fetched list and fills it in from the connector's enrich files.
-fn finish(c: &Connector, mut users: Vec<User>) -> Result<Vec<User>, String> {
-    once_each(&c.name, &users)?;
+fn finish(c: &Connector, mut fetched: Fetched) -> Result<Fetched, Error> {
+    once_each(&c.name, &fetched.users)?;
     for path in &c.enrich {
-        let e = enrich::apply(path, &mut users).map_err(|m| format!("connector `{}`: {m}", c.name))?;
+        let e = enrich::apply(path, &mut fetched.users).map_err(|error| Error::Enrich {
+            connector: c.name.clone(),
+            error: Box::new(error),
+        })?;
         if e.unmatched > 0 {
-            eprintln!(
-                "warning: {}: {} of {} rows matched no user of connector `{}`",
-                e.file,
-                e.unmatched,
-                e.matched + e.unmatched,
-                c.name
-            );
+            fetched.warnings.push(Warning::new(
+                "dormant::connector::enrich_unmatched",
+                format!(
+                    "{}: {} of {} rows matched no user of connector `{}`",
+                    e.file,
+                    e.unmatched,
+                    e.matched + e.unmatched,
+                    c.name
+                ),
+            ));
         }
     }
-    Ok(users)
+    Ok(fetched)
 }
 
 /// A platform connection that acts: what `apply` uses. It keeps one
@@ -182,12 +193,12 @@ pub fn shows_done(revoke: bool, action: crate::decision::PlanAction, fresh: Opti
 }
 
 impl Live {
-    pub fn connect(c: &Connector) -> Result<Live, String> {
+    pub fn connect(c: &Connector) -> Result<Live, Error> {
         let conn = c.kind.platform().connect(c)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+            .map_err(|e| crate::http::SetupError::runtime(&e))?;
         let today = chrono::Utc::now().date_naive().to_string();
         let live = Live {
             rt,
@@ -220,14 +231,20 @@ impl Live {
         self.conn.batch(&self.connector.limits)
     }
 
-    /// Every user, fresh.
-    pub fn fetch(&self, progress: &Progress) -> Result<Vec<User>, String> {
+    /// Every user, fresh, with what the fetch warns about.
+    pub fn fetch(&self, progress: &Progress) -> Result<Fetched, Error> {
         let fetched = self
             .rt
             .block_on(self.conn.fetch(progress))
-            .map_err(|e| self.redact(&e.to_string()))?;
+            .map_err(|e| self.client().redact_error(e))?;
         progress.finish();
         finish(&self.connector, fetched)
+    }
+
+    /// What acting through this connection warns about, the first time it
+    /// is asked only: to be said before the first batch is sent.
+    pub fn acting_warning(&self) -> Option<Warning> {
+        self.conn.acting_warning(self.name())
     }
 
     /// Deactivates or deletes a batch of users: what happened to each, each
@@ -417,14 +434,14 @@ impl Drop for Live {
 
 /// Refuses a list that holds a user twice: pages that shifted under the
 /// reader, which may also have hidden someone.
-fn once_each(connector: &str, users: &[User]) -> Result<(), String> {
+fn once_each(connector: &str, users: &[User]) -> Result<(), Error> {
     let mut seen = HashSet::with_capacity(users.len());
     for u in users {
         if !seen.insert(u.id.as_str()) {
-            return Err(format!(
-                "connector `{connector}` listed user `{}` twice: the list changed while it was read; nothing was planned, run again",
-                u.id
-            ));
+            return Err(Error::ListedTwice {
+                connector: connector.to_string(),
+                user: u.id.to_string(),
+            });
         }
     }
     Ok(())

@@ -6,7 +6,7 @@
 //! platform. The methods that matter have no default, so that the compiler
 //! asks a new platform for each of them.
 
-use super::{Acted, Connector, Step};
+use super::{Acted, Connector, Error, Fetched, Step, Warning};
 use crate::ast::{Expr, ExprKind, Rule};
 use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
@@ -41,11 +41,12 @@ pub trait Platform: Sync {
     fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag>;
 
     /// A connection that acts, or why there cannot be one.
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String>;
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error>;
 
-    /// Every user of connector `c`. Platforms read them through a
-    /// connection; the built-in `file` reads its file.
-    fn fetch(&self, c: &Connector, progress: &Progress) -> Result<Vec<User>, String> {
+    /// Every user of connector `c`, with what the fetch warns about.
+    /// Platforms read them through a connection; the built-in `file` reads
+    /// its file.
+    fn fetch(&self, c: &Connector, progress: &Progress) -> Result<Fetched, Error> {
         super::Live::connect(c)?.fetch(progress)
     }
 
@@ -228,8 +229,8 @@ pub trait Connection {
     /// Users acted on in one request.
     fn batch(&self, limits: &Limits) -> usize;
 
-    /// Every user, fresh.
-    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Vec<User>, HttpError>>;
+    /// Every user, fresh, with what the fetch warns about.
+    fn fetch<'a>(&'a self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Fetched, HttpError>>;
 
     /// One user as the platform has them now; `None` when not there.
     fn read<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>>;
@@ -237,6 +238,12 @@ pub trait Connection {
     /// A user read back after an action, where reading by id is not enough.
     fn read_back<'a>(&'a self, u: &'a User) -> LocalBoxFuture<'a, Result<Option<User>, HttpError>> {
         self.read(&u.id)
+    }
+
+    /// What acting through connector `connector` warns about, once: asked
+    /// before each batch is sent, it answers the first time only.
+    fn acting_warning(&self, _connector: &str) -> Option<Warning> {
+        None
     }
 
     /// Sends the requests of one batch for connector `connector`: what each
@@ -305,17 +312,17 @@ pub async fn confirm(conn: &dyn Connection, revokes: bool, action: PlanAction, u
 }
 
 /// The error of a platform dormant does not act on.
-pub fn cannot_act(c: &Connector) -> String {
+pub fn cannot_act(c: &Connector) -> Error {
     let acting: Vec<&str> = super::PLATFORMS.iter().filter(|p| p.acts()).map(|p| p.kind()).collect();
     let list = match acting.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => acting.join(", "),
     };
-    format!(
-        "connector `{}`: dormant cannot act on `{}` users (it acts through {list})",
-        c.name,
-        c.kind.as_str()
-    )
+    Error::CannotAct {
+        connector: c.name.clone(),
+        kind: c.kind.as_str(),
+        acting: list,
+    }
 }
 
 /// A connector's platform, as `dormant.toml` names it.

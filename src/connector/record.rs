@@ -7,32 +7,96 @@ use crate::limits::MAX_COLUMN_NAME;
 use crate::time::{self, Time};
 use crate::user::{Attr, Deactivated, Known, Set, Status, Text, User};
 
+/// A column name or a cell that does not make a field of the user record.
+/// It names the problem with the name or the value; the caller adds the
+/// file, line and column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum CellError {
+    #[error("a column name has at most {MAX_COLUMN_NAME} characters, and this one has {count}: `{preview}`")]
+    #[diagnostic(code(dormant::record::column_too_long))]
+    ColumnTooLong { count: usize, preview: String },
+    /// A derived field given as a column.
+    #[error("column `{name}` is derived, never read: it is {how}; remove it, and give {from} instead")]
+    #[diagnostic(code(dormant::record::derived_column))]
+    DerivedColumn {
+        name: String,
+        how: &'static str,
+        /// The columns it is worked out from.
+        from: String,
+    },
+    #[error("unknown column `{name}`: {hint}")]
+    #[diagnostic(code(dormant::record::unknown_column))]
+    UnknownColumn {
+        name: String,
+        /// A near name, or what columns there are.
+        hint: String,
+    },
+    /// A derived field set directly (not through a column name).
+    #[error("`{field}` is derived and cannot be set: set {from} instead")]
+    #[diagnostic(code(dormant::record::derived))]
+    Derived { field: Field, from: String },
+    #[error("`{field}` does not take a list")]
+    #[diagnostic(code(dormant::record::not_a_set))]
+    NotASet { field: String },
+    /// A list of words holding something else (JSON).
+    #[error("`{field}` is a set of words, but this list holds {holds} where words are expected: {fix}")]
+    #[diagnostic(code(dormant::record::not_words))]
+    NotWords {
+        field: String,
+        holds: &'static str,
+        fix: String,
+    },
+    #[error("{value} is not an id: every user needs a non-empty id")]
+    #[diagnostic(code(dormant::record::not_an_id))]
+    NotAnId {
+        /// The value as a message shows it (`show`).
+        value: String,
+    },
+    #[error("{value} is not a status (active, invited, disabled or pending_delete)")]
+    #[diagnostic(code(dormant::record::not_a_status))]
+    NotAStatus { value: String },
+    #[error("{value} is not a time (RFC 3339, such as 2024-01-31T08:00:00Z, or YYYY-MM-DD)")]
+    #[diagnostic(code(dormant::record::not_a_time))]
+    NotATime { value: String },
+    #[error("{value} is not a list: separate values with `;`")]
+    #[diagnostic(code(dormant::record::not_a_list))]
+    NotAList { value: String },
+    #[error("{value} is not true or false")]
+    #[diagnostic(code(dormant::record::not_a_bool))]
+    NotABool { value: String },
+    #[error("{value} is not a number")]
+    #[diagnostic(code(dormant::record::not_a_number))]
+    NotANumber { value: String },
+}
+
 /// Resolves a column name; the error says what is wrong and how to fix it.
-pub fn column(name: &str) -> Result<Field, String> {
+pub fn column(name: &str) -> Result<Field, CellError> {
     let name = name.trim();
     if name.chars().nth(MAX_COLUMN_NAME).is_some() {
-        return Err(format!(
-            "a column name has at most {MAX_COLUMN_NAME} characters, and this one has {}: `{}`",
-            name.chars().count(),
-            preview(name)
-        ));
+        return Err(CellError::ColumnTooLong {
+            count: name.chars().count(),
+            preview: preview(name),
+        });
     }
     match Field::lookup(name) {
         Some(f) => match f.derivation() {
             // A derived column would be a second, possibly contradicting,
             // answer to what dormant works out: say what feeds it instead.
-            Some(d) => Err(format!(
-                "column `{name}` is derived, never read: it is {}; remove it, and give {} instead",
-                d.how,
-                d.columns()
-            )),
+            Some(d) => Err(CellError::DerivedColumn {
+                name: name.to_string(),
+                how: d.how,
+                from: d.columns(),
+            }),
             None => Ok(f),
         },
         None => {
             let names = FIELDS.iter().map(|(n, _)| *n).chain(PREFIXES.iter().copied());
             let hint = crate::suggest::did_you_mean(name, names)
                 .unwrap_or_else(|| "columns are the user record's fields, `activity.NAME` or `attr.NAME`".to_string());
-            Err(format!("unknown column `{name}`: {hint}"))
+            Err(CellError::UnknownColumn {
+                name: name.to_string(),
+                hint,
+            })
         }
     }
 }
@@ -69,7 +133,7 @@ pub enum Cell<'a> {
 
 /// Sets a field of `u` from one cell. The error names the problem with the
 /// value; the caller adds the file, line and column.
-pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), String> {
+pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), CellError> {
     match field {
         Field::Id => u.id = id(cell)?,
         Field::Username => u.username = text(cell),
@@ -102,20 +166,23 @@ pub fn set(u: &mut User, field: &Field, cell: Cell<'_>) -> Result<(), String> {
         }
         Field::NeverLoggedIn | Field::Inactive | Field::HasActivity => {
             let from = field.derivation().map(|d| d.columns()).unwrap_or_default();
-            return Err(format!("`{field}` is derived and cannot be set: set {from} instead"));
+            return Err(CellError::Derived {
+                field: field.clone(),
+                from,
+            });
         }
     }
     Ok(())
 }
 
 /// Adds one element of a JSON array to a set field.
-pub fn push_set_item(u: &mut User, field: &Field, item: &str) -> Result<(), String> {
+pub fn push_set_item(u: &mut User, field: &Field, item: &str) -> Result<(), CellError> {
     let set = match field {
         Field::Group => &mut u.group,
         Field::GroupName => &mut u.group_name,
         Field::Role => &mut u.role,
         Field::Permission => &mut u.permission,
-        other => return Err(format!("`{}` does not take a list", other.name())),
+        other => return Err(CellError::NotASet { field: other.name() }),
     };
     let item = trim(item);
     if !item.is_empty() {
@@ -144,11 +211,11 @@ fn show(cell: Cell<'_>) -> String {
     }
 }
 
-fn id(cell: Cell<'_>) -> Result<Text, String> {
+fn id(cell: Cell<'_>) -> Result<Text, CellError> {
     match cell {
         Cell::Text(s) if !trim(s).is_empty() => Ok(trim(s).into()),
         Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(compact_str::format_compact!("{}", n as i64)),
-        other => Err(format!("{} is not an id: every user needs a non-empty id", show(other))),
+        other => Err(CellError::NotAnId { value: show(other) }),
     }
 }
 
@@ -161,36 +228,28 @@ fn text(cell: Cell<'_>) -> Option<Text> {
     }
 }
 
-fn status(cell: Cell<'_>) -> Result<Option<Status>, String> {
+fn status(cell: Cell<'_>) -> Result<Option<Status>, CellError> {
     match cell {
         Cell::Null => Ok(None),
         Cell::Text(s) if s.trim().is_empty() => Ok(None),
         Cell::Text(s) => Status::parse(s)
             .map(Some)
-            .ok_or_else(|| format!("`{s}` is not a status (active, invited, disabled or pending_delete)")),
-        other => Err(format!(
-            "{} is not a status (active, invited, disabled or pending_delete)",
-            show(other)
-        )),
+            .ok_or_else(|| CellError::NotAStatus { value: show(cell) }),
+        other => Err(CellError::NotAStatus { value: show(other) }),
     }
 }
 
-fn time_of(cell: Cell<'_>) -> Result<Time, String> {
+fn time_of(cell: Cell<'_>) -> Result<Time, CellError> {
     match cell {
         Cell::Text(s) => time::parse_time(s),
         _ => None,
     }
-    .ok_or_else(|| {
-        format!(
-            "{} is not a time (RFC 3339, such as 2024-01-31T08:00:00Z, or YYYY-MM-DD)",
-            show(cell)
-        )
-    })
+    .ok_or_else(|| CellError::NotATime { value: show(cell) })
 }
 
 /// `joined` (and `deactivated`) is always a time; missing means unknown,
 /// never "never".
-fn joined(cell: Cell<'_>) -> Result<Option<Time>, String> {
+fn joined(cell: Cell<'_>) -> Result<Option<Time>, CellError> {
     match cell {
         Cell::Null => Ok(None),
         Cell::Text(s) if s.trim().is_empty() => Ok(None),
@@ -200,7 +259,7 @@ fn joined(cell: Cell<'_>) -> Result<Option<Time>, String> {
 
 /// `last_login` / `last_activity`: empty or null is *never*; the words
 /// `never` and `unknown` say so explicitly.
-fn event(cell: Cell<'_>) -> Result<Known<Time>, String> {
+fn event(cell: Cell<'_>) -> Result<Known<Time>, CellError> {
     match cell {
         Cell::Null => Ok(Known::Never),
         Cell::Text(s) => match s.trim() {
@@ -214,7 +273,7 @@ fn event(cell: Cell<'_>) -> Result<Known<Time>, String> {
 }
 
 /// A CSV set cell: values separated by `;`; empty is the empty set.
-fn set_cell(cell: Cell<'_>) -> Result<Option<Set>, String> {
+fn set_cell(cell: Cell<'_>) -> Result<Option<Set>, CellError> {
     match cell {
         Cell::Null => Ok(None),
         Cell::Text(s) => Ok(Some(
@@ -224,11 +283,11 @@ fn set_cell(cell: Cell<'_>) -> Result<Option<Set>, String> {
                 .map(Text::from)
                 .collect(),
         )),
-        other => Err(format!("{} is not a list: separate values with `;`", show(other))),
+        other => Err(CellError::NotAList { value: show(other) }),
     }
 }
 
-fn boolean(cell: Cell<'_>) -> Result<Option<bool>, String> {
+fn boolean(cell: Cell<'_>) -> Result<Option<bool>, CellError> {
     match cell {
         Cell::Null => Ok(None),
         Cell::Bool(b) => Ok(Some(b)),
@@ -236,14 +295,14 @@ fn boolean(cell: Cell<'_>) -> Result<Option<bool>, String> {
             "" => Ok(None),
             "true" | "yes" | "y" | "1" => Ok(Some(true)),
             "false" | "no" | "n" | "0" => Ok(Some(false)),
-            _ => Err(format!("`{s}` is not true or false")),
+            _ => Err(CellError::NotABool { value: show(cell) }),
         },
         Cell::Number(n) if n == 0.0 || n == 1.0 => Ok(Some(n == 1.0)),
-        other => Err(format!("{} is not true or false", show(other))),
+        other => Err(CellError::NotABool { value: show(other) }),
     }
 }
 
-fn number(cell: Cell<'_>) -> Result<Option<f64>, String> {
+fn number(cell: Cell<'_>) -> Result<Option<f64>, CellError> {
     match cell {
         Cell::Null => Ok(None),
         Cell::Number(n) => Ok(Some(n)),
@@ -254,8 +313,8 @@ fn number(cell: Cell<'_>) -> Result<Option<f64>, String> {
             .ok()
             .filter(|n| n.is_finite())
             .map(Some)
-            .ok_or_else(|| format!("`{s}` is not a number")),
-        other => Err(format!("{} is not a number", show(other))),
+            .ok_or_else(|| CellError::NotANumber { value: show(cell) }),
+        other => Err(CellError::NotANumber { value: show(other) }),
     }
 }
 

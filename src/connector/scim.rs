@@ -2,11 +2,10 @@
 //! this version: its table is checked, and a fetch says what is supported.
 
 use super::platform::{Keys, RuleCheck, Supply, Table};
-use super::{Connection, Connector, Platform};
+use super::{Connection, Connector, Error, Fetched, Platform};
 use crate::diagnostic::Diag;
 use crate::fields::Field;
 use crate::progress::Progress;
-use crate::user::User;
 
 /// SCIM in `dormant.toml`: `kind = "scim"`.
 pub struct ScimPlatform;
@@ -37,21 +36,21 @@ impl Platform for ScimPlatform {
         false
     }
 
-    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, String> {
+    fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error> {
         Err(super::platform::cannot_act(c))
     }
 
-    fn fetch(&self, c: &Connector, _progress: &Progress) -> Result<Vec<User>, String> {
+    fn fetch(&self, c: &Connector, _progress: &Progress) -> Result<Fetched, Error> {
         let supported: Vec<&str> = super::PLATFORMS
             .iter()
             .map(|p| p.kind())
             .filter(|k| *k != self.kind())
             .collect();
-        Err(format!(
-            "connector `{}`: the `scim` platform is not supported by this version of dormant (supported: {})",
-            c.name,
-            supported.join(", ")
-        ))
+        Err(Error::Unsupported {
+            connector: c.name.clone(),
+            kind: self.kind(),
+            supported: supported.join(", "),
+        })
     }
 
     fn acts(&self) -> bool {

@@ -356,7 +356,7 @@ impl Keys {
         if at >= MAX_COLUMNS {
             return Err(format!("a user has at most {MAX_COLUMNS} keys"));
         }
-        let field = record::column(key)?;
+        let field = record::column(key).map_err(|e| e.to_string())?;
         for (_, gone) in self.seen.drain(at.min(self.seen.len())..) {
             self.fields.remove(&gone);
         }
@@ -399,7 +399,7 @@ impl<'de> Visitor<'de> for UserSeed<'_> {
                 .map_err(|e| de::Error::custom(format!("user {}: {e}", self.row)))?;
             at += 1;
             has_id |= *field == Field::Id;
-            let fail = |e: String| de::Error::custom(format!("user {}, key `{key}`: {e}", self.row));
+            let fail = |e: record::CellError| de::Error::custom(format!("user {}, key `{key}`: {e}", self.row));
             match field {
                 f if f.ty() == crate::fields::Type::Set => {
                     map.next_value_seed(SetSeed { user: &mut *u, field })?.map_err(fail)?
@@ -489,7 +489,7 @@ struct SetSeed<'u> {
 
 impl<'de> DeserializeSeed<'de> for SetSeed<'_> {
     /// A bad value inside is reported by the caller with its key.
-    type Value = Result<(), String>;
+    type Value = Result<(), record::CellError>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -497,7 +497,7 @@ impl<'de> DeserializeSeed<'de> for SetSeed<'_> {
 }
 
 impl<'de> Visitor<'de> for SetSeed<'_> {
-    type Value = Result<(), String>;
+    type Value = Result<(), record::CellError>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of strings")
@@ -520,20 +520,19 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
             };
             result = match item.as_cell() {
                 Cell::Text(s) => record::push_set_item(self.user, self.field, s),
-                other => Err(format!(
-                    "`{}` is a set of words, but this list holds {} where words are expected{}",
-                    self.field.name(),
-                    match other {
+                other => Err(record::CellError::NotWords {
+                    field: self.field.name(),
+                    holds: match other {
                         Cell::Number(_) => "a number",
                         Cell::Bool(_) => "true or false",
                         _ => "null",
                     },
-                    match other {
-                        Cell::Number(n) => format!(": write it as text, \"{n}\""),
-                        Cell::Bool(b) => format!(": write it as text, \"{b}\""),
-                        _ => ": leave it out".to_string(),
-                    }
-                )),
+                    fix: match other {
+                        Cell::Number(n) => format!("write it as text, \"{n}\""),
+                        Cell::Bool(b) => format!("write it as text, \"{b}\""),
+                        _ => "leave it out".to_string(),
+                    },
+                }),
             };
         }
         Ok(result)
