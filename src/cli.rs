@@ -92,6 +92,17 @@ pub enum Command {
         dormant journal verify --head 42:HASH       # against the head printed (and kept) earlier")]
     Journal(JournalArgs),
 
+    /// Keep a plan and what it rests on in one archive an auditor can check.
+    #[command(after_help = "Examples:\n  \
+        dormant evidence plan.json -o evidence.tar.gz\n  \
+        dormant evidence plan.json --policy old.policy --users users.json --journal audit/j.jsonl -o evidence.tar.gz\n  \
+        dormant evidence verify evidence.tar.gz\n  \
+        tar -xzf evidence.tar.gz && sha256sum -c SHA256SUMS   # without dormant\n\n\
+        The archive holds the plan, the policy (its sha256 checked against the plan's), the users\n\
+        snapshot (or only its hash when it is not at hand), the journal with what verifying it\n\
+        found, the HTML report, manifest.json and SHA256SUMS.")]
+    Evidence(EvidenceArgs),
+
     /// Carry out a reviewed plan through the connector it was made from, journaling every request.
     #[command(after_help = "Examples:\n  \
         dormant plan policies/portal.policy --connector portal --format json --output plan.json\n  \
@@ -169,6 +180,40 @@ pub enum JournalCommand {
         /// hold that line with that hash, so a rewritten chain fails.
         #[arg(long, value_name = "LINES:HASH")]
         head: Option<crate::journal::KeptHead>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct EvidenceArgs {
+    #[command(subcommand)]
+    pub command: Option<EvidenceCommand>,
+    /// The plan (`plan --format json`) to keep.
+    #[arg(required = true)]
+    pub plan: Option<PathBuf>,
+    /// The policy the plan was made under (default: the path the plan names); its
+    /// sha256 must be the plan's.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The users the plan was made from, e.g. a `fetch` snapshot (default: the
+    /// plan's users file, if it is still as it was); without them, only their hash.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+    /// The journal to keep (default: the one dormant.toml names, if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Where to write the archive (a .tar.gz).
+    #[arg(long, short, value_name = "FILE", required = true)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check an archive: every file against the manifest, the policy and users
+    /// against the plan, the journal's chain; exit 1 naming the first that fails.
+    Verify {
+        /// The archive `dormant evidence` wrote.
+        archive: PathBuf,
     },
 }
 

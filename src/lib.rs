@@ -14,6 +14,7 @@ pub mod decision;
 pub mod diagnostic;
 pub mod digest;
 pub mod eval;
+pub mod evidence;
 pub mod fields;
 pub mod files;
 pub mod fmt;

@@ -24,6 +24,9 @@ pub enum Failure {
     Notify(#[from] crate::notify::Error),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Evidence(#[from] crate::evidence::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Connector(#[from] crate::connector::Error),
     #[error(transparent)]
     #[diagnostic(transparent)]

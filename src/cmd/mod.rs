@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 mod apply;
 mod check;
 mod diff;
+mod evidence;
 mod failure;
 mod fetch;
 mod fmt;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Forecast(args) => diff::forecast(&args, &out),
         Command::Fetch(args) => fetch::run(&args, &out),
         Command::Journal(args) => journal::run(&args, &out),
+        Command::Evidence(args) => evidence::run(&args, &out),
         Command::Apply(args) => apply::run(&args, &out),
         Command::Undo(args) => undo::run(&args, &out),
     };
