@@ -1,5 +1,5 @@
 """Run scim2-tester against a running scim2-server.
-usage: /tmp/scimvenv/bin/python /tmp/run_tester.py http://127.0.0.1:18080/v2 s3cret"""
+usage: $VENV/bin/python docs/evidence/scim2-tester-run.py http://127.0.0.1:18080/v2 s3cret
 import sys, collections
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
