@@ -428,3 +428,40 @@ fn named<'u>(users: &'u file::UsersFile, who: &str) -> Result<&'u crate::user::U
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connector_url_shows_no_credentials() {
+        for (url, shown) in [
+            ("https://data.example.org", Some("https://data.example.org")),
+            (
+                "https://admin:s3cret@data.example.org/api?token=abc#k=1",
+                Some("https://data.example.org/api"),
+            ),
+            (
+                "https://key@data.example.org:8443",
+                Some("https://data.example.org:8443"),
+            ),
+            ("http://127.0.0.1:9000/?api_key=x", Some("http://127.0.0.1:9000")),
+            ("not an address", None),
+            ("", None),
+        ] {
+            assert_eq!(public_url(url).as_deref(), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_format_comes_from_the_flag_then_the_extension() {
+        let f = |format, out: Option<&str>| format_of(format, out.map(Path::new));
+        assert_eq!(f(None, None), Format::Table);
+        assert_eq!(f(None, Some("plan.json")), Format::Json);
+        assert_eq!(f(None, Some("out/Plan.CSV")), Format::Csv);
+        assert_eq!(f(None, Some("plan.md")), Format::Markdown);
+        assert_eq!(f(None, Some("plan.txt")), Format::Table);
+        assert_eq!(f(None, Some("plan")), Format::Table);
+        assert_eq!(f(Some(Format::Csv), Some("plan.json")), Format::Csv);
+    }
+}
