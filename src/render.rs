@@ -358,7 +358,8 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         rows,
     } = *r;
     writeln!(out, "Plan as of {}", crate::time::format_time(h.as_of))?;
-    let provenance = h.provenance();
+    // The warnings themselves are on stderr, beside the table: here, their count.
+    let provenance: Vec<_> = h.provenance().into_iter().filter(|(l, _)| *l != "warning").collect();
     let lw = provenance.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 2;
     for (label, value) in &provenance {
         writeln!(out, "  {label:<lw$}{value}")?;

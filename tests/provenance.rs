@@ -316,3 +316,48 @@ fn csv_cells_a_spreadsheet_would_run_are_escaped() {
     let first = reader.records().next().unwrap().unwrap();
     assert_eq!(&first[1], "'=HYPERLINK(\"http://evil.example\",\"x\")");
 }
+
+/// A platform's address with a user and password in it (which config
+/// allows): the plan names the connector, its kind and the address
+/// without them, in every format.
+#[test]
+fn a_connector_url_is_named_without_its_credentials() {
+    use common::sim::huwise::{start, Domain, KEY};
+    let sim = start(&Domain::new(3));
+    let dir = tempfile::tempdir().unwrap();
+    let password = "pw-in-the-url-9z8y7x";
+    let url = sim.url().replacen("://", &format!("://admin:{password}@"), 1);
+    let keys = "api_key_env = \"HUWISE_API_KEY\"\nrequests_per_second = 1000\n";
+    common::write_config(dir.path(), &common::connector_config("portal", "huwise", &url, keys));
+    std::fs::write(dir.path().join("p.policy"), "idle: inactive > 12mo -> notify\n").unwrap();
+    for format in ["json", "table", "markdown", "csv"] {
+        let provenance = dir.path().join("provenance.csv");
+        let done = Run::new(&[
+            "plan",
+            "p.policy",
+            "--connector",
+            "portal",
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            "--provenance",
+            provenance.to_str().unwrap(),
+        ])
+        .in_dir(dir.path())
+        .secret("HUWISE_API_KEY", KEY)
+        .never_shows(password)
+        .run();
+        assert_eq!(done.code, 0, "{}", done.stderr);
+        let written = std::fs::read_to_string(&provenance).unwrap();
+        assert!(!written.contains(password), "{written}");
+        assert!(written.contains(&format!("connector url,{}\n", sim.url())), "{written}");
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+            assert_eq!(
+                v["connector"],
+                serde_json::json!({"name": "portal", "kind": "huwise", "url": sim.url()})
+            );
+        }
+    }
+}
