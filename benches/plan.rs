@@ -49,6 +49,11 @@ fn main() {
             sha256: String::new(),
         },
         revoke: false,
+        generated_by: plan::GeneratedBy::THIS,
+        generated_at: as_of,
+        connector: None,
+        journal: None,
+        warnings: Vec::new(),
     };
 
     // Reading as `plan` does: batches handed on and dropped, nothing kept.

@@ -45,7 +45,7 @@ pub enum Command {
     /// Decide for every user and write the plan; exit 3 when a limit is exceeded.
     #[command(after_help = "Examples:\n  \
         dormant plan policies/example.policy --users examples/users.csv --as-of 2026-11-23\n  \
-        dormant plan policies/example.policy --users users.json --format json --output plan.json\n  \
+        dormant plan policies/example.policy --users users.json --output plan.json   # JSON, from the extension\n  \
         dormant plan policies/example.policy --users users.csv --format markdown   # for a pull request")]
     Plan(PlanArgs),
 
@@ -255,12 +255,19 @@ pub struct PlanArgs {
     pub users: UsersArg,
     #[command(flatten)]
     pub as_of: AsOfArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::render::Format::Table)]
-    pub format: crate::render::Format,
+    /// Output format. Default: from --output's extension (.json, .csv,
+    /// .md), else table.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::render::Format>,
     /// Write the plan to this file (written whole or not at all) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the plan's provenance (who wrote it, when, from which
+    /// policy, users, connector and journal, the warnings) to this file, as
+    /// CSV `key,value` rows. Default for a CSV plan written with --output
+    /// PLAN.csv: PLAN.provenance.csv beside it.
+    #[arg(long, value_name = "FILE")]
+    pub provenance: Option<PathBuf>,
     /// Any warning (about the policy, the connector or the users) is an
     /// error: the plan is not written, to --output or stdout, and plan
     /// exits 1, so that CI cannot go on with a plan that has warnings.

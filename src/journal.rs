@@ -415,9 +415,18 @@ impl Notices {
     /// line must not turn a `notify` into a `deactivate` in the plan a
     /// reviewer reads. The error names the file and the first bad line.
     pub fn read(path: &Path, key: Option<&Key>) -> Result<Notices, Error> {
+        Notices::read_at_head(path, key).map(|(notices, _)| notices)
+    }
+
+    /// As [`Notices::read`], with the head of the journal read
+    /// (`LINES:HASH`, as `journal verify` prints it), for the plan's
+    /// provenance: an auditor can check later that the journal still holds
+    /// what the plan was made from.
+    pub fn read_at_head(path: &Path, key: Option<&Key>) -> Result<(Notices, String), Error> {
         let v = verify(path, key).map_err(|e| Error::Unverified { source: Box::new(e) })?;
         let name = path.display().to_string();
-        Notices::from_records(&name, &Record::read_all(&name, &v.records)?)
+        let notices = Notices::from_records(&name, &Record::read_all(&name, &v.records)?)?;
+        Ok((notices, format!("{}:{}", v.lines, v.head)))
     }
 
     /// The notices among a journal's records, already read in order (the

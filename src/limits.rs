@@ -41,7 +41,7 @@ mod tests {
     use crate::diagnostic::Code;
     use crate::notices::Notices;
     use crate::parse::parse;
-    use crate::plan::{self, Header, PolicyRef, Tally, UsersRef};
+    use crate::plan::{self, GeneratedBy, Header, PolicyRef, Tally, UsersRef};
     use crate::program::Program;
     use crate::render::{EntryCache, Format, Renderer};
     use crate::source::Source;
@@ -109,6 +109,11 @@ mod tests {
                     sha256: String::new(),
                 },
                 revoke: false,
+                generated_by: GeneratedBy::THIS,
+                generated_at: as_of,
+                connector: None,
+                journal: None,
+                warnings: Vec::new(),
             };
             let notices = Notices::new();
             for format in [Format::Table, Format::Json, Format::Csv, Format::Markdown] {

@@ -89,8 +89,16 @@ impl<W: Write> Renderer<W> {
             Format::Json => {
                 write!(self.out, "{{\"as_of\":")?;
                 serde_json::to_writer(&mut self.out, &crate::time::format_time(header.as_of))?;
+                write!(self.out, ",\"generated_by\":")?;
+                serde_json::to_writer(&mut self.out, &header.generated_by)?;
+                write!(self.out, ",\"generated_at\":")?;
+                serde_json::to_writer(&mut self.out, &crate::time::format_time(header.generated_at))?;
                 write!(self.out, ",\"policy\":")?;
                 serde_json::to_writer(&mut self.out, &header.policy)?;
+                write!(self.out, ",\"connector\":")?;
+                serde_json::to_writer(&mut self.out, &header.connector)?;
+                write!(self.out, ",\"journal\":")?;
+                serde_json::to_writer(&mut self.out, &header.journal)?;
                 // Actions keep their SPEC names for apply; what deactivate
                 // means on this platform is said once.
                 if header.revoke {
@@ -235,12 +243,51 @@ struct Report<'a> {
     rows: &'a [Row],
 }
 
-/// One CSV record, quoted as spreadsheets expect.
-fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(fields)?;
-    let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-    out.write_all(&bytes)
+/// One CSV record, quoted as spreadsheets expect (RFC 4180: a cell with a
+/// comma, a quote or a line break is quoted, its quotes doubled).
+///
+/// A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// is one a spreadsheet may run as a formula (CSV injection: a user named
+/// `=HYPERLINK(…)` in a plan an admin opens). It is written as OWASP
+/// recommends: a single quote before it, and the cell quoted, so that it
+/// shows as text. A CSV reader then sees the quote too: `'=x`.
+pub fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
+    let mut line = Vec::with_capacity(128);
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        csv_cell(&mut line, field);
+    }
+    line.push(b'\n');
+    out.write_all(&line)
+}
+
+fn csv_cell(line: &mut Vec<u8>, field: &str) {
+    let formula = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !formula && !field.contains([',', '"', '\n', '\r']) {
+        line.extend_from_slice(field.as_bytes());
+        return;
+    }
+    line.push(b'"');
+    if formula {
+        line.push(b'\'');
+    }
+    line.extend_from_slice(field.replace('"', "\"\"").as_bytes());
+    line.push(b'"');
+}
+
+/// The provenance as a CSV of its own (`key,value` rows under a header
+/// row), written beside a CSV plan so that the plan's row 1 stays its
+/// header row.
+pub fn provenance_csv(header: &Header) -> Vec<u8> {
+    let mut out = Vec::new();
+    let rows = std::iter::once(("key", "value".to_string())).chain(header.provenance());
+    for (key, value) in rows {
+        // Writing to a Vec cannot fail.
+        let _ = csv_row(&mut out, &[key, &value]);
+    }
+    out
 }
 
 /// A decision's action for people: its word, or "already deactivated"
@@ -311,8 +358,12 @@ fn table(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         rows,
     } = *r;
     writeln!(out, "Plan as of {}", crate::time::format_time(h.as_of))?;
-    writeln!(out, "  policy  {}", h.policy.path)?;
-    writeln!(out, "  users   {} ({} users)", h.users.source, h.users.count)?;
+    // The warnings themselves are on stderr, beside the table: here, their count.
+    let provenance: Vec<_> = h.provenance().into_iter().filter(|(l, _)| *l != "warning").collect();
+    let lw = provenance.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 2;
+    for (label, value) in &provenance {
+        writeln!(out, "  {label:<lw$}{value}")?;
+    }
     writeln!(out)?;
     writeln!(out, "{:<12}{:>8}", "action", "users")?;
     for (name, n) in summary_rows(s, h.revoke) {
@@ -387,6 +438,7 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         h.users.count
     )?;
     writeln!(out)?;
+    markdown_provenance(out, h)?;
     writeln!(out, "| action | users |\n|---|---:|")?;
     for (name, n) in summary_rows(s, h.revoke) {
         writeln!(out, "| {name} | {n} |")?;
@@ -431,6 +483,18 @@ fn markdown(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         )?;
     }
     writeln!(out, "\n</details>")
+}
+
+/// The provenance, folded: a reviewer opens it when asked where the plan
+/// came from. The warnings are listed at the end, so only their count is here.
+fn markdown_provenance(out: &mut impl Write, h: &Header) -> io::Result<()> {
+    writeln!(out, "<details><summary>Provenance</summary>\n\n| | |\n|---|---|")?;
+    for (label, value) in h.provenance() {
+        if label != "warning" {
+            writeln!(out, "| {label} | {} |", cell(&value))?;
+        }
+    }
+    writeln!(out, "\n</details>\n")
 }
 
 /// The warnings, listed for the reviewer of a pull request.

@@ -92,6 +92,11 @@ pub enum Failure {
     #[error("the plan is over its limits: {}; apply will refuse these actions", over.join(", "))]
     #[diagnostic(code(dormant::over_limit))]
     OverLimit { over: Vec<String> },
+    /// `DORMANT_GENERATED_AT` that is not an instant: a plan must not carry
+    /// a made-up time.
+    #[error("DORMANT_GENERATED_AT: {problem}; unset it to stamp plans with the clock")]
+    #[diagnostic(code(dormant::generated_at))]
+    GeneratedAt { problem: String },
     /// Diagnostics at their spans, printed as they were found (with the
     /// warnings beside them): only the exit status is left to give.
     #[error("the diagnostics above")]

@@ -149,6 +149,25 @@ pub fn as_of(arg: &AsOfArg) -> Time {
     })
 }
 
+/// The variable that fixes the time plans say they were written at
+/// (`generated_at`), for snapshot tests and reproducible runs.
+pub const GENERATED_AT_VAR: &str = "DORMANT_GENERATED_AT";
+
+/// When an output is written, to the second: the clock, or
+/// `DORMANT_GENERATED_AT` (a date or an RFC 3339 time) when set. Read here,
+/// as as-of is, never while deciding.
+pub fn generated_at() -> Result<Time, Failure> {
+    match std::env::var(GENERATED_AT_VAR) {
+        Ok(text) if !text.trim().is_empty() => {
+            crate::cli::parse_instant(text.trim()).map_err(|problem| Failure::GeneratedAt { problem })
+        }
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(as_of(&AsOfArg { as_of: None })),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::GeneratedAt {
+            problem: "not UTF-8".to_string(),
+        }),
+    }
+}
+
 /// A policy, parsed and checked. Errors are printed and end the command;
 /// warnings are printed and the command goes on.
 pub fn load_policy(path: &Path, out: &Output, as_of: Time) -> Result<(Source, Policy), Failure> {
@@ -275,12 +294,20 @@ pub fn fetch_from(connector: &crate::config::Connector, out: &Output) -> Result<
 
 /// The notices of the journal named in the config, if there is one.
 pub fn load_notices(out: &Output) -> Result<Notices, Failure> {
+    load_notices_at_head(out).map(|(notices, _)| notices)
+}
+
+/// As [`load_notices`], with the journal read and its head, when one was,
+/// for the provenance of a plan.
+pub fn load_notices_at_head(out: &Output) -> Result<(Notices, Option<crate::plan::JournalRef>), Failure> {
     match load_config(out)? {
         Some(c) if c.journal.exists() => {
             let key = c.journal_key()?;
-            Ok(Notices::read(&c.journal, key.as_ref())?)
+            let (notices, head) = Notices::read_at_head(&c.journal, key.as_ref())?;
+            let path = c.journal.display().to_string();
+            Ok((notices, Some(crate::plan::JournalRef { path, head })))
         }
-        _ => Ok(Notices::new()),
+        _ => Ok((Notices::new(), None)),
     }
 }
 

@@ -1,13 +1,13 @@
 //! `dormant plan` and `dormant explain`.
 
 use super::Failure;
-use super::{as_of, compile, load_notices, load_policy_warned, load_users, write_output, Output};
+use super::{as_of, compile, load_notices_at_head, load_policy_warned, load_users, write_output, Output};
 use crate::check::data::{Collector, Summary};
 use crate::cli::{ExplainArgs, PlanArgs, TextOrJson};
 use crate::connector::file;
 use crate::connector::file::sha256_hex;
 use crate::diagnostic::briefs;
-use crate::plan::{self, Entry, Header, PolicyRef, Tally, UsersRef};
+use crate::plan::{self, ConnectorRef, Entry, GeneratedBy, Header, PolicyRef, Tally, UsersRef};
 use crate::render::{EntryCache, Format, Renderer};
 use crate::Exit;
 use std::io::{BufWriter, Write};
@@ -15,10 +15,13 @@ use std::path::{Path, PathBuf};
 
 pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Failure> {
     let as_of = as_of(&args.as_of);
+    let generated_at = super::generated_at()?;
+    let format = format_of(args.format, args.output.as_deref());
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let mut program = compile(&source, &policy, as_of)?;
-    let notices = load_notices(out)?;
-    let mut header = header_for(&source, &program);
+    let (notices, journal) = load_notices_at_head(out)?;
+    let mut header = header_for(&source, &program, generated_at);
+    header.journal = journal;
     // A connector's users are fetched whole first; a file's are read on
     // another thread while this one decides and writes.
     let fetched = match (&args.users.users, &args.users.connector) {
@@ -26,13 +29,14 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Failure> {
             let connector = super::connector_named(name, out)?;
             warnings.extend(super::connector_warnings(&source, &policy, &connector, out)?);
             header.revoke = connector.kind.revokes();
+            header.connector = Some(connector_ref(&connector));
             program.revoke = header.revoke;
             Some(super::fetch_from(&connector, out)?)
         }
         _ => None,
     };
     let sink = Sink::open(args.output.as_deref())?;
-    let mut run = Planning::new(args.format, sink, &header, &program, &policy, &notices);
+    let mut run = Planning::new(format, sink, &header, &program, &policy, &notices);
     let (users_source, finished) = match fetched {
         Some(f) => run.fetched(f),
         None => run.file(args.users.users.as_deref().unwrap_or(Path::new("")))?,
@@ -49,15 +53,80 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Failure> {
         run.r.into_inner().discard();
         return Err(denied);
     }
-    run.r.set_warnings(briefs(&source, &warnings));
+    header.warnings = briefs(&source, &warnings);
+    run.r.set_warnings(header.warnings.clone());
     let tally = run.write(&header, args.output.as_deref())?;
+    if let Some(path) = provenance_path(args, format) {
+        super::write_atomically(&path, &crate::render::provenance_csv(&header))?;
+    }
     over_limits(&tally, &program)
+}
+
+/// `--format`, or else the format `--output`'s extension names, or else
+/// the table: `--output plan.json` writes JSON, which `apply` reads.
+fn format_of(format: Option<Format>, output: Option<&Path>) -> Format {
+    let ext = output
+        .and_then(Path::extension)
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    format
+        .or_else(|| match ext.as_deref()? {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "md" | "markdown" => Some(Format::Markdown),
+            // .html: Format::Html
+            _ => None,
+        })
+        .unwrap_or(Format::Table)
+}
+
+/// Where the provenance goes apart from the plan: `--provenance`, or beside
+/// a CSV plan written to a file, since a CSV's first row is its header row
+/// (see the README's "Provenance").
+fn provenance_path(args: &PlanArgs, format: Format) -> Option<PathBuf> {
+    match (&args.provenance, &args.output, format) {
+        (Some(path), _, _) => Some(path.clone()),
+        (None, Some(plan), Format::Csv) => Some(plan.with_extension("provenance.csv")),
+        _ => None,
+    }
+}
+
+/// A connector as the plan names it, without its secrets.
+fn connector_ref(c: &crate::config::Connector) -> ConnectorRef {
+    ConnectorRef {
+        name: c.name.clone(),
+        kind: c.kind.as_str().to_string(),
+        url: public_url(&c.url),
+    }
+}
+
+/// A platform's address as a plan may show it: a user, a password, a query
+/// or a fragment could hold a secret, so they are left out. An address
+/// that does not parse is left out whole, since nothing in it can be
+/// told safe.
+fn public_url(url: &str) -> Option<String> {
+    let mut u = reqwest::Url::parse(url).ok()?;
+    // Only an address that cannot have a user refuses these (`data:`): it
+    // has none to leak.
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    Some(u.as_str().trim_end_matches('/').to_string())
 }
 
 /// The plan's heading before its users are read: the users' part is
 /// filled in once they all have been.
-fn header_for(source: &crate::source::Source, program: &crate::program::Program) -> Header {
+fn header_for(
+    source: &crate::source::Source,
+    program: &crate::program::Program,
+    generated_at: crate::time::Time,
+) -> Header {
     Header {
+        generated_by: GeneratedBy::THIS,
+        generated_at,
+        connector: None,
+        journal: None,
+        warnings: Vec::new(),
         as_of: program.as_of,
         policy: PolicyRef {
             path: source.path.clone(),
@@ -274,9 +343,10 @@ impl Write for Sink {
 
 pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Failure> {
     let as_of = as_of(&args.as_of);
+    let generated_at = super::generated_at()?;
     let (source, policy, mut warnings) = load_policy_warned(&args.policy, out, as_of)?;
     let mut program = compile(&source, &policy, as_of)?;
-    let notices = load_notices(out)?;
+    let (notices, journal) = load_notices_at_head(out)?;
     let mut users = load_users(&args.users, out)?;
     notices.fill_deactivated(&mut users.users);
     warnings.extend(super::data_warnings(
@@ -285,37 +355,57 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<Exit, Failure> {
         &Summary::of(&policy, &users.users),
         out,
     ));
-    // On Huwise a deactivation is a revoke: say so, and decide so.
-    let revoke = match &args.users.connector {
-        Some(name) => super::connector_named(name, out)?.kind.revokes(),
-        None => false,
+    let connector = match &args.users.connector {
+        Some(name) => Some(super::connector_named(name, out)?),
+        None => None,
     };
+    // On Huwise a deactivation is a revoke: say so, and decide so.
+    let revoke = connector.as_ref().is_some_and(|c| c.kind.revokes());
     program.revoke = revoke;
     let user = named(&users, &args.user)?;
     let e = plan::entry(&program, user, &notices);
     let text = match args.format {
         TextOrJson::Json => {
-            #[derive(serde::Serialize)]
-            struct Explained<'a> {
-                reason: String,
-                #[serde(flatten)]
-                entry: &'a Entry<'a>,
-                warnings: Vec<crate::diagnostic::Brief>,
-            }
-            let explained = Explained {
-                reason: crate::render::reason(&e),
-                entry: &e,
-                warnings: briefs(&source, &warnings),
+            let mut header = header_for(&source, &program, generated_at);
+            header.users = UsersRef {
+                source: users.source.clone(),
+                count: users.users.len(),
+                sha256: users.sha256.clone(),
             };
-            let mut s = serde_json::to_string_pretty(&explained).unwrap_or_default();
-            s.push('\n');
-            s
+            header.connector = connector.as_ref().map(connector_ref);
+            header.journal = journal;
+            header.warnings = briefs(&source, &warnings);
+            explain_json(&header, &e)
         }
         TextOrJson::Text => crate::render::explanation_text(&e, revoke),
     };
     write_output(None, text.as_bytes())?;
     super::denied(args.deny_warnings, warnings.len(), "exit status 1")?;
     Ok(Exit::Ok)
+}
+
+/// `explain --format json`: the decision with its reason, and the
+/// provenance a plan carries (as-of, policy and users with their hashes,
+/// connector, journal, warnings).
+fn explain_json(header: &Header, e: &Entry<'_>) -> String {
+    #[derive(serde::Serialize)]
+    struct Explained<'a> {
+        #[serde(flatten)]
+        header: &'a Header,
+        reason: String,
+        #[serde(flatten)]
+        entry: &'a Entry<'a>,
+        warnings: &'a [crate::diagnostic::Brief],
+    }
+    let explained = Explained {
+        header,
+        reason: crate::render::reason(e),
+        entry: e,
+        warnings: &header.warnings,
+    };
+    let mut s = serde_json::to_string_pretty(&explained).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// The one user `who` names: an id exactly, or a username or an email
@@ -336,5 +426,42 @@ fn named<'u>(users: &'u file::UsersFile, who: &str) -> Result<&'u crate::user::U
             who: who.to_string(),
             ids: many.iter().map(|u| u.id.to_string()).collect(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connector_url_shows_no_credentials() {
+        for (url, shown) in [
+            ("https://data.example.org", Some("https://data.example.org")),
+            (
+                "https://admin:s3cret@data.example.org/api?token=abc#k=1",
+                Some("https://data.example.org/api"),
+            ),
+            (
+                "https://key@data.example.org:8443",
+                Some("https://data.example.org:8443"),
+            ),
+            ("http://127.0.0.1:9000/?api_key=x", Some("http://127.0.0.1:9000")),
+            ("not an address", None),
+            ("", None),
+        ] {
+            assert_eq!(public_url(url).as_deref(), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_format_comes_from_the_flag_then_the_extension() {
+        let f = |format, out: Option<&str>| format_of(format, out.map(Path::new));
+        assert_eq!(f(None, None), Format::Table);
+        assert_eq!(f(None, Some("plan.json")), Format::Json);
+        assert_eq!(f(None, Some("out/Plan.CSV")), Format::Csv);
+        assert_eq!(f(None, Some("plan.md")), Format::Markdown);
+        assert_eq!(f(None, Some("plan.txt")), Format::Table);
+        assert_eq!(f(None, Some("plan")), Format::Table);
+        assert_eq!(f(Some(Format::Csv), Some("plan.json")), Format::Csv);
     }
 }

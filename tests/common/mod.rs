@@ -5,6 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The `generated_at` of every run's output, unless the run is `without`
+/// `DORMANT_GENERATED_AT`.
+pub const GENERATED_AT: &str = "2026-11-23T12:00:00Z";
+
 /// One run of the binary, built up like just's `Test`.
 pub struct Run {
     args: Vec<String>,
@@ -46,6 +50,12 @@ impl Run {
         self
     }
 
+    /// Sets an environment variable for the run.
+    pub fn env(mut self, var: &str, value: &str) -> Self {
+        self.env.push((var.to_string(), value.to_string()));
+        self
+    }
+
     /// Runs without this variable, whatever the environment has.
     pub fn without(mut self, var: &str) -> Self {
         self.unset.push(var.to_string());
@@ -60,7 +70,12 @@ impl Run {
 
     fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dormant"));
-        cmd.args(&self.args).current_dir(&self.dir).env_remove("NO_COLOR");
+        // Outputs say when they were written: a fixed time keeps snapshots
+        // still (`without` it, the clock).
+        cmd.args(&self.args)
+            .current_dir(&self.dir)
+            .env_remove("NO_COLOR")
+            .env("DORMANT_GENERATED_AT", GENERATED_AT);
         for k in &self.unset {
             cmd.env_remove(k);
         }
