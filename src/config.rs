@@ -6,7 +6,7 @@
 pub use crate::connector::{Connector, Kind};
 pub use crate::http::Limits;
 
-use crate::connector::platform::{KeyType, Keys, Table};
+use crate::connector::platform::{KeyType, Keys, Own, Table};
 
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span};
@@ -262,14 +262,10 @@ fn connector(name: String, raw: Spanned<RawTable>, dir: &Path) -> Result<Connect
         }
     }
     let table = Table { span: table, values };
-    let mut secrets = BTreeMap::new();
-    let mut settings = BTreeMap::new();
+    // Secrets are named, never written: each `*_env` key names a variable.
     for key in keys.required.iter().copied().chain(keys.own.iter().map(|k| k.name)) {
-        let Some((text, at)) = table.text(key) else { continue };
-        if key.ends_with("_env") {
-            secrets.insert(key, env_name_at(key, text, at, "PORTAL_SECRET")?);
-        } else if !matches!(key, "url" | "path") {
-            settings.insert(key, text.to_string());
+        if let Some((text, at)) = table.text(key).filter(|_| key.ends_with("_env")) {
+            env_name_at(key, text, at, "PORTAL_SECRET")?;
         }
     }
     let mut c = Connector {
@@ -277,8 +273,6 @@ fn connector(name: String, raw: Spanned<RawTable>, dir: &Path) -> Result<Connect
         kind,
         url: String::new(),
         path: table.text("path").map(|(p, _)| dir.join(p)),
-        secrets,
-        settings,
         limits: limits(&table)?,
         enrich: table
             .values
@@ -286,11 +280,10 @@ fn connector(name: String, raw: Spanned<RawTable>, dir: &Path) -> Result<Connect
             .and_then(|(_, v)| v.as_array())
             .map(|e| e.iter().filter_map(toml::Value::as_str).map(|p| dir.join(p)).collect())
             .unwrap_or_default(),
-        revoke: false,
-        enrollments: false,
+        own: Own::none(),
         usage: PathBuf::new(),
     };
-    kind.platform().configure(&mut c, &table)?;
+    c.own = kind.platform().configure(&mut c, &table)?;
     if let Some((u, at)) = table.text("url") {
         c.url = check_url(u, at)?;
     }

@@ -1,4 +1,8 @@
 use super::*;
+use crate::connector::bevy::BevyKeys;
+use crate::connector::docebo::DoceboKeys;
+use crate::connector::huwise::HuwiseKeys;
+use crate::connector::metric_insights::MetricInsightsKeys;
 
 fn parse(text: &str) -> Result<Config, (String, Span)> {
     Config::parse(Source::new("dormant.toml", text), Path::new("cfg")).map_err(|e| match e {
@@ -41,10 +45,11 @@ api_key_env = "DOCSPACE_KEY"
         (p.kind.as_str(), p.url.as_str()),
         ("huwise", "https://data.example.org")
     );
-    assert_eq!(p.secrets.get("api_key_env").map(String::as_str), Some("HUWISE_API_KEY"));
+    let own = p.own::<HuwiseKeys>();
+    assert_eq!(own.api_key_env, "HUWISE_API_KEY");
     assert_eq!(p.limits.requests_per_second, Some(5.0));
     assert_eq!(p.enrich, vec![PathBuf::from("cfg/logins.csv")]);
-    assert!(p.revoke);
+    assert!(own.revoke());
     assert_eq!(c.connector("docs").unwrap().kind.as_str(), "docspace");
     let missing = c.connector("portl").unwrap_err().to_string();
     assert!(missing.contains("did you mean `portal`"), "{missing}");
@@ -123,11 +128,12 @@ fn bevy_names_its_keys_owner_and_its_page_size() {
     )
     .unwrap();
     let e = c.connector("events").unwrap();
-    assert_eq!(e.settings.get("user").map(String::as_str), Some("ana@example.org"));
+    assert_eq!(e.own::<BevyKeys>().user.as_deref(), Some("ana@example.org"));
     assert_eq!((e.limits.page_size, e.limits.batch_size), (Some(1000), Some(250)));
     let bi = c.connector("bi").unwrap();
-    assert_eq!(bi.settings.get("user").map(String::as_str), Some("svc.dormant"));
-    assert_eq!(bi.secrets.get("token_env").map(String::as_str), Some("MI_TOKEN"));
+    let own = bi.own::<MetricInsightsKeys>();
+    assert_eq!(own.user.as_deref(), Some("svc.dormant"));
+    assert_eq!(own.token_env.as_deref(), Some("MI_TOKEN"));
     let bevy = "[connector.a]\nkind = \"bevy\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
     for bad in ["0", "1001"] {
         let text = format!("{bevy}page_size = {bad}\n");
@@ -169,6 +175,51 @@ fn a_value_of_the_wrong_type_is_named_at_its_span() {
     }
     let ok = parse(&format!("{docebo}enrollments = true\ntimezone = \"Europe/Rome\"\n")).unwrap();
     let c = ok.connector("a").unwrap();
-    assert!(c.enrollments);
-    assert_eq!(c.settings.get("timezone").map(String::as_str), Some("Europe/Rome"));
+    let own = c.own::<DoceboKeys>();
+    assert!(own.enrollments);
+    assert_eq!(own.timezone, Some(chrono_tz::Tz::Europe__Rome));
+}
+
+/// What serde still refuses after the type checks (a key the struct
+/// lacks, a value it cannot take, a key it needs) is a mistake at the
+/// key's value, or at the table: never a panic.
+#[test]
+fn a_key_the_struct_refuses_is_named_at_its_span() {
+    use crate::connector::platform::Table;
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code, reason = "only deserialized")]
+    struct Own {
+        id: String,
+        size: Option<u64>,
+    }
+    let at = |start, end| Span::new(start, end);
+    let table = |values: &[(&str, Span, toml::Value)]| Table {
+        span: at(0, 100),
+        values: values
+            .iter()
+            .map(|(k, s, v)| (k.to_string(), (*s, v.clone())))
+            .collect(),
+    };
+    let id = ("id", at(10, 13), toml::Value::from("a"));
+    let cases = [
+        (
+            table(&[id.clone(), ("extra", at(20, 22), toml::Value::from(true))]),
+            "unknown field `extra`, expected `id` or `size`",
+            at(20, 22),
+        ),
+        (
+            table(&[id.clone(), ("size", at(30, 33), toml::Value::from("ten"))]),
+            "invalid type: string \"ten\", expected u64",
+            at(30, 33),
+        ),
+        (table(&[]), "missing field `id`", at(0, 100)),
+    ];
+    for (t, message, span) in cases {
+        let e = t.own::<Own>().unwrap_err();
+        assert_eq!((e.message.as_str(), e.span), (message, span));
+    }
+    // The keys every platform shares are not its own: they never reach it.
+    let shared = table(&[id, ("url", at(40, 45), toml::Value::from("https://x.org"))]);
+    assert!(shared.own::<Own>().is_ok());
 }

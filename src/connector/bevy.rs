@@ -42,7 +42,7 @@
 //!   (POST)" in a third-party catalogue]; what it answers is unknown, so
 //!   the user is read back to confirm it. There is no reactivation [?].
 
-use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
+use super::platform::{Key, KeyType, Keys, Own, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
 use super::{Acted, Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
@@ -83,6 +83,18 @@ pub const DEFAULTS: Settings = Settings {
     max_wait: Duration::from_secs(120),
 };
 
+/// A `bevy` connector's own keys.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BevyKeys {
+    /// The variable holding the API key.
+    pub token_env: String,
+    /// Whose key it is: a username or an email, never acted on.
+    pub user: Option<String>,
+    /// Users asked for a page.
+    pub page_size: Option<u64>,
+}
+
 pub struct Bevy {
     client: Client,
     source: String,
@@ -98,7 +110,7 @@ pub struct Bevy {
 
 impl Bevy {
     pub fn connect(c: &Connector) -> Result<Bevy, Error> {
-        let var = c.secrets.get("token_env").map(String::as_str).unwrap_or_default();
+        let var = &c.own::<BevyKeys>().token_env;
         Bevy::with_key(c, Secret::from_env(var, "token_env", &c.name)?)
     }
 
@@ -110,7 +122,7 @@ impl Bevy {
             client,
             source: c.name.clone(),
             page: c.limits.page_size.unwrap_or(PAGE).clamp(1, MAX_PAGE_SIZE),
-            me: c.settings.get("user").map(|u| u.trim().to_string()),
+            me: c.own::<BevyKeys>().user.as_deref().map(|u| u.trim().to_string()),
             warned: AtomicBool::new(false),
         })
     }
@@ -294,7 +306,7 @@ impl Platform for BevyPlatform {
         KEYS
     }
 
-    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<Own, Diag> {
         match table.count("page_size") {
             Some((size, at)) if !(1..=MAX_PAGE_SIZE).contains(&size) => Err(Diag::error(
                 Code::Config,
@@ -303,9 +315,10 @@ impl Platform for BevyPlatform {
             )
             .label("here")
             .help("Bevy's public scripts ask for at most 1000 a page; larger pages save requests of the daily quota")),
-            size => {
-                c.limits.page_size = size.map(|(size, _)| size);
-                Ok(())
+            _ => {
+                let own = table.own::<BevyKeys>()?;
+                c.limits.page_size = own.page_size;
+                Ok(Own::new(own))
             }
         }
     }
@@ -330,7 +343,7 @@ impl Platform for BevyPlatform {
         match field {
             // The key's own account is the one service account Bevy has,
             // known only when `user` names it.
-            Field::IsService if c.settings.contains_key("user") => Supply::Supplied,
+            Field::IsService if c.own::<BevyKeys>().user.is_some() => Supply::Supplied,
             Field::IsService => Supply::Never(
                 "a Bevy API key is an HQ admin's own and Bevy does not say whose: without `user` naming that admin, dormant cannot know whose key it is".to_string(),
             ),

@@ -110,7 +110,7 @@
 //!   whole list, and its counts serve every later user without asking
 //!   again [I]. An item without a user id makes the counts *unknown* [I].
 
-use super::platform::{Key, KeyType, Keys, RuleCheck, Supply, Table, TwoSteps};
+use super::platform::{Key, KeyType, Keys, Own, RuleCheck, Supply, Table, TwoSteps};
 use super::Acted;
 use super::{Connection, Connector, Error, Fetched, Platform, Unreadable};
 use crate::decision::PlanAction;
@@ -195,6 +195,35 @@ impl Tokens for OAuth {
     }
 }
 
+/// A `docebo` connector's own keys. Without `username` and
+/// `password_env`, the client_credentials grant.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoceboKeys {
+    pub client_id: String,
+    /// The variable holding the OAuth client's secret.
+    pub client_secret_env: String,
+    /// The password grant's user, with `password_env`.
+    pub username: Option<String>,
+    /// The variable holding that user's password.
+    pub password_env: Option<String>,
+    /// The zone Docebo's dates are read in (they carry none); UTC when
+    /// not set. `configure` has checked it names one.
+    #[serde(default, deserialize_with = "zone")]
+    pub timezone: Option<chrono_tz::Tz>,
+    /// Count each user's enrollments (a request per user).
+    #[serde(default)]
+    pub enrollments: bool,
+}
+
+/// An IANA time zone's name, as a zone.
+fn zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<chrono_tz::Tz>, D::Error> {
+    let name = <String as serde::Deserialize>::deserialize(d)?;
+    name.parse()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("`{name}` is not a time zone dormant knows")))
+}
+
 pub struct Docebo {
     client: Client,
     source: String,
@@ -208,35 +237,29 @@ pub struct Docebo {
 
 impl Docebo {
     pub fn connect(c: &Connector) -> Result<Docebo, Error> {
-        let secret =
-            |key: &str| Secret::from_env(c.secrets.get(key).map(String::as_str).unwrap_or_default(), key, &c.name);
-        let password = match (
-            c.settings.contains_key("username"),
-            c.secrets.contains_key("password_env"),
-        ) {
-            (true, true) => Some(secret("password_env")?),
-            (false, false) => None,
+        let own = c.own::<DoceboKeys>();
+        let password = match (&own.username, &own.password_env) {
+            (Some(_), Some(var)) => Some(Secret::from_env(var, "password_env", &c.name)?),
+            (None, None) => None,
             _ => {
                 return Err(Error::GrantKeys {
                     connector: c.name.clone(),
                 })
             }
         };
-        Docebo::with(c, secret("client_secret_env")?, password)
+        let secret = Secret::from_env(&own.client_secret_env, "client_secret_env", &c.name)?;
+        Docebo::with(c, secret, password)
     }
 
     pub fn with(c: &Connector, client_secret: Secret, password: Option<Secret>) -> Result<Docebo, Error> {
-        let setting = |k: &str| c.settings.get(k).cloned().unwrap_or_default();
+        let own = c.own::<DoceboKeys>();
+        let username = own.username.clone().unwrap_or_default();
         let oauth = OAuth {
-            client_id: setting("client_id"),
+            client_id: own.client_id.clone(),
             secret: client_secret,
-            user: password.map(|p| (setting("username"), p)),
+            user: password.map(|p| (username.clone(), p)),
         };
         let client = Client::new(PLATFORM, &c.url, Settings::new(DEFAULTS, &c.limits))?.with_tokens(Box::new(oauth));
-        let zone = match c.settings.get("timezone") {
-            Some(tz) => tz.parse().map_err(|_| Error::TimeZone { zone: tz.clone() })?,
-            None => chrono_tz::Tz::UTC,
-        };
         Ok(Docebo {
             client,
             source: c.name.clone(),
@@ -244,9 +267,9 @@ impl Docebo {
             batch: usize::try_from(c.limits.batch_size.unwrap_or(100))
                 .unwrap_or(100)
                 .max(1),
-            zone,
-            enrollments: c.enrollments,
-            me: setting("username"),
+            zone: own.timezone.unwrap_or(chrono_tz::Tz::UTC),
+            enrollments: own.enrollments,
+            me: username,
         })
     }
 
@@ -862,7 +885,7 @@ impl Platform for DoceboPlatform {
         KEYS
     }
 
-    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+    fn configure(&self, _c: &mut Connector, table: &Table) -> Result<Own, Diag> {
         if let Some((tz, at)) = table.text("timezone") {
             if tz.parse::<chrono_tz::Tz>().is_err() {
                 return Err(
@@ -872,8 +895,7 @@ impl Platform for DoceboPlatform {
                 );
             }
         }
-        c.enrollments = table.flag("enrollments").unwrap_or(false);
-        Ok(())
+        Ok(Own::new(table.own::<DoceboKeys>()?))
     }
 
     fn revokes(&self) -> bool {
@@ -895,7 +917,7 @@ impl Platform for DoceboPlatform {
     fn supplies(&self, c: &Connector, field: &Field, own: &dyn Fn(&Field) -> bool) -> Supply {
         match field {
             Field::Activity(name) if ["courses_enrolled", "courses_completed"].contains(&name.as_str()) => {
-                match c.enrollments {
+                match c.own::<DoceboKeys>().enrollments {
                     true => Supply::Supplied,
                     false => Supply::Never(format!(
                         "connector `{}` counts enrollments only with `enrollments = true`",
@@ -939,7 +961,7 @@ impl Platform for DoceboPlatform {
 
     fn unsupplied_label(&self, c: &Connector, field: &Field, rule: &str) -> Option<String> {
         // True for a user with an enrollment: only the others are unknown.
-        (c.enrollments && *field == Field::HasActivity)
+        (c.own::<DoceboKeys>().enrollments && *field == Field::HasActivity)
             .then(|| format!("{rule} depends on it, so every user without an enrollment goes to review"))
     }
 

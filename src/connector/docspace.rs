@@ -68,7 +68,7 @@
 //!   `GetProfileByUserId`; common/ASC.Core.Common/Context/Impl/
 //!   UserManager.cs `GetUsersAsync`].
 
-use super::platform::{Keys, RuleCheck, Supply, Table, TwoSteps};
+use super::platform::{Keys, Own, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Listing};
 use super::{Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
@@ -300,9 +300,17 @@ fn terminated(id: &str, result: Result<HashSet<String>, HttpError>, stop: &mut O
     }
 }
 
+/// A `docspace` connector's own keys.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocSpaceKeys {
+    /// The variable holding the API key.
+    pub api_key_env: String,
+}
+
 impl DocSpace {
     pub fn connect(c: &Connector) -> Result<DocSpace, Error> {
-        let var = c.secrets.get("api_key_env").map(String::as_str).unwrap_or_default();
+        let var = &c.own::<DocSpaceKeys>().api_key_env;
         DocSpace::with_key(c, Secret::from_env(var, "api_key_env", &c.name)?)
     }
 
@@ -894,8 +902,8 @@ impl Platform for DocSpacePlatform {
         }
     }
 
-    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
-        Ok(())
+    fn configure(&self, _c: &mut Connector, table: &Table) -> Result<Own, Diag> {
+        Ok(Own::new(table.own::<DocSpaceKeys>()?))
     }
 
     fn revokes(&self) -> bool {

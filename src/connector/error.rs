@@ -82,14 +82,6 @@ pub enum Error {
     #[diagnostic(code(dormant::connector::no_credentials))]
     NoCredentials { connector: String },
 
-    /// A `timezone` that names no IANA time zone.
-    #[error("`{zone}` is not a time zone")]
-    #[diagnostic(
-        code(dormant::connector::time_zone),
-        help("name an IANA time zone, such as `Europe/Rome` or `UTC`")
-    )]
-    TimeZone { zone: String },
-
     /// The request count of earlier runs could not be read.
     #[error("cannot read `{}`: {cause}", path.display())]
     #[diagnostic(code(dormant::connector::usage_unreadable))]

@@ -3,7 +3,7 @@
 //! of `fetch` is a JSON array in the same format, so a snapshot can be
 //! planned again offline.
 
-use super::platform::{Keys as TableKeys, RuleCheck, Supply, Table};
+use super::platform::{Keys as TableKeys, Own, RuleCheck, Supply, Table};
 use super::record::{self, Cell};
 use super::{Connection, Connector, Error, Fetched, Platform};
 use crate::diagnostic::Diag;
@@ -684,6 +684,12 @@ mod json;
 
 use json::{json_array, json_lines, Keys, UserSeed};
 
+/// A `file` connector's own keys: none, its `path` and `enrich` being
+/// keys it shares.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileKeys {}
+
 /// The built-in users file in `dormant.toml`: `kind = "file"`.
 pub struct FilePlatform;
 
@@ -705,8 +711,8 @@ impl Platform for FilePlatform {
         }
     }
 
-    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
-        Ok(())
+    fn configure(&self, _c: &mut Connector, table: &Table) -> Result<Own, Diag> {
+        Ok(Own::new(table.own::<FileKeys>()?))
     }
 
     fn revokes(&self) -> bool {

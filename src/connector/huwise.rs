@@ -35,7 +35,7 @@
 //!   come from one read of `GET /groups/?limit&offset`, paged as the users
 //!   are [S: python/docs/UserGroupsApi.md `list_user_groups`, UserGroup.md].
 
-use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
+use super::platform::{Key, Keys, Own, RuleCheck, Supply, Table, TwoSteps};
 use super::Listing;
 use super::{Acted, Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
@@ -66,6 +66,32 @@ pub const DEFAULTS: Settings = Settings {
     max_wait: Duration::from_secs(120),
 };
 
+/// A `huwise` connector's own keys.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuwiseKeys {
+    /// The variable holding the API key.
+    pub api_key_env: String,
+    /// `deactivate = "revoke"`: the admin's opt-in to deactivating by
+    /// taking the user's domain permissions and groups away (Huwise has no
+    /// deactivation of its own).
+    pub deactivate: Option<Deactivate>,
+}
+
+impl HuwiseKeys {
+    /// Whether the admin opted in to a revoke.
+    pub fn revoke(&self) -> bool {
+        self.deactivate == Some(Deactivate::Revoke)
+    }
+}
+
+/// What `deactivate` may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Deactivate {
+    Revoke,
+}
+
 pub struct Huwise {
     client: Client,
     source: String,
@@ -78,7 +104,7 @@ pub struct Huwise {
 
 impl Huwise {
     pub fn connect(c: &Connector) -> Result<Huwise, Error> {
-        let var = c.secrets.get("api_key_env").map(String::as_str).unwrap_or_default();
+        let var = &c.own::<HuwiseKeys>().api_key_env;
         Huwise::with_key(c, Secret::from_env(var, "api_key_env", &c.name)?)
     }
 
@@ -93,7 +119,7 @@ impl Huwise {
             client,
             source: c.name.clone(),
             page: c.limits.batch_size.unwrap_or(100).clamp(1, MAX_PAGE),
-            revoke: c.revoke,
+            revoke: c.own::<HuwiseKeys>().revoke(),
             held: std::sync::Mutex::default(),
         })
     }
@@ -555,7 +581,7 @@ impl Platform for HuwisePlatform {
 
     /// Huwise deactivates only as a revoke, which the connector must allow.
     fn refuses(&self, c: &Connector, action: PlanAction, count: usize) -> Option<String> {
-        (action == PlanAction::Deactivate && !c.revoke && count > 0).then(|| format!(
+        (action == PlanAction::Deactivate && !c.own::<HuwiseKeys>().revoke() && count > 0).then(|| format!(
             "the plan deactivates {count} users, and Huwise has no deactivation: set `deactivate = \"revoke\"` on connector `{}` to take their domain permissions and groups away instead (undo gives them back), or plan with `delete`",
             c.name
         ))
@@ -577,7 +603,7 @@ impl Platform for HuwisePlatform {
 
     /// Huwise has no deactivation: `deactivate = "revoke"` takes the user's
     /// domain permissions and groups away instead.
-    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag> {
+    fn configure(&self, _c: &mut Connector, table: &Table) -> Result<Own, Diag> {
         if let Some(old) = table.span("deactivate_via_expiry") {
             return Err(Diag::error(
                 Code::Config,
@@ -595,10 +621,7 @@ impl Platform for HuwisePlatform {
             )
             .label("here")
             .help("Huwise has no deactivation: `deactivate = \"revoke\"` lets a policy's deactivate take the user's domain permissions and groups away (undo gives them back); leave the key out to refuse deactivate on this connector")),
-            d => {
-                c.revoke = d.is_some();
-                Ok(())
-            }
+            _ => Ok(Own::new(table.own::<HuwiseKeys>()?)),
         }
     }
 
@@ -628,7 +651,7 @@ impl Platform for HuwisePlatform {
         if action.node != "deactivate" {
             return Vec::new();
         }
-        vec![if c.revoke {
+        vec![if c.own::<HuwiseKeys>().revoke() {
             Diag::warning(
                 Code::PartialAction,
                 action.span,

@@ -64,7 +64,7 @@
 //!   trying to get lock" [S: PTG tests/users/user.ts `retryCreateUser`]: a
 //!   5xx is retried by the HTTP layer.
 
-use super::platform::{Key, Keys, RuleCheck, Supply, Table, TwoSteps};
+use super::platform::{Key, Keys, Own, RuleCheck, Supply, Table, TwoSteps};
 use super::{Acted, Connection, Connector, Error, Fetched, Platform, Unreadable, Warning};
 use crate::decision::PlanAction;
 use crate::diagnostic::Diag;
@@ -180,6 +180,20 @@ impl Tokens for AppTokens {
     }
 }
 
+/// A `metric_insights` connector's own keys: a personal token
+/// (`token_env`, its owner named by `user`), or an External Application
+/// (`application_id`, `application_key_env` and the `user` it acts as).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricInsightsKeys {
+    pub application_id: Option<String>,
+    /// The variable holding the application's key.
+    pub application_key_env: Option<String>,
+    pub user: Option<String>,
+    /// The variable holding a personal token.
+    pub token_env: Option<String>,
+}
+
 pub struct MetricInsights {
     client: Client,
     source: String,
@@ -192,15 +206,12 @@ pub struct MetricInsights {
 
 impl MetricInsights {
     pub fn connect(c: &Connector) -> Result<MetricInsights, Error> {
-        let personal = match c.secrets.get("token_env") {
+        let own = c.own::<MetricInsightsKeys>();
+        let personal = match &own.token_env {
             Some(var) => Some(Secret::from_env(var, "token_env", &c.name)?),
             None => None,
         };
-        let app = match (
-            c.settings.get("application_id"),
-            c.secrets.get("application_key_env"),
-            c.settings.get("user"),
-        ) {
+        let app = match (&own.application_id, &own.application_key_env, &own.user) {
             (Some(id), Some(var), Some(user)) if personal.is_none() => Some((
                 id.clone(),
                 Secret::from_env(var, "application_key_env", &c.name)?,
@@ -224,7 +235,12 @@ impl MetricInsights {
         let (client, me) = match (personal, app) {
             (Some(token), _) => {
                 client.set_auth("authorization", &format!("Bearer {}", token.expose()), &token)?;
-                (client, c.settings.get("user").map(|u| u.trim().to_string()))
+                let me = c
+                    .own::<MetricInsightsKeys>()
+                    .user
+                    .as_deref()
+                    .map(|u| u.trim().to_string());
+                (client, me)
             }
             (None, Some((application_id, key, user))) => (
                 client.with_tokens(Box::new(AppTokens {
@@ -450,8 +466,8 @@ impl Platform for MetricInsightsPlatform {
         KEYS
     }
 
-    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
-        Ok(())
+    fn configure(&self, _c: &mut Connector, table: &Table) -> Result<Own, Diag> {
+        Ok(Own::new(table.own::<MetricInsightsKeys>()?))
     }
 
     fn revokes(&self) -> bool {
@@ -474,7 +490,7 @@ impl Platform for MetricInsightsPlatform {
         match field {
             // The token's own user is the one service account, known only
             // when `user` names it.
-            Field::IsService if c.settings.contains_key("user") => Supply::Supplied,
+            Field::IsService if c.own::<MetricInsightsKeys>().user.is_some() => Supply::Supplied,
             Field::IsService => Supply::Never(
                 "Metric Insights does not say whose a personal token is: without `user` naming its owner, dormant cannot know".to_string(),
             ),

@@ -22,12 +22,14 @@ pub mod snapshot;
 pub mod usage;
 
 pub use error::{Error, Fetched, Unreadable, Warning};
-pub use platform::{Connection, Kind, Platform};
+pub use platform::{Connection, Kind, Own, Platform};
 
 use crate::http::{HttpError, Limits};
 use crate::progress::Progress;
 use crate::user::User;
-use std::collections::{BTreeMap, HashSet};
+use std::any::Any;
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Every platform dormant knows, in the order messages list them. A new
@@ -52,21 +54,26 @@ pub struct Connector {
     pub url: String,
     /// `file`: the users file, relative to the config file's folder.
     pub path: Option<PathBuf>,
-    /// Names of environment variables, by key (`api_key_env` → `HUWISE_API_KEY`).
-    pub secrets: BTreeMap<&'static str, String>,
-    /// Other text keys (`client_id`, `username`, `user`, `application_id`, `timezone`).
-    pub settings: BTreeMap<&'static str, String>,
     pub limits: Limits,
     /// Enrichment files, relative to the config file's folder.
     pub enrich: Vec<PathBuf>,
-    /// Huwise: `deactivate = "revoke"`, the admin's opt-in to deactivating
-    /// by taking the user's domain permissions and groups away (Huwise has
-    /// no deactivation of its own).
-    pub revoke: bool,
-    /// Docebo: count each user's enrollments (a request per user).
-    pub enrollments: bool,
+    /// The platform's own keys, as its `configure` read them: read with
+    /// [`Connector::own`], by the platform's file only.
+    pub own: platform::Own,
     /// Where requests per day are counted across runs, for `requests_per_day`.
     pub usage: PathBuf,
+}
+
+impl Connector {
+    /// The platform's own keys, its serde struct `T` (`c.own::<DoceboKeys>()`),
+    /// as its `configure` read them. A connector that holds no `T` (one
+    /// made by hand rather than by `config`, which always configures it)
+    /// has `T`'s defaults: no optional key set.
+    pub fn own<T: Any + Default + Clone>(&self) -> Cow<'_, T> {
+        self.own
+            .get::<T>()
+            .map_or_else(|| Cow::Owned(T::default()), Cow::Borrowed)
+    }
 }
 
 /// Fetches every user of a configured connector, with what the fetch

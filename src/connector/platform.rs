@@ -18,7 +18,9 @@ use crate::time::Time;
 use crate::user::User;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A platform dormant knows: one per file, listed in `connector::PLATFORMS`.
 pub trait Platform: Sync {
@@ -35,10 +37,12 @@ pub trait Platform: Sync {
     /// (plans and prompts then say "revoke").
     fn revokes(&self) -> bool;
 
-    /// Checks what its own keys say and sets what they set on `c` (read
-    /// with the keys every platform shares): the mistakes the types of
-    /// [`Keys`] cannot catch, each at its span.
-    fn configure(&self, c: &mut Connector, table: &Table) -> Result<(), Diag>;
+    /// Checks what its own keys say (the mistakes the types of [`Keys`]
+    /// cannot catch, each at its span) and reads them into its own serde
+    /// struct ([`Table::own`]), which it returns for `c` to hold; it may
+    /// also set what they set among the keys every platform shares (a page
+    /// size in `c.limits`).
+    fn configure(&self, c: &mut Connector, table: &Table) -> Result<Own, Diag>;
 
     /// A connection that acts, or why there cannot be one.
     fn connect(&self, c: &Connector) -> Result<Box<dyn Connection>, Error>;
@@ -134,6 +138,13 @@ const SHARED: [Key; 7] = [
 /// The one shared key of a connector that makes no requests.
 const ENRICH: [Key; 1] = [Key::new("enrich", KeyType::Texts)];
 
+/// Whether `name` is a key every platform of its sort reads alike, held
+/// by `Connector` itself (`url`, `path`, the request limits, `enrich`),
+/// not by a platform's own keys.
+fn is_shared(name: &str) -> bool {
+    matches!(name, "url" | "path") || SHARED.iter().any(|k| k.name == name)
+}
+
 /// One key of a connector table.
 #[derive(Debug, Clone, Copy)]
 pub struct Key {
@@ -195,6 +206,70 @@ impl Table {
     /// Where key `key` is written, whatever its value.
     pub fn span(&self, key: &str) -> Option<Span> {
         self.values.get(key).map(|(at, _)| *at)
+    }
+
+    /// The platform's own keys, read into its serde struct `T`: every
+    /// value but those of the keys all platforms share, each already of
+    /// the type its [`Keys`] give it. What serde still refuses (a key `T`
+    /// lacks, a value it cannot take) is a mistake at the key's value, or
+    /// at the table for a key missing.
+    pub fn own<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diag> {
+        let values: toml::Table = self
+            .values
+            .iter()
+            .filter(|(key, _)| !is_shared(key))
+            .map(|(key, (_, v))| (key.clone(), v.clone()))
+            .collect();
+        T::deserialize(toml::Value::Table(values)).map_err(|e| {
+            let at = refused_key(&e).and_then(|key| self.span(&key)).unwrap_or(self.span);
+            Diag::error(crate::diagnostic::Code::Config, at, e.message().trim().to_string())
+                .label("here")
+                .help("see the README's \"Configuration\" section for the keys dormant.toml takes")
+        })
+    }
+}
+
+/// The key a serde error is about: the one whose value it refused (toml
+/// names it on a last line, "in `KEY`"), or the one it does not know.
+fn refused_key(e: &toml::de::Error) -> Option<String> {
+    let shown = e.to_string();
+    let within = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("in `")?.strip_suffix('`').map(str::to_string));
+    let unknown = || {
+        let rest = e.message().strip_prefix("unknown field `")?;
+        rest.split('`').next().map(str::to_string)
+    };
+    within
+        .map(|path| path.split('.').next().unwrap_or_default().to_string())
+        .or_else(unknown)
+}
+
+/// A platform's own keys as its [`Platform::configure`] read them (its
+/// serde struct), held by the `Connector` without naming their type: only
+/// the platform's file reads them, with `Connector::own`.
+#[derive(Clone, Debug)]
+pub struct Own(Arc<dyn OwnKeys>);
+
+/// What [`Own`] holds: any struct of keys.
+trait OwnKeys: Any + Send + Sync + std::fmt::Debug {}
+
+impl<T: Any + Send + Sync + std::fmt::Debug> OwnKeys for T {}
+
+impl Own {
+    pub fn new<T: Any + Send + Sync + std::fmt::Debug>(keys: T) -> Own {
+        Own(Arc::new(keys))
+    }
+
+    /// No keys: a connector not configured yet.
+    pub fn none() -> Own {
+        Own::new(())
+    }
+
+    /// The keys, if they are a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        let keys: &dyn Any = &*self.0;
+        keys.downcast_ref()
     }
 }
 

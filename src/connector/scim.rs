@@ -1,11 +1,19 @@
 //! SCIM, named in `dormant.toml` (`kind = "scim"`) but not supported by
 //! this version: its table is checked, and a fetch says what is supported.
 
-use super::platform::{Keys, RuleCheck, Supply, Table};
+use super::platform::{Keys, Own, RuleCheck, Supply, Table};
 use super::{Connection, Connector, Error, Fetched, Platform};
 use crate::diagnostic::Diag;
 use crate::fields::Field;
 use crate::progress::Progress;
+
+/// A `scim` connector's own keys.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimKeys {
+    /// The variable holding the bearer token.
+    pub token_env: String,
+}
 
 /// SCIM in `dormant.toml`: `kind = "scim"`.
 pub struct ScimPlatform;
@@ -28,8 +36,8 @@ impl Platform for ScimPlatform {
         }
     }
 
-    fn configure(&self, _c: &mut Connector, _table: &Table) -> Result<(), Diag> {
-        Ok(())
+    fn configure(&self, _c: &mut Connector, table: &Table) -> Result<Own, Diag> {
+        Ok(Own::new(table.own::<ScimKeys>()?))
     }
 
     fn revokes(&self) -> bool {
