@@ -45,7 +45,7 @@ fn make(args: &EvidenceArgs, out: &Output) -> Result<Exit, Failure> {
     let policy = std::fs::read(&policy_path).map_err(|e| crate::files::Error::read(&policy_path, e))?;
     let users = users(args.users.as_deref(), &named.users)?;
     let journal = journal(args.journal.as_deref(), out)?;
-    let now = super::as_of(&crate::cli::AsOfArg { as_of: None });
+    let now = super::generated_at()?;
     let contents = Contents {
         plan,
         policy: (policy_path.display().to_string(), policy),
