@@ -32,7 +32,13 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Failure> {
         None => false,
     };
     (old.revoke, new.revoke) = (revoke, revoke);
-    let changes = changes(&old, &new, &users.users, &notices);
+    // Markdown lists only each change's first users: only they are kept,
+    // so that a change of 100,000 users costs no 100,000 explanations.
+    let keep = match args.format {
+        DiffFormat::Markdown => args.max_users,
+        DiffFormat::Text | DiffFormat::Json => usize::MAX,
+    };
+    let changes = changes(&old, &new, &users.users, &notices, keep);
     let report = DiffReport {
         as_of,
         old: PolicyRef {
@@ -62,8 +68,15 @@ pub fn diff(args: &DiffArgs, out: &Output) -> Result<Exit, Failure> {
 
 /// The users whose verdict or dates differ between the two programs,
 /// grouped by (old, new) verdict: the largest group first, users in the
-/// order of the users file.
-fn changes<'u>(old: &'u Program, new: &'u Program, users: &'u [User], notices: &Notices) -> Vec<Change<'u>> {
+/// order of the users file, the first `keep` of each group kept (all are
+/// counted).
+fn changes<'u>(
+    old: &'u Program,
+    new: &'u Program,
+    users: &'u [User],
+    notices: &Notices,
+    keep: usize,
+) -> Vec<Change<'u>> {
     let mut changes: Vec<Change<'u>> = Vec::new();
     for u in users {
         let (a, b) = (plan::entry(old, u, notices), plan::entry(new, u, notices));
@@ -83,13 +96,15 @@ fn changes<'u>(old: &'u Program, new: &'u Program, users: &'u [User], notices: &
         match changes.iter_mut().find(|c| c.from == from && c.to == to) {
             Some(c) => {
                 c.count += 1;
-                c.users.push(changed);
+                if c.users.len() < keep {
+                    c.users.push(changed);
+                }
             }
             None => changes.push(Change {
                 from,
                 to,
                 count: 1,
-                users: vec![changed],
+                users: if keep > 0 { vec![changed] } else { Vec::new() },
             }),
         }
     }

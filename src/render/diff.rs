@@ -77,7 +77,10 @@ fn ser_opt_time<S: serde::Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S
 pub struct Change<'u> {
     pub from: Verdict,
     pub to: Verdict,
+    /// How many users change so.
     pub count: usize,
+    /// Those users, in the order of the users file; only the first of them
+    /// where the output lists only some (Markdown).
     pub users: Vec<Changed<'u>>,
 }
 
