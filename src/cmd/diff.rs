@@ -6,6 +6,7 @@ use super::{as_of, compile, load_notices, load_policy, load_policy_warned, load_
 use crate::check::data::Summary;
 use crate::cli::{DiffArgs, DiffFormat, ForecastArgs, TextOrJson};
 use crate::connector::file::sha256_hex;
+use crate::eval;
 use crate::journal::Notices;
 use crate::plan::{self, PolicyRef, UserRef, UsersRef};
 use crate::program::Program;
@@ -79,33 +80,38 @@ fn changes<'u>(
 ) -> Vec<Change<'u>> {
     let mut changes: Vec<Change<'u>> = Vec::new();
     for u in users {
-        let (a, b) = (plan::entry(old, u, notices), plan::entry(new, u, notices));
-        let (from, to) = (Verdict::of(&a), Verdict::of(&b));
+        let (a, b) = (eval::decide(old, u, notices), eval::decide(new, u, notices));
+        let (from, to) = (Verdict::decided(old, &a), Verdict::decided(new, &b));
         // The same action a fortnight sooner is a change a reviewer must see.
         let moved = Moved::between(&a, &b, from == to);
         if from == to && moved.is_empty() {
             continue;
         }
-        let changed = Changed {
-            user: UserRef::of(u),
-            reason: reason(&b),
-            moved,
-            old: a,
-            new: b,
-        };
-        match changes.iter_mut().find(|c| c.from == from && c.to == to) {
-            Some(c) => {
-                c.count += 1;
-                if c.users.len() < keep {
-                    c.users.push(changed);
-                }
+        let c = match changes.iter().position(|c| c.from == from && c.to == to) {
+            Some(i) => changes.get_mut(i),
+            None => {
+                changes.push(Change {
+                    from,
+                    to,
+                    count: 0,
+                    users: Vec::new(),
+                });
+                changes.last_mut()
             }
-            None => changes.push(Change {
-                from,
-                to,
-                count: 1,
-                users: if keep > 0 { vec![changed] } else { Vec::new() },
-            }),
+        };
+        let Some(c) = c else { continue };
+        c.count += 1;
+        // Only the users listed are explained: most of a large change is
+        // only counted.
+        if c.users.len() < keep {
+            let (old, new) = (plan::explained(old, u, a), plan::explained(new, u, b));
+            c.users.push(Changed {
+                user: UserRef::of(u),
+                reason: reason(&new),
+                moved,
+                old,
+                new,
+            });
         }
     }
     changes.sort_by(|a, b| {

@@ -6,8 +6,10 @@ mod markdown;
 
 pub use markdown::diff_markdown;
 
+use crate::decision::Decision;
 use crate::eval::PlanAction;
 use crate::plan::{Entry, PolicyRef, UserRef, UsersRef};
+use crate::program::Program;
 use crate::time::{format_time, Time};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -24,10 +26,15 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn of(e: &Entry<'_>) -> Self {
+        Verdict::decided(e.program, &e.decision)
+    }
+
+    /// The verdict of a decision not explained (yet).
+    pub fn decided(p: &Program, d: &Decision) -> Self {
         Verdict {
-            action: e.action,
-            rule: e.rule.map(str::to_string),
-            already: e.decision.already.map(super::already_text),
+            action: d.action,
+            rule: crate::plan::rule_label(p, d).map(str::to_string),
+            already: d.already.map(super::already_text),
         }
     }
 }
@@ -48,8 +55,7 @@ impl Moved {
     /// The dates that differ between two decisions of one user. When the
     /// verdict changes too, only a date both sides have: a date that comes
     /// or goes with the action says nothing the new action does not.
-    pub fn between(old: &Entry<'_>, new: &Entry<'_>, same_verdict: bool) -> Vec<Moved> {
-        let (a, b) = (&old.decision, &new.decision);
+    pub fn between(a: &Decision, b: &Decision, same_verdict: bool) -> Vec<Moved> {
         [("due", a.due, b.due), ("notified", a.notified, b.notified)]
             .into_iter()
             .filter(|(_, from, to)| from != to && (same_verdict || (from.is_some() && to.is_some())))
