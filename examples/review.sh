@@ -17,7 +17,10 @@ set -euo pipefail
 : "${POLICY:?the policy under review, e.g. policies/portal.policy}"
 : "${USERS:?the committed users snapshot, e.g. users/snapshot.json}"
 dormant=${DORMANT:-dormant}
-as_of=(${AS_OF:+--as-of "$AS_OF"})
+as_of=()
+if [ -n "${AS_OF:-}" ]; then
+    as_of=(--as-of "$AS_OF")
+fi
 
 # Their output goes to stderr: stdout is the comment.
 "$dormant" check --deny-warnings "${as_of[@]}" "$POLICY" >&2

@@ -206,6 +206,14 @@ fn the_workflow_runs_the_script_and_posts_its_output() {
         assert!(text.lines().any(|l| l.trim_start().starts_with(var)), "{var} is set");
     }
     assert!(text.contains("fetch-depth: 0"), "the base branch is fetched");
+    // The workflow runs the script itself, not through bash.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/review.sh");
+        let mode = std::fs::metadata(script).unwrap().permissions().mode();
+        assert_ne!(mode & 0o111, 0, "examples/review.sh is executable");
+    }
     assert!(text.contains("pull-requests: write"), "the token may comment");
 }
 
