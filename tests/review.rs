@@ -147,6 +147,16 @@ fn a_policy_change_lists_exactly_the_users_whose_action_or_due_date_changes() {
         !repo.path().join("base.policy").exists(),
         "the base policy is cleaned up"
     );
+    // The README shows this output's beginning, up to the first user.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let shown = stdout
+        .split_inclusive('\n')
+        .take_while(|l| !l.starts_with("Before"))
+        .collect::<String>();
+    assert!(
+        readme.contains(&shown),
+        "the README's diff example is out of date:\n{shown}"
+    );
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false, snapshot_path => "snapshots/review" }, {
         insta::assert_snapshot!("review_markdown", stdout);
     });
