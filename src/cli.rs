@@ -67,11 +67,16 @@ pub enum Command {
         user = { id = \"u1\", is_admin = true, last_login = \"never\" }")]
     Test(TestArgs),
 
-    /// Compare two policies over the same users: who changes, from what to what.
+    /// Compare two policies over the same users: who changes, from what to
+    /// what, and whose due date moves.
     #[command(after_help = "Examples:\n  \
         dormant diff old.policy new.policy --users examples/users.csv --as-of 2026-11-23\n  \
         git show main:policies/portal.policy > /tmp/old.policy && \\\n    \
-        dormant diff /tmp/old.policy policies/portal.policy --users users.csv --format json")]
+        dormant diff /tmp/old.policy policies/portal.policy --users users.csv --format json\n\n\
+        For a pull request comment (counts, then up to 50 users per change, each with both explanations):\n  \
+        git show origin/main:policies/portal.policy > base.policy && \\\n    \
+        dormant diff base.policy policies/portal.policy --users users.json --format markdown > diff.md\n  \
+        gh pr comment \"$PR\" --body-file diff.md")]
     Diff(DiffArgs),
 
     /// Users whose decision will change within N days, with the day and the new action.
@@ -317,9 +322,22 @@ pub struct DiffArgs {
     pub users: UsersArg,
     #[command(flatten)]
     pub as_of: AsOfArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    /// Output format: text, json (every user, both explanations) or
+    /// markdown (for a pull request comment).
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Markdown: list at most N users per change (the counts are always
+    /// complete; `--format json` lists every user).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_users: usize,
+}
+
+/// `--format` of `dormant diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,8 @@
 //! and Markdown for pull requests. JSON and CSV stream; the table and
 //! Markdown keep only the users who are not kept. Beside plans, the other
 //! reports people read: a decision's one-line reason (`reason`),
-//! explanations (`explanation`), diffs and forecasts (`diff`), and the
+//! explanations (`explanation`), diffs (also in Markdown) and forecasts
+//! (`diff`), and the
 //! pieces they share: conditions as policy text (`cond`) and the values
 //! conditions saw (`seen`).
 
@@ -17,7 +18,7 @@ mod reason;
 mod seen;
 
 pub use cond::CondText;
-pub use diff::{diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Verdict};
+pub use diff::{diff_markdown, diff_text, forecast_text, Change, Changed, DiffReport, Forecast, Moved, Verdict};
 pub use explanation::explanation_text;
 pub use json::EntryCache;
 pub use reason::{age_note, already_text, cannot_notify_text, exempt_text, never_note, reason};
