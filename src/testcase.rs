@@ -404,7 +404,7 @@ impl Reader<'_> {
             ),
         }
         let notices = k.notices.map(|n| self.notices(n, l)).unwrap_or_default();
-        if let Some((Some(name), at)) = &rule {
+        if let Some((Some(name), at)) = rule.as_ref().filter(|(r, _)| r.as_deref() != Some("none")) {
             self.rules.push(RuleRef {
                 name: name.clone(),
                 at: *at,
@@ -529,6 +529,14 @@ fn set(user: &mut User, field: &Field, value: &toml::Value) -> Result<(), ValueP
             Cell::Text(&datetime)
         }
         toml::Value::Array(items) => {
+            // A case's list replaces the default's, not adds to it.
+            match field {
+                Field::Group => user.group = None,
+                Field::GroupName => user.group_name = None,
+                Field::Role => user.role = None,
+                Field::Permission => user.permission = None,
+                _ => {}
+            }
             record::empty_set(user, field);
             return items.iter().try_for_each(|item| match item {
                 toml::Value::String(s) => Ok(record::push_set_item(user, field, s)?),
@@ -547,4 +555,131 @@ fn instant(v: &toml::Value) -> Option<Time> {
         _ => String::new(),
     };
     time::parse_time(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        let loaded = load(text);
+        let path = "t.tests.toml";
+        loaded.errors.render(path).lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_case_reads_its_line_and_its_user() {
+        let text = "as_of = \"2026-11-23\"\n\n[[case]]\nname = \"a\"\nexpect = \"keep\"\nrule = \"none\"\nuser = { is_admin = true }\n";
+        let loaded = load(text);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let case = &loaded.cases[0];
+        assert_eq!((case.name.as_str(), case.line), ("a", 3));
+        assert_eq!(case.rule, Some(None));
+        assert_eq!(case.user.id, "case-1");
+        assert!(loaded.rules.is_empty(), "`none` names no rule");
+    }
+
+    /// The mark is skipped, and no column: the same problem is at the same
+    /// place with it and without.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let text = "as_of = \"2026-11-23\"\n[[case]]\nname = \"a\"\nexpect = \"kep\"\nuser = {}\n";
+        let marked = format!("\u{feff}{text}");
+        assert_eq!(problems(&marked), problems(text));
+        assert!(problems(text)[0].starts_with("t.tests.toml:4:10: case \"a\": `expect = \"kep\"`"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_the_order_of_the_file() {
+        let text = "[[case]]\nname = \"a\"\nexpect = \"kep\"\nuser = { last_logon = \"never\" }\n\n[[case]]\nexpect = \"keep\"\nusr = {}\n";
+        let lines = problems(text);
+        assert!(
+            lines[0].starts_with("t.tests.toml:1:1: case \"a\": no `as_of`"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with("t.tests.toml:3:10: case \"a\": `expect"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[2], "  help: did you mean `keep`?");
+        assert!(
+            lines[3].starts_with("t.tests.toml:4:10: case \"a\": user: unknown column `last_logon`"),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("t.tests.toml:6:1: case 2: no `name`")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("t.tests.toml:8:1: case 2: unknown key `usr`")),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&"  help: did you mean `user`?".to_string()), "{lines:?}");
+        assert_eq!(
+            lines.last().unwrap(),
+            "t.tests.toml: 7 problems, so none of its cases ran"
+        );
+    }
+
+    /// Did-you-mean for a rule: a near name is offered, a far one is not.
+    #[test]
+    fn a_misspelt_rule_gets_the_nearest_name_and_a_strange_one_none() {
+        let text = "as_of = \"2026-11-23\"\n[[case]]\nname = \"a\"\nexpect = \"keep\"\nrule = \"staf\"\nuser = {}\n[[case]]\nname = \"b\"\nexpect = \"keep\"\nrule = \"zzzzzz\"\nuser = {}\n";
+        let loaded = load(text);
+        let mut errors = loaded.errors;
+        check_rules(&loaded.rules, ["staff", "dormant"], &mut errors);
+        let lines: Vec<String> = errors.render("t").lines().map(str::to_string).collect();
+        assert!(
+            lines[0].starts_with("t:5:8: case \"a\": `rule = \"staf\"`"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[1], "  help: did you mean `staff`?");
+        assert!(
+            lines[2].starts_with("t:10:8: case \"b\": `rule = \"zzzzzz\"`"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[3], "t: 2 problems, so none of its cases ran");
+        // Rules the policy has, and "exempt", are no problem.
+        let mut none = Errors::default();
+        let named = vec![RuleRef {
+            name: "exempt".into(),
+            at: (1, 1),
+            case: "case 1".into(),
+        }];
+        check_rules(&named, ["staff"], &mut none);
+        assert!(none.is_empty());
+    }
+
+    /// `[defaults]` is where each user starts: a case's values win, a
+    /// case's list replaces the default list, and `user` may be left out.
+    #[test]
+    fn defaults_are_where_each_user_starts() {
+        let text = "as_of = \"2026-11-23\"\n[defaults]\nis_admin = true\ngroup = [\"a\", \"b\"]\nstatus = \"active\"\n\n[[case]]\nname = \"own\"\nexpect = \"keep\"\nuser = { is_admin = false, group = [\"c\"] }\n\n[[case]]\nname = \"bare\"\nexpect = \"keep\"\n";
+        let loaded = load(text);
+        assert!(loaded.errors.is_empty(), "{}", loaded.errors.render("t"));
+        let [own, bare] = &loaded.cases[..] else {
+            panic!("two cases: {:?}", loaded.cases)
+        };
+        assert_eq!(own.user.is_admin, Some(false));
+        assert_eq!(bare.user.is_admin, Some(true));
+        let mut only_c = User::default();
+        record::push_set_item(&mut only_c, &record::column("group").unwrap(), "c").unwrap();
+        assert_eq!(own.user.group, only_c.group);
+        assert_ne!(bare.user.group, only_c.group);
+        assert!(bare.user.status.is_some());
+        assert_eq!(bare.user.status, own.user.status);
+        assert_eq!((own.user.id.as_str(), bare.user.id.as_str()), ("case-1", "case-2"));
+        // Without defaults, a case needs its `user`.
+        let lines = problems("as_of = \"2026-11-23\"\n[[case]]\nname = \"x\"\nexpect = \"keep\"\n");
+        assert!(
+            lines[0].ends_with("no `user`: every case has one, unless the file has [defaults]"),
+            "{lines:?}"
+        );
+    }
 }

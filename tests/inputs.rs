@@ -127,6 +127,9 @@ fn a_policy_may_start_with_a_byte_order_mark() {
     let plain = Run::new(&["plan", POLICY, "--users", USERS, "--as-of", AS_OF]).run();
     assert_eq!(marked.code, 0, "{}", marked.stderr);
     assert_eq!(marked.stdout.replace(path.to_str().unwrap(), POLICY), plain.stdout);
+    // The layout is the same with the mark, and `fmt` keeps the mark.
+    let done = Run::new(&["fmt", "--check", path.to_str().unwrap()]).run();
+    assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
 
     std::fs::write(&path, [BOM, b"admins: is_admin -> kep\n"].concat()).unwrap();
     let done = Run::new(&["--error-format", "plain", "check", path.to_str().unwrap()]).run();
