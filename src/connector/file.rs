@@ -215,10 +215,7 @@ fn read_with<R: Read>(
 /// byte order mark at the start is consumed: it is no part of the first
 /// column's name, nor of JSON.
 fn first_byte(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
-    const BOM: &[u8] = "\u{feff}".as_bytes();
-    if r.fill_buf()?.starts_with(BOM) {
-        r.consume(BOM.len());
-    }
+    skip_bom(r)?;
     loop {
         let buf = r.fill_buf()?;
         if buf.is_empty() {
@@ -232,6 +229,26 @@ fn first_byte(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
             }
         }
     }
+}
+
+/// Consumes a UTF-8 byte order mark at the start of `r`, if there is one,
+/// even split over reads (a pipe may hand over a byte at a time). Bytes
+/// are consumed only while they match the mark: a text starting with the
+/// mark's first bytes and then others is no UTF-8 text a users file can
+/// be, and is refused as the CSV or JSON it is not.
+fn skip_bom(r: &mut impl BufRead) -> std::io::Result<()> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    let mut matched = 0;
+    while let Some(want) = BOM.get(matched..).filter(|w| !w.is_empty()) {
+        let buf = r.fill_buf()?;
+        let n = want.len().min(buf.len());
+        if n == 0 || buf.get(..n) != want.get(..n) {
+            break;
+        }
+        r.consume(n);
+        matched += n;
+    }
+    Ok(())
 }
 
 /// A reader that hashes what passes through it, here or on a thread of
