@@ -58,13 +58,18 @@ pub enum Command {
     /// Run the test cases in POLICY's NAME.tests.toml; exit 1 on any failure.
     #[command(after_help = "Examples:\n  \
         dormant test policies/*.policy\n\n\
-        A case in NAME.tests.toml:\n  \
+        NAME.tests.toml, with [defaults]: the user fields every case starts from (a case's own win):\n  \
+        as_of = \"2026-11-23\"\n  \
+        [defaults]\n  \
+        status = \"active\"\n  \
+        joined = \"2020-01-01\"\n\n  \
         [[case]]\n  \
         name = \"admins are kept\"\n  \
         expect = \"keep\"\n  \
         rule = \"staff\"                # optional\n  \
-        as_of = \"2026-11-23\"          # optional; also settable at the top of the file\n  \
-        user = { id = \"u1\", is_admin = true, last_login = \"never\" }")]
+        as_of = \"2026-11-23\"          # optional: the one at the top is the default\n  \
+        user = { id = \"u1\", is_admin = true, last_login = \"never\" }\n\n\
+        Every problem of a tests file is reported at once, at its line; a file with problems runs no case.")]
     Test(TestArgs),
 
     /// Compare two policies over the same users: who changes, from what to
@@ -236,7 +241,7 @@ pub struct FetchArgs {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub struct UsersArg {
-    /// A users file: CSV, a JSON array (also the output of `fetch`) or JSON lines.
+    /// A users file: CSV, a JSON array (also the output of `fetch`) or JSON lines; `-` for stdin.
     #[arg(long, value_name = "FILE")]
     pub users: Option<PathBuf>,
     /// Fetch the users from this connector of dormant.toml.

@@ -33,7 +33,16 @@ pub struct Parsed {
 /// Parses a policy file. A syntax error is one diagnostic: the parser stops
 /// there, because everything after it would be guesswork.
 pub fn parse(source: &Source) -> Result<Parsed, Diag> {
-    let text: &str = &source.text;
+    let unmarked;
+    let text: &str = match source.text.strip_prefix(crate::source::BOM) {
+        // A byte order mark is read as white space of its length, so that
+        // every span is still a span of the file's text.
+        Some(rest) => {
+            unmarked = format!("{}{rest}", " ".repeat(crate::source::BOM.len_utf8()));
+            &unmarked
+        }
+        None => &source.text,
+    };
     let comments = scan::scan(text)?;
     let mut pairs = Grammar::parse(Rule::policy, text).map_err(|e| errors::syntax_error(text, e))?;
     let root = pairs.next().ok_or_else(|| internal(Span::default()))?;

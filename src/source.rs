@@ -43,10 +43,24 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or("");
     let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = before.rfind('\n').map_or_else(|| bom_len(before), |i| i + 1);
     let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     (line, col)
 }
+
+/// The length of the UTF-8 byte order mark `text` starts with, if it
+/// does: the mark is no character of the first line, so columns there
+/// are counted after it.
+pub fn bom_len(text: &str) -> usize {
+    if text.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        0
+    }
+}
+
+/// The UTF-8 byte order mark, which some editors put at the start of a file.
+pub const BOM: char = '\u{feff}';
 
 /// Where the lines of a text start, for line and column numbers of many
 /// offsets: each is found by bisection, rather than by counting the line
@@ -77,7 +91,7 @@ impl LineIndex {
             .checked_sub(1)
             .and_then(|i| self.starts.get(i))
             .copied()
-            .unwrap_or(0);
+            .unwrap_or_else(|| bom_len(text.get(..offset).unwrap_or("")));
         let col = text.get(line_start..offset).map_or(0, |s| s.chars().count()) + 1;
         (before + 1, col)
     }
@@ -170,6 +184,20 @@ mod tests {
             if text.is_char_boundary(offset.min(text.len())) {
                 assert_eq!(index.line_col(text, offset), line_col(text, offset), "{offset}");
             }
+        }
+    }
+
+    /// A byte order mark is no column: the first character after it is
+    /// in column 1, by counting and by the index alike.
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}rule x\nab";
+        let index = LineIndex::new(text);
+        assert_eq!(line_col(text, 3), (1, 1));
+        assert_eq!(line_col(text, 8), (1, 6));
+        assert_eq!(line_col(text, 11), (2, 2));
+        for offset in [0, 3, 8, 11] {
+            assert_eq!(index.line_col(text, offset), line_col(text, offset), "{offset}");
         }
     }
 

@@ -47,11 +47,12 @@ pub enum Failure {
     #[error("{source}\n  every policy tested with `dormant test` needs its cases beside it")]
     #[diagnostic(code(dormant::tests::missing))]
     NoTests { source: crate::files::Error },
-    #[error("{}:{source}", path.display())]
+    /// Every problem of a tests file, each at its line.
+    #[error("{}", source.render(&path.display().to_string()))]
     #[diagnostic(code(dormant::tests))]
     Tests {
         path: PathBuf,
-        source: Box<crate::testcase::Error>,
+        source: Box<crate::testcase::Errors>,
     },
     #[error("cannot verify `{}`: {source}", path.display())]
     #[diagnostic(code(dormant::journal::key))]

@@ -26,7 +26,11 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
                 continue;
             }
         };
-        let formatted = fmt::format(&source.text, &parsed);
+        let mut formatted = fmt::format(&source.text, &parsed);
+        // A byte order mark is kept: it is the editor's, not the layout's.
+        if source.text.starts_with(crate::source::BOM) {
+            formatted.insert(0, crate::source::BOM);
+        }
         if formatted == *source.text {
             continue;
         }

@@ -12,7 +12,7 @@ use crate::Exit;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &TestArgs, out: &Output) -> Result<Exit, Failure> {
-    let (mut passed, mut failed, mut broken) = (0, 0, false);
+    let (mut passed, mut failed, mut untested) = (0, 0, 0);
     for path in &args.policies {
         match one(path, out) {
             Ok((p, f)) => {
@@ -22,12 +22,20 @@ pub fn run(args: &TestArgs, out: &Output) -> Result<Exit, Failure> {
             // One policy's broken tests do not stop the others'.
             Err(failure) => {
                 out.fail(&failure);
-                broken = true;
+                untested += 1;
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed > 0 || broken { Exit::Errors } else { Exit::Ok })
+    match untested {
+        0 => println!("{passed} passed, {failed} failed"),
+        1 => println!("{passed} passed, {failed} failed; 1 policy not tested (see the errors)"),
+        n => println!("{passed} passed, {failed} failed; {n} policies not tested (see the errors)"),
+    }
+    Ok(if failed > 0 || untested > 0 {
+        Exit::Errors
+    } else {
+        Exit::Ok
+    })
 }
 
 /// The tests file of a policy: `NAME.policy` → `NAME.tests.toml`.
@@ -42,13 +50,24 @@ pub fn tests_path(policy: &Path) -> PathBuf {
 fn one(path: &Path, out: &Output) -> Result<(usize, usize), Failure> {
     let tests = tests_path(path);
     let text = read_text(&tests).map_err(|source| Failure::NoTests { source })?;
-    let cases = testcase::load(&text, None).map_err(|source| Failure::Tests {
-        path: tests.clone(),
-        source: Box::new(source),
-    })?;
+    let testcase::Loaded {
+        cases,
+        rules,
+        mut errors,
+    } = testcase::load(&text);
     let check_as_of = cases.first().map_or_else(chrono::Utc::now, |c| c.as_of);
     let (source, policy) = load_policy(path, out, check_as_of)?;
-    let mut programs: Vec<Program> = Vec::new();
+    let mut programs: Vec<Program> = vec![compile(&source, &policy, check_as_of)?];
+    if let Some(first) = programs.first() {
+        testcase::check_rules(&rules, first.rules.iter().map(|r| r.name.as_str()), &mut errors);
+    }
+    // A file with problems runs no case: its results would mislead.
+    if !errors.is_empty() {
+        return Err(Failure::Tests {
+            path: tests,
+            source: Box::new(errors),
+        });
+    }
     let mut reached = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     println!("{}: {} cases", path.display(), cases.len());
@@ -66,7 +85,7 @@ fn one(path: &Path, out: &Output) -> Result<(usize, usize), Failure> {
             println!("  ok    {}", case.name);
         } else {
             failed += 1;
-            report_failure(program, case);
+            report_failure(&tests, program, case);
         }
     }
     let unreached: Vec<&str> = programs
@@ -101,7 +120,7 @@ fn run_case(program: &Program, case: &Case) -> (bool, Decider) {
     (d.action == case.expect && rule_ok, d.decider)
 }
 
-fn report_failure(program: &Program, case: &Case) {
+fn report_failure(tests: &Path, program: &Program, case: &Case) {
     let e = plan::entry(program, &case.user, &notices(case));
     let want = match &case.rule {
         Some(Some(r)) => format!("{} by {r}", case.expect.as_str()),
@@ -110,7 +129,12 @@ fn report_failure(program: &Program, case: &Case) {
     };
     let got = format!("{} by {}", e.action.as_str(), e.rule.unwrap_or("no rule"));
     println!("  FAIL  {}", case.name);
-    println!("        expected {want}, got {got}");
+    println!(
+        "        {}:{}: case \"{}\": expected {want}, got {got}",
+        tests.display(),
+        case.line,
+        case.name
+    );
     for line in crate::render::explanation_text(&e, false).lines() {
         println!("        {line}");
     }

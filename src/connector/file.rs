@@ -1,7 +1,8 @@
 //! The built-in `file` connector: users from a CSV file (a header row, `;`
 //! between set values), a JSON array of objects, or JSON lines. The output
 //! of `fetch` is a JSON array in the same format, so a snapshot can be
-//! planned again offline.
+//! planned again offline. `-` reads the standard input, told apart by its
+//! first character as a file without an extension is.
 
 use super::platform::{Keys as TableKeys, Own, RuleCheck, Supply, Table};
 use super::record::{self, Cell};
@@ -64,7 +65,7 @@ impl std::error::Error for UsersFileError {}
 #[derive(Debug, Clone)]
 pub struct UsersFile {
     pub users: Vec<User>,
-    /// `file:PATH`
+    /// `file:PATH` (`file:-` for the standard input)
     pub source: String,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -85,13 +86,12 @@ const CHUNK: usize = 4 << 20;
 
 /// Reads a users file whole (for commands that look users up).
 pub fn load(path: &Path) -> Result<UsersFile, UsersFileError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| cannot_read(&name, &e))?;
+    let (name, input) = open(path)?;
     let mut users = Vec::new();
-    let finished = read(&name, file, &mut |batch| users.extend(batch))?;
+    let finished = read(&name, input, &mut |batch| users.extend(batch))?;
     Ok(UsersFile {
         users,
-        source: format!("file:{name}"),
+        source: format!("file:{}", path.display()),
         sha256: finished.sha256,
     })
 }
@@ -104,18 +104,33 @@ pub fn spawn(path: &Path) -> (Receiver<Vec<User>>, JoinHandle<Result<Finished, U
     let (tx, rx) = sync_channel(4);
     let path = path.to_path_buf();
     let handle = std::thread::spawn(move || {
-        let name = path.display().to_string();
-        let file = std::fs::File::open(&path).map_err(|e| cannot_read(&name, &e))?;
+        let (name, input) = open(&path)?;
         // A closed channel means the planner stopped: read on, quietly, so
         // that the result still says whether the file was good.
         // Hashing on a thread of its own takes it off the reading
         // thread, which sets the pace of a plan.
-        read_with(&name, Hashing::threaded(file), &mut |batch| {
+        read_with(&name, Hashing::threaded(input), &mut |batch| {
             let _ = tx.send(batch);
         })
     });
     (rx, handle)
 }
+
+/// The users file `path`, or the standard input for `-`, with the name its
+/// problems are reported under (`stdin` for the standard input, whose
+/// format is then told from its first character, as for a file without
+/// an extension).
+fn open(path: &Path) -> Result<(String, Box<dyn Read + Send>), UsersFileError> {
+    if path == Path::new(STDIN) {
+        return Ok(("stdin".to_string(), Box::new(std::io::stdin())));
+    }
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(&name, &e))?;
+    Ok((name, Box::new(file)))
+}
+
+/// The users "file" that is the standard input: `--users -`.
+pub const STDIN: &str = "-";
 
 fn cannot_read(name: &str, e: &std::io::Error) -> UsersFileError {
     UsersFileError {
@@ -196,8 +211,11 @@ fn read_with<R: Read>(
     })
 }
 
-/// The first byte that is not white space, without consuming it.
+/// The first byte that is not white space, without consuming it. A UTF-8
+/// byte order mark at the start is consumed: it is no part of the first
+/// column's name, nor of JSON.
 fn first_byte(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
+    skip_bom(r)?;
     loop {
         let buf = r.fill_buf()?;
         if buf.is_empty() {
@@ -211,6 +229,26 @@ fn first_byte(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
             }
         }
     }
+}
+
+/// Consumes a UTF-8 byte order mark at the start of `r`, if there is one,
+/// even split over reads (a pipe may hand over a byte at a time). Bytes
+/// are consumed only while they match the mark: a text starting with the
+/// mark's first bytes and then others is no UTF-8 text a users file can
+/// be, and is refused as the CSV or JSON it is not.
+fn skip_bom(r: &mut impl BufRead) -> std::io::Result<()> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    let mut matched = 0;
+    while let Some(want) = BOM.get(matched..).filter(|w| !w.is_empty()) {
+        let buf = r.fill_buf()?;
+        let n = want.len().min(buf.len());
+        if n == 0 || buf.get(..n) != want.get(..n) {
+            break;
+        }
+        r.consume(n);
+        matched += n;
+    }
+    Ok(())
 }
 
 /// A reader that hashes what passes through it, here or on a thread of

@@ -18,6 +18,8 @@ pub struct Run {
     unset: Vec<String>,
     /// Values that must appear nowhere in the output.
     secrets: Vec<String>,
+    /// What the run reads on its standard input (none: an empty input).
+    input: Option<Vec<u8>>,
 }
 
 pub struct Done {
@@ -34,7 +36,14 @@ impl Run {
             env: Vec::new(),
             unset: Vec::new(),
             secrets: Vec::new(),
+            input: None,
         }
+    }
+
+    /// Gives the run these bytes on its standard input.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.input = Some(bytes.into());
+        self
     }
 
     pub fn in_dir(mut self, dir: &Path) -> Self {
@@ -103,7 +112,28 @@ impl Run {
     }
 
     pub fn run(self) -> Done {
-        let out = self.command().output().expect("the binary runs");
+        let out = match &self.input {
+            None => self.command().output().expect("the binary runs"),
+            Some(bytes) => {
+                let mut child = self
+                    .command()
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("the binary runs");
+                let mut stdin = child.stdin.take().expect("a piped stdin");
+                let bytes = bytes.clone();
+                // Written on a thread of its own: the run may write its
+                // output before it has read all of its input.
+                let writer = std::thread::spawn(move || {
+                    let _ = std::io::Write::write_all(&mut stdin, &bytes);
+                });
+                let out = child.wait_with_output().expect("it ends");
+                writer.join().expect("the input is written");
+                out
+            }
+        };
         let done = Done {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),

@@ -175,6 +175,36 @@ fn objects_larger_than_a_read_chunk_are_read_whole() {
     assert_eq!(users[0].name.as_deref().map(str::len), Some(long.len()));
 }
 
+/// A byte order mark is skipped before CSV, a JSON array and JSON lines,
+/// whole or handed over a byte at a time, and hashed with the rest.
+#[test]
+fn a_byte_order_mark_is_skipped_and_hashed() {
+    /// A reader that gives one byte per read, as a slow pipe may.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = *first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+    for text in [
+        "id,email\na,a@x.org\n",
+        "[{\"id\": \"a\", \"email\": \"a@x.org\"}]",
+        "{\"id\": \"a\", \"email\": \"a@x.org\"}\n",
+    ] {
+        let marked = format!("\u{feff}{text}");
+        assert_eq!(ok("-", &marked), ok("-", text), "{text}");
+        let mut users = Vec::new();
+        let finished = read("stdin", Trickle(marked.as_bytes()), &mut |b| users.extend(b)).unwrap();
+        assert_eq!(users, ok("-", text), "{text}");
+        assert_eq!(finished.sha256, sha256_hex(marked.as_bytes()));
+    }
+}
+
 #[test]
 fn the_hash_is_of_the_whole_file() {
     let text = b"[{\"id\": \"a\"}]\n\n";
