@@ -43,9 +43,9 @@ pub fn stylesheet() -> &'static str {
 }
 
 /// The bytes of explanation text the report carries in all: past it, rows
-/// say the explanation is in the JSON plan. About 16 MB, which with a row
+/// say the explanation is in the JSON plan. About 12 MB, which with a row
 /// for every user not kept keeps a million users' report under 50 MB.
-const EXPLANATION_BUDGET: usize = 16 << 20;
+const EXPLANATION_BUDGET: usize = 12 << 20;
 /// Users sent to review listed (with the data that was unknown) in the part
 /// that reads without JavaScript; all are in the table.
 const REVIEW_LISTED: usize = 1000;
