@@ -29,6 +29,7 @@ const POLICY: &str = "policies/example.policy";
 const USERS: &str = "examples/users.csv";
 const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
+const ARROW_DOWN: &str = "\u{E015}";
 
 /// Where screenshots and reports are kept: `target/browser-screenshots/`.
 fn artifacts() -> PathBuf {
@@ -325,17 +326,28 @@ fn the_example_report_filters_and_explains_by_keyboard() {
     b.keys(&[ENTER]);
     assert_eq!(b.js("return document.querySelectorAll('tr.explanation').length;"), 0);
 
-    // By action: every row shown is a delete.
-    b.js(
-        "const q = document.getElementById('f-text'); q.value = ''; q.dispatchEvent(new Event('input'));\
-         const s = document.getElementById('f-action');\
-         s.value = [...s.options].find(o => o.text === 'delete').value;\
-         s.dispatchEvent(new Event('change')); return 0;",
-    );
+    // By action, by keyboard: the select, then the arrow keys to `delete`.
+    // (Back to the search box, emptied: the select is the next Tab stop.)
+    b.js("const q = document.getElementById('f-text'); q.value = ''; q.dispatchEvent(new Event('input')); q.focus(); return 0;");
+    b.tab_to("e.id === 'f-action'", 10);
+    for _ in 0..10 {
+        if b.js("const s = document.getElementById('f-action'); return s.options[s.selectedIndex].text;") == "delete" {
+            break;
+        }
+        b.keys(&[ARROW_DOWN]);
+    }
     let badges = b.js("return [...document.querySelectorAll('#decisions-body .badge')].map(e => e.textContent);");
     assert!(!badges.as_array().unwrap().is_empty());
     assert!(badges.as_array().unwrap().iter().all(|a| a == "delete"), "{badges}");
     b.screenshot("example-4-by-action");
+
+    // A kept user's explanation: a <details>, opened by keyboard.
+    b.tab_to("e.tagName === 'SUMMARY'", 40);
+    b.keys(&[ENTER]);
+    assert_eq!(b.js("return document.querySelector('details.kept').open;"), true);
+    let kept = b.js("return document.querySelector('details.kept pre').textContent;");
+    assert!(kept.as_str().unwrap().contains("decision  keep"), "{kept}");
+    b.screenshot("example-5-kept-explained");
 }
 
 #[test]
