@@ -345,6 +345,15 @@ pub enum DiffFormat {
     Markdown,
 }
 
+/// `forecast --format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForecastFormat {
+    Text,
+    Json,
+    /// A self-contained page with a week-by-week timeline.
+    Html,
+}
+
 #[derive(Debug, Args)]
 pub struct ForecastArgs {
     /// The policy file.
@@ -356,9 +365,9 @@ pub struct ForecastArgs {
     /// How many days ahead to look.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub days: u32,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    /// Output format (`html`: a timeline of who crosses which threshold).
+    #[arg(long, value_enum, default_value_t = ForecastFormat::Text)]
+    pub format: ForecastFormat,
     /// Exit 1 if there is any warning (the forecast is still printed).
     #[arg(long)]
     pub deny_warnings: bool,

@@ -116,7 +116,7 @@ mod tests {
                 warnings: Vec::new(),
             };
             let notices = Notices::new();
-            for format in [Format::Table, Format::Json, Format::Csv, Format::Markdown] {
+            for format in [Format::Table, Format::Json, Format::Csv, Format::Markdown, Format::Html] {
                 let mut r = Renderer::new(format, std::io::sink());
                 let mut tally = Tally::default();
                 let mut cache = EntryCache::default();

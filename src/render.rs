@@ -13,6 +13,7 @@
 mod cond;
 mod diff;
 mod explanation;
+pub mod html;
 mod json;
 mod reason;
 mod seen;
@@ -39,6 +40,9 @@ pub enum Format {
     Csv,
     /// Summary and changes, for pasting into a pull request.
     Markdown,
+    /// A self-contained report for auditors: charts, provenance, warnings,
+    /// reviews, a searchable table of decisions with their explanations.
+    Html,
 }
 
 /// A user who is not kept, as the table and Markdown list them.
@@ -61,6 +65,8 @@ pub struct Renderer<W: Write> {
     revoke: bool,
     /// The warnings about the policy and the users, for the reviewer.
     warnings: Vec<crate::diagnostic::Brief>,
+    /// What the HTML report keeps of the users.
+    html: html::Collect,
 }
 
 impl<W: Write> Renderer<W> {
@@ -73,6 +79,7 @@ impl<W: Write> Renderer<W> {
             scratch: Vec::with_capacity(4096),
             revoke: false,
             warnings: Vec::new(),
+            html: html::Collect::default(),
         }
     }
 
@@ -125,7 +132,7 @@ impl<W: Write> Renderer<W> {
                 &mut self.out,
                 &["id", "username", "email", "action", "rule", "reason", "due"],
             )?,
-            Format::Table | Format::Markdown => {}
+            Format::Table | Format::Markdown | Format::Html => {}
         }
         Ok(())
     }
@@ -155,6 +162,7 @@ impl<W: Write> Renderer<W> {
                     ],
                 )?;
             }
+            Format::Html => self.html.entry(e, self.revoke),
             Format::Table | Format::Markdown => {
                 if e.action != PlanAction::Keep {
                     self.rows.push(Row {
@@ -212,6 +220,17 @@ impl<W: Write> Renderer<W> {
                 writeln!(self.out, "}}")?;
             }
             Format::Csv => {}
+            Format::Html => {
+                let totals = html::Totals {
+                    header,
+                    summary: &summary,
+                    already: &already,
+                    by_rule: &by_rule,
+                    limits: &limits,
+                    warnings: &self.warnings,
+                };
+                html::write_plan(&mut self.out, &totals, &self.html)?;
+            }
             Format::Table | Format::Markdown => {
                 let report = Report {
                     h: header,

@@ -4,7 +4,7 @@
 use super::Failure;
 use super::{as_of, compile, load_notices, load_policy, load_policy_warned, load_users, write_output, Output};
 use crate::check::data::Summary;
-use crate::cli::{DiffArgs, DiffFormat, ForecastArgs, TextOrJson};
+use crate::cli::{DiffArgs, DiffFormat, ForecastArgs, ForecastFormat};
 use crate::connector::file::sha256_hex;
 use crate::eval;
 use crate::journal::Notices;
@@ -163,8 +163,9 @@ pub fn forecast(args: &ForecastArgs, out: &Output) -> Result<Exit, Failure> {
     }
     found.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.user.id.cmp(b.user.id)));
     let text = match args.format {
-        TextOrJson::Json => serde_json::to_string_pretty(&found).unwrap_or_default() + "\n",
-        TextOrJson::Text => forecast_text(as_of, args.days, &found, users.users.len()),
+        ForecastFormat::Json => serde_json::to_string_pretty(&found).unwrap_or_default() + "\n",
+        ForecastFormat::Text => forecast_text(as_of, args.days, &found, users.users.len()),
+        ForecastFormat::Html => crate::render::html::forecast_html(as_of, args.days, &found, users.users.len()),
     };
     write_output(None, text.as_bytes())?;
     super::denied(args.deny_warnings, warnings.len(), "exit status 1")?;

@@ -73,7 +73,7 @@ fn format_of(format: Option<Format>, output: Option<&Path>) -> Format {
             "json" => Some(Format::Json),
             "csv" => Some(Format::Csv),
             "md" | "markdown" => Some(Format::Markdown),
-            // .html: Format::Html
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         })
         .unwrap_or(Format::Table)
