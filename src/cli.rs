@@ -104,7 +104,9 @@ pub enum Command {
 
     /// Keep a plan and what it rests on in one archive an auditor can check.
     #[command(after_help = "Examples:\n  \
-        dormant evidence plan.json -o evidence.tar.gz\n  \
+        dormant plan p.policy --users users.json --as-of 2026-11-23 -o plan.json\n  \
+        dormant plan p.policy --users users.json --as-of 2026-11-23 -o plan.html\n  \
+        dormant evidence plan.json -o evidence.tar.gz          # keeps plan.html too\n  \
         dormant evidence plan.json --policy old.policy --users users.json --journal audit/j.jsonl -o evidence.tar.gz\n  \
         dormant evidence verify evidence.tar.gz\n  \
         tar -xzf evidence.tar.gz && sha256sum -c SHA256SUMS   # without dormant\n\n\
@@ -212,6 +214,10 @@ pub struct EvidenceArgs {
     /// The journal to keep (default: the one dormant.toml names, if it exists).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// The plan's HTML report (`plan --format html`, same policy, users and as-of;
+    /// default: PLAN.html beside the plan, if it is there).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Where to write the archive (a .tar.gz).
     #[arg(long, short, value_name = "FILE", required = true)]
     pub output: Option<PathBuf>,

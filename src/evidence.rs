@@ -2,7 +2,8 @@
 //! The plan; the policy it was made under (its hash checked against the
 //! plan's); the users it was made from, or only their hash when the
 //! snapshot is not at hand; the journal of what was done, with the result
-//! of verifying it; the HTML report; and a manifest of every member's
+//! of verifying it; the HTML report (`plan --format html` of the same plan,
+//! its provenance checked against the plan's); and a manifest of every member's
 //! SHA-256, also as `SHA256SUMS` so that `sha256sum -c` checks it without
 //! dormant.
 //!
@@ -20,6 +21,7 @@ use std::io::Read;
 pub const PLAN: &str = "plan.json";
 pub const MANIFEST: &str = "manifest.json";
 pub const SUMS: &str = "SHA256SUMS";
+pub const REPORT: &str = "report.html";
 
 /// Why an archive could not be made, or does not verify.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -63,6 +65,14 @@ pub enum Error {
     #[error("`{name}` does not match the plan: its sha256 is {found}, the plan's {what} is {expected}")]
     #[diagnostic(code(dormant::evidence::altered))]
     NotThePlans {
+        name: String,
+        what: &'static str,
+        expected: String,
+        found: String,
+    },
+    #[error("`{name}` is not a report of this plan: its provenance says {what} {found}, the plan {expected}; make it with the plan's policy, users and --as-of (`plan --format html`)")]
+    #[diagnostic(code(dormant::evidence::report))]
+    OtherReport {
         name: String,
         what: &'static str,
         expected: String,
@@ -120,6 +130,9 @@ pub struct Manifest {
     pub policy: Included,
     pub users: Included,
     pub journal: Option<JournalEntry>,
+    /// The HTML report's member, if the archive holds one.
+    #[serde(default)]
+    pub report: Option<String>,
     /// Every member but the manifest and `SHA256SUMS`, by name.
     pub files: BTreeMap<String, FileEntry>,
 }
@@ -176,8 +189,8 @@ pub struct Contents {
     /// The users snapshot and its path, when at hand.
     pub users: Option<(String, Vec<u8>)>,
     pub journal: Option<JournalPart>,
-    /// Other members (the HTML report).
-    pub others: Vec<Member>,
+    /// The HTML report of the plan.
+    pub report: Option<Vec<u8>>,
     pub generated_at: String,
     /// Seconds since the epoch of `generated_at`: every member's date.
     pub mtime: u64,
@@ -252,7 +265,14 @@ pub fn members(c: Contents) -> Result<(Vec<Member>, Manifest), Error> {
             keyed: v.keyed,
         }
     });
-    members.extend(c.others);
+    let report = match c.report {
+        Some(bytes) => {
+            report_of(&bytes, &plan, REPORT)?;
+            members.push(Member::new(REPORT, bytes));
+            Some(REPORT.to_string())
+        }
+        None => None,
+    };
     let files = members
         .iter()
         .map(|m| {
@@ -278,9 +298,47 @@ pub fn members(c: Contents) -> Result<(Vec<Member>, Manifest), Error> {
             member: users_member,
         },
         journal,
+        report,
         files,
     };
     Ok((members, manifest))
+}
+
+/// Checks that an HTML report is of the plan: the as-of, the policy's and
+/// the users' hashes and count in its provenance block are the plan's.
+fn report_of(report: &[u8], plan: &PlanHead, name: &str) -> Result<(), Error> {
+    let text = String::from_utf8_lossy(report);
+    let row = |label: &str| -> String {
+        let start = format!("<dt>{label}</dt><dd class=\"mono\">");
+        text.split_once(&start)
+            .and_then(|(_, rest)| rest.split_once("</dd>"))
+            .map_or_else(|| "nothing".to_string(), |(v, _)| v.to_string())
+    };
+    let same_time = |a: &str, b: &str| {
+        crate::time::parse_time(a).is_some() && crate::time::parse_time(a) == crate::time::parse_time(b)
+    };
+    let checks: [(&'static str, String, &str, bool); 4] = [
+        ("as of", row("as of"), &plan.as_of, false),
+        ("policy sha256", row("policy sha256"), &plan.policy.sha256, true),
+        ("users sha256", row("users sha256"), &plan.users.sha256, true),
+        ("users count", row("users count"), &plan.users.count.to_string(), true),
+    ];
+    for (what, found, expected, exact) in checks {
+        let same = if exact {
+            found == expected
+        } else {
+            same_time(&found, expected)
+        };
+        if !same {
+            return Err(Error::OtherReport {
+                name: name.to_string(),
+                what,
+                expected: expected.to_string(),
+                found,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The last part of a path, or `fallback` for a path without one.
@@ -397,6 +455,9 @@ pub fn verify(archive: &[u8], key: Option<&crate::journal::Key>) -> Result<Verif
     };
     against(&manifest.policy.member, "policy sha256", &plan.policy.sha256)?;
     against(&manifest.users.member, "users sha256", &plan.users.sha256)?;
+    if let Some(name) = &manifest.report {
+        report_of(get(name)?, &plan, name)?;
+    }
     let journal = match &manifest.journal {
         Some(j) => Some(verify_journal(&files, j, key)?),
         None => None,
@@ -471,13 +532,25 @@ mod tests {
         .unwrap()
     }
 
+    /// A report's provenance block, as `render::html` writes it.
+    fn report(policy: &[u8], users: &[u8]) -> String {
+        format!(
+            "<dl><dt>as of</dt><dd class=\"mono\">2026-11-23T00:00:00Z</dd>\
+             <dt>policy sha256</dt><dd class=\"mono\">{}</dd>\
+             <dt>users count</dt><dd class=\"mono\">1</dd>\
+             <dt>users sha256</dt><dd class=\"mono\">{}</dd></dl>",
+            sha256_hex(policy),
+            sha256_hex(users)
+        )
+    }
+
     fn made(policy: &[u8], users: Option<&[u8]>) -> Result<Vec<u8>, Error> {
         let contents = Contents {
             plan: plan(policy, b"id\nu1\n"),
             policy: ("policies/p.policy".into(), policy.to_vec()),
             users: users.map(|u| ("users.csv".to_string(), u.to_vec())),
             journal: None,
-            others: vec![Member::new("report.html", b"<html></html>".to_vec())],
+            report: Some(report(policy, b"id\nu1\n").into_bytes()),
             generated_at: "2026-12-07T00:00:00Z".into(),
             mtime: 1_796_515_200,
         };
@@ -541,13 +614,43 @@ mod tests {
     }
 
     #[test]
+    fn a_report_of_another_plan_is_refused() {
+        let policy = b"x: status == invited -> delete\n";
+        let mut contents = Contents {
+            plan: plan(policy, b"id\nu1\n"),
+            policy: ("p.policy".into(), policy.to_vec()),
+            users: None,
+            journal: None,
+            report: Some(report(policy, b"other users").into_bytes()),
+            generated_at: String::new(),
+            mtime: 0,
+        };
+        let e = members(contents).unwrap_err().to_string();
+        assert!(
+            e.contains("`report.html` is not a report of this plan") && e.contains("users sha256"),
+            "{e}"
+        );
+        contents = Contents {
+            plan: plan(policy, b"id\nu1\n"),
+            policy: ("p.policy".into(), policy.to_vec()),
+            users: None,
+            journal: None,
+            report: Some(b"<html>no provenance</html>".to_vec()),
+            generated_at: String::new(),
+            mtime: 0,
+        };
+        let e = members(contents).unwrap_err().to_string();
+        assert!(e.contains("says as of nothing"), "{e}");
+    }
+
+    #[test]
     fn the_policy_and_users_must_be_the_plans() {
         let e = members(Contents {
             plan: plan(b"a", b"u"),
             policy: ("p.policy".into(), b"b".to_vec()),
             users: None,
             journal: None,
-            others: Vec::new(),
+            report: None,
             generated_at: String::new(),
             mtime: 0,
         })

@@ -19,7 +19,8 @@ use std::path::Path;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A plan of the example users, a copy of a journal beside it, in `dir`.
+/// A plan of the example users and its HTML report, a copy of a journal
+/// beside them, in `dir`.
 fn planned(dir: &Path) {
     std::fs::copy(format!("{ROOT}/examples/users.csv"), dir.join("users.csv")).unwrap();
     std::fs::copy(format!("{ROOT}/policies/example.policy"), dir.join("example.policy")).unwrap();
@@ -37,6 +38,19 @@ fn planned(dir: &Path) {
         "json",
         "--output",
         "plan.json",
+    ])
+    .in_dir(dir)
+    .run();
+    assert!(done.code == 0 || done.code == 3, "{}", done.stderr);
+    let done = Run::new(&[
+        "plan",
+        "example.policy",
+        "--users",
+        "users.csv",
+        "--as-of",
+        "2026-11-23",
+        "--output",
+        "plan.html",
     ])
     .in_dir(dir)
     .run();
@@ -116,12 +130,14 @@ fn a_fresh_archive_verifies_and_any_altered_member_fails_naming_it() {
             "manifest.json",
             "plan.json",
             "policy/example.policy",
+            "report.html",
             "users/users.csv"
         ]
     );
     let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
     assert_eq!(manifest["generated_by"]["name"], "dormant");
     assert_eq!(manifest["users"]["member"], "users/users.csv");
+    assert_eq!(manifest["report"], "report.html");
 
     for name in files.keys().filter(|n| *n != "SHA256SUMS") {
         let mut altered = files.clone();
@@ -216,4 +232,42 @@ fn a_policy_that_changed_since_the_plan_is_refused_and_nothing_is_written() {
         made.stderr
     );
     assert!(made.stdout.contains("the users' sha256 only"), "{}", made.stdout);
+}
+
+#[test]
+fn a_report_of_another_as_of_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    planned(dir.path());
+    let done = Run::new(&[
+        "plan",
+        "example.policy",
+        "--users",
+        "users.csv",
+        "--as-of",
+        "2026-12-01",
+        "--output",
+        "later.html",
+    ])
+    .in_dir(dir.path())
+    .run();
+    assert!(done.code == 0 || done.code == 3, "{}", done.stderr);
+    let refused = Run::new(&[
+        "evidence",
+        "plan.json",
+        "--report",
+        "later.html",
+        "-o",
+        "evidence.tar.gz",
+    ])
+    .in_dir(dir.path())
+    .run();
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("`report.html` is not a report of this plan: its provenance says as of 2026-12-01"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!dir.path().join("evidence.tar.gz").exists());
 }

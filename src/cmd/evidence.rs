@@ -51,7 +51,7 @@ fn make(args: &EvidenceArgs, out: &Output) -> Result<Exit, Failure> {
         policy: (policy_path.display().to_string(), policy),
         users,
         journal,
-        others: Vec::new(),
+        report: report(args.report.as_deref(), plan_path)?,
         generated_at: crate::time::format_time(now),
         mtime: u64::try_from(now.timestamp()).unwrap_or_default(),
     };
@@ -82,6 +82,21 @@ fn users(given: Option<&Path>, named: &NamedUsers) -> Result<Option<(String, Vec
         }
         Err(_) => Ok(None),
     }
+}
+
+/// The HTML report to keep: the one given, else `PLAN.html` beside the
+/// plan if there is one.
+fn report(given: Option<&Path>, plan: &Path) -> Result<Option<Vec<u8>>, Failure> {
+    let path = match given {
+        Some(p) => p.to_path_buf(),
+        None => match plan.with_extension("html") {
+            p if p.exists() => p,
+            _ => return Ok(None),
+        },
+    };
+    Ok(Some(
+        std::fs::read(&path).map_err(|e| crate::files::Error::read(&path, e))?,
+    ))
 }
 
 /// The journal to keep, verified: the one given, else dormant.toml's if it
@@ -122,8 +137,12 @@ fn kept(output: &Path, m: &evidence::Manifest, bytes: &[u8]) -> String {
         Some(j) => format!("{} ({} lines, head {})", j.member, j.lines, j.head),
         None => "no journal".to_string(),
     };
+    let report = match &m.report {
+        Some(name) => name.as_str(),
+        None => "no report (make one with `plan --format html --output PLAN.html`)",
+    };
     format!(
-        "wrote `{}`: {} files: the plan, {}, {users}, {journal}; sha256 {}",
+        "wrote `{}`: {} files: the plan, {}, {users}, {journal}, {report}; sha256 {}",
         output.display(),
         m.files.len() + 2,
         m.policy.member.as_deref().unwrap_or("the policy"),
