@@ -280,8 +280,8 @@ pub struct PlanArgs {
     pub output: Option<PathBuf>,
     /// Also write the plan's provenance (who wrote it, when, from which
     /// policy, users, connector and journal, the warnings) to this file, as
-    /// CSV `key,value` rows. Default for a CSV plan written with --output
-    /// PLAN.csv: PLAN.provenance.csv beside it.
+    /// CSV `key,value` rows. Every format carries it too (a CSV plan in
+    /// `#KEY,VALUE` rows above its header row).
     #[arg(long, value_name = "FILE")]
     pub provenance: Option<PathBuf>,
     /// Any warning (about the policy, the connector or the users) is an

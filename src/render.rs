@@ -297,9 +297,23 @@ fn csv_cell(line: &mut Vec<u8>, field: &str) {
     line.push(b'"');
 }
 
+/// The block that heads a CSV plan: one `#KEY,VALUE` row for each line of
+/// the provenance, then an empty line before the header row. Readers skip
+/// it with a comment character (`pandas.read_csv(f, comment="#")`); a
+/// spreadsheet shows it above the table, which the empty line keeps apart
+/// when it sorts or filters.
+pub fn csv_provenance_block(header: &Header) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (key, value) in header.provenance() {
+        // Writing to a Vec cannot fail.
+        let _ = csv_row(&mut out, &[&format!("#{key}"), &value]);
+    }
+    out.push(b'\n');
+    out
+}
+
 /// The provenance as a CSV of its own (`key,value` rows under a header
-/// row), written beside a CSV plan so that the plan's row 1 stays its
-/// header row.
+/// row), for `--provenance FILE`.
 pub fn provenance_csv(header: &Header) -> Vec<u8> {
     let mut out = Vec::new();
     let rows = std::iter::once(("key", "value".to_string())).chain(header.provenance());

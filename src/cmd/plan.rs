@@ -56,8 +56,9 @@ pub fn plan(args: &PlanArgs, out: &Output) -> Result<Exit, Failure> {
     header.warnings = briefs(&source, &warnings);
     run.r.set_warnings(header.warnings.clone());
     let tally = run.write(&header, args.output.as_deref())?;
-    if let Some(path) = provenance_path(args, format) {
-        super::write_atomically(&path, &crate::render::provenance_csv(&header))?;
+    // Also apart from the plan, for whoever wants it as a file of its own.
+    if let Some(path) = &args.provenance {
+        super::write_atomically(path, &crate::render::provenance_csv(&header))?;
     }
     over_limits(&tally, &program)
 }
@@ -77,17 +78,6 @@ fn format_of(format: Option<Format>, output: Option<&Path>) -> Format {
             _ => None,
         })
         .unwrap_or(Format::Table)
-}
-
-/// Where the provenance goes apart from the plan: `--provenance`, or beside
-/// a CSV plan written to a file, since a CSV's first row is its header row
-/// (see the README's "Provenance").
-fn provenance_path(args: &PlanArgs, format: Format) -> Option<PathBuf> {
-    match (&args.provenance, &args.output, format) {
-        (Some(path), _, _) => Some(path.clone()),
-        (None, Some(plan), Format::Csv) => Some(plan.with_extension("provenance.csv")),
-        _ => None,
-    }
 }
 
 /// A connector as the plan names it, without its secrets.
@@ -244,8 +234,14 @@ impl<'a> Planning<'a> {
             ..
         } = self;
         let done = written.and_then(|()| r.finish(header, &tally, program));
+        // A CSV plan's provenance heads it, but is known only once every
+        // user is read: it goes in front as the plan is put in place.
+        let head = match r.format() {
+            Format::Csv => crate::render::csv_provenance_block(header),
+            _ => Vec::new(),
+        };
         let committed = match done {
-            Ok(()) => r.into_inner().commit(),
+            Ok(()) => r.into_inner().commit(&head),
             Err(e) => {
                 r.into_inner().discard();
                 Err(e)
@@ -298,16 +294,23 @@ impl Sink {
         })
     }
 
-    /// Puts the finished plan in place.
-    fn commit(self) -> std::io::Result<()> {
+    /// Puts the finished plan in place, `head` before it.
+    fn commit(self, head: &[u8]) -> std::io::Result<()> {
         match self {
             Sink::File { path, w } => {
                 // A plan can be made again, so it is not synced to disk
                 // (the journal is).
-                let tmp = w.into_inner().map_err(|e| e.into_error())?;
+                let mut tmp = w.into_inner().map_err(|e| e.into_error())?;
+                if !head.is_empty() {
+                    tmp = prepended(head, tmp, &path)?;
+                }
                 crate::files::persist(tmp, &path, crate::files::Mode::Shared)
             }
-            Sink::Memory(bytes) => std::io::stdout().lock().write_all(&bytes),
+            Sink::Memory(bytes) => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(head)?;
+                out.write_all(&bytes)
+            }
         }
     }
 
@@ -316,6 +319,18 @@ impl Sink {
         // The temporary file removes itself when dropped.
         drop(self);
     }
+}
+
+/// A new temporary beside `path` holding `head` and then what `tmp` holds
+/// (a CSV plan's rows are a small part of a JSON plan's size: copying them
+/// once costs little).
+fn prepended(head: &[u8], mut tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Seek;
+    let mut whole = crate::files::temporary_beside(path)?;
+    whole.write_all(head)?;
+    tmp.as_file_mut().seek(std::io::SeekFrom::Start(0))?;
+    std::io::copy(tmp.as_file_mut(), &mut whole)?;
+    Ok(whole)
 }
 
 impl Write for Sink {
