@@ -411,12 +411,21 @@ pub struct FmtArgs {
     pub policies: Vec<PathBuf>,
 }
 
+/// A text that is not an instant.
+#[derive(Debug, thiserror::Error)]
+pub enum BadInstant {
+    #[error("`{0}` is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T08:00:00Z)")]
+    Text(String),
+    #[error("not UTF-8")]
+    NotUtf8,
+}
+
 /// `--as-of`: a date (00:00 UTC) or an RFC 3339 time.
-pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, BadInstant> {
     if let Some(at) = crate::parse::parse_date(text) {
         return Ok(at);
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| format!("`{text}` is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T08:00:00Z)"))
+        .map_err(|_| BadInstant::Text(text.to_string()))
 }

@@ -97,7 +97,7 @@ pub enum Failure {
     /// a made-up time.
     #[error("DORMANT_GENERATED_AT: {problem}; unset it to stamp plans with the clock")]
     #[diagnostic(code(dormant::generated_at))]
-    GeneratedAt { problem: String },
+    GeneratedAt { problem: crate::cli::BadInstant },
     /// Diagnostics at their spans, printed as they were found (with the
     /// warnings beside them): only the exit status is left to give.
     #[error("the diagnostics above")]

@@ -163,7 +163,7 @@ pub fn generated_at() -> Result<Time, Failure> {
         }
         Ok(_) | Err(std::env::VarError::NotPresent) => Ok(as_of(&AsOfArg { as_of: None })),
         Err(std::env::VarError::NotUnicode(_)) => Err(Failure::GeneratedAt {
-            problem: "not UTF-8".to_string(),
+            problem: crate::cli::BadInstant::NotUtf8,
         }),
     }
 }
