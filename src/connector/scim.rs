@@ -32,7 +32,9 @@
 //!   added to whatever `groups` the users carry. A server without
 //!   `/Groups` (404, 501) leaves groups unknown.
 //! - An attribute never set is absent: a user without `active` has an
-//!   unknown status, not a disabled one [E §2.3].
+//!   unknown status, not a disabled one [E §2.3]; a multi-valued one
+//!   absent is empty (`roles`, `entitlements`) [RFC 7643 §2.5].
+//! - SCIM has no admin flag: `is_admin` is a role with "admin" in its name.
 //! - Deactivate: `PATCH /Users/{id}` with `{"op": "replace", "path":
 //!   "active", "value": false}`, answered 204 without a body or 200 with
 //!   one [E §2.6]; either way the user is read back. Where PATCH is not
@@ -354,15 +356,31 @@ impl Members {
 }
 
 /// The texts of a multi-valued attribute: each item's `value`, else its
-/// `display`.
+/// `display`. An absent attribute is an empty one: "unassigned attributes,
+/// the null value, or empty array (in the case of a multi-valued
+/// attribute) SHALL be considered to be equivalent" [RFC 7643 §2.5]; one
+/// that is not a list is unknown.
 fn values(u: &Value, key: &str) -> Option<Set> {
-    let items = u.get(key)?.as_array()?;
+    let items = match u.get(key) {
+        None | Some(Value::Null) => return Some(Set::default()),
+        Some(v) => v.as_array()?,
+    };
     Some(
         items
             .iter()
             .filter_map(|i| super::shape::text(i, "value").or_else(|| super::shape::text(i, "display")))
             .collect(),
     )
+}
+
+/// Whether a role makes its holder an admin: SCIM has no admin flag, and
+/// its roles are the service provider's own words, so any role with
+/// "admin" in its name (`admin`, `Administrator`, `Global Admin`) counts.
+fn is_admin(roles: &Set) -> bool {
+    roles
+        .as_slice()
+        .iter()
+        .any(|r| r.to_ascii_lowercase().contains("admin"))
 }
 
 /// The primary email first, else the first one.
@@ -443,8 +461,10 @@ pub fn normalize(u: &Value, source: &str, members: Option<&Members>) -> Result<U
             (Some(ids), Some(names))
         }
     };
+    let role = values(u, "roles");
     Ok(User {
         id: id.as_str().into(),
+        is_admin: role.as_ref().map(is_admin),
         username: text("userName").map(Into::into),
         email: email(u).map(Into::into),
         name,
@@ -452,7 +472,7 @@ pub fn normalize(u: &Value, source: &str, members: Option<&Members>) -> Result<U
         joined,
         group,
         group_name,
-        role: values(u, "roles"),
+        role,
         permission: values(u, "entitlements"),
         source: Some(source.into()),
         attr: enterprise(u),
@@ -629,6 +649,7 @@ mod tests {
         assert_eq!(u.last_login, Known::Unknown);
         assert_eq!(u.group.unwrap().as_slice(), ["g1"]);
         assert_eq!(u.group_name.unwrap().as_slice(), ["admins"]);
+        assert_eq!(u.is_admin, Some(true));
         assert_eq!(u.role.unwrap().as_slice(), ["admin"]);
         assert_eq!(u.permission.unwrap().as_slice(), ["billing"]);
         let attr = |k: &str| u.attr.iter().find(|(n, _)| n.as_str() == k).map(|(_, a)| a.clone());
@@ -642,6 +663,13 @@ mod tests {
         assert_eq!((u.status, u.group, u.name.as_deref()), (None, None, Some("A B")));
         let alone = normalize(&json!({"id": "a"}), "idp", Some(&Members::default())).unwrap();
         assert_eq!(alone.group.map(|g| g.as_slice().len()), Some(0));
+        // No roles listed: none, so not an admin [RFC 7643 §2.5].
+        assert_eq!(
+            (alone.is_admin, alone.role.map(|r| r.as_slice().len())),
+            (Some(false), Some(0))
+        );
+        let roles = json!({"id": "a", "roles": [{"value": "Global Administrator"}, {"value": "Student"}]});
+        assert_eq!(normalize(&roles, "idp", None).unwrap().is_admin, Some(true));
         assert!(normalize(&json!({"userName": "x"}), "idp", None).is_err());
     }
 
