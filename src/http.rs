@@ -272,6 +272,15 @@ pub struct Client {
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+/// What a request carries besides its body.
+#[derive(Debug, Clone, Copy)]
+enum Auth<'a> {
+    /// Nothing: the calls that get a token.
+    None,
+    /// The credential, and `If-Match` with this tag when there is one.
+    Credential(Option<&'a str>),
+}
+
 /// A successful answer.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -520,19 +529,33 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, HttpError> {
+        self.send_if_match(method, path, body, None).await
+    }
+
+    /// Sends a request as [`Client::send`] does, with `If-Match: TAG` when
+    /// `tag` is given: a change the platform refuses (412) if the resource
+    /// changed since it was read at that version.
+    pub async fn send_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        tag: Option<&str>,
+    ) -> Result<Answer, HttpError> {
         let body = body.map(Body::Json);
+        let auth = Auth::Credential(tag);
         let Some(tokens) = &self.tokens else {
-            return self.send_with(method, path, body, true).await;
+            return self.send_with(method, path, body, auth).await;
         };
         let mut renewals = *self.renewing.lock().await;
         if self.token_due() {
             renewals = self.renew(renewals).await?;
         }
-        match self.send_with(method.clone(), path, body, true).await {
+        match self.send_with(method.clone(), path, body, auth).await {
             // A token that expired early: renew it once and try again.
             Err(e) if e.status().is_some_and(|s| tokens.expired(s)) => {
                 self.renew(renewals).await?;
-                self.send_with(method, path, body, true).await
+                self.send_with(method, path, body, auth).await
             }
             other => other,
         }
@@ -545,7 +568,7 @@ impl Client {
         path: &str,
         body: Option<Body<'_>>,
     ) -> Result<Answer, HttpError> {
-        self.send_with(method, path, body, false).await
+        self.send_with(method, path, body, Auth::None).await
     }
 
     async fn send_with(
@@ -553,7 +576,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<Body<'_>>,
-        authorize: bool,
+        auth: Auth<'_>,
     ) -> Result<Answer, HttpError> {
         let delays = backon::BackoffBuilder::build(
             backon::ExponentialBuilder::default()
@@ -566,7 +589,7 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let cause = match self.attempt(&method, path, body, authorize).await {
+            let cause = match self.attempt(&method, path, body, auth).await {
                 Attempt::Done(a) => return Ok(a),
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Again(cause, retry_after) => match (delays.next(), retry_after) {
@@ -593,7 +616,7 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, method: &Method, path: &str, body: Option<Body<'_>>, authorize: bool) -> Attempt {
+    async fn attempt(&self, method: &Method, path: &str, body: Option<Body<'_>>, auth: Auth<'_>) -> Attempt {
         let Ok(_permit) = self.permits.acquire().await else {
             return Attempt::Failed(self.status_error(method, path, 0, "the client was shut down".to_string()));
         };
@@ -618,9 +641,16 @@ impl Client {
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
-        if let Ok(auth) = self.auth.lock() {
-            if let Some((name, value)) = auth.as_ref().filter(|_| authorize) {
+        if let Ok(credential) = self.auth.lock() {
+            if let Some((name, value)) = credential.as_ref().filter(|_| matches!(auth, Auth::Credential(_))) {
                 headers.insert(name.clone(), value.clone());
+            }
+        }
+        if let Auth::Credential(Some(tag)) = auth {
+            // A tag the platform sent is a header value; one that is not
+            // cannot be matched, and is left out rather than mangled.
+            if let Ok(value) = HeaderValue::from_str(tag) {
+                headers.insert(reqwest::header::IF_MATCH, value);
             }
         }
         match body {
@@ -687,7 +717,10 @@ impl Client {
             Ok(b) => b.to_vec(),
             Err(e) => return Attempt::Again(format!("the answer was cut off ({})", describe(&e)), None),
         };
-        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        // 501 Not Implemented is the server's lasting word that it does not
+        // do this (a SCIM server without PATCH), not a passing failure.
+        let lasting = status == StatusCode::NOT_IMPLEMENTED;
+        if status == StatusCode::TOO_MANY_REQUESTS || (status.is_server_error() && !lasting) {
             return Attempt::Again(format!("{} {}", status.as_u16(), self.summary(&bytes)), retry_after);
         }
         if !status.is_success() {
@@ -824,6 +857,13 @@ fn summary(body: &[u8], redactor: &Redactor) -> String {
                 _ => None,
             })
     });
+    // A SCIM error says what kind of mistake it was apart from its detail
+    // (RFC 7644 section 3.12): both are shown.
+    let kind = json.as_ref().and_then(|j| j.get("scimType")).and_then(|t| t.as_str());
+    let message = match (message, kind) {
+        (Some(m), Some(kind)) => Some(format!("{m} (scimType {kind})")),
+        (m, _) => m,
+    };
     let text = match message {
         Some(m) => redactor.redact(&m),
         None => text.trim().to_string(),

@@ -7,6 +7,7 @@ pub mod docebo;
 pub mod docspace;
 pub mod huwise;
 pub mod metric_insights;
+pub mod scim;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
