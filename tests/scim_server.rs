@@ -378,3 +378,36 @@ fn without_patch_or_etags_the_whole_user_is_put_back() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(server.users()[&ids[&6]]["active"], true);
 }
+
+/// The server dormant is tested against is itself held to the RFCs:
+/// scim2-tester's checks (installed beside it by `.ci/run`) find no
+/// requirement broken, on a server of their own (they create and delete
+/// users).
+#[test]
+fn scim2_tester_finds_the_server_conformant() {
+    let Some(bin) = server_or_skip() else { return };
+    let python = bin.with_file_name("python");
+    let has_tester = Command::new(&python)
+        .args(["-c", "import scim2_tester, httpx2"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_tester {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "scim2-tester is not installed beside scim2-server (`pip install 'scim2-tester[httpx2]==0.5.2'`, as .ci/run does)"
+        );
+        eprintln!("skipped: scim2-tester is not installed beside scim2-server");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&bin, dir.path(), None);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scim_conformance.py");
+    let out = Command::new(&python)
+        .arg(script)
+        .args([server.url().as_str(), TOKEN])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.starts_with("checks "), "{said}");
+}
