@@ -12,9 +12,11 @@ use std::collections::{HashMap, HashSet};
 
 /// Why connector `c` never supplies `field`, if it never does. `enriched`
 /// are the columns of the connector's enrich files, which supply what they
-/// hold. The platform speaks first; the rules every platform shares follow.
+/// hold, and so do the identity providers its `logins_from` names, the
+/// last login. The platform speaks first; the rules every platform shares
+/// follow.
 pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Option<String> {
-    if enriched.contains(field) {
+    if enriched.contains(field) || (*field == Field::LastLogin && !c.logins_from.is_empty()) {
         return None;
     }
     let platform = c.kind.platform();

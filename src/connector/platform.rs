@@ -57,6 +57,13 @@ pub trait Platform: Sync {
     /// Whether dormant can act on its users (listed when one cannot).
     fn acts(&self) -> bool;
 
+    /// Whether it is an identity provider, whose users' last logins another
+    /// connector's `logins_from` may take (`connector::logins`). False but
+    /// for Okta and Microsoft Graph: a default, as only they say otherwise.
+    fn identity_provider(&self) -> bool {
+        false
+    }
+
     /// The `attr.*` names it supplies.
     fn attrs(&self) -> &'static [&'static str];
 
