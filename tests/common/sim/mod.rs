@@ -5,8 +5,10 @@
 pub mod bevy;
 pub mod docebo;
 pub mod docspace;
+pub mod graph;
 pub mod huwise;
 pub mod metric_insights;
+pub mod okta;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
