@@ -6,7 +6,8 @@
 pub use crate::connector::{Connector, Kind};
 pub use crate::http::Limits;
 
-use crate::connector::platform::{KeyType, Keys, Own, Table};
+pub use crate::connector::platform::is_loopback;
+use crate::connector::platform::{check_url, KeyType, Keys, Own, Table};
 
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span};
@@ -539,43 +540,6 @@ fn key_help(key: &str) -> String {
         "url" => "add `url = \"https://...\"`, the platform's address".to_string(),
         k if k.ends_with("_env") => format!("add `{k} = \"VARIABLE\"`, naming the environment variable that holds it"),
         k => format!("add `{k} = \"...\"`"),
-    }
-}
-
-/// Whether a host is this machine: `localhost`, 127.0.0.0/8 or `::1`
-/// (in brackets or not).
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// An address dormant may call: https anywhere, plain http only on this
-/// machine (tests and local proxies), since a secret goes with every call.
-pub(crate) fn check_url(u: &str, at: Span) -> Result<String, Diag> {
-    let text = u.trim().trim_end_matches('/');
-    let bad = |message: String, help: &str| {
-        Diag::error(Code::Config, at, message)
-            .label("here")
-            .help(help.to_string())
-    };
-    let parsed = reqwest::Url::parse(text).map_err(|e| {
-        bad(
-            format!("`{text}` is not an address: {e}"),
-            "write the platform's address, e.g. `url = \"https://data.example.org\"`",
-        )
-    })?;
-    let loopback = is_loopback(parsed.host_str().unwrap_or(""));
-    match parsed.scheme() {
-        "https" => Ok(text.to_string()),
-        "http" if loopback => Ok(text.to_string()),
-        "http" => Err(bad(
-            format!("plain http is refused for `{text}`: the secret would cross the network unencrypted"),
-            "use https (plain http is allowed only on this machine: localhost, 127.0.0.0/8, ::1)",
-        )),
-        other => Err(bad(
-            format!("`{other}` addresses are not supported"),
-            "use an https address",
-        )),
     }
 }
 

@@ -271,7 +271,7 @@ impl Platform for GraphPlatform {
         }
         let mut own = table.own::<GraphKeys>()?;
         if let Some((login, at)) = table.text("login_url") {
-            own.login_url = Some(crate::config::check_url(login, at)?);
+            own.login_url = Some(super::platform::check_url(login, at)?);
         }
         // `url` (checked by config) takes its place when written.
         c.url = GRAPH_URL.to_string();
