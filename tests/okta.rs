@@ -70,6 +70,28 @@ fn fetches_every_user_along_the_link_header_through_rate_limits() {
 }
 
 #[test]
+fn no_request_remaining_waits_for_the_reset() {
+    let site = Site::new((1..=4).map(|i| user(i, None)).collect());
+    site.exhausted.store(true, Ordering::SeqCst);
+    site.reset_in.store(2, Ordering::SeqCst);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &config(&sim, "page_size = 2\n", ""),
+        &["fetch", "--connector", "okta"],
+    );
+    assert_eq!(users(&out).len(), 4);
+    let at: Vec<_> = sim.requests().iter().map(|r| r.at).collect();
+    // The reset is 2 s away in whole epoch seconds: at least 1 s later.
+    assert!(
+        at[1] - at[0] >= std::time::Duration::from_millis(900),
+        "{:?}",
+        at[1] - at[0]
+    );
+}
+
+#[test]
 fn a_bad_token_or_a_link_elsewhere_fails_the_fetch() {
     let site = Site::new(vec![user(1, None)]);
     let sim = start(&site);
@@ -81,6 +103,18 @@ fn a_bad_token_or_a_link_elsewhere_fails_the_fetch() {
         .run();
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("401"), "{}", out.stderr);
+
+    let site = Site::new((1..=3).map(|i| user(i, None)).collect());
+    site.foreign_link.store(true, Ordering::SeqCst);
+    let sim = start(&site);
+    let out = run(
+        dir.path(),
+        &config(&sim, "page_size = 2\n", ""),
+        &["fetch", "--connector", "okta"],
+    );
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("okta.example.net"), "{}", out.stderr);
+    assert_eq!(sim.requests().len(), 1, "the link elsewhere is not followed");
 }
 
 /// The application's users: a `file` connector whose file has no last login.

@@ -287,6 +287,19 @@ mod tests {
     }
 
     #[test]
+    fn an_identity_provider_in_logins_from_supplies_the_last_login() {
+        const BEVY: &str = "[connector.events]\nkind = \"bevy\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
+        const OKTA: &str = "[connector.okta]\nkind = \"okta\"\nurl = \"https://x.okta.com\"\ntoken_env = \"O\"\n";
+        let policy = "a: is_admin -> keep\ni: inactive > 90d -> delete\nn: never_logged_in -> delete\n";
+        assert_eq!(diags(policy, &format!("{BEVY}{OKTA}"), &[]).len(), 2);
+        let with = format!("{BEVY}logins_from = [\"okta\"]\n{OKTA}");
+        assert_eq!(diags(policy, &with, &[]), []);
+        // Only the last login: the activity still is not there.
+        let d = diags("a: is_admin -> keep\nh: not has_activity -> delete\n", &with, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+    }
+
+    #[test]
     fn docebo_has_activity_is_never_false_and_the_help_says_what_to_compare() {
         let policy = "a: is_admin -> keep\nh: not has_activity and not attr.awaiting_approval -> delete\n";
         let config = format!("{DOCEBO}enrollments = true\n");

@@ -22,6 +22,10 @@ pub struct Site {
     /// The next list request answers 429 with `X-Rate-Limit-Reset` and no
     /// `Retry-After`.
     pub limited_once: AtomicBool,
+    /// The next page's link names another host.
+    pub foreign_link: AtomicBool,
+    /// Seconds from now to the reset that every answer names.
+    pub reset_in: std::sync::atomic::AtomicI64,
 }
 
 /// An Okta user [S: CONNECTORS.md 6.3, okta-user-schema]: `lastLogin`
@@ -46,6 +50,8 @@ impl Site {
             pages: AtomicUsize::new(0),
             exhausted: AtomicBool::new(false),
             limited_once: AtomicBool::new(false),
+            foreign_link: AtomicBool::new(false),
+            reset_in: std::sync::atomic::AtomicI64::new(1),
         })
     }
 
@@ -63,7 +69,7 @@ impl Site {
                 json!({"errorCode": "E0000022", "errorSummary": "The endpoint does not support the provided HTTP method"}),
             );
         }
-        let reset = (chrono::Utc::now().timestamp() + 1).to_string();
+        let reset = (chrono::Utc::now().timestamp() + self.reset_in.load(Ordering::SeqCst)).to_string();
         if self.limited_once.swap(false, Ordering::SeqCst) {
             return Reply::WithHeaders(
                 429,
@@ -88,7 +94,10 @@ impl Site {
         };
         let page: Vec<Value> = users.iter().skip(start).take(limit).cloned().collect();
         self.pages.fetch_add(1, Ordering::SeqCst);
-        let host = r.header("host").unwrap_or("127.0.0.1").to_string();
+        let host = match self.foreign_link.load(Ordering::SeqCst) {
+            true => "okta.example.net".to_string(),
+            false => r.header("host").unwrap_or("127.0.0.1").to_string(),
+        };
         let mut link = format!("<http://{host}/api/v1/users?limit={limit}>; rel=\"self\"");
         if start + page.len() < users.len() {
             let last = page
