@@ -112,12 +112,15 @@ fn unsupplied_label(c: &Connector, field: &Field, rule: &str) -> String {
 
 /// How to give a rule a field connector `c` never supplies: an enrich file
 /// with the field's column, or, for a derived field, with the columns it is
-/// worked out from (a derived column is refused: dormant works it out).
+/// worked out from (a derived column is refused: dormant works it out); a
+/// last login may also come from an identity provider.
 fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
+    const IDP: &str = ", or take last logins from an identity provider (`logins_from`)";
     let Some(d) = field.derivation() else {
         return format!(
-            "add an `enrich` file with a `{field}` column to connector `{}`, or write the rule without it",
-            c.name
+            "add an `enrich` file with a `{field}` column to connector `{}`{}, or write the rule without it",
+            c.name,
+            if *field == Field::LastLogin { IDP } else { "" }
         );
     };
     if let Some(help) = c.kind.platform().supply_help(c, field) {
@@ -137,9 +140,10 @@ fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
         (_, some) => format!("{} columns", crate::fields::quoted_list(some, "and")),
     };
     format!(
-        "`{field}` is worked out from {}: add an `enrich` file with {columns} to connector `{}`, or write the rule without it (no file can give `{field}` itself)",
+        "`{field}` is worked out from {}: add an `enrich` file with {columns} to connector `{}`{}, or write the rule without it (no file can give `{field}` itself)",
         d.columns(),
-        c.name
+        c.name,
+        if missing.contains(&"last_login") { IDP } else { "" }
     )
 }
 
@@ -257,15 +261,15 @@ mod tests {
         // Bevy has `joined`: only `last_login` is asked for.
         insta::assert_debug_snapshot!(helps(policy, BEVY, &[]), @r#"
         [
-            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with a `last_login` column to connector `events`, or write the rule without it (no file can give `inactive` itself)",
-            "`never_logged_in` is worked out from `last_login`: add an `enrich` file with a `last_login` column to connector `events`, or write the rule without it (no file can give `never_logged_in` itself)",
+            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with a `last_login` column to connector `events`, or take last logins from an identity provider (`logins_from`), or write the rule without it (no file can give `inactive` itself)",
+            "`never_logged_in` is worked out from `last_login`: add an `enrich` file with a `last_login` column to connector `events`, or take last logins from an identity provider (`logins_from`), or write the rule without it (no file can give `never_logged_in` itself)",
             "`has_activity` is worked out from `last_activity` or `activity.NAME`: add an `enrich` file with a `last_activity` column or `activity.NAME` counters to connector `events`, or write the rule without it (no file can give `has_activity` itself)",
         ]
         "#);
         // Metric Insights has neither a last login nor a creation date.
         insta::assert_debug_snapshot!(helps("i: inactive > 1y and not is_admin -> delete\n", MI, &[]), @r#"
         [
-            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with `last_login` and `joined` columns to connector `bi`, or write the rule without it (no file can give `inactive` itself)",
+            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with `last_login` and `joined` columns to connector `bi`, or take last logins from an identity provider (`logins_from`), or write the rule without it (no file can give `inactive` itself)",
         ]
         "#);
         // An enrich file with the feeding column supplies the derived field.
