@@ -287,7 +287,7 @@ impl Platform for GraphPlatform {
         let graph = Graph::connect(c)?;
         let fetched = crate::http::block_on(graph.fetch(progress))?.map_err(|e| graph.client.redact_error(e))?;
         progress.finish();
-        super::finish(c, fetched)
+        super::finish(c, fetched, progress)
     }
 
     fn acts(&self) -> bool {

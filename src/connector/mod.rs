@@ -92,7 +92,7 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Fetched, Error> {
 
 /// Checks a fetched list and fills it in from the connector's enrich files,
 /// then from the identity providers its `logins_from` names.
-fn finish(c: &Connector, mut fetched: Fetched) -> Result<Fetched, Error> {
+fn finish(c: &Connector, mut fetched: Fetched, progress: &Progress) -> Result<Fetched, Error> {
     once_each(&c.name, &fetched.users)?;
     for path in &c.enrich {
         let e = enrich::apply(path, &mut fetched.users).map_err(|error| Error::Enrich {
@@ -115,7 +115,8 @@ fn finish(c: &Connector, mut fetched: Fetched) -> Result<Fetched, Error> {
     for idp in &c.logins_from {
         // An identity provider takes no `logins_from` (config checks it):
         // this fetch fills nothing in from elsewhere.
-        let from = fetch(idp, &Progress::hidden())?;
+        let counter = progress.next(&format!("users of `{}` fetched for their last logins", idp.name));
+        let from = fetch(idp, &counter)?;
         fetched.warnings.extend(from.warnings);
         let done = logins::fill(&idp.name, &from.users, &mut fetched.users);
         if done.unmatched > 0 {
@@ -270,7 +271,7 @@ impl Live {
             .block_on(self.conn.fetch(progress))
             .map_err(|e| self.client().redact_error(e))?;
         progress.finish();
-        finish(&self.connector, fetched)
+        finish(&self.connector, fetched, progress)
     }
 
     /// What acting through this connection warns about, the first time it

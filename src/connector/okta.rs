@@ -240,7 +240,7 @@ impl Platform for OktaPlatform {
         let okta = Okta::connect(c)?;
         let fetched = crate::http::block_on(okta.fetch(progress))?.map_err(|e| okta.client.redact_error(e))?;
         progress.finish();
-        super::finish(c, fetched)
+        super::finish(c, fetched, progress)
     }
 
     fn acts(&self) -> bool {
