@@ -6,7 +6,8 @@
 pub use crate::connector::{Connector, Kind};
 pub use crate::http::Limits;
 
-use crate::connector::platform::{KeyType, Keys, Own, Table};
+pub use crate::connector::platform::is_loopback;
+use crate::connector::platform::{check_url, KeyType, Keys, Own, Table};
 
 use crate::diagnostic::{Code, Diag};
 use crate::source::{Source, Span};
@@ -152,14 +153,18 @@ impl Config {
             .connector
             .into_iter()
             .map(|(name, raw)| {
-                connector(name, raw, dir)
-                    .map(|c| Connector {
+                let logins = logins_from(&raw)?;
+                connector(name, raw, dir).map(|c| {
+                    let c = Connector {
                         usage: usage.clone(),
                         ..c
-                    })
-                    .map_err(invalid)
+                    };
+                    (c, logins)
+                })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(resolve_logins)
+            .map_err(invalid)?;
         let notify = match file.notify {
             None => None,
             Some(n) => {
@@ -282,12 +287,90 @@ fn connector(name: String, raw: Spanned<RawTable>, dir: &Path) -> Result<Connect
             .unwrap_or_default(),
         own: Own::none(),
         usage: PathBuf::new(),
+        logins_from: Vec::new(),
     };
     c.own = kind.platform().configure(&mut c, &table)?;
     if let Some((u, at)) = table.text("url") {
         c.url = check_url(u, at)?;
     }
     Ok(c)
+}
+
+/// The connectors a table's `logins_from` names, each with where the list
+/// is written: empty when it has none.
+fn logins_from(raw: &Spanned<RawTable>) -> Result<Vec<(String, Span)>, Diag> {
+    let Some(value) = raw.get_ref().get("logins_from") else {
+        return Ok(Vec::new());
+    };
+    let at = span(value);
+    let names = value
+        .get_ref()
+        .as_array()
+        .filter(|a| a.iter().all(toml::Value::is_str))
+        .ok_or_else(|| mistyped(value.get_ref(), at, KeyType::Texts))?;
+    Ok(names
+        .iter()
+        .filter_map(toml::Value::as_str)
+        .map(|n| (n.to_string(), at))
+        .collect())
+}
+
+/// Gives each connector the identity providers its `logins_from` names,
+/// checked: each is a connector of this config and of an identity
+/// provider's kind, and no identity provider takes its logins from another
+/// (so that no fetch waits on itself).
+fn resolve_logins(connectors: Vec<(Connector, Vec<(String, Span)>)>) -> Result<Vec<Connector>, Diag> {
+    let all: Vec<Connector> = connectors.iter().map(|(c, _)| c.clone()).collect();
+    let providers: Vec<&str> = crate::connector::PLATFORMS
+        .iter()
+        .filter(|p| p.identity_provider())
+        .map(|p| p.kind())
+        .collect();
+    let mut resolved = Vec::with_capacity(connectors.len());
+    for (mut c, names) in connectors {
+        for (name, at) in names {
+            if c.kind.platform().identity_provider() {
+                return Err(Diag::error(
+                    Code::Config,
+                    at,
+                    format!(
+                        "connector `{}` is an identity provider: it takes no `logins_from`",
+                        c.name
+                    ),
+                )
+                .label("here")
+                .help("name the identity provider in the `logins_from` of the application's connector"));
+            }
+            let Some(idp) = all.iter().find(|o| o.name == name) else {
+                let names = all.iter().map(|o| o.name.as_str());
+                return Err(
+                    Diag::error(Code::Config, at, format!("no connector `{name}` to take logins from"))
+                        .label("not a connector of this file")
+                        .help(crate::suggest::did_you_mean(&name, names).unwrap_or_else(|| {
+                            format!("add a `[connector.{name}]` table of kind {}", providers.join(" or "))
+                        })),
+                );
+            };
+            if !idp.kind.platform().identity_provider() {
+                return Err(Diag::error(
+                    Code::Config,
+                    at,
+                    format!(
+                        "connector `{name}` is of kind `{}`, not an identity provider",
+                        idp.kind.as_str()
+                    ),
+                )
+                .label("not an identity provider")
+                .help(format!(
+                    "`logins_from` names connectors of kind {}",
+                    providers.join(" or ")
+                )));
+            }
+            c.logins_from.push(idp.clone());
+        }
+        resolved.push(c);
+    }
+    Ok(resolved)
 }
 
 /// The platform a table's `kind` names.
@@ -316,7 +399,8 @@ fn typed(raw: &RawTable, keys: &Keys, kind: Kind) -> Result<BTreeMap<String, (Sp
     let mut values = BTreeMap::new();
     for (key, value) in raw {
         let name = key.get_ref().as_str();
-        if name == "kind" {
+        // Read apart: `logins_from` names other connectors (`logins_from`).
+        if name == "kind" || name == "logins_from" {
             continue;
         }
         let Some(ty) = keys
@@ -456,43 +540,6 @@ fn key_help(key: &str) -> String {
         "url" => "add `url = \"https://...\"`, the platform's address".to_string(),
         k if k.ends_with("_env") => format!("add `{k} = \"VARIABLE\"`, naming the environment variable that holds it"),
         k => format!("add `{k} = \"...\"`"),
-    }
-}
-
-/// Whether a host is this machine: `localhost`, 127.0.0.0/8 or `::1`
-/// (in brackets or not).
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// An address dormant may call: https anywhere, plain http only on this
-/// machine (tests and local proxies), since a secret goes with every call.
-fn check_url(u: &str, at: Span) -> Result<String, Diag> {
-    let text = u.trim().trim_end_matches('/');
-    let bad = |message: String, help: &str| {
-        Diag::error(Code::Config, at, message)
-            .label("here")
-            .help(help.to_string())
-    };
-    let parsed = reqwest::Url::parse(text).map_err(|e| {
-        bad(
-            format!("`{text}` is not an address: {e}"),
-            "write the platform's address, e.g. `url = \"https://data.example.org\"`",
-        )
-    })?;
-    let loopback = is_loopback(parsed.host_str().unwrap_or(""));
-    match parsed.scheme() {
-        "https" => Ok(text.to_string()),
-        "http" if loopback => Ok(text.to_string()),
-        "http" => Err(bad(
-            format!("plain http is refused for `{text}`: the secret would cross the network unencrypted"),
-            "use https (plain http is allowed only on this machine: localhost, 127.0.0.0/8, ::1)",
-        )),
-        other => Err(bad(
-            format!("`{other}` addresses are not supported"),
-            "use an https address",
-        )),
     }
 }
 

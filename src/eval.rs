@@ -195,6 +195,9 @@ pub enum Val<'u> {
     /// apart. [`value`] never gives it: comparisons read the time alone.
     TimeFrom(Time, &'u str),
     Never,
+    /// *never*, and who says it: a `last_login` an identity provider
+    /// supplied. As `TimeFrom`, [`value`] never gives it.
+    NeverFrom(&'u str),
     Unknown,
 }
 
@@ -202,7 +205,7 @@ impl<'u> Val<'u> {
     /// Where the value came from, for a value that says.
     pub fn origin(&self) -> Option<&'u str> {
         match self {
-            Val::TimeFrom(_, from) => Some(from),
+            Val::TimeFrom(_, from) | Val::NeverFrom(from) => Some(from),
             _ => None,
         }
     }

@@ -288,6 +288,16 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// The `Date` header: when the server answered, by its own clock.
     pub date: Option<String>,
+    /// Every header of the answer: paging links (Okta's `Link`) and rate
+    /// limits (`X-Rate-Limit-Remaining`) that a platform reads itself.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// A header's value, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 impl Answer {
@@ -495,6 +505,14 @@ impl Client {
     /// Requests this client made.
     pub fn requests(&self) -> u64 {
         self.made.load(Ordering::Relaxed)
+    }
+
+    /// The path (and query) of an address under this client's base, for
+    /// a next-page link a platform gives in full (Okta's `Link`, Graph's
+    /// `@odata.nextLink`); `None` for one elsewhere, which is never
+    /// followed: the credential would go along.
+    pub fn path_of<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(self.base.as_str()).filter(|p| p.starts_with('/'))
     }
 
     /// Counts requests that earlier runs made today against the daily quota.
@@ -705,7 +723,9 @@ impl Client {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(retry_after);
+            .and_then(retry_after)
+            .or_else(|| rate_limit_reset(response.headers()));
+        let headers = response.headers().clone();
         let date = response
             .headers()
             .get(reqwest::header::DATE)
@@ -731,6 +751,7 @@ impl Client {
             status: status.as_u16(),
             body: bytes,
             date,
+            headers,
         })
     }
 
@@ -815,6 +836,16 @@ fn retry_after(value: &str) -> Option<Duration> {
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
     Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The wait a 429 without `Retry-After` asks for through
+/// `X-Rate-Limit-Reset`, the epoch second its limit resets (Okta's
+/// [S: developer.okta.com/docs/reference/rl-best-practices]); `None` when
+/// it has no such header.
+fn rate_limit_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let reset: i64 = headers.get("x-rate-limit-reset")?.to_str().ok()?.trim().parse().ok()?;
+    let wait = reset - chrono::Utc::now().timestamp();
+    Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
 }
 
 /// A reqwest error without its URL (which is named separately).

@@ -132,6 +132,10 @@ pub struct User {
     pub deactivated: Option<Deactivated>,
     /// `attr.NAME` attributes the source reported.
     pub attr: Vec<(Text, Attr)>,
+    /// The connector that supplied `last_login` when the user's own source
+    /// did not (an identity provider the connector's `logins_from` names),
+    /// so that an explanation can say it; `None` when the source said.
+    pub last_login_from: Option<Text>,
 }
 
 impl User {

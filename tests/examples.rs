@@ -78,7 +78,8 @@ fn policy_names() -> Vec<String> {
     names
 }
 
-/// A policy's example config, `examples/NAME.toml`, and its one connector.
+/// A policy's example config, `examples/NAME.toml`, and its one connector
+/// (besides the identity providers its `logins_from` names).
 fn example_connector(name: &str) -> (PathBuf, Connector) {
     let path = root().join("examples").join(format!("{name}.toml"));
     assert!(
@@ -89,7 +90,22 @@ fn example_connector(name: &str) -> (PathBuf, Connector) {
     let config = Config::load(Some(&path))
         .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
         .unwrap();
-    assert_eq!(config.connectors.len(), 1, "{}: one connector", path.display());
+    // Identity providers are there for the last logins of the one
+    // connector the policy is aimed at, which names them all.
+    let (providers, aimed): (Vec<&Connector>, Vec<&Connector>) = config
+        .connectors
+        .iter()
+        .partition(|c| c.kind.platform().identity_provider());
+    assert_eq!(aimed.len(), 1, "{}: one connector", path.display());
+    let named: Vec<&str> = aimed[0].logins_from.iter().map(|c| c.name.as_str()).collect();
+    for p in &providers {
+        assert!(
+            named.contains(&p.name.as_str()),
+            "{}: `{}` unused",
+            path.display(),
+            p.name
+        );
+    }
     // The policy apply enforces is the one the config goes with.
     assert_eq!(
         config.policy.as_deref().map(|p| p.canonicalize().unwrap()),
@@ -103,14 +119,17 @@ fn example_connector(name: &str) -> (PathBuf, Connector) {
         "{}",
         path.display()
     );
-    (path, config.connectors[0].clone())
+    (path, aimed[0].clone())
 }
 
 /// The example users of a policy: the `file` connector's own file, or
-/// `examples/NAME-users.json`, in the shape `fetch` writes.
+/// `examples/NAME-users.json`, in the shape `fetch` writes; that file too
+/// for a connector whose last logins come from an identity provider (the
+/// users as fetched, their last logins filled in: examples cannot reach
+/// the identity provider).
 fn example_users(name: &str, c: &Connector) -> PathBuf {
     match (c.kind.as_str(), &c.path) {
-        ("file", Some(path)) => path.clone(),
+        ("file", Some(path)) if c.logins_from.is_empty() => path.clone(),
         _ => root().join("examples").join(format!("{name}-users.json")),
     }
 }

@@ -280,6 +280,8 @@ prop_compose! {
         (group, group_name, role, permission) in (set(), set(), set(), set()),
         deactivated in deactivated(),
         (is_admin, is_service) in (proptest::option::of(any::<bool>()), proptest::option::of(any::<bool>())),
+        // The identity provider a last login came from, shown beside it.
+        last_login_from in proptest::option::of(proptest::sample::select(vec!["okta", "corp"])),
         activity in proptest::collection::vec((proptest::sample::select(FIXTURE.activities.clone()), number()), 0..3),
         attr in proptest::collection::vec((proptest::sample::select(FIXTURE.attrs.clone()), attr()), 0..3),
     ) -> User {
@@ -287,6 +289,7 @@ prop_compose! {
             id: if id.is_empty() { "u".into() } else { id.into() },
             username, email, name, source, status, joined, last_login, last_activity,
             group, group_name, role, permission, is_admin, is_service, deactivated,
+            last_login_from: last_login_from.map(Into::into),
             activity: activity.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             attr: attr.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         }

@@ -1,6 +1,6 @@
-//! The platform registry holds together: each platform dormant acts on has
-//! its simulator, its test file and its README section, and no two
-//! platforms share a `kind`.
+//! The platform registry holds together: each platform dormant acts on or
+//! takes last logins from has its simulator, its test file and its README
+//! section, and no two platforms share a `kind`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -14,7 +14,8 @@ use std::path::Path;
 fn every_platform_has_a_simulator_tests_and_a_readme_section() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    for p in PLATFORMS.iter().filter(|p| p.acts()) {
+    // The platforms dormant acts on, and the identity providers it reads.
+    for p in PLATFORMS.iter().filter(|p| p.acts() || p.identity_provider()) {
         let kind = p.kind();
         let sim = root.join(format!("tests/common/sim/{kind}.rs"));
         assert!(sim.is_file(), "`{kind}` has no simulator: add {}", sim.display());

@@ -12,9 +12,11 @@ use std::collections::{HashMap, HashSet};
 
 /// Why connector `c` never supplies `field`, if it never does. `enriched`
 /// are the columns of the connector's enrich files, which supply what they
-/// hold. The platform speaks first; the rules every platform shares follow.
+/// hold, and so do the identity providers its `logins_from` names, the
+/// last login. The platform speaks first; the rules every platform shares
+/// follow.
 pub fn never_supplied(c: &Connector, field: &Field, enriched: &[Field]) -> Option<String> {
-    if enriched.contains(field) {
+    if enriched.contains(field) || (*field == Field::LastLogin && !c.logins_from.is_empty()) {
         return None;
     }
     let platform = c.kind.platform();
@@ -110,12 +112,15 @@ fn unsupplied_label(c: &Connector, field: &Field, rule: &str) -> String {
 
 /// How to give a rule a field connector `c` never supplies: an enrich file
 /// with the field's column, or, for a derived field, with the columns it is
-/// worked out from (a derived column is refused: dormant works it out).
+/// worked out from (a derived column is refused: dormant works it out); a
+/// last login may also come from an identity provider.
 fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
+    const IDP: &str = ", or take last logins from an identity provider (`logins_from`)";
     let Some(d) = field.derivation() else {
         return format!(
-            "add an `enrich` file with a `{field}` column to connector `{}`, or write the rule without it",
-            c.name
+            "add an `enrich` file with a `{field}` column to connector `{}`{}, or write the rule without it",
+            c.name,
+            if *field == Field::LastLogin { IDP } else { "" }
         );
     };
     if let Some(help) = c.kind.platform().supply_help(c, field) {
@@ -135,9 +140,10 @@ fn supply_help(c: &Connector, field: &Field, enriched: &[Field]) -> String {
         (_, some) => format!("{} columns", crate::fields::quoted_list(some, "and")),
     };
     format!(
-        "`{field}` is worked out from {}: add an `enrich` file with {columns} to connector `{}`, or write the rule without it (no file can give `{field}` itself)",
+        "`{field}` is worked out from {}: add an `enrich` file with {columns} to connector `{}`{}, or write the rule without it (no file can give `{field}` itself)",
         d.columns(),
-        c.name
+        c.name,
+        if missing.contains(&"last_login") { IDP } else { "" }
     )
 }
 
@@ -255,15 +261,15 @@ mod tests {
         // Bevy has `joined`: only `last_login` is asked for.
         insta::assert_debug_snapshot!(helps(policy, BEVY, &[]), @r#"
         [
-            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with a `last_login` column to connector `events`, or write the rule without it (no file can give `inactive` itself)",
-            "`never_logged_in` is worked out from `last_login`: add an `enrich` file with a `last_login` column to connector `events`, or write the rule without it (no file can give `never_logged_in` itself)",
+            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with a `last_login` column to connector `events`, or take last logins from an identity provider (`logins_from`), or write the rule without it (no file can give `inactive` itself)",
+            "`never_logged_in` is worked out from `last_login`: add an `enrich` file with a `last_login` column to connector `events`, or take last logins from an identity provider (`logins_from`), or write the rule without it (no file can give `never_logged_in` itself)",
             "`has_activity` is worked out from `last_activity` or `activity.NAME`: add an `enrich` file with a `last_activity` column or `activity.NAME` counters to connector `events`, or write the rule without it (no file can give `has_activity` itself)",
         ]
         "#);
         // Metric Insights has neither a last login nor a creation date.
         insta::assert_debug_snapshot!(helps("i: inactive > 1y and not is_admin -> delete\n", MI, &[]), @r#"
         [
-            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with `last_login` and `joined` columns to connector `bi`, or write the rule without it (no file can give `inactive` itself)",
+            "`inactive` is worked out from `last_login` and `joined`: add an `enrich` file with `last_login` and `joined` columns to connector `bi`, or take last logins from an identity provider (`logins_from`), or write the rule without it (no file can give `inactive` itself)",
         ]
         "#);
         // An enrich file with the feeding column supplies the derived field.
@@ -282,6 +288,19 @@ mod tests {
             helps("s: is_service -> keep\n", HUWISE, &[]),
             ["add an `enrich` file with a `is_service` column to connector `portal`, or write the rule without it"]
         );
+    }
+
+    #[test]
+    fn an_identity_provider_in_logins_from_supplies_the_last_login() {
+        const BEVY: &str = "[connector.events]\nkind = \"bevy\"\nurl = \"https://x.org\"\ntoken_env = \"T\"\n";
+        const OKTA: &str = "[connector.okta]\nkind = \"okta\"\nurl = \"https://x.okta.com\"\ntoken_env = \"O\"\n";
+        let policy = "a: is_admin -> keep\ni: inactive > 90d -> delete\nn: never_logged_in -> delete\n";
+        assert_eq!(diags(policy, &format!("{BEVY}{OKTA}"), &[]).len(), 2);
+        let with = format!("{BEVY}logins_from = [\"okta\"]\n{OKTA}");
+        assert_eq!(diags(policy, &with, &[]), []);
+        // Only the last login: the activity still is not there.
+        let d = diags("a: is_admin -> keep\nh: not has_activity -> delete\n", &with, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
     }
 
     #[test]

@@ -223,3 +223,39 @@ fn a_key_the_struct_refuses_is_named_at_its_span() {
     let shared = table(&[id, ("url", at(40, 45), toml::Value::from("https://x.org"))]);
     assert!(shared.own::<Own>().is_ok());
 }
+
+#[test]
+fn logins_from_names_identity_providers_of_the_file_at_its_span() {
+    const IDP: &str = "[connector.okta]\nkind = \"okta\"\nurl = \"https://x.okta.com\"\ntoken_env = \"O\"\n\
+        [connector.corp]\nkind = \"graph\"\ntenant = \"t\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\n";
+    let app =
+        |logins: &str| format!("{IDP}[connector.app]\nkind = \"file\"\npath = \"u.csv\"\nlogins_from = {logins}\n");
+    let c = parse(&app(r#"["okta", "corp"]"#)).unwrap();
+    let a = c.connector("app").unwrap();
+    let names: Vec<&str> = a.logins_from.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["okta", "corp"]);
+    // Graph's address unless `url` says.
+    assert_eq!(a.logins_from[1].url, "https://graph.microsoft.com");
+    for (logins, message) in [
+        (r#"["otka"]"#, "no connector `otka` to take logins from"),
+        (
+            r#"["app"]"#,
+            "connector `app` is of kind `file`, not an identity provider",
+        ),
+        (r#""okta""#, "invalid type: string \"okta\", expected a list of strings"),
+    ] {
+        let text = app(logins);
+        assert_eq!(
+            at(&text, parse(&text).unwrap_err()),
+            (message.to_string(), logins.to_string())
+        );
+    }
+    let text = format!("{IDP}logins_from = [\"okta\"]\n");
+    assert_eq!(
+        at(&text, parse(&text).unwrap_err()),
+        (
+            "connector `corp` is an identity provider: it takes no `logins_from`".to_string(),
+            "[\"okta\"]".to_string()
+        )
+    );
+}

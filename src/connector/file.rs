@@ -768,7 +768,7 @@ impl Platform for FilePlatform {
             u.source = Some(c.name.as_str().into());
         }
         progress.finish();
-        super::finish(c, Fetched::new(users))
+        super::finish(c, Fetched::new(users), progress)
     }
 
     fn acts(&self) -> bool {

@@ -12,8 +12,11 @@ pub mod docspace;
 pub mod enrich;
 mod error;
 pub mod file;
+pub mod graph;
 pub mod huwise;
+pub mod logins;
 pub mod metric_insights;
+pub mod okta;
 pub mod platform;
 pub mod record;
 pub mod scim;
@@ -41,6 +44,8 @@ pub const PLATFORMS: &[&dyn Platform] = &[
     &docspace::DocSpacePlatform,
     &docebo::DoceboPlatform,
     &scim::ScimPlatform,
+    &okta::OktaPlatform,
+    &graph::GraphPlatform,
     &file::FilePlatform,
 ];
 
@@ -62,6 +67,9 @@ pub struct Connector {
     pub own: platform::Own,
     /// Where requests per day are counted across runs, for `requests_per_day`.
     pub usage: PathBuf,
+    /// The identity providers its `logins_from` names, checked: they supply
+    /// the last logins it leaves unknown (`logins`).
+    pub logins_from: Vec<Connector>,
 }
 
 impl Connector {
@@ -82,8 +90,9 @@ pub fn fetch(c: &Connector, progress: &Progress) -> Result<Fetched, Error> {
     c.kind.platform().fetch(c, progress)
 }
 
-/// Checks a fetched list and fills it in from the connector's enrich files.
-fn finish(c: &Connector, mut fetched: Fetched) -> Result<Fetched, Error> {
+/// Checks a fetched list and fills it in from the connector's enrich files,
+/// then from the identity providers its `logins_from` names.
+fn finish(c: &Connector, mut fetched: Fetched, progress: &Progress) -> Result<Fetched, Error> {
     once_each(&c.name, &fetched.users)?;
     for path in &c.enrich {
         let e = enrich::apply(path, &mut fetched.users).map_err(|error| Error::Enrich {
@@ -99,6 +108,23 @@ fn finish(c: &Connector, mut fetched: Fetched) -> Result<Fetched, Error> {
                     e.unmatched,
                     e.matched + e.unmatched,
                     c.name
+                ),
+            ));
+        }
+    }
+    for idp in &c.logins_from {
+        // An identity provider takes no `logins_from` (config checks it):
+        // this fetch fills nothing in from elsewhere.
+        let counter = progress.next(&format!("users of `{}` fetched for their last logins", idp.name));
+        let from = fetch(idp, &counter)?;
+        fetched.warnings.extend(from.warnings);
+        let done = logins::fill(&idp.name, &from.users, &mut fetched.users);
+        if done.unmatched > 0 {
+            fetched.warnings.push(Warning::new(
+                "dormant::connector::logins_unmatched",
+                format!(
+                    "{} users of connector `{}` with no last login of their own are not users of connector `{}` (by email or username): their last login stays unknown",
+                    done.unmatched, c.name, idp.name
                 ),
             ));
         }
@@ -245,7 +271,7 @@ impl Live {
             .block_on(self.conn.fetch(progress))
             .map_err(|e| self.client().redact_error(e))?;
         progress.finish();
-        finish(&self.connector, fetched)
+        finish(&self.connector, fetched, progress)
     }
 
     /// What acting through this connection warns about, the first time it
@@ -466,7 +492,7 @@ pub struct Listing {
 }
 
 /// More pages than any real list has: a server that never ends its list.
-const MAX_PAGES: u64 = 1_000_000;
+pub(crate) const MAX_PAGES: u64 = 1_000_000;
 
 impl Listing {
     pub fn new(platform: &'static str, endpoint: &'static str, what: &'static str) -> Listing {

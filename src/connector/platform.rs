@@ -9,7 +9,7 @@
 use super::{Acted, Connector, Error, Fetched, Step, Warning};
 use crate::ast::{Expr, ExprKind, Rule};
 use crate::decision::PlanAction;
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Code, Diag};
 use crate::fields::Field;
 use crate::http::{Client, HttpError, Limits};
 use crate::progress::Progress;
@@ -56,6 +56,13 @@ pub trait Platform: Sync {
 
     /// Whether dormant can act on its users (listed when one cannot).
     fn acts(&self) -> bool;
+
+    /// Whether it is an identity provider, whose users' last logins another
+    /// connector's `logins_from` may take (`connector::logins`). False but
+    /// for Okta and Microsoft Graph: a default, as only they say otherwise.
+    fn identity_provider(&self) -> bool {
+        false
+    }
 
     /// The `attr.*` names it supplies.
     fn attrs(&self) -> &'static [&'static str];
@@ -243,6 +250,43 @@ fn refused_key(e: &toml::de::Error) -> Option<String> {
     within
         .map(|path| path.split('.').next().unwrap_or_default().to_string())
         .or_else(unknown)
+}
+
+/// Whether a host is this machine: `localhost`, 127.0.0.0/8 or `::1`
+/// (in brackets or not).
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An address dormant may call: https anywhere, plain http only on this
+/// machine (tests and local proxies), since a secret goes with every call.
+pub fn check_url(u: &str, at: Span) -> Result<String, Diag> {
+    let text = u.trim().trim_end_matches('/');
+    let bad = |message: String, help: &str| {
+        Diag::error(Code::Config, at, message)
+            .label("here")
+            .help(help.to_string())
+    };
+    let parsed = reqwest::Url::parse(text).map_err(|e| {
+        bad(
+            format!("`{text}` is not an address: {e}"),
+            "write the platform's address, e.g. `url = \"https://data.example.org\"`",
+        )
+    })?;
+    let loopback = is_loopback(parsed.host_str().unwrap_or(""));
+    match parsed.scheme() {
+        "https" => Ok(text.to_string()),
+        "http" if loopback => Ok(text.to_string()),
+        "http" => Err(bad(
+            format!("plain http is refused for `{text}`: the secret would cross the network unencrypted"),
+            "use https (plain http is allowed only on this machine: localhost, 127.0.0.0/8, ::1)",
+        )),
+        other => Err(bad(
+            format!("`{other}` addresses are not supported"),
+            "use an https address",
+        )),
+    }
 }
 
 /// A platform's own keys as its [`Platform::configure`] read them (its

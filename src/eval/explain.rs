@@ -8,7 +8,7 @@ use crate::ast::{CmpOp, Duration};
 use crate::fields::Field;
 use crate::program::{Cond, Exempt, Leaf, Program, Test};
 use crate::time::Time;
-use crate::user::{Origin, User};
+use crate::user::{Known, Origin, User};
 use crate::value::Truth;
 
 /// The explanation of one decision.
@@ -186,7 +186,11 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
             out.push(Seen { field, value });
         }
     };
-    let mut field = |f: &'a Field| push(FieldRef::Field(f), value(f, u));
+    let login = login(u);
+    let mut field = |f: &'a Field| match f {
+        Field::LastLogin => push(FieldRef::Field(f), login),
+        f => push(FieldRef::Field(f), value(f, u)),
+    };
     match &l.field {
         Field::NeverLoggedIn => field(&LAST_LOGIN),
         Field::Inactive => {
@@ -206,6 +210,16 @@ fn leaf_values<'a>(l: &'a Leaf, u: &'a User, out: &mut Seens<'a>) {
             }
         }
         f => field(f),
+    }
+}
+
+/// `last_login` as an explanation shows it: with the connector that
+/// supplied it, when that is not the user's own source.
+fn login(u: &User) -> Val<'_> {
+    match (u.last_login, u.last_login_from.as_deref()) {
+        (Known::Value(t), Some(from)) => Val::TimeFrom(t, from),
+        (Known::Never, Some(from)) => Val::NeverFrom(from),
+        _ => value(&LAST_LOGIN, u),
     }
 }
 

@@ -239,7 +239,7 @@ impl Serialize for eval::Val<'_> {
             Val::Bool(b) => s.serialize_bool(*b),
             // The time alone, for machines; the reason's text says where it came from.
             Val::Time(t) | Val::TimeFrom(t, _) => s.serialize_str(crate::time::Rfc3339::new(*t).as_str()),
-            Val::Never => s.serialize_str("never"),
+            Val::Never | Val::NeverFrom(_) => s.serialize_str("never"),
             Val::Unknown => s.serialize_str("unknown"),
         }
     }
@@ -461,7 +461,7 @@ mod put {
             Val::Bool(true) => out.extend_from_slice(b"true"),
             Val::Bool(false) => out.extend_from_slice(b"false"),
             Val::Time(t) | Val::TimeFrom(t, _) => plain_str(out, crate::time::Rfc3339::new(*t).as_str()),
-            Val::Never => out.extend_from_slice(b"\"never\""),
+            Val::Never | Val::NeverFrom(_) => out.extend_from_slice(b"\"never\""),
             Val::Unknown => out.extend_from_slice(b"\"unknown\""),
         }
         Ok(())

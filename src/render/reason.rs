@@ -113,7 +113,8 @@ pub fn never_note(p: &Program, u: &User, item: &Item<'_>) -> Option<String> {
         return None;
     }
     let never = seen.iter().find(|s| {
-        s.value == Val::Never && matches!(s.field, FieldRef::Field(Field::LastLogin | Field::LastActivity))
+        matches!(s.value, Val::Never | Val::NeverFrom(_))
+            && matches!(s.field, FieldRef::Field(Field::LastLogin | Field::LastActivity))
     })?;
     let instead = match never.field {
         FieldRef::Field(Field::LastActivity) => "`has_activity`",

@@ -34,6 +34,7 @@ impl fmt::Display for Val<'_> {
             Val::Time(t) => f.write_str(time::Rfc3339::new(*t).as_str()),
             Val::TimeFrom(t, from) => write!(f, "{} (from {from})", time::Rfc3339::new(*t).as_str()),
             Val::Never => f.write_str("never"),
+            Val::NeverFrom(from) => write!(f, "never (from {from})"),
             Val::Unknown => f.write_str("unknown"),
         }
     }

@@ -5,8 +5,10 @@
 pub mod bevy;
 pub mod docebo;
 pub mod docspace;
+pub mod graph;
 pub mod huwise;
 pub mod metric_insights;
+pub mod okta;
 pub mod scim;
 
 use serde_json::Value;
