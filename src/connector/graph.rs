@@ -303,13 +303,7 @@ impl Platform for GraphPlatform {
     }
 
     fn supplies(&self, _c: &Connector, field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
-        match field {
-            Field::LastActivity => Supply::Never("Graph's user list has no last activity".into()),
-            Field::Group | Field::GroupName | Field::Role | Field::Permission | Field::IsAdmin => {
-                Supply::Never(format!("Graph's user list has no `{field}`"))
-            }
-            _ => Supply::Usual,
-        }
+        super::platform::identity_provider_supplies("Graph", field)
     }
 
     fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {

@@ -256,13 +256,7 @@ impl Platform for OktaPlatform {
     }
 
     fn supplies(&self, _c: &Connector, field: &Field, _own: &dyn Fn(&Field) -> bool) -> Supply {
-        match field {
-            Field::LastActivity => Supply::Never("Okta's user list has no last activity".into()),
-            Field::Group | Field::GroupName | Field::Role | Field::Permission | Field::IsAdmin => {
-                Supply::Never(format!("Okta's user list has no `{field}`"))
-            }
-            _ => Supply::Usual,
-        }
+        super::platform::identity_provider_supplies("Okta", field)
     }
 
     fn check_rule(&self, _c: &Connector, _rule: &RuleCheck<'_>) -> Vec<Diag> {

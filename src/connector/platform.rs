@@ -94,6 +94,18 @@ pub trait Platform: Sync {
     }
 }
 
+/// What an identity provider's user list supplies: who people are and when
+/// they last signed in, nothing of an application's groups, roles or rights.
+pub fn identity_provider_supplies(name: &str, field: &Field) -> Supply {
+    match field {
+        Field::LastActivity => Supply::Never(format!("{name}'s user list has no last activity")),
+        Field::Group | Field::GroupName | Field::Role | Field::Permission | Field::IsAdmin => {
+            Supply::Never(format!("{name}'s user list has no `{field}`"))
+        }
+        _ => Supply::Usual,
+    }
+}
+
 /// The keys of a platform's `[connector.NAME]` table, besides `kind`.
 pub struct Keys {
     /// Text keys it cannot do without (`url`, `api_key_env`).
