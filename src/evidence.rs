@@ -99,25 +99,26 @@ impl Member {
     }
 }
 
-/// The parts of a plan the manifest vouches for.
+/// The parts of a plan the manifest vouches for (its decisions are not
+/// read).
 #[derive(Debug, Clone, Deserialize)]
-struct PlanHead {
-    as_of: String,
-    policy: Hashed,
-    users: UsersHead,
+pub struct PlanHead {
+    pub as_of: String,
+    pub policy: Hashed,
+    pub users: UsersHead,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Hashed {
-    path: String,
-    sha256: String,
+pub struct Hashed {
+    pub path: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct UsersHead {
-    source: String,
-    count: usize,
-    sha256: String,
+pub struct UsersHead {
+    pub source: String,
+    pub count: usize,
+    pub sha256: String,
 }
 
 /// `manifest.json`: what the archive holds and what was checked when it
@@ -145,9 +146,10 @@ pub struct Generator {
 
 impl Generator {
     pub fn this() -> Generator {
+        let this = crate::plan::GeneratedBy::THIS;
         Generator {
-            name: env!("CARGO_PKG_NAME").to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            name: this.name.to_string(),
+            version: this.version.to_string(),
         }
     }
 }
@@ -261,7 +263,7 @@ pub fn members(c: Contents) -> Result<(Vec<Member>, Manifest), Error> {
             member: name,
             verified,
             lines: v.lines,
-            head: format!("{}:{}", v.lines, v.head),
+            head: v.kept_head(),
             keyed: v.keyed,
         }
     });
@@ -489,7 +491,7 @@ fn verify_journal(
         std::fs::write(dir.path().join("journal.jsonl.head"), head).map_err(|e| failed(e.to_string()))?;
     }
     let v = crate::journal::verify(&path, key).map_err(|e| failed(e.to_string()))?;
-    let head = format!("{}:{}", v.lines, v.head);
+    let head = v.kept_head();
     if head != j.head {
         return Err(failed(format!("its head is {head}, and the manifest's {}", j.head)));
     }

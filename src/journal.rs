@@ -149,6 +149,12 @@ pub struct Verified {
 }
 
 impl Verified {
+    /// Its head as `journal verify` prints it and `--head` takes it:
+    /// `LINES:HASH`.
+    pub fn kept_head(&self) -> String {
+        format!("{}:{}", self.lines, self.head)
+    }
+
     /// The link after line `n` (line 0: the start of the chain).
     fn link_after(&self, n: u64) -> Option<&str> {
         match n.checked_sub(1) {
@@ -426,7 +432,7 @@ impl Notices {
         let v = verify(path, key).map_err(|e| Error::Unverified { source: Box::new(e) })?;
         let name = path.display().to_string();
         let notices = Notices::from_records(&name, &Record::read_all(&name, &v.records)?)?;
-        Ok((notices, format!("{}:{}", v.lines, v.head)))
+        Ok((notices, v.kept_head()))
     }
 
     /// The notices among a journal's records, already read in order (the

@@ -47,8 +47,7 @@ fn plan_json(users: &str, input: Option<Vec<u8>>) -> serde_json::Value {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    dormant::digest::sha256_hex(bytes)
 }
 
 /// `--users -` plans what the file plans; the source is `file:-` and the

@@ -2,7 +2,7 @@
 
 use super::{load_config, Failure, Output};
 use crate::cli::{EvidenceArgs, EvidenceCommand};
-use crate::evidence::{self, Contents, JournalPart};
+use crate::evidence::{self, Contents, JournalPart, PlanHead, UsersHead};
 use crate::Exit;
 use std::path::{Path, PathBuf};
 
@@ -13,31 +13,13 @@ pub fn run(args: &EvidenceArgs, out: &Output) -> Result<Exit, Failure> {
     }
 }
 
-/// The plan's keys evidence reads to find what it rests on.
-#[derive(serde::Deserialize)]
-struct Named {
-    policy: NamedPolicy,
-    users: NamedUsers,
-}
-
-#[derive(serde::Deserialize)]
-struct NamedPolicy {
-    path: String,
-}
-
-#[derive(serde::Deserialize)]
-struct NamedUsers {
-    source: String,
-    sha256: String,
-}
-
 fn make(args: &EvidenceArgs, out: &Output) -> Result<Exit, Failure> {
     // clap requires both without a subcommand.
     let (Some(plan_path), Some(output)) = (&args.plan, &args.output) else {
         return Ok(Exit::Usage);
     };
     let plan = std::fs::read(plan_path).map_err(|e| crate::files::Error::read(plan_path, e))?;
-    let named: Named = serde_json::from_slice(&plan).map_err(|e| evidence::Error::NotAPlan {
+    let named: PlanHead = serde_json::from_slice(&plan).map_err(|e| evidence::Error::NotAPlan {
         path: plan_path.display().to_string(),
         detail: e.to_string(),
     })?;
@@ -66,7 +48,7 @@ fn make(args: &EvidenceArgs, out: &Output) -> Result<Exit, Failure> {
 /// The users snapshot to keep: the one given, which must be the plan's;
 /// else the plan's users file if it is still as it was; else none, and the
 /// archive keeps the hash alone.
-fn users(given: Option<&Path>, named: &NamedUsers) -> Result<Option<(String, Vec<u8>)>, Failure> {
+fn users(given: Option<&Path>, named: &UsersHead) -> Result<Option<(String, Vec<u8>)>, Failure> {
     if let Some(path) = given {
         let bytes = std::fs::read(path).map_err(|e| crate::files::Error::read(path, e))?;
         return Ok(Some((path.display().to_string(), bytes)));

@@ -412,13 +412,7 @@ impl Connection for Bevy {
         users: &'a [User],
         _connector: &'a str,
     ) -> LocalBoxFuture<'a, Vec<Acted>> {
-        Box::pin(async move {
-            let mut acted = Vec::with_capacity(users.len());
-            for u in users {
-                acted.push(self.act_on(action, u).await);
-            }
-            acted
-        })
+        Box::pin(super::platform::in_turn(users, move |u| self.act_on(action, u)))
     }
 
     fn two_steps(&self, _action: PlanAction) -> Option<TwoSteps> {

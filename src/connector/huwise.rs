@@ -762,13 +762,7 @@ impl Connection for Huwise {
         users: &'a [User],
         _connector: &'a str,
     ) -> LocalBoxFuture<'a, Vec<Acted>> {
-        Box::pin(async move {
-            let mut acted = Vec::with_capacity(users.len());
-            for u in users {
-                acted.push(self.act_on(action, u).await);
-            }
-            acted
-        })
+        Box::pin(super::platform::in_turn(users, move |u| self.act_on(action, u)))
     }
 
     fn before<'a>(&'a self, action: PlanAction, u: &'a User) -> LocalBoxFuture<'a, Result<Option<Value>, HttpError>> {

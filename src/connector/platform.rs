@@ -94,6 +94,20 @@ pub trait Platform: Sync {
     }
 }
 
+/// Acts on each of `items` in turn, one request at a time, answers in
+/// their order: for platforms whose API takes one user a request.
+pub async fn in_turn<'a, T, F, Fut>(items: &'a [T], act: F) -> Vec<Acted>
+where
+    F: Fn(&'a T) -> Fut,
+    Fut: std::future::Future<Output = Acted>,
+{
+    let mut acted = Vec::with_capacity(items.len());
+    for item in items {
+        acted.push(act(item).await);
+    }
+    acted
+}
+
 /// What an identity provider's user list supplies: who people are and when
 /// they last signed in, nothing of an application's groups, roles or rights.
 pub fn identity_provider_supplies(name: &str, field: &Field) -> Supply {

@@ -592,13 +592,7 @@ impl Connection for Scim {
         users: &'a [User],
         _connector: &'a str,
     ) -> LocalBoxFuture<'a, Vec<Acted>> {
-        Box::pin(async move {
-            let mut acted = Vec::with_capacity(users.len());
-            for u in users {
-                acted.push(self.act_on(action, u).await);
-            }
-            acted
-        })
+        Box::pin(super::platform::in_turn(users, move |u| self.act_on(action, u)))
     }
 
     fn two_steps(&self, _action: PlanAction) -> Option<TwoSteps> {
@@ -606,13 +600,9 @@ impl Connection for Scim {
     }
 
     fn reactivate<'a>(&'a self, ids: &'a [String], _before: &'a [Option<Value>]) -> LocalBoxFuture<'a, Vec<Acted>> {
-        Box::pin(async move {
-            let mut acted = Vec::with_capacity(ids.len());
-            for id in ids {
-                acted.push(Acted::of(self.set_active(id, true).await));
-            }
-            acted
-        })
+        Box::pin(super::platform::in_turn(ids, move |id| async move {
+            Acted::of(self.set_active(id, true).await)
+        }))
     }
 
     fn deletion(&self, _at: Option<Time>, _now: Time) -> (bool, String) {
