@@ -111,6 +111,23 @@ fn a_page_shorter_than_asked_does_not_end_the_list() {
     assert!(pages(&sim).iter().all(|(_, c)| c == "100"));
 }
 
+/// A server whose `totalResults` claims more users than it lists: the
+/// empty page past the last user ends the reading, and the fetch fails, as
+/// every platform's does, rather than plan from a list that may miss users.
+#[test]
+fn a_total_larger_than_the_list_ends_on_the_empty_page_and_fails() {
+    let site = Site::new(5);
+    *site.max_results.lock().unwrap() = Some(2);
+    site.overcount.store(3, Ordering::SeqCst);
+    let sim = start(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let out = fetch(dir.path(), &sim, "");
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("nothing was fetched"), "{}", out.stderr);
+    let starts: Vec<String> = pages(&sim).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(starts, ["1", "3", "5", "6"], "stops at the first empty page");
+}
+
 #[test]
 fn what_a_scim_user_becomes() {
     let site = Site::new(6);

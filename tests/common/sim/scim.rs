@@ -34,6 +34,9 @@ pub struct Site {
     /// Someone else writes each user just after it is read alone: its
     /// version moves on.
     pub race: AtomicBool,
+    /// Users `totalResults` claims beyond those there are: a server that
+    /// gets its total wrong.
+    pub overcount: AtomicU64,
     /// One counter for every write, as scim2-server's [E §2.5].
     version: AtomicU64,
 }
@@ -110,6 +113,7 @@ impl Site {
             no_groups: AtomicBool::new(false),
             slow_writes: Mutex::new(None),
             race: AtomicBool::new(false),
+            overcount: AtomicU64::new(0),
             version: AtomicU64::new(0),
         };
         for u in site.users.lock().unwrap().iter_mut() {
@@ -201,7 +205,7 @@ impl Site {
             200,
             json!({
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-                "totalResults": matching.len(), "startIndex": start, "itemsPerPage": page.len(),
+                "totalResults": matching.len() as u64 + self.overcount.load(Ordering::SeqCst), "startIndex": start, "itemsPerPage": page.len(),
                 "Resources": page,
             }),
         )
